@@ -1,0 +1,256 @@
+//! The desired state: the manifest after parsing, interpolation, defaults and offline validation.
+//!
+//! `registrar-manifest` produces a [`DesiredState`]; the planner resolves what needs the tenant
+//! (owner UPNs, permission names, other applications' appIds) against the live snapshot. Values
+//! that can fail that resolution carry their [`Origin`], so a plan-time error names the file,
+//! line and column just as a validation error does.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::application::{InformationalUrls, OptionalClaims, ServicePrincipalSettings, WebSettings};
+use crate::live::SecretStoreLocation;
+
+/// Where a value was written: file, line and column (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+pub struct Origin {
+    /// The manifest file, as the user named it (relative paths stay relative).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+impl<T> Located<T> {
+    /// A located value.
+    pub fn new(value: T, origin: Origin) -> Self {
+        Self { value, origin }
+    }
+}
+
+/// All applications a manifest (file or directory) declares.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DesiredState {
+    /// The namespace: marks what this manifest owns.
+    pub namespace: String,
+    /// The tenant id or domain, if the manifest names one.
+    pub tenant: Option<String>,
+    /// Applications, sorted by key.
+    pub applications: Vec<DesiredApplication>,
+}
+
+impl DesiredState {
+    /// The application with this manifest key.
+    pub fn application(&self, key: &str) -> Option<&DesiredApplication> {
+        self.applications.iter().find(|app| app.key == key)
+    }
+}
+
+/// One declared application, with defaults merged.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DesiredApplication {
+    /// The manifest key: the application's stable identity.
+    pub key: String,
+    /// Where the key was written.
+    pub origin: Origin,
+    /// An appId pinned for adoption of an existing application.
+    pub app_id: Option<String>,
+    /// displayName (defaults to the key).
+    pub display_name: String,
+    /// description.
+    pub description: Option<String>,
+    /// notes.
+    pub notes: Option<String>,
+    /// signInAudience (defaults to `AzureADMyOrg`).
+    pub sign_in_audience: String,
+    /// identifierUris; may hold [`crate::APP_ID_PLACEHOLDER`].
+    pub identifier_uris: Vec<String>,
+    /// Tags from `defaults.tags` and the application (the marker tag is the planner's business).
+    pub tags: Vec<String>,
+    /// Owners from `defaults.owners` and the application: UPNs or object ids.
+    pub owners: Vec<Located<String>>,
+    /// web.
+    pub web: WebSettings,
+    /// spa.redirectUris.
+    pub spa_redirect_uris: Vec<String>,
+    /// publicClient.redirectUris.
+    pub public_client_redirect_uris: Vec<String>,
+    /// allowPublicClientFlows (Graph `isFallbackPublicClient`).
+    pub allow_public_client_flows: bool,
+    /// groupMembershipClaims.
+    pub group_membership_claims: Option<String>,
+    /// serviceManagementReference.
+    pub service_management_reference: Option<String>,
+    /// info.
+    pub info: InformationalUrls,
+    /// optionalClaims.
+    pub optional_claims: OptionalClaims,
+    /// api.
+    pub api: DesiredApi,
+    /// appRoles, in manifest order.
+    pub app_roles: Vec<DesiredAppRole>,
+    /// requiredResourceAccess, in manifest order.
+    pub required_resource_access: Vec<DesiredResourceAccess>,
+    /// secrets, in manifest order.
+    pub secrets: Vec<DesiredSecret>,
+    /// certificates, in manifest order.
+    pub certificates: Vec<DesiredCertificate>,
+    /// federatedCredentials, in manifest order.
+    pub federated_credentials: Vec<DesiredFederatedCredential>,
+    /// The service principal's settings; `None` for `servicePrincipal: false`.
+    pub service_principal: Option<ServicePrincipalSettings>,
+    /// Azure RBAC role assignments for the service principal.
+    pub role_assignments: Vec<DesiredRoleAssignment>,
+}
+
+/// What an application exposes (`api`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DesiredApi {
+    /// requestedAccessTokenVersion.
+    pub requested_access_token_version: Option<i64>,
+    /// knownClientApplications: application keys of this manifest, or appIds.
+    pub known_client_applications: Vec<Located<String>>,
+    /// preAuthorizedApplications.
+    pub pre_authorized_applications: Vec<DesiredPreAuthorizedApplication>,
+    /// oauth2PermissionScopes, in manifest order.
+    pub scopes: Vec<DesiredScope>,
+}
+
+/// A client that needs no consent for some of this application's scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DesiredPreAuthorizedApplication {
+    /// An application key of this manifest, or an appId.
+    pub app: Located<String>,
+    /// Values of this application's own scopes.
+    pub scopes: Vec<String>,
+}
+
+/// A delegated permission this application exposes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DesiredScope {
+    /// The value (the map key in the manifest).
+    pub value: String,
+    /// `User` or `Admin`.
+    pub scope_type: String,
+    /// adminConsentDisplayName.
+    pub admin_consent_display_name: Option<String>,
+    /// adminConsentDescription.
+    pub admin_consent_description: Option<String>,
+    /// userConsentDisplayName.
+    pub user_consent_display_name: Option<String>,
+    /// userConsentDescription.
+    pub user_consent_description: Option<String>,
+    /// enabled.
+    pub enabled: bool,
+}
+
+/// An app role this application defines.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DesiredAppRole {
+    /// The value (the map key in the manifest).
+    pub value: String,
+    /// displayName.
+    pub display_name: String,
+    /// description.
+    pub description: String,
+    /// allowedMemberTypes.
+    pub allowed_member_types: Vec<String>,
+    /// enabled.
+    pub enabled: bool,
+}
+
+/// The permissions requested on one API.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DesiredResourceAccess {
+    /// A catalog name, an appId, or an application key of this manifest.
+    pub resource: Located<String>,
+    /// Delegated permissions, by value or GUID.
+    pub scopes: Vec<Located<String>>,
+    /// Application permissions, by value or GUID.
+    pub roles: Vec<Located<String>>,
+    /// Grant them tenant-wide.
+    pub admin_consent: bool,
+}
+
+/// A client secret to keep valid and delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredSecret {
+    /// The name (the map key), used as the credential's displayName.
+    pub name: String,
+    /// Where the name was written.
+    pub origin: Origin,
+    /// How long a new credential is valid.
+    pub lifetime: time::Duration,
+    /// Rotate when the credential expires sooner than this.
+    pub rotate_before: time::Duration,
+    /// Keep the previous credential this long after a rotation.
+    pub overlap: Option<time::Duration>,
+    /// Where the value is delivered.
+    pub store: SecretStoreLocation,
+}
+
+/// A certificate (public key) to keep on the application, read from its file at load time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredCertificate {
+    /// The name (the map key), used as the credential's displayName.
+    pub name: String,
+    /// Where the name was written.
+    pub origin: Origin,
+    /// The file it was read from, as written.
+    pub file: String,
+    /// The DER certificate, base64 (Graph's `key`).
+    pub der_base64: String,
+    /// The SHA-1 thumbprint, base64 (Graph's `customKeyIdentifier`).
+    pub thumbprint_base64: String,
+    /// The certificate's notBefore.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: time::OffsetDateTime,
+    /// The certificate's notAfter.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: time::OffsetDateTime,
+}
+
+/// A federated identity credential.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DesiredFederatedCredential {
+    /// The name (the map key).
+    pub name: String,
+    /// Where the name was written.
+    pub origin: Origin,
+    /// issuer (https).
+    pub issuer: String,
+    /// subject.
+    pub subject: String,
+    /// audiences (default `api://AzureADTokenExchange`).
+    pub audiences: Vec<String>,
+    /// description.
+    pub description: Option<String>,
+}
+
+/// An Azure RBAC role assignment for the application's service principal.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DesiredRoleAssignment {
+    /// A role name or role definition GUID.
+    pub role: Located<String>,
+    /// The ARM scope.
+    pub scope: Located<String>,
+    /// description.
+    pub description: Option<String>,
+}

@@ -1,0 +1,283 @@
+//! The live snapshot: what the tenant and the secret stores hold, read once per run.
+//!
+//! `registrar-azure` builds a [`LiveTenant`]; the planner only reads it. Everything the planner
+//! needs to decide must be in here, because the planner does no I/O.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::application::{ApplicationSettings, ServicePrincipalSettings};
+
+/// Everything read from the tenant and the secret stores for one run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LiveTenant {
+    /// The tenant's id (GUID).
+    pub tenant_id: String,
+    /// Applications that carry this namespace's marker tag, hold one of its unique names, or are
+    /// pinned by appId in the manifest.
+    pub applications: Vec<LiveApplication>,
+    /// Soft-deleted applications whose unique name belongs to this namespace.
+    pub deleted_applications: Vec<DeletedApplication>,
+    /// Service principals of the APIs the manifest requests permissions on (by appId), with the
+    /// roles and scopes they expose, so permission names resolve to ids.
+    pub resource_service_principals: Vec<ResourceServicePrincipal>,
+    /// Directory objects named as owners in the manifest, resolved from their UPN or id.
+    pub directory_objects: Vec<DirectoryObject>,
+    /// What each declared secret store holds, keyed by [`SecretStoreLocation`].
+    pub secret_stores: Vec<SecretStoreState>,
+}
+
+impl LiveTenant {
+    /// The live application with this object id.
+    pub fn application_by_id(&self, id: &str) -> Option<&LiveApplication> {
+        self.applications.iter().find(|app| app.id == id)
+    }
+
+    /// The live application with this unique name.
+    pub fn application_by_unique_name(&self, unique_name: &str) -> Option<&LiveApplication> {
+        self.applications
+            .iter()
+            .find(|app| app.unique_name.as_deref() == Some(unique_name))
+    }
+
+    /// The live application with this appId (case-insensitive, as GUIDs compare).
+    pub fn application_by_app_id(&self, app_id: &str) -> Option<&LiveApplication> {
+        self.applications
+            .iter()
+            .find(|app| app.app_id.eq_ignore_ascii_case(app_id))
+    }
+
+    /// The soft-deleted application holding this unique name.
+    pub fn deleted_application_by_unique_name(&self, unique_name: &str) -> Option<&DeletedApplication> {
+        self.deleted_applications
+            .iter()
+            .find(|app| app.unique_name.as_deref() == Some(unique_name))
+    }
+
+    /// The API service principal with this appId.
+    pub fn resource_service_principal(&self, app_id: &str) -> Option<&ResourceServicePrincipal> {
+        self.resource_service_principals
+            .iter()
+            .find(|sp| sp.app_id.eq_ignore_ascii_case(app_id))
+    }
+
+    /// The directory object named `name_or_id` (a UPN, case-insensitive, or an object id).
+    pub fn directory_object(&self, name_or_id: &str) -> Option<&DirectoryObject> {
+        self.directory_objects.iter().find(|object| {
+            object.id.eq_ignore_ascii_case(name_or_id)
+                || object
+                    .user_principal_name
+                    .as_deref()
+                    .is_some_and(|upn| upn.eq_ignore_ascii_case(name_or_id))
+        })
+    }
+
+    /// What the secret store at `location` holds, if it was read.
+    pub fn secret_store(&self, location: &SecretStoreLocation) -> Option<&SecretStoreState> {
+        self.secret_stores.iter().find(|store| &store.location == location)
+    }
+}
+
+/// An application registration as it is in the tenant.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LiveApplication {
+    /// Object id.
+    pub id: String,
+    /// appId (client id).
+    pub app_id: String,
+    /// Graph `uniqueName`, if set.
+    pub unique_name: Option<String>,
+    /// Every manifest-managed property.
+    pub settings: ApplicationSettings,
+    /// Owners' object ids.
+    pub owners: Vec<String>,
+    /// Client secrets (never their values).
+    pub password_credentials: Vec<PasswordCredential>,
+    /// Certificates.
+    pub key_credentials: Vec<KeyCredential>,
+    /// Federated identity credentials.
+    pub federated_credentials: Vec<FederatedCredential>,
+    /// The application's service principal in this tenant, if any.
+    pub service_principal: Option<LiveServicePrincipal>,
+}
+
+/// A soft-deleted application (in `/directory/deletedItems`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DeletedApplication {
+    /// Object id (also the deleted item's id).
+    pub id: String,
+    /// appId.
+    pub app_id: String,
+    /// Graph `uniqueName`, which a deleted application keeps holding.
+    pub unique_name: Option<String>,
+    /// displayName.
+    pub display_name: String,
+    /// When it was deleted (RFC 3339), if Graph said.
+    pub deleted_date_time: Option<String>,
+}
+
+/// A service principal of an application Registrar manages.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LiveServicePrincipal {
+    /// Object id.
+    pub id: String,
+    /// appId of the application it represents.
+    pub app_id: String,
+    /// The manifest-managed settings.
+    pub settings: ServicePrincipalSettings,
+}
+
+/// The service principal of an API that permissions are requested on, e.g. Microsoft Graph.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ResourceServicePrincipal {
+    /// Object id (what consent grants refer to).
+    pub id: String,
+    /// appId (what `requiredResourceAccess` refers to).
+    pub app_id: String,
+    /// displayName.
+    pub display_name: String,
+    /// Application permissions: `(id, value)` of app roles allowing `Application` members.
+    pub app_roles: Vec<ExposedPermission>,
+    /// Delegated permissions: `(id, value)` of its OAuth2 permission scopes.
+    pub oauth2_permission_scopes: Vec<ExposedPermission>,
+}
+
+/// A permission an API exposes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExposedPermission {
+    /// GUID.
+    pub id: String,
+    /// Value, e.g. `User.Read`.
+    pub value: String,
+    /// Whether it is enabled.
+    pub is_enabled: bool,
+}
+
+/// A user or service principal that can own an application.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DirectoryObject {
+    /// Object id.
+    pub id: String,
+    /// `#microsoft.graph.user` or `#microsoft.graph.servicePrincipal`.
+    pub odata_type: String,
+    /// The user's UPN, for users.
+    pub user_principal_name: Option<String>,
+    /// displayName.
+    pub display_name: Option<String>,
+}
+
+/// A client secret as Graph lists it: metadata only, the value is never readable again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordCredential {
+    /// `keyId`.
+    pub key_id: String,
+    /// `displayName` (Registrar sets it to the manifest's secret name).
+    pub display_name: Option<String>,
+    /// `hint`: the first characters of the value.
+    pub hint: Option<String>,
+    /// `startDateTime`.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub start: Option<OffsetDateTime>,
+    /// `endDateTime`.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub end: Option<OffsetDateTime>,
+}
+
+/// A certificate (Graph `keyCredential`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyCredential {
+    /// `keyId`.
+    pub key_id: String,
+    /// `displayName` (Registrar sets it to the manifest's certificate name).
+    pub display_name: Option<String>,
+    /// `type`, e.g. `AsymmetricX509Cert`.
+    pub key_type: String,
+    /// `usage`, e.g. `Verify`.
+    pub usage: String,
+    /// `customKeyIdentifier`: the certificate's SHA-1 thumbprint (base64), as Graph keeps it.
+    pub custom_key_identifier: Option<String>,
+    /// `startDateTime`.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub start: Option<OffsetDateTime>,
+    /// `endDateTime`.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub end: Option<OffsetDateTime>,
+    /// `key`: the base64 DER certificate. Graph returns it only for a single object read with
+    /// `$select=keyCredentials`; it must be re-sent for every certificate kept in a PATCH.
+    pub key: Option<String>,
+}
+
+/// A federated identity credential.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FederatedCredential {
+    /// Server-assigned id.
+    pub id: String,
+    /// `name`: unique per application and immutable.
+    pub name: String,
+    /// `issuer`.
+    pub issuer: String,
+    /// `subject`.
+    pub subject: String,
+    /// `audiences` (exactly one).
+    pub audiences: Vec<String>,
+    /// `description`.
+    pub description: Option<String>,
+}
+
+/// Where a secret's value is delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SecretStoreLocation {
+    /// An Azure Key Vault secret.
+    KeyVault {
+        /// Vault name.
+        vault: String,
+        /// Secret name.
+        name: String,
+    },
+    /// A local file (mode 0600).
+    File {
+        /// Absolute path.
+        path: String,
+        /// `json`, `env` or `raw`.
+        format: FileFormat,
+    },
+}
+
+/// The format of a file secret store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum FileFormat {
+    /// `{"tenantId", "clientId", "clientSecret", "keyId", "expiresOn"}`.
+    Json,
+    /// `AZURE_TENANT_ID=…` lines, plus `REGISTRAR_KEY_ID=…`.
+    Env,
+    /// The value alone; the key id cannot be recorded, so only presence is known.
+    Raw,
+}
+
+/// What a secret store holds now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretStoreState {
+    /// Which store.
+    pub location: SecretStoreLocation,
+    /// What was found there.
+    pub contents: SecretStoreContents,
+}
+
+/// The outcome of reading one secret store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecretStoreContents {
+    /// Nothing is stored there.
+    Missing,
+    /// A value is stored, recorded as belonging to this credential keyId (`None` when the store
+    /// cannot record it, as for raw files, or the tags were removed).
+    Present {
+        /// The keyId recorded with the value.
+        key_id: Option<String>,
+    },
+    /// The store could not be read (no access, unreachable). The planner treats the delivery
+    /// as unknown rather than lost.
+    Unreadable {
+        /// Why, for the plan's note.
+        reason: String,
+    },
+}
