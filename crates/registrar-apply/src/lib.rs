@@ -1,0 +1,583 @@
+//! Carries out a [`Plan`] against the tenant: every change's operations in dependency order, with
+//! bounded concurrency, substituting the ids that earlier creates returned.
+//!
+//! # Brief overview
+//! - [`apply`] runs a plan through a [`TenantWriter`] and reports each change to a
+//!   [`Reporter`], returning an [`ApplyReport`] of what succeeded, failed and was skipped.
+//! - [`TenantWriter`] is the set of single mutations apply needs; [`azure::AzureTenant`]
+//!   implements it with `registrar-azure`'s clients, tests implement it in memory.
+//! - Secrets: [`apply`] adds a client secret, delivers its value to its store, and removes the
+//!   credential again if delivery fails, so no credential exists whose value nobody holds.
+//!
+//! # Invariants
+//! - No printing: progress goes to the [`Reporter`]; the CLI decides how to show it.
+//! - A failed change stops only the changes that depend on it; everything that succeeded stays
+//!   done, so the next plan shows exactly what is left.
+//! - A secret value exists only inside one `AddSecret` step: it is delivered and dropped there.
+
+pub mod azure;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use registrar_azure::SecretValue;
+use registrar_model::{
+    ApplicationRef, ApplicationSettings, KeyCredential, Operation, PasswordCredential,
+    SecretStoreLocation, ServicePrincipalSettings,
+};
+use registrar_plan::{Action, Plan, ResourceChange};
+use time::OffsetDateTime;
+
+/// Boxed error from a [`TenantWriter`]; its `Display` is shown to the user.
+pub type WriteError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a delivered secret is recorded with in its store (never the value itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryMetadata {
+    /// The tenant the credential belongs to.
+    pub tenant_id: String,
+    /// The application's appId (the client id).
+    pub app_id: String,
+    /// The credential's keyId.
+    pub key_id: String,
+    /// The manifest's secret name.
+    pub secret_name: String,
+    /// When the credential expires.
+    pub expires: OffsetDateTime,
+}
+
+/// The single mutations apply performs. One method per Graph or store call, so the executor's
+/// ordering and failure handling can be tested without HTTP.
+#[async_trait::async_trait]
+pub trait TenantWriter: Send + Sync {
+    /// The tenant id (recorded with delivered secrets).
+    fn tenant_id(&self) -> String;
+    /// Creates (or finds) the application with this unique name; returns (object id, appId).
+    async fn upsert_application(
+        &self,
+        unique_name: &str,
+        settings: &ApplicationSettings,
+    ) -> Result<(String, String), WriteError>;
+    /// Restores a soft-deleted application.
+    async fn restore_application(&self, id: &str) -> Result<(), WriteError>;
+    /// PATCHes the named fields of an application.
+    async fn update_application(
+        &self,
+        id: &str,
+        settings: &ApplicationSettings,
+        changed_fields: &[String],
+    ) -> Result<(), WriteError>;
+    /// Soft-deletes an application.
+    async fn delete_application(&self, id: &str) -> Result<(), WriteError>;
+    /// Creates the service principal of an application; returns its object id.
+    async fn create_service_principal(
+        &self,
+        app_id: &str,
+        settings: &ServicePrincipalSettings,
+    ) -> Result<String, WriteError>;
+    /// PATCHes a service principal.
+    async fn update_service_principal(
+        &self,
+        id: &str,
+        settings: &ServicePrincipalSettings,
+    ) -> Result<(), WriteError>;
+    /// Deletes a service principal.
+    async fn delete_service_principal(&self, id: &str) -> Result<(), WriteError>;
+    /// Adds an owner to an application.
+    async fn add_owner(&self, application_id: &str, owner_id: &str) -> Result<(), WriteError>;
+    /// Removes an owner from an application.
+    async fn remove_owner(&self, application_id: &str, owner_id: &str) -> Result<(), WriteError>;
+    /// Adds a client secret; the value is returned exactly once.
+    async fn add_password(
+        &self,
+        application_id: &str,
+        display_name: &str,
+        end: OffsetDateTime,
+    ) -> Result<(PasswordCredential, SecretValue), WriteError>;
+    /// Removes a client secret.
+    async fn remove_password(&self, application_id: &str, key_id: &str) -> Result<(), WriteError>;
+    /// Writes a secret value to its store.
+    async fn deliver_secret(
+        &self,
+        store: &SecretStoreLocation,
+        value: &SecretValue,
+        metadata: &DeliveryMetadata,
+    ) -> Result<(), WriteError>;
+    /// Replaces the application's certificate list.
+    async fn set_certificates(
+        &self,
+        application_id: &str,
+        certificates: &[KeyCredential],
+    ) -> Result<(), WriteError>;
+    /// Creates or updates a federated identity credential by name.
+    #[allow(clippy::too_many_arguments)]
+    async fn upsert_federated_credential(
+        &self,
+        application_id: &str,
+        name: &str,
+        issuer: &str,
+        subject: &str,
+        audiences: &[String],
+        description: Option<&str>,
+    ) -> Result<(), WriteError>;
+    /// Deletes a federated identity credential by name.
+    async fn delete_federated_credential(
+        &self,
+        application_id: &str,
+        name: &str,
+    ) -> Result<(), WriteError>;
+}
+
+/// Receives progress; the CLI prints it.
+pub trait Reporter: Send + Sync {
+    /// A change started.
+    fn started(&self, change: &ResourceChange);
+    /// A change finished successfully after `elapsed`.
+    fn succeeded(&self, change: &ResourceChange, elapsed: Duration);
+    /// A change failed.
+    fn failed(&self, change: &ResourceChange, error: &ApplyError);
+    /// A change was not attempted because a change it depends on did not succeed.
+    fn skipped(&self, change: &ResourceChange, because_of: &str);
+}
+
+/// Why a change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// A Graph or store call failed.
+    #[error("{context}")]
+    Write {
+        /// What was being done, e.g. "adding secret `ci`".
+        context: String,
+        /// The client's error.
+        #[source]
+        source: WriteError,
+    },
+    /// A secret's value could not be delivered; the new credential was removed again.
+    #[error(
+        "secret `{secret}` could not be delivered to {store}; the new credential {key_id} was removed again, nothing else changed"
+    )]
+    DeliveryFailed {
+        /// The manifest's secret name.
+        secret: String,
+        /// The store, for the message.
+        store: String,
+        /// The removed credential.
+        key_id: String,
+        /// Why delivery failed.
+        #[source]
+        source: WriteError,
+    },
+    /// Delivery failed and the credential could not be removed either: the user must act.
+    #[error(
+        "secret `{secret}` could not be delivered to {store}, and removing the new credential {key_id} failed too ({removal}); remove it by hand or run apply again, which removes credentials the manifest does not expect"
+    )]
+    DeliveryFailedOrphan {
+        /// The manifest's secret name.
+        secret: String,
+        /// The store, for the message.
+        store: String,
+        /// The credential left behind.
+        key_id: String,
+        /// Why removal failed.
+        removal: String,
+        /// Why delivery failed.
+        #[source]
+        source: WriteError,
+    },
+    /// An operation names an application that an earlier change should have created.
+    #[error("application `{key}` was not created earlier in this apply")]
+    MissingPlannedApplication {
+        /// The manifest key.
+        key: String,
+    },
+}
+
+/// How a change ended.
+#[derive(Debug)]
+pub enum ChangeOutcome {
+    /// All its operations succeeded.
+    Succeeded,
+    /// One of its operations failed.
+    Failed(ApplyError),
+    /// Not attempted: a dependency did not succeed.
+    Skipped {
+        /// The address of the dependency that did not succeed.
+        because_of: String,
+    },
+}
+
+/// The result of an apply.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    /// Outcome per change address, for changes that had operations.
+    pub outcomes: BTreeMap<String, ChangeOutcome>,
+    /// Resources created (create, restore, and the create half of replace).
+    pub added: usize,
+    /// Resources changed in place (update, rotate).
+    pub changed: usize,
+    /// Resources destroyed (delete, and the delete half of replace).
+    pub destroyed: usize,
+}
+
+impl ApplyReport {
+    /// Whether every change succeeded.
+    pub fn is_success(&self) -> bool {
+        self.outcomes
+            .values()
+            .all(|outcome| matches!(outcome, ChangeOutcome::Succeeded))
+    }
+
+    /// Addresses of failed changes, with their errors.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &ApplyError)> {
+        self.outcomes.iter().filter_map(|(address, outcome)| match outcome {
+            ChangeOutcome::Failed(error) => Some((address.as_str(), error)),
+            _ => None,
+        })
+    }
+
+    /// Number of changes that succeeded.
+    pub fn succeeded(&self) -> usize {
+        self.outcomes
+            .values()
+            .filter(|outcome| matches!(outcome, ChangeOutcome::Succeeded))
+            .count()
+    }
+
+    /// Number of changes skipped.
+    pub fn skipped(&self) -> usize {
+        self.outcomes
+            .values()
+            .filter(|outcome| matches!(outcome, ChangeOutcome::Skipped { .. }))
+            .count()
+    }
+
+    fn count(&mut self, action: Action) {
+        match action {
+            Action::Create | Action::Restore => self.added += 1,
+            Action::Update | Action::Rotate => self.changed += 1,
+            Action::Delete => self.destroyed += 1,
+            Action::Replace => {
+                self.added += 1;
+                self.destroyed += 1;
+            }
+            Action::NoOp | Action::Read => {}
+        }
+    }
+}
+
+/// Options of an apply.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// How many changes run at once.
+    pub concurrency: usize,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self { concurrency: 8 }
+    }
+}
+
+/// Ids of objects created during this apply, by manifest key.
+#[derive(Default)]
+struct CreatedIds {
+    applications: Mutex<HashMap<String, (String, String)>>,
+}
+
+impl CreatedIds {
+    fn record_application(&self, key: &str, id: String, app_id: String) {
+        if let Ok(mut applications) = self.applications.lock() {
+            applications.insert(key.to_owned(), (id, app_id));
+        }
+    }
+
+    fn resolve(&self, application: &ApplicationRef) -> Result<(String, String), ApplyError> {
+        match application {
+            ApplicationRef::Existing { id, app_id } => Ok((id.clone(), app_id.clone())),
+            ApplicationRef::Planned { key } => self
+                .applications
+                .lock()
+                .ok()
+                .and_then(|applications| applications.get(key).cloned())
+                .ok_or_else(|| ApplyError::MissingPlannedApplication { key: key.clone() }),
+        }
+    }
+}
+
+/// Runs every change of `plan` that has operations, in dependency order.
+pub async fn apply(
+    plan: &Plan,
+    tenant: &dyn TenantWriter,
+    reporter: &dyn Reporter,
+    options: &ApplyOptions,
+) -> ApplyReport {
+    let created = CreatedIds::default();
+    let changes: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|change| !change.operations.is_empty())
+        .collect();
+    let index_of: HashMap<String, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(index, change)| (change.address.to_string(), index))
+        .collect();
+    // Dependencies on changes without operations (no-ops) are already satisfied.
+    let dependencies: Vec<Vec<usize>> = changes
+        .iter()
+        .map(|change| {
+            change
+                .depends_on
+                .iter()
+                .filter_map(|address| index_of.get(&address.to_string()).copied())
+                .collect()
+        })
+        .collect();
+
+    let mut state: Vec<Option<bool>> = vec![None; changes.len()]; // Some(true) = succeeded
+    let mut started = vec![false; changes.len()];
+    let mut report = ApplyReport::default();
+    let mut running = FuturesUnordered::new();
+    let concurrency = options.concurrency.max(1);
+
+    loop {
+        // Skip what can never run, start what is ready.
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for index in 0..changes.len() {
+                if started[index] {
+                    continue;
+                }
+                let failed_dependency = dependencies[index]
+                    .iter()
+                    .find(|&&dependency| state[dependency] == Some(false));
+                if let Some(&dependency) = failed_dependency {
+                    started[index] = true;
+                    state[index] = Some(false);
+                    let because_of = changes[dependency].address.to_string();
+                    reporter.skipped(changes[index], &because_of);
+                    report
+                        .outcomes
+                        .insert(changes[index].address.to_string(), ChangeOutcome::Skipped { because_of });
+                    progressed = true;
+                    continue;
+                }
+                let ready = dependencies[index]
+                    .iter()
+                    .all(|&dependency| state[dependency] == Some(true));
+                if ready && running.len() < concurrency {
+                    started[index] = true;
+                    let change = changes[index];
+                    reporter.started(change);
+                    let created = &created;
+                    running.push(async move {
+                        let began = Instant::now();
+                        let result = run_change(change, tenant, created).await;
+                        (index, result, began.elapsed())
+                    });
+                }
+            }
+        }
+        let Some((index, result, elapsed)) = running.next().await else {
+            break;
+        };
+        let change = changes[index];
+        let address = change.address.to_string();
+        match result {
+            Ok(()) => {
+                state[index] = Some(true);
+                reporter.succeeded(change, elapsed);
+                report.count(change.action);
+                report.outcomes.insert(address, ChangeOutcome::Succeeded);
+            }
+            Err(error) => {
+                state[index] = Some(false);
+                reporter.failed(change, &error);
+                report.outcomes.insert(address, ChangeOutcome::Failed(error));
+            }
+        }
+    }
+    report
+}
+
+async fn run_change(
+    change: &ResourceChange,
+    tenant: &dyn TenantWriter,
+    created: &CreatedIds,
+) -> Result<(), ApplyError> {
+    for operation in &change.operations {
+        run_operation(operation, tenant, created).await?;
+    }
+    Ok(())
+}
+
+fn write_error(context: impl Into<String>) -> impl FnOnce(WriteError) -> ApplyError {
+    let context = context.into();
+    move |source| ApplyError::Write { context, source }
+}
+
+async fn run_operation(
+    operation: &Operation,
+    tenant: &dyn TenantWriter,
+    created: &CreatedIds,
+) -> Result<(), ApplyError> {
+    match operation {
+        Operation::CreateApplication { key, unique_name, settings } => {
+            let (id, app_id) = tenant
+                .upsert_application(unique_name, settings)
+                .await
+                .map_err(write_error(format!("creating application `{key}`")))?;
+            created.record_application(key, id, app_id);
+        }
+        Operation::RestoreApplication { key, id, app_id } => {
+            tenant
+                .restore_application(id)
+                .await
+                .map_err(write_error(format!("restoring application `{key}` from deleted items")))?;
+            created.record_application(key, id.clone(), app_id.clone());
+        }
+        Operation::UpdateApplication { application, settings, changed_fields } => {
+            let (id, app_id) = created.resolve(application)?;
+            let mut settings = settings.clone();
+            settings.resolve_app_id(&app_id);
+            tenant
+                .update_application(&id, &settings, changed_fields)
+                .await
+                .map_err(write_error(format!("updating application {id}")))?;
+        }
+        Operation::DeleteApplication { id } => tenant
+            .delete_application(id)
+            .await
+            .map_err(write_error(format!("deleting application {id}")))?,
+        Operation::CreateServicePrincipal { application, settings } => {
+            let (_, app_id) = created.resolve(application)?;
+            tenant
+                .create_service_principal(&app_id, settings)
+                .await
+                .map_err(write_error(format!("creating the service principal of {app_id}")))?;
+        }
+        Operation::UpdateServicePrincipal { id, settings } => tenant
+            .update_service_principal(id, settings)
+            .await
+            .map_err(write_error(format!("updating service principal {id}")))?,
+        Operation::DeleteServicePrincipal { id } => tenant
+            .delete_service_principal(id)
+            .await
+            .map_err(write_error(format!("deleting service principal {id}")))?,
+        Operation::AddOwner { application, owner_id } => {
+            let (id, _) = created.resolve(application)?;
+            tenant
+                .add_owner(&id, owner_id)
+                .await
+                .map_err(write_error(format!("adding owner {owner_id}")))?;
+        }
+        Operation::RemoveOwner { application, owner_id } => {
+            let (id, _) = created.resolve(application)?;
+            tenant
+                .remove_owner(&id, owner_id)
+                .await
+                .map_err(write_error(format!("removing owner {owner_id}")))?;
+        }
+        Operation::AddSecret { application, display_name, end, store } => {
+            let (id, app_id) = created.resolve(application)?;
+            add_and_deliver_secret(tenant, &id, &app_id, display_name, *end, store).await?;
+        }
+        Operation::RemoveSecret { application, key_id } => {
+            let (id, _) = created.resolve(application)?;
+            tenant
+                .remove_password(&id, key_id)
+                .await
+                .map_err(write_error(format!("removing secret credential {key_id}")))?;
+        }
+        Operation::SetCertificates { application, certificates } => {
+            let (id, _) = created.resolve(application)?;
+            tenant
+                .set_certificates(&id, certificates)
+                .await
+                .map_err(write_error("updating certificates"))?;
+        }
+        Operation::UpsertFederatedCredential {
+            application,
+            name,
+            issuer,
+            subject,
+            audiences,
+            description,
+        } => {
+            let (id, _) = created.resolve(application)?;
+            tenant
+                .upsert_federated_credential(
+                    &id,
+                    name,
+                    issuer,
+                    subject,
+                    audiences,
+                    description.as_deref(),
+                )
+                .await
+                .map_err(write_error(format!("writing federated credential `{name}`")))?;
+        }
+        Operation::DeleteFederatedCredential { application, name } => {
+            let (id, _) = created.resolve(application)?;
+            tenant
+                .delete_federated_credential(&id, name)
+                .await
+                .map_err(write_error(format!("deleting federated credential `{name}`")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds a credential and delivers its value; on delivery failure removes the credential again.
+async fn add_and_deliver_secret(
+    tenant: &dyn TenantWriter,
+    application_id: &str,
+    app_id: &str,
+    secret_name: &str,
+    end: OffsetDateTime,
+    store: &SecretStoreLocation,
+) -> Result<(), ApplyError> {
+    let (credential, value) = tenant
+        .add_password(application_id, secret_name, end)
+        .await
+        .map_err(write_error(format!("adding secret `{secret_name}`")))?;
+    let metadata = DeliveryMetadata {
+        tenant_id: tenant.tenant_id(),
+        app_id: app_id.to_owned(),
+        key_id: credential.key_id.clone(),
+        secret_name: secret_name.to_owned(),
+        expires: credential.end.unwrap_or(end),
+    };
+    let delivered = tenant.deliver_secret(store, &value, &metadata).await;
+    drop(value);
+    let Err(delivery_error) = delivered else {
+        return Ok(());
+    };
+    let store_name = describe_store(store);
+    match tenant.remove_password(application_id, &credential.key_id).await {
+        Ok(()) => Err(ApplyError::DeliveryFailed {
+            secret: secret_name.to_owned(),
+            store: store_name,
+            key_id: credential.key_id,
+            source: delivery_error,
+        }),
+        Err(removal) => Err(ApplyError::DeliveryFailedOrphan {
+            secret: secret_name.to_owned(),
+            store: store_name,
+            key_id: credential.key_id,
+            removal: removal.to_string(),
+            source: delivery_error,
+        }),
+    }
+}
+
+/// A short description of a store for messages: `Key Vault kv-platform/dicom-ci`, `file x.json`.
+pub fn describe_store(store: &SecretStoreLocation) -> String {
+    match store {
+        SecretStoreLocation::KeyVault { vault, name } => format!("Key Vault `{vault}` secret `{name}`"),
+        SecretStoreLocation::File { path, .. } => format!("file `{path}`"),
+    }
+}

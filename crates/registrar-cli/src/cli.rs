@@ -1,0 +1,157 @@
+//! The command line, as clap types. Help texts here are the user-facing documentation of each
+//! flag, so they say what the flag does and what the default is.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keep Microsoft Entra ID app registrations in git: declare applications, secrets,
+/// permissions and role assignments in YAML, review a plan, apply it.
+#[derive(Debug, Parser)]
+#[command(name = "registrar", version, about, long_about = None, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Run against the embedded local tenant (state in `.registrar/local-tenant.json`) instead
+    /// of Azure. Also `REGISTRAR_TARGET=local`.
+    #[arg(long, global = true)]
+    pub(crate) local: bool,
+
+    /// The Azure cloud to talk to when not `--local`.
+    #[arg(long, global = true, value_enum, default_value_t = Cloud::Public, env = "REGISTRAR_CLOUD")]
+    pub(crate) cloud: Cloud,
+
+    /// More diagnostics on stderr (`-v` info, `-vv` debug, `-vvv` trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+
+    /// The current time for the planner (RFC 3339), for testing rotation. Hidden.
+    #[arg(long, global = true, hide = true, env = "REGISTRAR_NOW")]
+    pub(crate) now: Option<String>,
+}
+
+/// The clouds Registrar knows the endpoints of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Cloud {
+    /// Azure public cloud.
+    Public,
+    /// Azure US Government.
+    Usgov,
+    /// Azure China (21Vianet).
+    China,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check manifests offline; report every error with file:line:col.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the manifest, for editors.
+    Schema(SchemaArgs),
+    /// Read the tenant, compare it with the manifest and show what apply would change.
+    Plan(PlanArgs),
+    /// Show the plan, ask for approval, and carry it out.
+    Apply(ApplyArgs),
+    /// Run the local tenant (Graph, Key Vault and a token endpoint over HTTPS) standalone.
+    Emulator(EmulatorArgs),
+}
+
+/// `registrar validate`.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// Manifest files or directories (every *.yaml / *.yml in them).
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+}
+
+/// `registrar schema`.
+#[derive(Debug, Args)]
+pub(crate) struct SchemaArgs {
+    /// Write the schema to this file instead of stdout.
+    #[arg(short, long)]
+    pub(crate) output: Option<PathBuf>,
+}
+
+/// The output formats of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PlanFormat {
+    /// Terraform-style text for humans.
+    Text,
+    /// A versioned document shaped like `terraform show -json`.
+    Json,
+    /// A pull-request comment.
+    Markdown,
+}
+
+/// Flags shared by `plan` and `apply`.
+#[derive(Debug, Args)]
+pub(crate) struct PlanningArgs {
+    /// Manifest files or directories.
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Also delete applications that carry this namespace's marker but are no longer declared.
+    #[arg(long)]
+    pub(crate) prune: bool,
+}
+
+/// `registrar plan`.
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub(crate) planning: PlanningArgs,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub(crate) format: PlanFormat,
+
+    /// Exit 2 when the plan has changes, 0 when there are none, 1 on error.
+    #[arg(long)]
+    pub(crate) detailed_exitcode: bool,
+}
+
+/// `registrar apply`.
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    #[command(flatten)]
+    pub(crate) planning: PlanningArgs,
+
+    /// Apply without asking for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub(crate) auto_approve: bool,
+}
+
+/// `registrar emulator`.
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// Port to listen on (127.0.0.1). 0 picks a free one.
+    #[arg(long, default_value_t = 8443)]
+    pub(crate) port: u16,
+
+    /// Keep the tenant in this JSON file (loaded at start, saved after every change).
+    #[arg(long)]
+    pub(crate) state: Option<PathBuf>,
+
+    /// Write the generated CA certificate (PEM) here, for clients to trust.
+    #[arg(long, default_value = ".registrar/emulator-ca.pem")]
+    pub(crate) ca_cert: PathBuf,
+
+    /// Only the vaults given with `--vault` exist (default: any vault name exists).
+    #[arg(long)]
+    pub(crate) strict_vaults: bool,
+
+    /// A Key Vault that exists in the local tenant (repeatable).
+    #[arg(long = "vault")]
+    pub(crate) vaults: Vec<String>,
+}

@@ -1,0 +1,39 @@
+//! `registrar`: keep Microsoft Entra ID app registrations in git.
+//!
+//! This crate is the only one that parses arguments, writes to stdout and stderr, and picks exit
+//! codes (0 success, 1 error, 2 success with changes present under `--detailed-exitcode`). Every
+//! command lives in its own module under [`commands`]; [`target`] decides which tenant a command
+//! talks to (the embedded local tenant with `--local`, or Azure).
+
+// The binary is the one place allowed to print and to choose exit codes (see the workspace lints).
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
+mod cli;
+mod commands;
+mod output;
+mod target;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    output::init_tracing(cli.global.verbose, cli.global.quiet);
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(&cli.global, args),
+        Command::Schema(args) => commands::schema::run(args),
+        Command::Plan(args) => commands::plan::run(&cli.global, args),
+        Command::Apply(args) => commands::apply::run(&cli.global, args),
+        Command::Emulator(args) => commands::emulator::run(args),
+    };
+    match result {
+        Ok(outcome) => outcome.into(),
+        Err(error) => {
+            output::print_error(&error);
+            ExitCode::from(1)
+        }
+    }
+}
