@@ -22,9 +22,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use registrar_azure::SecretValue;
+use registrar_azure::{DeliveredSecret, SecretValue};
 use registrar_model::{
-    ApplicationRef, ApplicationSettings, KeyCredential, Operation, PasswordCredential,
+    ApplicationRef, ApplicationSettings, FederatedCredential, KeyCredential, Operation, PasswordCredential,
     SecretStoreLocation, ServicePrincipalSettings,
 };
 use registrar_plan::{Action, Plan, ResourceChange};
@@ -32,21 +32,6 @@ use time::OffsetDateTime;
 
 /// Boxed error from a [`TenantWriter`]; its `Display` is shown to the user.
 pub type WriteError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// What a delivered secret is recorded with in its store (never the value itself).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryMetadata {
-    /// The tenant the credential belongs to.
-    pub tenant_id: String,
-    /// The application's appId (the client id).
-    pub app_id: String,
-    /// The credential's keyId.
-    pub key_id: String,
-    /// The manifest's secret name.
-    pub secret_name: String,
-    /// When the credential expires.
-    pub expires: OffsetDateTime,
-}
 
 /// The single mutations apply performs. One method per Graph or store call, so the executor's
 /// ordering and failure handling can be tested without HTTP.
@@ -98,12 +83,11 @@ pub trait TenantWriter: Send + Sync {
     ) -> Result<(PasswordCredential, SecretValue), WriteError>;
     /// Removes a client secret.
     async fn remove_password(&self, application_id: &str, key_id: &str) -> Result<(), WriteError>;
-    /// Writes a secret value to its store.
+    /// Writes a secret value, with the credential's metadata, to its store.
     async fn deliver_secret(
         &self,
         store: &SecretStoreLocation,
-        value: &SecretValue,
-        metadata: &DeliveryMetadata,
+        secret: &DeliveredSecret,
     ) -> Result<(), WriteError>;
     /// Replaces the application's certificate list.
     async fn set_certificates(
@@ -111,16 +95,11 @@ pub trait TenantWriter: Send + Sync {
         application_id: &str,
         certificates: &[KeyCredential],
     ) -> Result<(), WriteError>;
-    /// Creates or updates a federated identity credential by name.
-    #[allow(clippy::too_many_arguments)]
+    /// Creates or updates a federated identity credential by name (its `id` is ignored).
     async fn upsert_federated_credential(
         &self,
         application_id: &str,
-        name: &str,
-        issuer: &str,
-        subject: &str,
-        audiences: &[String],
-        description: Option<&str>,
+        credential: &FederatedCredential,
     ) -> Result<(), WriteError>;
     /// Deletes a federated identity credential by name.
     async fn delete_federated_credential(
@@ -508,15 +487,16 @@ async fn run_operation(
             description,
         } => {
             let (id, _) = created.resolve(application)?;
+            let credential = FederatedCredential {
+                id: String::new(),
+                name: name.clone(),
+                issuer: issuer.clone(),
+                subject: subject.clone(),
+                audiences: audiences.clone(),
+                description: description.clone(),
+            };
             tenant
-                .upsert_federated_credential(
-                    &id,
-                    name,
-                    issuer,
-                    subject,
-                    audiences,
-                    description.as_deref(),
-                )
+                .upsert_federated_credential(&id, &credential)
                 .await
                 .map_err(write_error(format!("writing federated credential `{name}`")))?;
         }
@@ -544,15 +524,16 @@ async fn add_and_deliver_secret(
         .add_password(application_id, secret_name, end)
         .await
         .map_err(write_error(format!("adding secret `{secret_name}`")))?;
-    let metadata = DeliveryMetadata {
+    let secret = DeliveredSecret {
         tenant_id: tenant.tenant_id(),
-        app_id: app_id.to_owned(),
+        client_id: app_id.to_owned(),
         key_id: credential.key_id.clone(),
-        secret_name: secret_name.to_owned(),
-        expires: credential.end.unwrap_or(end),
+        expires_on: Some(credential.end.unwrap_or(end)),
+        value,
     };
-    let delivered = tenant.deliver_secret(store, &value, &metadata).await;
-    drop(value);
+    let delivered = tenant.deliver_secret(store, &secret).await;
+    // The value leaves memory here, delivered or not.
+    drop(secret);
     let Err(delivery_error) = delivered else {
         return Ok(());
     };
@@ -581,3 +562,6 @@ pub fn describe_store(store: &SecretStoreLocation) -> String {
         SecretStoreLocation::File { path, .. } => format!("file `{path}`"),
     }
 }
+
+#[cfg(test)]
+mod tests;

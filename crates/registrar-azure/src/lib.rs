@@ -1,1 +1,63 @@
-//! x
+//! Registrar's clients for Microsoft Graph, Key Vault and the Entra ID token endpoint: auth,
+//! retry, paging and typed errors; the live snapshot reader; the single mutations apply
+//! performs; the secret stores.
+//!
+//! # Brief overview
+//! - [`Clients`], built from an [`AzureConfig`] ([`Endpoints`] + [`CredentialKind`] +
+//!   [`RetryConfig`]), holds the [`GraphClient`] and the [`KeyVaultClient`], which share one
+//!   HTTP client, one token cache per [`Audience`] and one request counter ([`Clients::stats`]).
+//! - [`read_live_tenant`] reads the [`registrar_model::LiveTenant`] for a
+//!   [`registrar_model::DesiredState`], with a request count proportional to what is declared
+//!   (see [`snapshot`]).
+//! - [`retry_policy`] is the one place that decides retries (throttling, transient errors,
+//!   read-your-writes after a create).
+//! - [`SecretValue`] is the only holder of a client secret's value; [`Clients::deliver_secret`]
+//!   writes it to Key Vault or a 0600 file.
+//!
+//! ```no_run
+//! # async fn example(desired: registrar_model::DesiredState) -> Result<(), registrar_azure::AzureError> {
+//! use registrar_azure::{AzureConfig, Clients, CredentialKind, Endpoints, read_live_tenant};
+//! let clients = Clients::new(AzureConfig::new(Endpoints::public(), CredentialKind::Chain))?;
+//! let live = read_live_tenant(&clients, &desired).await?;
+//! tracing::info!(apps = live.applications.len(), requests = clients.request_count(), "snapshot read");
+//! # Ok(()) }
+//! ```
+//!
+//! # Invariants
+//! - This is the only crate that knows Graph, ARM and Key Vault URLs and wire JSON; wire structs
+//!   never leave it (the public API speaks `registrar-model` types).
+//! - It never prints: diagnostics go through `tracing`, and never carry tokens, secret values or
+//!   request bodies.
+//! - A secret value lives only in [`SecretValue`] (Debug/Display `***`, no Serialize, no Clone,
+//!   zeroized on drop) and leaves it only for a secret store or a credential.
+//! - Tokens come only from azure_identity credentials; there is no fake token path. Tests point
+//!   the real `ClientSecretCredential` at a stub token endpoint.
+//! - No `unwrap` on data from the network.
+
+mod auth;
+mod clients;
+mod endpoints;
+mod error;
+pub mod file_store;
+pub mod graph;
+mod http;
+mod key_vault;
+pub mod retry;
+mod secret;
+pub mod snapshot;
+mod stores;
+
+pub use auth::CredentialKind;
+pub use clients::{AzureConfig, Clients};
+pub use endpoints::{Audience, Endpoints, Scopes, VAULT_PLACEHOLDER};
+pub use error::{AzureError, GraphError, KeyVaultError};
+pub use graph::{AddedPassword, GraphClient, UpsertedApplication};
+pub use http::{RequestCounter, RequestStats};
+pub use key_vault::{
+    API_VERSION as KEY_VAULT_API_VERSION, KEY_ID_TAG, KeyVaultClient, SecretMetadata,
+    SecretProperties,
+};
+pub use retry::{Attempt, Retry, RetryConfig, retry_policy};
+pub use secret::SecretValue;
+pub use snapshot::read_live_tenant;
+pub use stores::{CLIENT_ID_TAG, DeliveredSecret, TENANT_ID_TAG};

@@ -1,29 +1,82 @@
 //! `registrar validate`: offline checks of manifests, every error at once with file:line:col.
 
+use std::path::{Path, PathBuf};
+
 use crate::cli::{GlobalArgs, ValidateArgs};
 use crate::commands::Outcome;
 use crate::output::AlreadyReported;
 
 pub(crate) fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<Outcome> {
-    let loaded = load_manifests(&args.paths)?;
-    if !global.quiet {
-        let applications = loaded.desired.applications.len();
-        let files = loaded.files.len();
-        eprintln!(
-            "{} valid: {applications} application{} in {files} file{}",
-            if files == 1 { "manifest is" } else { "manifests are" },
-            if applications == 1 { "" } else { "s" },
-            if files == 1 { "" } else { "s" },
-        );
+    let mut failed = false;
+    for set in manifest_sets(&args.paths) {
+        match load_manifests(&set) {
+            Ok(loaded) => {
+                if !global.quiet {
+                    let applications = loaded.desired.applications.len();
+                    let files = loaded.files.len();
+                    eprintln!(
+                        "{}: valid, {applications} application{} in {files} file{}",
+                        describe(&set),
+                        if applications == 1 { "" } else { "s" },
+                        if files == 1 { "" } else { "s" },
+                    );
+                }
+            }
+            Err(_) => failed = true,
+        }
     }
-    Ok(Outcome::Success)
+    if failed { Err(AlreadyReported.into()) } else { Ok(Outcome::Success) }
+}
+
+fn describe(set: &[PathBuf]) -> String {
+    set.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn has_manifest_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            let path = entry.path();
+            path.is_file()
+                && path
+                    .extension()
+                    .is_some_and(|extension| extension == "yaml" || extension == "yml")
+        })
+    })
+}
+
+/// Groups the arguments into manifest sets. Files and directories holding manifests form one
+/// set, as `plan` would read them. A directory holding no manifest of its own but
+/// subdirectories that do (like `examples/`) stands for one set per subdirectory, so
+/// `registrar validate examples/` checks every example on its own.
+fn manifest_sets(paths: &[PathBuf]) -> Vec<Vec<PathBuf>> {
+    let mut direct = Vec::new();
+    let mut sets = Vec::new();
+    for path in paths {
+        if path.is_dir() && !has_manifest_files(path) {
+            let mut children: Vec<PathBuf> = std::fs::read_dir(path)
+                .map(|entries| entries.flatten().map(|entry| entry.path()).filter(|child| child.is_dir()).collect())
+                .unwrap_or_default();
+            children.sort();
+            let nested = manifest_sets(&children);
+            if nested.is_empty() {
+                // Let the loader say that the directory holds no manifest.
+                direct.push(path.clone());
+            } else {
+                sets.extend(nested);
+            }
+        } else {
+            direct.push(path.clone());
+        }
+    }
+    if !direct.is_empty() {
+        sets.insert(0, direct);
+    }
+    sets
 }
 
 /// Loads and validates manifests, printing warnings and (on failure) every diagnostic to
 /// stderr. The one place commands read manifests.
-pub(crate) fn load_manifests(
-    paths: &[std::path::PathBuf],
-) -> anyhow::Result<registrar_manifest::Loaded> {
+pub(crate) fn load_manifests(paths: &[PathBuf]) -> anyhow::Result<registrar_manifest::Loaded> {
     let env = |name: &str| std::env::var(name).ok();
     match registrar_manifest::load(paths, &env) {
         Ok(loaded) => {

@@ -1,0 +1,180 @@
+//! [`AzureTenant`]: the [`TenantWriter`] that apply uses for real, over `registrar-azure`'s
+//! clients. Each method is one client call; retries and read-your-writes live in the clients.
+
+use registrar_azure::{Clients, DeliveredSecret, SecretValue};
+use registrar_model::{
+    ApplicationSettings, FederatedCredential, KeyCredential, PasswordCredential,
+    SecretStoreLocation, ServicePrincipalSettings,
+};
+use time::OffsetDateTime;
+
+use crate::{TenantWriter, WriteError};
+
+/// Writes to a tenant through the Graph and Key Vault clients.
+#[derive(Debug, Clone)]
+pub struct AzureTenant {
+    clients: Clients,
+    tenant_id: String,
+}
+
+impl AzureTenant {
+    /// A writer over `clients` for the tenant `tenant_id` (recorded with delivered secrets).
+    pub fn new(clients: Clients, tenant_id: String) -> Self {
+        Self { clients, tenant_id }
+    }
+}
+
+fn boxed(error: registrar_azure::AzureError) -> WriteError {
+    Box::new(error)
+}
+
+#[async_trait::async_trait]
+impl TenantWriter for AzureTenant {
+    fn tenant_id(&self) -> String {
+        self.tenant_id.clone()
+    }
+
+    async fn upsert_application(
+        &self,
+        unique_name: &str,
+        settings: &ApplicationSettings,
+    ) -> Result<(String, String), WriteError> {
+        let upserted = self
+            .clients
+            .graph
+            .upsert_application(unique_name, settings)
+            .await
+            .map_err(boxed)?;
+        Ok((upserted.id, upserted.app_id))
+    }
+
+    async fn restore_application(&self, id: &str) -> Result<(), WriteError> {
+        self.clients.graph.restore_deleted_item(id).await.map_err(boxed)
+    }
+
+    async fn update_application(
+        &self,
+        id: &str,
+        settings: &ApplicationSettings,
+        changed_fields: &[String],
+    ) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .update_application(id, settings, changed_fields)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn delete_application(&self, id: &str) -> Result<(), WriteError> {
+        self.clients.graph.delete_application(id).await.map_err(boxed)
+    }
+
+    async fn create_service_principal(
+        &self,
+        app_id: &str,
+        settings: &ServicePrincipalSettings,
+    ) -> Result<String, WriteError> {
+        let created = self
+            .clients
+            .graph
+            .create_service_principal(app_id, settings)
+            .await
+            .map_err(boxed)?;
+        Ok(created.id)
+    }
+
+    async fn update_service_principal(
+        &self,
+        id: &str,
+        settings: &ServicePrincipalSettings,
+    ) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .update_service_principal(id, settings)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn delete_service_principal(&self, id: &str) -> Result<(), WriteError> {
+        self.clients.graph.delete_service_principal(id).await.map_err(boxed)
+    }
+
+    async fn add_owner(&self, application_id: &str, owner_id: &str) -> Result<(), WriteError> {
+        self.clients.graph.add_owner(application_id, owner_id).await.map_err(boxed)
+    }
+
+    async fn remove_owner(&self, application_id: &str, owner_id: &str) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .remove_owner(application_id, owner_id)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn add_password(
+        &self,
+        application_id: &str,
+        display_name: &str,
+        end: OffsetDateTime,
+    ) -> Result<(PasswordCredential, SecretValue), WriteError> {
+        let added = self
+            .clients
+            .graph
+            .add_password(application_id, display_name, end)
+            .await
+            .map_err(boxed)?;
+        Ok((added.credential, added.value))
+    }
+
+    async fn remove_password(&self, application_id: &str, key_id: &str) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .remove_password(application_id, key_id)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn deliver_secret(
+        &self,
+        store: &SecretStoreLocation,
+        secret: &DeliveredSecret,
+    ) -> Result<(), WriteError> {
+        self.clients.deliver_secret(store, secret).await.map_err(boxed)
+    }
+
+    async fn set_certificates(
+        &self,
+        application_id: &str,
+        certificates: &[KeyCredential],
+    ) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .set_key_credentials(application_id, certificates)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn upsert_federated_credential(
+        &self,
+        application_id: &str,
+        credential: &FederatedCredential,
+    ) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .upsert_federated_credential(application_id, credential)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn delete_federated_credential(
+        &self,
+        application_id: &str,
+        name: &str,
+    ) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .delete_federated_credential(application_id, name)
+            .await
+            .map_err(boxed)
+    }
+}

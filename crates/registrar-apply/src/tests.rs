@@ -1,0 +1,358 @@
+//! Executor tests against an in-memory [`TenantWriter`] that records calls and fails on demand.
+
+use std::sync::Mutex;
+
+use registrar_model::{FileFormat, ServicePrincipalRef};
+use registrar_plan::{Address, Component};
+
+use super::*;
+
+#[derive(Default)]
+struct FakeTenant {
+    calls: Mutex<Vec<String>>,
+    fail_on: Vec<&'static str>,
+    next_key: Mutex<u32>,
+}
+
+#[derive(Debug)]
+struct FakeError(&'static str);
+
+impl std::fmt::Display for FakeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for FakeError {}
+
+impl FakeTenant {
+    fn failing(fail_on: Vec<&'static str>) -> Self {
+        Self { fail_on, ..Self::default() }
+    }
+
+    fn record(&self, call: String) -> Result<(), WriteError> {
+        let verb = call.split(' ').next().unwrap_or_default().to_owned();
+        self.calls.lock().unwrap().push(call);
+        if self.fail_on.iter().any(|fail| *fail == verb) {
+            return Err(Box::new(FakeError("injected failure")));
+        }
+        Ok(())
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl TenantWriter for FakeTenant {
+    fn tenant_id(&self) -> String {
+        "tenant".to_owned()
+    }
+    async fn upsert_application(
+        &self,
+        unique_name: &str,
+        _settings: &ApplicationSettings,
+    ) -> Result<(String, String), WriteError> {
+        self.record(format!("upsert_application {unique_name}"))?;
+        Ok((format!("id-{unique_name}"), format!("appid-{unique_name}")))
+    }
+    async fn restore_application(&self, id: &str) -> Result<(), WriteError> {
+        self.record(format!("restore_application {id}"))
+    }
+    async fn update_application(
+        &self,
+        id: &str,
+        settings: &ApplicationSettings,
+        changed_fields: &[String],
+    ) -> Result<(), WriteError> {
+        self.record(format!(
+            "update_application {id} {} {:?}",
+            changed_fields.join(","),
+            settings.identifier_uris
+        ))
+    }
+    async fn delete_application(&self, id: &str) -> Result<(), WriteError> {
+        self.record(format!("delete_application {id}"))
+    }
+    async fn create_service_principal(
+        &self,
+        app_id: &str,
+        _settings: &ServicePrincipalSettings,
+    ) -> Result<String, WriteError> {
+        self.record(format!("create_service_principal {app_id}"))?;
+        Ok(format!("sp-{app_id}"))
+    }
+    async fn update_service_principal(
+        &self,
+        id: &str,
+        _settings: &ServicePrincipalSettings,
+    ) -> Result<(), WriteError> {
+        self.record(format!("update_service_principal {id}"))
+    }
+    async fn delete_service_principal(&self, id: &str) -> Result<(), WriteError> {
+        self.record(format!("delete_service_principal {id}"))
+    }
+    async fn add_owner(&self, application_id: &str, owner_id: &str) -> Result<(), WriteError> {
+        self.record(format!("add_owner {application_id} {owner_id}"))
+    }
+    async fn remove_owner(&self, application_id: &str, owner_id: &str) -> Result<(), WriteError> {
+        self.record(format!("remove_owner {application_id} {owner_id}"))
+    }
+    async fn add_password(
+        &self,
+        application_id: &str,
+        display_name: &str,
+        end: OffsetDateTime,
+    ) -> Result<(PasswordCredential, SecretValue), WriteError> {
+        self.record(format!("add_password {application_id} {display_name}"))?;
+        let mut next = self.next_key.lock().unwrap();
+        *next += 1;
+        Ok((
+            PasswordCredential {
+                key_id: format!("key-{next}"),
+                display_name: Some(display_name.to_owned()),
+                hint: Some("abc".to_owned()),
+                start: None,
+                end: Some(end),
+            },
+            SecretValue::new("abc-the-secret-value".to_owned()),
+        ))
+    }
+    async fn remove_password(&self, application_id: &str, key_id: &str) -> Result<(), WriteError> {
+        self.record(format!("remove_password {application_id} {key_id}"))
+    }
+    async fn deliver_secret(
+        &self,
+        store: &SecretStoreLocation,
+        secret: &DeliveredSecret,
+    ) -> Result<(), WriteError> {
+        assert_eq!(secret.value.expose_secret(), "abc-the-secret-value");
+        assert_eq!(secret.client_id, "appid-ns.api");
+        self.record(format!("deliver_secret {} {}", describe_store(store), secret.key_id))
+    }
+    async fn set_certificates(
+        &self,
+        application_id: &str,
+        certificates: &[KeyCredential],
+    ) -> Result<(), WriteError> {
+        self.record(format!("set_certificates {application_id} {}", certificates.len()))
+    }
+    async fn upsert_federated_credential(
+        &self,
+        application_id: &str,
+        credential: &FederatedCredential,
+    ) -> Result<(), WriteError> {
+        self.record(format!("upsert_federated_credential {application_id} {}", credential.name))
+    }
+    async fn delete_federated_credential(
+        &self,
+        application_id: &str,
+        name: &str,
+    ) -> Result<(), WriteError> {
+        self.record(format!("delete_federated_credential {application_id} {name}"))
+    }
+}
+
+#[derive(Default)]
+struct Events(Mutex<Vec<String>>);
+
+impl Reporter for Events {
+    fn started(&self, _change: &ResourceChange) {}
+    fn succeeded(&self, change: &ResourceChange, _elapsed: Duration) {
+        self.0.lock().unwrap().push(format!("ok {}", change.address));
+    }
+    fn failed(&self, change: &ResourceChange, error: &ApplyError) {
+        self.0.lock().unwrap().push(format!("failed {}: {error}", change.address));
+    }
+    fn skipped(&self, change: &ResourceChange, because_of: &str) {
+        self.0.lock().unwrap().push(format!("skipped {} ({because_of})", change.address));
+    }
+}
+
+fn change(
+    address: Address,
+    action: Action,
+    depends_on: Vec<Address>,
+    operations: Vec<Operation>,
+) -> ResourceChange {
+    ResourceChange {
+        address,
+        action,
+        reason: None,
+        before: None,
+        after: None,
+        after_unknown: Vec::new(),
+        depends_on,
+        operations,
+    }
+}
+
+fn planned(key: &str) -> ApplicationRef {
+    ApplicationRef::Planned { key: key.to_owned() }
+}
+
+fn file_store() -> SecretStoreLocation {
+    SecretStoreLocation::File { path: "/tmp/x.json".to_owned(), format: FileFormat::Json }
+}
+
+/// A new application with a self-referencing identifier URI, its service principal, an owner
+/// and a secret.
+fn create_plan() -> Plan {
+    let app = Address::application("api");
+    let mut settings = ApplicationSettings::default();
+    settings.identifier_uris = vec!["api://{appId}".to_owned()];
+    Plan {
+        changes: vec![
+            change(
+                app.clone(),
+                Action::Create,
+                vec![],
+                vec![
+                    Operation::CreateApplication {
+                        key: "api".to_owned(),
+                        unique_name: "ns.api".to_owned(),
+                        settings: ApplicationSettings::default(),
+                    },
+                    Operation::UpdateApplication {
+                        application: planned("api"),
+                        settings,
+                        changed_fields: vec!["identifier_uris".to_owned()],
+                    },
+                ],
+            ),
+            change(
+                Address::component("api", Component::ServicePrincipal),
+                Action::Create,
+                vec![app.clone()],
+                vec![Operation::CreateServicePrincipal {
+                    application: planned("api"),
+                    settings: ServicePrincipalSettings::default(),
+                }],
+            ),
+            change(
+                Address::component("api", Component::Owner("alice@contoso.com".to_owned())),
+                Action::Create,
+                vec![app.clone()],
+                vec![Operation::AddOwner { application: planned("api"), owner_id: "alice-id".to_owned() }],
+            ),
+            change(
+                Address::component("api", Component::Secret { name: "ci".to_owned(), instance: None }),
+                Action::Create,
+                vec![app],
+                vec![Operation::AddSecret {
+                    application: planned("api"),
+                    display_name: "ci".to_owned(),
+                    end: OffsetDateTime::UNIX_EPOCH,
+                    store: file_store(),
+                }],
+            ),
+        ],
+        warnings: Vec::new(),
+    }
+}
+
+fn run(plan: &Plan, tenant: &FakeTenant) -> (ApplyReport, Vec<String>) {
+    let events = Events::default();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let report = runtime.block_on(apply(plan, tenant, &events, &ApplyOptions::default()));
+    let events = events.0.into_inner().unwrap();
+    (report, events)
+}
+
+#[test]
+fn apply_creates_in_dependency_order_with_created_ids() {
+    let tenant = FakeTenant::default();
+    let (report, _) = run(&create_plan(), &tenant);
+    assert!(report.is_success());
+    assert_eq!((report.added, report.changed, report.destroyed), (4, 0, 0));
+    let calls = tenant.calls();
+    assert_eq!(calls[0], "upsert_application ns.api");
+    assert_eq!(
+        calls[1],
+        "update_application id-ns.api identifier_uris [\"api://appid-ns.api\"]"
+    );
+    let mut rest = calls[2..].to_vec();
+    rest.sort();
+    assert_eq!(
+        rest,
+        vec![
+            "add_owner id-ns.api alice-id",
+            "add_password id-ns.api ci",
+            "create_service_principal appid-ns.api",
+            "deliver_secret file `/tmp/x.json` key-1",
+        ]
+    );
+}
+
+#[test]
+fn apply_failure_skips_dependents_only() {
+    let mut plan = create_plan();
+    plan.changes.push(change(
+        Address::application("other"),
+        Action::Update,
+        vec![],
+        vec![Operation::DeleteServicePrincipal { id: "sp-other".to_owned() }],
+    ));
+    let tenant = FakeTenant::failing(vec!["upsert_application"]);
+    let (report, events) = run(&plan, &tenant);
+    assert!(!report.is_success());
+    assert_eq!(report.succeeded(), 1);
+    assert_eq!(report.skipped(), 3);
+    assert_eq!(report.failures().count(), 1);
+    assert!(events.contains(&"ok application.other".to_owned()), "{events:?}");
+    assert!(
+        events.iter().any(|event| event.starts_with("skipped application.api.service_principal")),
+        "{events:?}"
+    );
+    assert_eq!(report.changed, 1);
+}
+
+#[test]
+fn apply_removes_the_credential_when_delivery_fails() {
+    let tenant = FakeTenant::failing(vec!["deliver_secret"]);
+    let (report, _) = run(&create_plan(), &tenant);
+    let (address, error) = report.failures().next().expect("one failure");
+    assert_eq!(address, "application.api.secret.ci");
+    assert!(matches!(error, ApplyError::DeliveryFailed { .. }), "{error:?}");
+    assert!(tenant.calls().contains(&"remove_password id-ns.api key-1".to_owned()));
+    let message = error.to_string();
+    assert!(message.contains("was removed again"), "{message}");
+    assert!(!message.contains("abc-the-secret-value"));
+}
+
+#[test]
+fn apply_reports_an_orphan_when_removal_fails_too() {
+    let tenant = FakeTenant::failing(vec!["deliver_secret", "remove_password"]);
+    let (report, _) = run(&create_plan(), &tenant);
+    let (_, error) = report.failures().next().expect("one failure");
+    assert!(matches!(error, ApplyError::DeliveryFailedOrphan { .. }), "{error:?}");
+    assert!(error.to_string().contains("remove it by hand"));
+}
+
+#[test]
+fn apply_rotation_keeps_the_old_secret_when_the_new_one_fails() {
+    let old = ApplicationRef::Existing { id: "app".to_owned(), app_id: "appid-ns.api".to_owned() };
+    let plan = Plan {
+        changes: vec![change(
+            Address::component("api", Component::Secret { name: "ci".to_owned(), instance: None }),
+            Action::Rotate,
+            vec![],
+            vec![
+                Operation::AddSecret {
+                    application: old.clone(),
+                    display_name: "ci".to_owned(),
+                    end: OffsetDateTime::UNIX_EPOCH,
+                    store: file_store(),
+                },
+                Operation::RemoveSecret { application: old, key_id: "old-key".to_owned() },
+            ],
+        )],
+        warnings: Vec::new(),
+    };
+    let tenant = FakeTenant::failing(vec!["deliver_secret"]);
+    let (report, _) = run(&plan, &tenant);
+    assert!(!report.is_success());
+    assert!(!tenant.calls().contains(&"remove_password app old-key".to_owned()));
+    let _ = ServicePrincipalRef::Existing { id: String::new() };
+}

@@ -1,0 +1,145 @@
+//! [`AzureConfig`] and [`Clients`]: building the shared HTTP core, the credential and the
+//! per-service clients from one configuration.
+
+use std::fmt;
+use std::sync::Arc;
+
+use azure_core::http::HttpClient;
+
+use crate::auth::{CredentialFactory, CredentialKind, TokenProvider};
+use crate::endpoints::Endpoints;
+use crate::error::AzureError;
+use crate::graph::GraphClient;
+use crate::http::{HttpCore, RequestCounter, RequestStats, build_reqwest_client};
+use crate::key_vault::KeyVaultClient;
+use crate::retry::RetryConfig;
+
+/// Everything needed to talk to one tenant.
+pub struct AzureConfig {
+    /// Where the services are.
+    pub endpoints: Endpoints,
+    /// How to authenticate.
+    pub credential: CredentialKind,
+    /// Retry tunables ([`RetryConfig::from_env`] by default).
+    pub retry: RetryConfig,
+    /// How many reads the snapshot keeps in flight.
+    pub concurrency: usize,
+    /// Replaces the HTTP client azure_identity's credentials send token requests through
+    /// (tests point an https authority at a plain-http stub this way). `None`: our reqwest
+    /// client, which trusts the extra CA.
+    pub token_transport: Option<Arc<dyn HttpClient>>,
+}
+
+impl fmt::Debug for AzureConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AzureConfig")
+            .field("endpoints", &self.endpoints)
+            .field("credential", &self.credential)
+            .field("retry", &self.retry)
+            .field("concurrency", &self.concurrency)
+            .field("token_transport", &self.token_transport.is_some())
+            .finish()
+    }
+}
+
+impl AzureConfig {
+    /// A configuration with the default retry tunables (honoring `REGISTRAR_TEST_NO_RETRY_DELAY`)
+    /// and 8 reads in flight.
+    pub fn new(endpoints: Endpoints, credential: CredentialKind) -> Self {
+        Self {
+            endpoints,
+            credential,
+            retry: RetryConfig::from_env(),
+            concurrency: 8,
+            token_transport: None,
+        }
+    }
+
+    /// Sets the retry tunables.
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets how many snapshot reads are in flight at once (at least 1).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Sends token requests through `transport` instead of our reqwest client.
+    pub fn with_token_transport(mut self, transport: Arc<dyn HttpClient>) -> Self {
+        self.token_transport = Some(transport);
+        self
+    }
+}
+
+/// The Graph and Key Vault clients of one tenant, sharing one HTTP client, token cache, retry
+/// policy and request counter. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// Microsoft Graph.
+    pub graph: GraphClient,
+    /// Key Vault.
+    pub key_vault: KeyVaultClient,
+    pub(crate) core: Arc<HttpCore>,
+    pub(crate) concurrency: usize,
+    configured_tenant: Option<String>,
+}
+
+impl Clients {
+    /// Builds the clients. Nothing is sent yet; the first request fetches a token.
+    pub fn new(config: AzureConfig) -> Result<Self, AzureError> {
+        let client = build_reqwest_client(&config.endpoints)?;
+        let counter = Arc::new(RequestCounter::default());
+        let transport: Arc<dyn HttpClient> = match config.token_transport {
+            Some(transport) => transport,
+            None => Arc::new(client.clone()),
+        };
+        let factory = CredentialFactory::new(
+            &config.endpoints,
+            transport,
+            counter.clone(),
+            config.retry.delay_scale > 0.0,
+        );
+        let credential = factory.build(&config.credential)?;
+        let core = Arc::new(HttpCore {
+            client,
+            tokens: TokenProvider::new(credential, config.endpoints.clone()),
+            endpoints: config.endpoints,
+            retry: config.retry,
+            counter,
+        });
+        Ok(Self {
+            graph: GraphClient::new(core.clone()),
+            key_vault: KeyVaultClient::new(core.clone()),
+            core,
+            concurrency: config.concurrency.max(1),
+            configured_tenant: config.credential.configured_tenant(),
+        })
+    }
+
+    /// The endpoints in use.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.core.endpoints
+    }
+
+    /// Requests sent so far (Graph, Key Vault, ARM, token requests; retries included).
+    pub fn stats(&self) -> RequestStats {
+        self.core.counter.stats()
+    }
+
+    /// The total number of requests sent so far.
+    pub fn request_count(&self) -> u64 {
+        self.stats().total
+    }
+
+    /// The tenant id: the Graph token's `tid` claim when the token is a JWT, else the tenant
+    /// the credential is configured for.
+    pub async fn tenant_id(&self) -> Option<String> {
+        match self.core.tokens.token_tenant().await {
+            Some(tenant) => Some(tenant),
+            None => self.configured_tenant.clone(),
+        }
+    }
+}

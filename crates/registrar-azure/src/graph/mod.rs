@@ -1,0 +1,643 @@
+//! [`GraphClient`]: typed Microsoft Graph v1.0 operations on applications, service principals,
+//! owners, credentials and directory objects, in model types.
+//!
+//! Writes go by object id (reference §2). Objects this client created or restored in the current
+//! run are remembered, so later requests on them retry replication-lag errors (404 after create,
+//! `NoBackingApplicationObject`) until the consistency deadline — see [`crate::retry`].
+
+pub mod wire;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use registrar_model::{
+    APP_ID_PLACEHOLDER, ApplicationSettings, DeletedApplication, DirectoryObject,
+    FederatedCredential, KeyCredential, LiveApplication, LiveServicePrincipal, PasswordCredential,
+    ResourceServicePrincipal, ServicePrincipalSettings,
+};
+
+use crate::error::AzureError;
+use crate::http::{Call, HttpCore, Service, encode_path, encode_query, odata_string};
+use crate::secret::SecretValue;
+use wire::{
+    APPLICATION_SELECT, DELETED_APPLICATION_SELECT, GraphApplication, GraphDirectoryObject,
+    GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential, GraphServicePrincipal,
+    RESOURCE_SERVICE_PRINCIPAL_SELECT, SERVICE_PRINCIPAL_SELECT,
+};
+
+/// The ids of an application after an upsert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpsertedApplication {
+    /// Object id.
+    pub id: String,
+    /// appId.
+    pub app_id: String,
+    /// Whether the upsert created it (201) rather than updating an existing one (204).
+    pub created: bool,
+}
+
+/// A client secret just added: its metadata and its value, returned only this once.
+#[derive(Debug)]
+pub struct AddedPassword {
+    /// The credential as Graph lists it.
+    pub credential: PasswordCredential,
+    /// `secretText`.
+    pub value: SecretValue,
+}
+
+/// Typed Microsoft Graph operations. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct GraphClient {
+    core: Arc<HttpCore>,
+    fresh: Arc<Mutex<HashSet<String>>>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    #[serde(default)]
+    id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyCredentialsOnly {
+    #[serde(default)]
+    key_credentials: Option<Vec<GraphKeyCredential>>,
+}
+
+impl GraphClient {
+    pub(crate) fn new(core: Arc<HttpCore>) -> Self {
+        Self {
+            core,
+            fresh: Arc::new(Mutex::new(HashSet::new())),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.core.endpoints.graph_base)
+    }
+
+    /// Remembers that `id` (an object id or appId) was created in this run, so requests on it
+    /// retry replication-lag errors. The upsert and create calls do this themselves.
+    pub fn mark_fresh(&self, id: &str) {
+        if let Ok(mut fresh) = self.fresh.lock() {
+            fresh.insert(id.to_ascii_lowercase());
+        }
+    }
+
+    /// Whether `id` was created or restored in this run.
+    pub fn is_fresh(&self, id: &str) -> bool {
+        self.fresh
+            .lock()
+            .is_ok_and(|fresh| fresh.contains(&id.to_ascii_lowercase()))
+    }
+
+    async fn get_optional<T: for<'de> Deserialize<'de>>(
+        &self,
+        url: String,
+    ) -> Result<Option<T>, AzureError> {
+        match self
+            .core
+            .send(&Call::new(Method::GET, url, Service::Graph))
+            .await
+        {
+            Ok(reply) => reply.json().map(Some),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Sends a write; a DELETE answered 404 counts as done (the object is already gone).
+    async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        fresh_id: &str,
+    ) -> Result<crate::http::Reply, AzureError> {
+        let is_delete = method == Method::DELETE;
+        let mut call =
+            Call::new(method, self.url(path), Service::Graph).fresh(self.is_fresh(fresh_id));
+        if let Some(body) = body {
+            call = call.body(body);
+        }
+        self.core.send(&call).await.or_else(|error| {
+            if is_delete && error.is_not_found() {
+                tracing::debug!(path, "delete: already gone");
+                Ok(crate::http::Reply::empty())
+            } else {
+                Err(error)
+            }
+        })
+    }
+
+    // ----- applications -------------------------------------------------------------------
+
+    /// Lists applications matching an OData `$filter` (all pages, 999 per page), with the managed
+    /// properties selected.
+    pub async fn list_applications(
+        &self,
+        filter: Option<&str>,
+    ) -> Result<Vec<LiveApplication>, AzureError> {
+        let mut url = self.url(&format!(
+            "/applications?$select={APPLICATION_SELECT}&$top=999"
+        ));
+        if let Some(filter) = filter {
+            url.push_str(&format!("&$filter={}", encode_query(filter)));
+        }
+        let apps: Vec<GraphApplication> = self.core.get_all_pages(url, Service::Graph).await?;
+        Ok(apps.iter().map(GraphApplication::to_live).collect())
+    }
+
+    /// Lists the applications carrying `tag`.
+    pub async fn list_applications_with_tag(
+        &self,
+        tag: &str,
+    ) -> Result<Vec<LiveApplication>, AzureError> {
+        self.list_applications(Some(&format!("tags/any(t:t eq {})", odata_string(tag))))
+            .await
+    }
+
+    async fn get_application_at(
+        &self,
+        address: &str,
+    ) -> Result<Option<LiveApplication>, AzureError> {
+        let url = self.url(&format!(
+            "/applications{address}?$select={APPLICATION_SELECT}"
+        ));
+        let app: Option<GraphApplication> = self.get_optional(url).await?;
+        Ok(app.map(|app| app.to_live()))
+    }
+
+    /// The application with this object id, or `None`.
+    pub async fn get_application(&self, id: &str) -> Result<Option<LiveApplication>, AzureError> {
+        self.get_application_at(&format!("/{}", encode_path(id)))
+            .await
+    }
+
+    /// The application with this appId, or `None`.
+    pub async fn get_application_by_app_id(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<LiveApplication>, AzureError> {
+        self.get_application_at(&format!("(appId={})", encode_path(&odata_string(app_id))))
+            .await
+    }
+
+    /// The application with this uniqueName, or `None`.
+    pub async fn get_application_by_unique_name(
+        &self,
+        unique_name: &str,
+    ) -> Result<Option<LiveApplication>, AzureError> {
+        self.get_application_at(&format!(
+            "(uniqueName={})",
+            encode_path(&odata_string(unique_name))
+        ))
+        .await
+    }
+
+    /// Creates the application idempotently: `PATCH /applications(uniqueName='…')` with
+    /// `Prefer: create-if-missing` and every managed setting (identifier URIs still holding
+    /// [`APP_ID_PLACEHOLDER`] left out). On 201 the ids come from the response; on 204 (it
+    /// existed) they are read back by uniqueName.
+    pub async fn upsert_application(
+        &self,
+        unique_name: &str,
+        settings: &ApplicationSettings,
+    ) -> Result<UpsertedApplication, AzureError> {
+        let address = format!(
+            "/applications(uniqueName={})",
+            encode_path(&odata_string(unique_name))
+        );
+        // URIs naming the application's own appId cannot be sent before it exists; the
+        // planner's follow-up update sends them.
+        let mut settings = settings.clone();
+        settings
+            .identifier_uris
+            .retain(|uri| !uri.contains(APP_ID_PLACEHOLDER));
+        let body = wire::settings_to_json(&settings);
+        let call = Call::new(Method::PATCH, self.url(&address), Service::Graph)
+            .body(body)
+            .headers(&[("Prefer", "create-if-missing")]);
+        let reply = self.core.send(&call).await?;
+        if reply.status == 201 && !reply.body.is_empty() {
+            let app: GraphApplication = reply.json()?;
+            self.mark_fresh(&app.id);
+            self.mark_fresh(&app.app_id);
+            return Ok(UpsertedApplication {
+                id: app.id,
+                app_id: app.app_id,
+                created: true,
+            });
+        }
+        let url = self.url(&format!("{address}?$select=id,appId"));
+        let app: GraphApplication = self
+            .core
+            .send(&Call::new(Method::GET, url, Service::Graph).fresh(true))
+            .await?
+            .json()?;
+        Ok(UpsertedApplication {
+            id: app.id,
+            app_id: app.app_id,
+            created: reply.status == 201,
+        })
+    }
+
+    /// PATCHes the fields named in `changed_fields` ([`wire::APPLICATION_FIELDS`] names), each
+    /// complex object and collection whole.
+    pub async fn update_application<S: AsRef<str>>(
+        &self,
+        id: &str,
+        settings: &ApplicationSettings,
+        changed_fields: &[S],
+    ) -> Result<(), AzureError> {
+        if settings.needs_app_id()
+            && changed_fields
+                .iter()
+                .any(|field| field.as_ref() == "identifier_uris")
+        {
+            return Err(AzureError::InvalidRequest(format!(
+                "identifier URIs still hold `{APP_ID_PLACEHOLDER}`: resolve them with the appId first"
+            )));
+        }
+        let body = wire::settings_to_json_fields(settings, changed_fields).map_err(|field| {
+            AzureError::InvalidRequest(format!("unknown application settings field `{field}`"))
+        })?;
+        if body.as_object().is_some_and(|object| object.is_empty()) {
+            return Ok(());
+        }
+        self.write(
+            Method::PATCH,
+            &format!("/applications/{}", encode_path(id)),
+            Some(body),
+            id,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Soft-deletes an application (idempotent).
+    pub async fn delete_application(&self, id: &str) -> Result<(), AzureError> {
+        self.write(
+            Method::DELETE,
+            &format!("/applications/{}", encode_path(id)),
+            None,
+            id,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Lists every soft-deleted application (all pages).
+    pub async fn list_deleted_applications(&self) -> Result<Vec<DeletedApplication>, AzureError> {
+        let url = self.url(&format!(
+            "/directory/deletedItems/microsoft.graph.application?$select={DELETED_APPLICATION_SELECT}&$top=999"
+        ));
+        let apps: Vec<GraphApplication> = self.core.get_all_pages(url, Service::Graph).await?;
+        Ok(apps.iter().map(GraphApplication::to_deleted).collect())
+    }
+
+    /// Restores a soft-deleted application; it keeps its ids and unique name.
+    pub async fn restore_deleted_item(&self, id: &str) -> Result<(), AzureError> {
+        let path = format!("/directory/deletedItems/{}/restore", encode_path(id));
+        self.write(Method::POST, &path, None, id).await?;
+        self.mark_fresh(id);
+        Ok(())
+    }
+
+    /// Purges a soft-deleted item for good (idempotent).
+    pub async fn purge_deleted_item(&self, id: &str) -> Result<(), AzureError> {
+        self.write(
+            Method::DELETE,
+            &format!("/directory/deletedItems/{}", encode_path(id)),
+            None,
+            id,
+        )
+        .await?;
+        Ok(())
+    }
+
+    // ----- service principals -------------------------------------------------------------
+
+    async fn find_service_principal(
+        &self,
+        app_id: &str,
+        select: &str,
+    ) -> Result<Option<GraphServicePrincipal>, AzureError> {
+        let filter = encode_query(&format!("appId eq {}", odata_string(app_id)));
+        let url = self.url(&format!(
+            "/servicePrincipals?$filter={filter}&$select={select}"
+        ));
+        let found: Vec<GraphServicePrincipal> =
+            self.core.get_all_pages(url, Service::Graph).await?;
+        Ok(found.into_iter().next())
+    }
+
+    /// The service principal of a managed application, by appId.
+    pub async fn get_service_principal_by_app_id(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<LiveServicePrincipal>, AzureError> {
+        Ok(self
+            .find_service_principal(app_id, SERVICE_PRINCIPAL_SELECT)
+            .await?
+            .map(|sp| sp.to_live()))
+    }
+
+    /// An API's service principal with the permissions it exposes, by appId.
+    pub async fn get_resource_service_principal(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<ResourceServicePrincipal>, AzureError> {
+        Ok(self
+            .find_service_principal(app_id, RESOURCE_SERVICE_PRINCIPAL_SELECT)
+            .await?
+            .map(|sp| sp.to_resource()))
+    }
+
+    /// Creates the service principal of `app_id`. `NoBackingApplicationObject` (the application
+    /// has not replicated yet) is retried until the consistency deadline.
+    pub async fn create_service_principal(
+        &self,
+        app_id: &str,
+        settings: &ServicePrincipalSettings,
+    ) -> Result<LiveServicePrincipal, AzureError> {
+        let body = wire::service_principal_json(Some(app_id), settings);
+        let call = Call::new(Method::POST, self.url("/servicePrincipals"), Service::Graph)
+            .body(body)
+            .fresh(true);
+        let sp: GraphServicePrincipal = self.core.send(&call).await?.json()?;
+        let live = sp.to_live();
+        self.mark_fresh(&live.id);
+        Ok(live)
+    }
+
+    /// PATCHes a service principal's managed settings.
+    pub async fn update_service_principal(
+        &self,
+        id: &str,
+        settings: &ServicePrincipalSettings,
+    ) -> Result<(), AzureError> {
+        let body = wire::service_principal_json(None, settings);
+        self.write(
+            Method::PATCH,
+            &format!("/servicePrincipals/{}", encode_path(id)),
+            Some(body),
+            id,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a service principal (idempotent).
+    pub async fn delete_service_principal(&self, id: &str) -> Result<(), AzureError> {
+        self.write(
+            Method::DELETE,
+            &format!("/servicePrincipals/{}", encode_path(id)),
+            None,
+            id,
+        )
+        .await?;
+        Ok(())
+    }
+
+    // ----- owners ---------------------------------------------------------------------------
+
+    /// The object ids of an application's owners.
+    pub async fn list_owners(&self, app_object_id: &str) -> Result<Vec<String>, AzureError> {
+        let url = self.url(&format!(
+            "/applications/{}/owners?$select=id",
+            encode_path(app_object_id)
+        ));
+        let owners: Vec<IdOnly> = self
+            .core
+            .get_all_pages_fresh(url, Service::Graph, self.is_fresh(app_object_id))
+            .await?;
+        Ok(owners.into_iter().map(|owner| owner.id).collect())
+    }
+
+    /// Adds an owner: `POST …/owners/$ref` with the owner's `@odata.id`.
+    pub async fn add_owner(&self, app_object_id: &str, owner_id: &str) -> Result<(), AzureError> {
+        let body = json!({ "@odata.id": self.core.endpoints.directory_object_odata_id(owner_id) });
+        let path = format!("/applications/{}/owners/$ref", encode_path(app_object_id));
+        self.write(Method::POST, &path, Some(body), app_object_id)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes an owner: `DELETE …/owners/{id}/$ref` (never without `/$ref`, which would delete
+    /// the user).
+    pub async fn remove_owner(
+        &self,
+        app_object_id: &str,
+        owner_id: &str,
+    ) -> Result<(), AzureError> {
+        let path = format!(
+            "/applications/{}/owners/{}/$ref",
+            encode_path(app_object_id),
+            encode_path(owner_id)
+        );
+        self.write(Method::DELETE, &path, None, app_object_id)
+            .await?;
+        Ok(())
+    }
+
+    // ----- directory objects ----------------------------------------------------------------
+
+    /// A user by UPN (`/users/{upn}`), or `None`.
+    pub async fn get_user(
+        &self,
+        user_principal_name: &str,
+    ) -> Result<Option<DirectoryObject>, AzureError> {
+        let url = self.url(&format!(
+            "/users/{}?$select=id,userPrincipalName,displayName",
+            encode_path(user_principal_name)
+        ));
+        let user: Option<GraphDirectoryObject> = self.get_optional(url).await?;
+        Ok(user.map(|user| user.to_model("#microsoft.graph.user")))
+    }
+
+    /// A user found with `$filter=userPrincipalName eq '…'`, or `None` (for UPNs that do not
+    /// work as a path segment).
+    pub async fn find_user(
+        &self,
+        user_principal_name: &str,
+    ) -> Result<Option<DirectoryObject>, AzureError> {
+        let filter = encode_query(&format!(
+            "userPrincipalName eq {}",
+            odata_string(user_principal_name)
+        ));
+        let url = self.url(&format!(
+            "/users?$filter={filter}&$select=id,userPrincipalName,displayName"
+        ));
+        let users: Vec<GraphDirectoryObject> = self.core.get_all_pages(url, Service::Graph).await?;
+        Ok(users
+            .first()
+            .map(|user| user.to_model("#microsoft.graph.user")))
+    }
+
+    /// A directory object (user, service principal, group) by object id, or `None`.
+    pub async fn get_directory_object(
+        &self,
+        id: &str,
+    ) -> Result<Option<DirectoryObject>, AzureError> {
+        let url = self.url(&format!("/directoryObjects/{}", encode_path(id)));
+        let object: Option<GraphDirectoryObject> = self.get_optional(url).await?;
+        Ok(object.map(|object| object.to_model("#microsoft.graph.directoryObject")))
+    }
+
+    // ----- secrets and certificates -----------------------------------------------------------
+
+    /// Adds a client secret. The value is returned only here: store it before anything else.
+    /// Not idempotent, so retried only when Graph certainly did not process it.
+    pub async fn add_password(
+        &self,
+        app_object_id: &str,
+        display_name: &str,
+        end: OffsetDateTime,
+    ) -> Result<AddedPassword, AzureError> {
+        let end = end
+            .format(&Rfc3339)
+            .map_err(|_| AzureError::InvalidRequest("end date out of range".into()))?;
+        let body =
+            json!({ "passwordCredential": { "displayName": display_name, "endDateTime": end } });
+        let path = format!("/applications/{}/addPassword", encode_path(app_object_id));
+        let reply = self
+            .write(Method::POST, &path, Some(body), app_object_id)
+            .await?;
+        let mut credential: GraphPasswordCredential = reply.json()?;
+        let value = credential
+            .secret_text
+            .take()
+            .map(SecretValue::new)
+            .ok_or_else(|| {
+                AzureError::InvalidRequest(format!("POST {path}: Graph returned no secretText"))
+            })?;
+        Ok(AddedPassword {
+            credential: credential.to_model(),
+            value,
+        })
+    }
+
+    /// Removes a client secret by keyId.
+    pub async fn remove_password(
+        &self,
+        app_object_id: &str,
+        key_id: &str,
+    ) -> Result<(), AzureError> {
+        let path = format!(
+            "/applications/{}/removePassword",
+            encode_path(app_object_id)
+        );
+        self.write(
+            Method::POST,
+            &path,
+            Some(json!({ "keyId": key_id })),
+            app_object_id,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces the whole certificate list (every kept certificate must carry its `key`).
+    pub async fn set_key_credentials(
+        &self,
+        app_object_id: &str,
+        certificates: &[KeyCredential],
+    ) -> Result<(), AzureError> {
+        let body = json!({
+            "keyCredentials": certificates.iter().map(wire::key_credential_to_json).collect::<Vec<_>>(),
+        });
+        self.write(
+            Method::PATCH,
+            &format!("/applications/{}", encode_path(app_object_id)),
+            Some(body),
+            app_object_id,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The application's certificates with their `key` (`GET /applications/{id}?$select=keyCredentials`;
+    /// throttled to 150/min per tenant, so only called when certificates matter).
+    pub async fn get_key_credentials(
+        &self,
+        app_object_id: &str,
+    ) -> Result<Vec<KeyCredential>, AzureError> {
+        let url = self.url(&format!(
+            "/applications/{}?$select=keyCredentials",
+            encode_path(app_object_id)
+        ));
+        let call = Call::new(Method::GET, url, Service::Graph).fresh(self.is_fresh(app_object_id));
+        let found: KeyCredentialsOnly = self.core.send(&call).await?.json()?;
+        Ok(found
+            .key_credentials
+            .unwrap_or_default()
+            .iter()
+            .map(GraphKeyCredential::to_model)
+            .collect())
+    }
+
+    // ----- federated identity credentials ---------------------------------------------------
+
+    /// The application's federated identity credentials.
+    pub async fn list_federated_credentials(
+        &self,
+        app_object_id: &str,
+    ) -> Result<Vec<FederatedCredential>, AzureError> {
+        let url = self.url(&format!(
+            "/applications/{}/federatedIdentityCredentials",
+            encode_path(app_object_id)
+        ));
+        let found: Vec<GraphFederatedCredential> = self
+            .core
+            .get_all_pages_fresh(url, Service::Graph, self.is_fresh(app_object_id))
+            .await?;
+        Ok(found
+            .iter()
+            .map(GraphFederatedCredential::to_model)
+            .collect())
+    }
+
+    /// Creates or updates a federated credential by name:
+    /// `PATCH …/federatedIdentityCredentials(name='{name}')` with `Prefer: create-if-missing`.
+    pub async fn upsert_federated_credential(
+        &self,
+        app_object_id: &str,
+        credential: &FederatedCredential,
+    ) -> Result<(), AzureError> {
+        let path = format!(
+            "/applications/{}/federatedIdentityCredentials(name={})",
+            encode_path(app_object_id),
+            encode_path(&odata_string(&credential.name))
+        );
+        let call = Call::new(Method::PATCH, self.url(&path), Service::Graph)
+            .body(wire::federated_credential_json(credential))
+            .headers(&[("Prefer", "create-if-missing")])
+            .fresh(self.is_fresh(app_object_id));
+        self.core.send(&call).await?;
+        Ok(())
+    }
+
+    /// Deletes a federated credential by name (idempotent).
+    pub async fn delete_federated_credential(
+        &self,
+        app_object_id: &str,
+        name: &str,
+    ) -> Result<(), AzureError> {
+        let path = format!(
+            "/applications/{}/federatedIdentityCredentials/{}",
+            encode_path(app_object_id),
+            encode_path(name)
+        );
+        self.write(Method::DELETE, &path, None, app_object_id)
+            .await?;
+        Ok(())
+    }
+}

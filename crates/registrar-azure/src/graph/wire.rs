@@ -1,0 +1,961 @@
+//! Graph's wire JSON (camelCase, nullable) and its exact conversion to and from the model.
+//!
+//! Reading is lenient about absence (`null` and a missing property read the same; a `null`
+//! collection is empty; `isFallbackPublicClient: null` is `false`), and writing is the mirror
+//! image: [`settings_to_json`] of [`settings_from_json`] of a body gives back the same
+//! settings. Only this module knows Graph's property names.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use registrar_model::{
+    ApiSettings, AppRole, ApplicationSettings, DeletedApplication, DirectoryObject,
+    ExposedPermission, FederatedCredential, InformationalUrls, KeyCredential, LiveApplication,
+    LiveServicePrincipal, OptionalClaim, OptionalClaims, PasswordCredential, PermissionScope,
+    PreAuthorizedApplication, RequiredResourceAccess, ResourceAccess, ResourceServicePrincipal,
+    ServicePrincipalSettings, WebSettings,
+};
+
+/// The application properties the snapshot reads (`$select`).
+pub(crate) const APPLICATION_SELECT: &str = "id,appId,uniqueName,displayName,description,notes,signInAudience,\
+identifierUris,tags,web,spa,publicClient,isFallbackPublicClient,groupMembershipClaims,serviceManagementReference,\
+info,optionalClaims,api,appRoles,requiredResourceAccess,passwordCredentials,keyCredentials";
+
+/// The service principal properties of a managed application's SP.
+pub(crate) const SERVICE_PRINCIPAL_SELECT: &str = "id,appId,appRoleAssignmentRequired,tags,notes";
+
+/// The properties of an API's service principal that permission names resolve against.
+pub(crate) const RESOURCE_SERVICE_PRINCIPAL_SELECT: &str =
+    "id,appId,displayName,appRoles,oauth2PermissionScopes";
+
+/// The properties of a soft-deleted application.
+pub(crate) const DELETED_APPLICATION_SELECT: &str =
+    "id,appId,uniqueName,displayName,deletedDateTime";
+
+/// The names of the [`ApplicationSettings`] fields, as `changed_fields` uses them.
+pub const APPLICATION_FIELDS: &[&str] = &[
+    "display_name",
+    "description",
+    "notes",
+    "sign_in_audience",
+    "identifier_uris",
+    "tags",
+    "web",
+    "spa_redirect_uris",
+    "public_client_redirect_uris",
+    "is_fallback_public_client",
+    "group_membership_claims",
+    "service_management_reference",
+    "info",
+    "optional_claims",
+    "api",
+    "app_roles",
+    "required_resource_access",
+];
+
+fn date_opt<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<OffsetDateTime>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    match text {
+        None => Ok(None),
+        Some(text) => OffsetDateTime::parse(&text, &Rfc3339)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+fn format_date(date: &OffsetDateTime) -> Value {
+    date.format(&Rfc3339)
+        .map(Value::String)
+        .unwrap_or(Value::Null)
+}
+
+/// `null` or missing reads as the default.
+fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// A Graph `application` as read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GraphApplication {
+    #[serde(default, deserialize_with = "nullable")]
+    pub(crate) id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub(crate) app_id: String,
+    #[serde(default)]
+    pub(crate) unique_name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    display_name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    sign_in_audience: String,
+    #[serde(default, deserialize_with = "nullable")]
+    identifier_uris: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    tags: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    web: GraphWeb,
+    #[serde(default, deserialize_with = "nullable")]
+    spa: GraphRedirects,
+    #[serde(default, deserialize_with = "nullable")]
+    public_client: GraphRedirects,
+    #[serde(default)]
+    is_fallback_public_client: Option<bool>,
+    #[serde(default)]
+    group_membership_claims: Option<String>,
+    #[serde(default)]
+    service_management_reference: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    info: GraphInfo,
+    #[serde(default, deserialize_with = "nullable")]
+    optional_claims: GraphOptionalClaims,
+    #[serde(default, deserialize_with = "nullable")]
+    api: GraphApi,
+    #[serde(default, deserialize_with = "nullable")]
+    app_roles: Vec<GraphAppRole>,
+    #[serde(default, deserialize_with = "nullable")]
+    required_resource_access: Vec<GraphRequiredResourceAccess>,
+    #[serde(default, deserialize_with = "nullable")]
+    password_credentials: Vec<GraphPasswordCredential>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub(crate) key_credentials: Vec<GraphKeyCredential>,
+    #[serde(default)]
+    deleted_date_time: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphWeb {
+    #[serde(default)]
+    home_page_url: Option<String>,
+    #[serde(default)]
+    logout_url: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    redirect_uris: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    implicit_grant_settings: GraphImplicitGrant,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphImplicitGrant {
+    #[serde(default, deserialize_with = "nullable")]
+    enable_id_token_issuance: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    enable_access_token_issuance: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphRedirects {
+    #[serde(default, deserialize_with = "nullable")]
+    redirect_uris: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphInfo {
+    #[serde(default)]
+    marketing_url: Option<String>,
+    #[serde(default)]
+    privacy_statement_url: Option<String>,
+    #[serde(default)]
+    support_url: Option<String>,
+    #[serde(default)]
+    terms_of_service_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphOptionalClaims {
+    #[serde(default, deserialize_with = "nullable")]
+    id_token: Vec<GraphOptionalClaim>,
+    #[serde(default, deserialize_with = "nullable")]
+    access_token: Vec<GraphOptionalClaim>,
+    #[serde(default, deserialize_with = "nullable")]
+    saml2_token: Vec<GraphOptionalClaim>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphOptionalClaim {
+    #[serde(default, deserialize_with = "nullable")]
+    name: String,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    essential: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    additional_properties: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphApi {
+    #[serde(default)]
+    requested_access_token_version: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    known_client_applications: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pre_authorized_applications: Vec<GraphPreAuthorized>,
+    #[serde(default, deserialize_with = "nullable")]
+    oauth2_permission_scopes: Vec<GraphPermissionScope>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphPreAuthorized {
+    #[serde(default, deserialize_with = "nullable")]
+    app_id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    delegated_permission_ids: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphPermissionScope {
+    #[serde(default, deserialize_with = "nullable")]
+    id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    value: String,
+    #[serde(rename = "type", default, deserialize_with = "nullable")]
+    scope_type: String,
+    #[serde(default, deserialize_with = "nullable")]
+    is_enabled: bool,
+    #[serde(default)]
+    admin_consent_display_name: Option<String>,
+    #[serde(default)]
+    admin_consent_description: Option<String>,
+    #[serde(default)]
+    user_consent_display_name: Option<String>,
+    #[serde(default)]
+    user_consent_description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphAppRole {
+    #[serde(default, deserialize_with = "nullable")]
+    id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    value: String,
+    #[serde(default, deserialize_with = "nullable")]
+    display_name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    description: String,
+    #[serde(default, deserialize_with = "nullable")]
+    allowed_member_types: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    is_enabled: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphRequiredResourceAccess {
+    #[serde(default, deserialize_with = "nullable")]
+    resource_app_id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    resource_access: Vec<GraphResourceAccess>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct GraphResourceAccess {
+    #[serde(default, deserialize_with = "nullable")]
+    id: String,
+    #[serde(rename = "type", default, deserialize_with = "nullable")]
+    access_type: String,
+}
+
+/// A `passwordCredential` as listed, or as addPassword returns it (with `secretText`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GraphPasswordCredential {
+    #[serde(default, deserialize_with = "nullable")]
+    key_id: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    hint: Option<String>,
+    #[serde(default, deserialize_with = "date_opt")]
+    start_date_time: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "date_opt")]
+    end_date_time: Option<OffsetDateTime>,
+    /// Present only in the addPassword response; moved into a `SecretValue` at once.
+    #[serde(default)]
+    pub(crate) secret_text: Option<String>,
+}
+
+impl std::fmt::Debug for GraphPasswordCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphPasswordCredential")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GraphPasswordCredential {
+    pub(crate) fn to_model(&self) -> PasswordCredential {
+        PasswordCredential {
+            key_id: self.key_id.clone(),
+            display_name: self.display_name.clone(),
+            hint: self.hint.clone(),
+            start: self.start_date_time,
+            end: self.end_date_time,
+        }
+    }
+}
+
+/// A `keyCredential`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GraphKeyCredential {
+    #[serde(default, deserialize_with = "nullable")]
+    key_id: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(rename = "type", default, deserialize_with = "nullable")]
+    key_type: String,
+    #[serde(default, deserialize_with = "nullable")]
+    usage: String,
+    #[serde(default)]
+    custom_key_identifier: Option<String>,
+    #[serde(default, deserialize_with = "date_opt")]
+    start_date_time: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "date_opt")]
+    end_date_time: Option<OffsetDateTime>,
+    #[serde(default)]
+    key: Option<String>,
+}
+
+impl GraphKeyCredential {
+    pub(crate) fn to_model(&self) -> KeyCredential {
+        KeyCredential {
+            key_id: self.key_id.clone(),
+            display_name: self.display_name.clone(),
+            key_type: self.key_type.clone(),
+            usage: self.usage.clone(),
+            custom_key_identifier: self.custom_key_identifier.clone(),
+            start: self.start_date_time,
+            end: self.end_date_time,
+            key: self.key.clone(),
+        }
+    }
+}
+
+/// The JSON of one certificate in a keyCredentials PATCH. `keyId` is sent for certificates
+/// already on the application (so Graph keeps them) and left out for new ones.
+pub(crate) fn key_credential_to_json(credential: &KeyCredential) -> Value {
+    let mut object = Map::new();
+    if !credential.key_id.is_empty() {
+        object.insert("keyId".into(), json!(credential.key_id));
+    }
+    object.insert("type".into(), json!(credential.key_type));
+    object.insert("usage".into(), json!(credential.usage));
+    object.insert("key".into(), json!(credential.key));
+    object.insert("displayName".into(), json!(credential.display_name));
+    object.insert(
+        "customKeyIdentifier".into(),
+        json!(credential.custom_key_identifier),
+    );
+    if let Some(start) = &credential.start {
+        object.insert("startDateTime".into(), format_date(start));
+    }
+    if let Some(end) = &credential.end {
+        object.insert("endDateTime".into(), format_date(end));
+    }
+    Value::Object(object)
+}
+
+impl GraphApplication {
+    /// The managed settings.
+    pub(crate) fn settings(&self) -> ApplicationSettings {
+        let claims = |list: &[GraphOptionalClaim]| -> Vec<OptionalClaim> {
+            list.iter()
+                .map(|claim| OptionalClaim {
+                    name: claim.name.clone(),
+                    source: claim.source.clone(),
+                    essential: claim.essential,
+                    additional_properties: claim.additional_properties.clone(),
+                })
+                .collect()
+        };
+        ApplicationSettings {
+            display_name: self.display_name.clone(),
+            description: self.description.clone(),
+            notes: self.notes.clone(),
+            sign_in_audience: self.sign_in_audience.clone(),
+            identifier_uris: self.identifier_uris.clone(),
+            tags: self.tags.clone(),
+            web: WebSettings {
+                home_page_url: self.web.home_page_url.clone(),
+                logout_url: self.web.logout_url.clone(),
+                redirect_uris: self.web.redirect_uris.clone(),
+                implicit_grant_access_tokens: self
+                    .web
+                    .implicit_grant_settings
+                    .enable_access_token_issuance,
+                implicit_grant_id_tokens: self.web.implicit_grant_settings.enable_id_token_issuance,
+            },
+            spa_redirect_uris: self.spa.redirect_uris.clone(),
+            public_client_redirect_uris: self.public_client.redirect_uris.clone(),
+            is_fallback_public_client: self.is_fallback_public_client.unwrap_or(false),
+            group_membership_claims: self.group_membership_claims.clone(),
+            service_management_reference: self.service_management_reference.clone(),
+            info: InformationalUrls {
+                marketing_url: self.info.marketing_url.clone(),
+                privacy_statement_url: self.info.privacy_statement_url.clone(),
+                support_url: self.info.support_url.clone(),
+                terms_of_service_url: self.info.terms_of_service_url.clone(),
+            },
+            optional_claims: OptionalClaims {
+                id_token: claims(&self.optional_claims.id_token),
+                access_token: claims(&self.optional_claims.access_token),
+                saml2_token: claims(&self.optional_claims.saml2_token),
+            },
+            api: ApiSettings {
+                requested_access_token_version: self.api.requested_access_token_version,
+                known_client_applications: self.api.known_client_applications.clone(),
+                pre_authorized_applications: self
+                    .api
+                    .pre_authorized_applications
+                    .iter()
+                    .map(|pre| PreAuthorizedApplication {
+                        app_id: pre.app_id.clone(),
+                        delegated_permission_ids: pre.delegated_permission_ids.clone(),
+                    })
+                    .collect(),
+                oauth2_permission_scopes: self
+                    .api
+                    .oauth2_permission_scopes
+                    .iter()
+                    .map(|scope| PermissionScope {
+                        id: scope.id.clone(),
+                        value: scope.value.clone(),
+                        scope_type: scope.scope_type.clone(),
+                        is_enabled: scope.is_enabled,
+                        admin_consent_display_name: scope.admin_consent_display_name.clone(),
+                        admin_consent_description: scope.admin_consent_description.clone(),
+                        user_consent_display_name: scope.user_consent_display_name.clone(),
+                        user_consent_description: scope.user_consent_description.clone(),
+                    })
+                    .collect(),
+            },
+            app_roles: self
+                .app_roles
+                .iter()
+                .map(|role| AppRole {
+                    id: role.id.clone(),
+                    value: role.value.clone(),
+                    display_name: role.display_name.clone(),
+                    description: role.description.clone(),
+                    allowed_member_types: role.allowed_member_types.clone(),
+                    is_enabled: role.is_enabled,
+                })
+                .collect(),
+            required_resource_access: self
+                .required_resource_access
+                .iter()
+                .map(|resource| RequiredResourceAccess {
+                    resource_app_id: resource.resource_app_id.clone(),
+                    resource_access: resource
+                        .resource_access
+                        .iter()
+                        .map(|access| ResourceAccess {
+                            id: access.id.clone(),
+                            access_type: access.access_type.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The live application (owners, federated credentials and the service principal are read
+    /// separately).
+    pub(crate) fn to_live(&self) -> LiveApplication {
+        LiveApplication {
+            id: self.id.clone(),
+            app_id: self.app_id.clone(),
+            unique_name: self.unique_name.clone(),
+            settings: self.settings(),
+            owners: Vec::new(),
+            password_credentials: self
+                .password_credentials
+                .iter()
+                .map(GraphPasswordCredential::to_model)
+                .collect(),
+            key_credentials: self
+                .key_credentials
+                .iter()
+                .map(GraphKeyCredential::to_model)
+                .collect(),
+            federated_credentials: Vec::new(),
+            service_principal: None,
+        }
+    }
+
+    pub(crate) fn to_deleted(&self) -> DeletedApplication {
+        DeletedApplication {
+            id: self.id.clone(),
+            app_id: self.app_id.clone(),
+            unique_name: self.unique_name.clone(),
+            display_name: self.display_name.clone(),
+            deleted_date_time: self.deleted_date_time.clone(),
+        }
+    }
+}
+
+/// Parses a Graph application body into settings.
+pub fn settings_from_json(body: &Value) -> Result<ApplicationSettings, serde_json::Error> {
+    Ok(GraphApplication::deserialize(body)?.settings())
+}
+
+fn optional_claim_json(claim: &OptionalClaim) -> Value {
+    json!({
+        "name": claim.name,
+        "source": claim.source,
+        "essential": claim.essential,
+        "additionalProperties": claim.additional_properties,
+    })
+}
+
+/// The Graph JSON of one settings field (by its [`APPLICATION_FIELDS`] name): the Graph property
+/// name and its whole value. `None` for an unknown field name.
+pub fn field_to_json(settings: &ApplicationSettings, field: &str) -> Option<(&'static str, Value)> {
+    let value = match field {
+        "display_name" => ("displayName", json!(settings.display_name)),
+        "description" => ("description", json!(settings.description)),
+        "notes" => ("notes", json!(settings.notes)),
+        "sign_in_audience" => ("signInAudience", json!(settings.sign_in_audience)),
+        "identifier_uris" => ("identifierUris", json!(settings.identifier_uris)),
+        "tags" => ("tags", json!(settings.tags)),
+        "web" => (
+            "web",
+            json!({
+                "homePageUrl": settings.web.home_page_url,
+                "logoutUrl": settings.web.logout_url,
+                "redirectUris": settings.web.redirect_uris,
+                "implicitGrantSettings": {
+                    "enableIdTokenIssuance": settings.web.implicit_grant_id_tokens,
+                    "enableAccessTokenIssuance": settings.web.implicit_grant_access_tokens,
+                },
+            }),
+        ),
+        "spa_redirect_uris" => ("spa", json!({ "redirectUris": settings.spa_redirect_uris })),
+        "public_client_redirect_uris" => (
+            "publicClient",
+            json!({ "redirectUris": settings.public_client_redirect_uris }),
+        ),
+        "is_fallback_public_client" => (
+            "isFallbackPublicClient",
+            json!(settings.is_fallback_public_client),
+        ),
+        "group_membership_claims" => (
+            "groupMembershipClaims",
+            json!(settings.group_membership_claims),
+        ),
+        "service_management_reference" => (
+            "serviceManagementReference",
+            json!(settings.service_management_reference),
+        ),
+        "info" => (
+            "info",
+            json!({
+                "marketingUrl": settings.info.marketing_url,
+                "privacyStatementUrl": settings.info.privacy_statement_url,
+                "supportUrl": settings.info.support_url,
+                "termsOfServiceUrl": settings.info.terms_of_service_url,
+            }),
+        ),
+        "optional_claims" => (
+            "optionalClaims",
+            json!({
+                "idToken": settings.optional_claims.id_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
+                "accessToken": settings.optional_claims.access_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
+                "saml2Token": settings.optional_claims.saml2_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
+            }),
+        ),
+        "api" => (
+            "api",
+            json!({
+                "requestedAccessTokenVersion": settings.api.requested_access_token_version,
+                "knownClientApplications": settings.api.known_client_applications,
+                "preAuthorizedApplications": settings.api.pre_authorized_applications.iter().map(|pre| json!({
+                    "appId": pre.app_id,
+                    "delegatedPermissionIds": pre.delegated_permission_ids,
+                })).collect::<Vec<_>>(),
+                "oauth2PermissionScopes": settings.api.oauth2_permission_scopes.iter().map(|scope| json!({
+                    "id": scope.id,
+                    "value": scope.value,
+                    "type": scope.scope_type,
+                    "isEnabled": scope.is_enabled,
+                    "adminConsentDisplayName": scope.admin_consent_display_name,
+                    "adminConsentDescription": scope.admin_consent_description,
+                    "userConsentDisplayName": scope.user_consent_display_name,
+                    "userConsentDescription": scope.user_consent_description,
+                })).collect::<Vec<_>>(),
+            }),
+        ),
+        "app_roles" => (
+            "appRoles",
+            Value::Array(
+                settings
+                    .app_roles
+                    .iter()
+                    .map(|role| {
+                        json!({
+                            "id": role.id,
+                            "value": role.value,
+                            "displayName": role.display_name,
+                            "description": role.description,
+                            "allowedMemberTypes": role.allowed_member_types,
+                            "isEnabled": role.is_enabled,
+                        })
+                    })
+                    .collect(),
+            ),
+        ),
+        "required_resource_access" => (
+            "requiredResourceAccess",
+            Value::Array(
+                settings
+                    .required_resource_access
+                    .iter()
+                    .map(|resource| {
+                        json!({
+                            "resourceAppId": resource.resource_app_id,
+                            "resourceAccess": resource.resource_access.iter().map(|access| json!({
+                                "id": access.id,
+                                "type": access.access_type,
+                            })).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect(),
+            ),
+        ),
+        _ => return None,
+    };
+    Some(value)
+}
+
+/// The Graph JSON body carrying `fields` of `settings` (each complex object and collection
+/// whole). Errors name the first unknown field.
+pub fn settings_to_json_fields<S: AsRef<str>>(
+    settings: &ApplicationSettings,
+    fields: &[S],
+) -> Result<Value, String> {
+    let mut body = Map::new();
+    for field in fields {
+        let field = field.as_ref();
+        let (name, value) = field_to_json(settings, field).ok_or_else(|| field.to_owned())?;
+        body.insert(name.to_owned(), value);
+    }
+    Ok(Value::Object(body))
+}
+
+/// The Graph JSON of every managed setting (the body of a create or upsert).
+pub fn settings_to_json(settings: &ApplicationSettings) -> Value {
+    let mut body = Map::new();
+    for field in APPLICATION_FIELDS {
+        if let Some((name, value)) = field_to_json(settings, field) {
+            body.insert(name.to_owned(), value);
+        }
+    }
+    Value::Object(body)
+}
+
+/// A `servicePrincipal` as read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GraphServicePrincipal {
+    #[serde(default, deserialize_with = "nullable")]
+    id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    app_id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    display_name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    app_role_assignment_required: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    tags: Vec<String>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    app_roles: Vec<GraphAppRole>,
+    #[serde(default, deserialize_with = "nullable")]
+    oauth2_permission_scopes: Vec<GraphPermissionScope>,
+}
+
+impl GraphServicePrincipal {
+    pub(crate) fn to_live(&self) -> LiveServicePrincipal {
+        LiveServicePrincipal {
+            id: self.id.clone(),
+            app_id: self.app_id.clone(),
+            settings: ServicePrincipalSettings {
+                app_role_assignment_required: self.app_role_assignment_required,
+                tags: self.tags.clone(),
+                notes: self.notes.clone(),
+            },
+        }
+    }
+
+    /// Application permissions are the app roles that allow `Application` members.
+    pub(crate) fn to_resource(&self) -> ResourceServicePrincipal {
+        ResourceServicePrincipal {
+            id: self.id.clone(),
+            app_id: self.app_id.clone(),
+            display_name: self.display_name.clone(),
+            app_roles: self
+                .app_roles
+                .iter()
+                .filter(|role| {
+                    role.allowed_member_types
+                        .iter()
+                        .any(|kind| kind == "Application")
+                })
+                .map(|role| ExposedPermission {
+                    id: role.id.clone(),
+                    value: role.value.clone(),
+                    is_enabled: role.is_enabled,
+                })
+                .collect(),
+            oauth2_permission_scopes: self
+                .oauth2_permission_scopes
+                .iter()
+                .map(|scope| ExposedPermission {
+                    id: scope.id.clone(),
+                    value: scope.value.clone(),
+                    is_enabled: scope.is_enabled,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The body of a service principal create (with `appId`) or update (without).
+pub(crate) fn service_principal_json(
+    app_id: Option<&str>,
+    settings: &ServicePrincipalSettings,
+) -> Value {
+    let mut body = Map::new();
+    if let Some(app_id) = app_id {
+        body.insert("appId".into(), json!(app_id));
+    }
+    body.insert(
+        "appRoleAssignmentRequired".into(),
+        json!(settings.app_role_assignment_required),
+    );
+    body.insert("tags".into(), json!(settings.tags));
+    body.insert("notes".into(), json!(settings.notes));
+    Value::Object(body)
+}
+
+/// A `federatedIdentityCredential`.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GraphFederatedCredential {
+    #[serde(default, deserialize_with = "nullable", skip_serializing)]
+    id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    issuer: String,
+    #[serde(default, deserialize_with = "nullable")]
+    subject: String,
+    #[serde(default, deserialize_with = "nullable")]
+    audiences: Vec<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+impl GraphFederatedCredential {
+    pub(crate) fn to_model(&self) -> FederatedCredential {
+        FederatedCredential {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            issuer: self.issuer.clone(),
+            subject: self.subject.clone(),
+            audiences: self.audiences.clone(),
+            description: self.description.clone(),
+        }
+    }
+}
+
+/// The body of a federated credential upsert.
+pub(crate) fn federated_credential_json(credential: &FederatedCredential) -> Value {
+    json!({
+        "name": credential.name,
+        "issuer": credential.issuer,
+        "subject": credential.subject,
+        "audiences": credential.audiences,
+        "description": credential.description,
+    })
+}
+
+/// A `directoryObject` (user or service principal).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GraphDirectoryObject {
+    #[serde(rename = "@odata.type", default)]
+    odata_type: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub(crate) id: String,
+    #[serde(default)]
+    user_principal_name: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+impl GraphDirectoryObject {
+    /// `default_type` applies when Graph leaves `@odata.type` out (as `/users/{upn}` does).
+    pub(crate) fn to_model(&self, default_type: &str) -> DirectoryObject {
+        DirectoryObject {
+            id: self.id.clone(),
+            odata_type: self
+                .odata_type
+                .clone()
+                .unwrap_or_else(|| default_type.to_owned()),
+            user_principal_name: self.user_principal_name.clone(),
+            display_name: self.display_name.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_settings() -> ApplicationSettings {
+        ApplicationSettings {
+            display_name: "API".into(),
+            description: Some("d".into()),
+            notes: None,
+            sign_in_audience: "AzureADMyOrg".into(),
+            identifier_uris: vec!["api://x".into()],
+            tags: vec!["registrar:p".into()],
+            web: WebSettings {
+                home_page_url: Some("https://h".into()),
+                logout_url: None,
+                redirect_uris: vec!["https://a/cb".into()],
+                implicit_grant_access_tokens: false,
+                implicit_grant_id_tokens: true,
+            },
+            spa_redirect_uris: vec!["https://spa".into()],
+            public_client_redirect_uris: vec![],
+            is_fallback_public_client: true,
+            group_membership_claims: Some("SecurityGroup".into()),
+            service_management_reference: None,
+            info: InformationalUrls {
+                support_url: Some("https://s".into()),
+                ..Default::default()
+            },
+            optional_claims: OptionalClaims {
+                id_token: vec![OptionalClaim {
+                    name: "email".into(),
+                    source: None,
+                    essential: true,
+                    additional_properties: vec!["x".into()],
+                }],
+                access_token: vec![],
+                saml2_token: vec![],
+            },
+            api: ApiSettings {
+                requested_access_token_version: Some(2),
+                known_client_applications: vec!["k".into()],
+                pre_authorized_applications: vec![PreAuthorizedApplication {
+                    app_id: "c".into(),
+                    delegated_permission_ids: vec!["s1".into()],
+                }],
+                oauth2_permission_scopes: vec![PermissionScope {
+                    id: "s1".into(),
+                    value: "read".into(),
+                    scope_type: "User".into(),
+                    is_enabled: true,
+                    admin_consent_display_name: Some("Read".into()),
+                    admin_consent_description: None,
+                    user_consent_display_name: None,
+                    user_consent_description: None,
+                }],
+            },
+            app_roles: vec![AppRole {
+                id: "r1".into(),
+                value: "Admin".into(),
+                display_name: "Admins".into(),
+                description: "all".into(),
+                allowed_member_types: vec!["User".into(), "Application".into()],
+                is_enabled: false,
+            }],
+            required_resource_access: vec![RequiredResourceAccess {
+                resource_app_id: "00000003-0000-0000-c000-000000000000".into(),
+                resource_access: vec![ResourceAccess {
+                    id: "g".into(),
+                    access_type: "Role".into(),
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn settings_json_round_trip_full() {
+        let settings = sample_settings();
+        let json = settings_to_json(&settings);
+        assert_eq!(settings_from_json(&json).ok(), Some(settings));
+    }
+
+    #[test]
+    fn settings_nulls_read_as_defaults() {
+        let body = json!({
+            "displayName": "x",
+            "isFallbackPublicClient": null,
+            "identifierUris": null,
+            "api": {"requestedAccessTokenVersion": null, "oauth2PermissionScopes": null},
+            "web": {"implicitGrantSettings": null},
+            "optionalClaims": null,
+        });
+        let settings = settings_from_json(&body).unwrap_or_default();
+        assert!(!settings.is_fallback_public_client);
+        assert_eq!(settings.api.requested_access_token_version, None);
+        assert!(!settings.web.implicit_grant_id_tokens);
+        assert_eq!(settings.optional_claims, OptionalClaims::default());
+        let written = settings_to_json(&settings);
+        assert_eq!(written["api"]["requestedAccessTokenVersion"], Value::Null);
+        assert_eq!(written["isFallbackPublicClient"], json!(false));
+    }
+
+    #[test]
+    fn patch_body_sends_changed_fields_whole() {
+        let settings = sample_settings();
+        let body = settings_to_json_fields(&settings, &["web", "app_roles"]).unwrap_or_default();
+        let object = body.as_object().cloned().unwrap_or_default();
+        assert_eq!(object.keys().collect::<Vec<_>>(), vec!["web", "appRoles"]);
+        assert_eq!(
+            body["web"]["implicitGrantSettings"]["enableIdTokenIssuance"],
+            json!(true)
+        );
+        assert_eq!(body["web"]["logoutUrl"], Value::Null);
+        assert!(body["appRoles"][0].get("origin").is_none());
+        assert_eq!(
+            settings_to_json_fields(&settings, &["nope"]),
+            Err("nope".to_owned())
+        );
+    }
+
+    #[test]
+    fn every_field_name_is_known() {
+        let settings = sample_settings();
+        for field in APPLICATION_FIELDS {
+            assert!(field_to_json(&settings, field).is_some(), "{field}");
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The retry rules, in one place: [`retry_policy`] decides for every failed attempt whether and
+//! when to try again.
+//!
+//! # The rules
+//! 1. **Throttling and transient service errors** (429, 503, 504): wait for `Retry-After`
+//!    (decimal seconds or an HTTP-date, capped at [`RetryConfig::max_retry_after`]); without it,
+//!    capped exponential backoff with jitter. At most [`RetryConfig::max_attempts`] attempts.
+//! 2. **Connection errors**: the same backoff. A connection that was never established cannot
+//!    have delivered the request, so every method is retried; an error after sending (reset,
+//!    timeout) is retried only for idempotent requests.
+//! 3. **Non-idempotent requests** (POST: addPassword, servicePrincipals, owners/$ref, restore)
+//!    are retried only when the server certainly did not process them: the connection was never
+//!    made, or the answer was a 429 or 503 *carrying a Graph/Key Vault error body* (the
+//!    throttling layer rejected the request before it ran). A 504, a bare 503 or a timeout may
+//!    hide a completed create, so the error goes back to the caller, which must reconcile (the
+//!    next plan sees what exists).
+//! 4. **Read-your-writes**: for a request on an object this run created (or restored), Graph
+//!    may answer 404 `Request_ResourceNotFound` or 400 `NoBackingApplicationObject` while the
+//!    write replicates (reference §12). Those are retried with backoff until
+//!    [`RetryConfig::consistency_deadline`] of waiting has accumulated, for every method (the
+//!    request was rejected, not processed).
+//!
+//! Waiting is measured as the sum of the delays this policy chose (unscaled), so with
+//! [`RetryConfig::delay_scale`] = 0 (tests) the number of attempts is the same as in production,
+//! and nothing sleeps.
+
+use std::time::Duration;
+
+use rand::Rng;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::error::AzureError;
+
+/// The environment variable that turns retry delays off (for tests): `1` or `true`.
+pub const NO_RETRY_DELAY_ENV: &str = "REGISTRAR_TEST_NO_RETRY_DELAY";
+
+/// Tunables of [`retry_policy`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryConfig {
+    /// Most attempts (first try included) for throttling, transient and connection errors.
+    pub max_attempts: u32,
+    /// First backoff delay.
+    pub base_delay: Duration,
+    /// Cap of one backoff delay.
+    pub max_delay: Duration,
+    /// Cap of one `Retry-After` wait.
+    pub max_retry_after: Duration,
+    /// How long to keep retrying read-your-writes errors (404 after create,
+    /// `NoBackingApplicationObject`), counted as the sum of the waits.
+    pub consistency_deadline: Duration,
+    /// Multiplies every real sleep; `0.0` disables sleeping (tests). The decisions, and so the
+    /// number of requests, do not change.
+    pub delay_scale: f64,
+    /// Most read-your-writes attempts, a backstop for the deadline.
+    pub max_consistency_attempts: u32,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(60),
+            consistency_deadline: Duration::from_secs(120),
+            delay_scale: 1.0,
+            max_consistency_attempts: 40,
+        }
+    }
+}
+
+impl RetryConfig {
+    /// The defaults, with delays disabled when [`NO_RETRY_DELAY_ENV`] is `1` or `true`.
+    pub fn from_env() -> Self {
+        let mut config = Self::default();
+        if std::env::var(NO_RETRY_DELAY_ENV)
+            .is_ok_and(|value| value == "1" || value.eq_ignore_ascii_case("true"))
+        {
+            config.delay_scale = 0.0;
+        }
+        config
+    }
+
+    /// The defaults without any sleeping (for tests).
+    pub fn no_delay() -> Self {
+        Self {
+            delay_scale: 0.0,
+            ..Self::default()
+        }
+    }
+
+    /// The real sleep for a chosen delay.
+    pub fn scaled(&self, delay: Duration) -> Duration {
+        if self.delay_scale <= 0.0 {
+            Duration::ZERO
+        } else {
+            delay.mul_f64(self.delay_scale)
+        }
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Give up and return the error.
+    No,
+    /// Try again after this delay (before [`RetryConfig::delay_scale`]).
+    After(Duration),
+}
+
+/// Facts about the attempt that failed.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    /// 1 for the first try.
+    pub number: u32,
+    /// Whether repeating the request is harmless (GET, PUT, PATCH, DELETE).
+    pub idempotent: bool,
+    /// Whether the request acts on an object this run created or restored, so a "not found"
+    /// may be replication lag.
+    pub fresh_object: bool,
+    /// The sum of the delays chosen so far for this request.
+    pub waited: Duration,
+    /// The tunables.
+    pub config: &'a RetryConfig,
+}
+
+/// Decides whether the failed `attempt` is tried again, and after how long. See the module docs
+/// for the rules.
+pub fn retry_policy(error: &AzureError, attempt: &Attempt<'_>) -> Retry {
+    let config = attempt.config;
+    // Rule 4: read-your-writes.
+    if attempt.fresh_object && is_consistency_error(error) {
+        if attempt.number >= config.max_consistency_attempts
+            || attempt.waited >= config.consistency_deadline
+        {
+            return Retry::No;
+        }
+        let delay =
+            backoff(config, attempt.number).min(config.consistency_deadline - attempt.waited);
+        return Retry::After(delay);
+    }
+    if attempt.number >= config.max_attempts {
+        return Retry::No;
+    }
+    match error {
+        AzureError::Transport { connect, .. } => {
+            if *connect || attempt.idempotent {
+                Retry::After(backoff(config, attempt.number))
+            } else {
+                Retry::No
+            }
+        }
+        AzureError::Graph(graph) => throttled(
+            config,
+            attempt,
+            graph.status,
+            graph.code.is_some(),
+            graph.retry_after,
+        ),
+        AzureError::KeyVault(vault) => throttled(
+            config,
+            attempt,
+            vault.status,
+            vault.code.is_some(),
+            vault.retry_after,
+        ),
+        _ => Retry::No,
+    }
+}
+
+fn throttled(
+    config: &RetryConfig,
+    attempt: &Attempt<'_>,
+    status: u16,
+    has_error_body: bool,
+    retry_after: Option<Duration>,
+) -> Retry {
+    let retryable = match status {
+        429 | 503 => attempt.idempotent || has_error_body,
+        504 => attempt.idempotent,
+        _ => false,
+    };
+    if !retryable {
+        return Retry::No;
+    }
+    match retry_after {
+        Some(wait) => Retry::After(wait.min(config.max_retry_after)),
+        None => Retry::After(backoff(config, attempt.number)),
+    }
+}
+
+fn is_consistency_error(error: &AzureError) -> bool {
+    match error {
+        AzureError::Graph(graph) => {
+            (graph.status == 404
+                && (graph.code.is_none() || graph.has_code("Request_ResourceNotFound")))
+                || (graph.status == 400 && graph.has_code("NoBackingApplicationObject"))
+        }
+        _ => false,
+    }
+}
+
+/// Capped exponential backoff with jitter: `base * 2^(n-1)`, capped, then a random 50–100 %.
+fn backoff(config: &RetryConfig, attempt_number: u32) -> Duration {
+    let exponent = attempt_number.saturating_sub(1).min(20);
+    let full = config
+        .base_delay
+        .saturating_mul(1u32 << exponent)
+        .min(config.max_delay);
+    let factor = rand::rng().random_range(0.5..=1.0);
+    full.mul_f64(factor)
+}
+
+/// Parses a `Retry-After` value: decimal seconds (`10`, `2.128`) or an HTTP-date
+/// (`Wed, 21 Oct 2015 07:28:00 GMT`, relative to `now`). Unparseable or negative values give
+/// `None`.
+pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0)
+            .then(|| Duration::from_secs_f64(seconds.min(86_400.0)));
+    }
+    let format = format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let date = time::PrimitiveDateTime::parse(value, format)
+        .ok()?
+        .assume_utc();
+    let delta = date - now;
+    Some(if delta.is_negative() {
+        Duration::ZERO
+    } else {
+        delta.unsigned_abs()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::GraphError;
+
+    fn graph(status: u16, code: Option<&str>, retry_after: Option<Duration>) -> AzureError {
+        AzureError::from(GraphError {
+            method: "GET".into(),
+            path: "/v1.0/applications".into(),
+            status,
+            code: code.map(str::to_owned),
+            message: String::new(),
+            request_id: None,
+            details: vec![],
+            retry_after,
+        })
+    }
+
+    fn attempt(config: &RetryConfig, number: u32, idempotent: bool, fresh: bool) -> Attempt<'_> {
+        Attempt {
+            number,
+            idempotent,
+            fresh_object: fresh,
+            waited: Duration::ZERO,
+            config,
+        }
+    }
+
+    #[test]
+    fn retry_after_parses_decimal_and_http_date() {
+        let now = time::macros::datetime!(2015-10-21 07:27:50 UTC);
+        assert_eq!(parse_retry_after("10", now), Some(Duration::from_secs(10)));
+        assert_eq!(
+            parse_retry_after("2.128", now),
+            Some(Duration::from_millis(2128))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn retry_policy_honors_retry_after_with_cap() {
+        let config = RetryConfig::default();
+        let error = graph(429, Some("TooManyRequests"), Some(Duration::from_secs(600)));
+        assert_eq!(
+            retry_policy(&error, &attempt(&config, 1, true, false)),
+            Retry::After(Duration::from_secs(60))
+        );
+        let error = graph(429, Some("TooManyRequests"), Some(Duration::from_secs(2)));
+        assert_eq!(
+            retry_policy(&error, &attempt(&config, 1, true, false)),
+            Retry::After(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_policy(&error, &attempt(&config, 6, true, false)),
+            Retry::No
+        );
+    }
+
+    #[test]
+    fn retry_policy_post_only_when_not_processed() {
+        let config = RetryConfig::default();
+        assert!(matches!(
+            retry_policy(
+                &graph(429, Some("TooManyRequests"), None),
+                &attempt(&config, 1, false, false)
+            ),
+            Retry::After(_)
+        ));
+        assert_eq!(
+            retry_policy(&graph(503, None, None), &attempt(&config, 1, false, false)),
+            Retry::No
+        );
+        assert_eq!(
+            retry_policy(
+                &graph(504, Some("GatewayTimeout"), None),
+                &attempt(&config, 1, false, false)
+            ),
+            Retry::No
+        );
+        assert!(matches!(
+            retry_policy(&graph(504, None, None), &attempt(&config, 1, true, false)),
+            Retry::After(_)
+        ));
+        assert_eq!(
+            retry_policy(
+                &graph(500, Some("x"), None),
+                &attempt(&config, 1, true, false)
+            ),
+            Retry::No
+        );
+    }
+
+    #[test]
+    fn retry_policy_read_your_writes_until_deadline() {
+        let config = RetryConfig::default();
+        let not_found = graph(404, Some("Request_ResourceNotFound"), None);
+        assert_eq!(
+            retry_policy(&not_found, &attempt(&config, 1, true, false)),
+            Retry::No
+        );
+        assert!(matches!(
+            retry_policy(&not_found, &attempt(&config, 1, false, true)),
+            Retry::After(_)
+        ));
+        let late = Attempt {
+            waited: Duration::from_secs(120),
+            ..attempt(&config, 3, true, true)
+        };
+        assert_eq!(retry_policy(&not_found, &late), Retry::No);
+        let mut no_backing = GraphError {
+            method: "POST".into(),
+            path: "/v1.0/servicePrincipals".into(),
+            status: 400,
+            code: Some("Request_BadRequest".into()),
+            message: String::new(),
+            request_id: None,
+            details: vec!["NoBackingApplicationObject".into()],
+            retry_after: None,
+        };
+        assert!(matches!(
+            retry_policy(
+                &AzureError::from(no_backing.clone()),
+                &attempt(&config, 1, false, true)
+            ),
+            Retry::After(_)
+        ));
+        no_backing.details.clear();
+        assert_eq!(
+            retry_policy(
+                &AzureError::from(no_backing),
+                &attempt(&config, 1, false, true)
+            ),
+            Retry::No
+        );
+    }
+
+    #[test]
+    fn backoff_is_capped() {
+        let config = RetryConfig::default();
+        for number in 1..30 {
+            assert!(backoff(&config, number) <= config.max_delay);
+        }
+    }
+}

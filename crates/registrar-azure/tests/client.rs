@@ -1,0 +1,1205 @@
+//! Client tests against wiremock stubs: tokens through azure_identity's real
+//! `ClientSecretCredential`, retries (request counts, never timings), paging, typed errors, wire
+//! conversions, Key Vault, file stores and the snapshot reader.
+
+// Test helpers outside `#[test]` functions panic on broken fixtures, which is what they are for.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use azure_core::http::{AsyncRawResponse, HttpClient, Request, Url};
+use registrar_azure::graph::wire;
+use registrar_azure::{
+    AzureConfig, AzureError, Clients, CredentialKind, DeliveredSecret, Endpoints, RetryConfig,
+    SecretValue, read_live_tenant,
+};
+use registrar_model::{
+    ApplicationSettings, DesiredApplication, DesiredResourceAccess, DesiredSecret, DesiredState,
+    FileFormat, Located, SecretStoreContents, SecretStoreLocation,
+};
+use serde_json::{Value, json};
+use wiremock::matchers::{
+    body_partial_json, body_string_contains, header, method, path, query_param,
+};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Keeps azure_identity's https authority URL and rewrites it to the plain-http stub at the
+/// transport layer (wiremock has no TLS; azure_identity rejects http authorities).
+#[derive(Debug)]
+struct Redirect {
+    base: Url,
+    inner: Arc<dyn HttpClient>,
+}
+
+#[async_trait::async_trait]
+impl HttpClient for Redirect {
+    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        let mut request = request.clone();
+        let url = request.url_mut();
+        url.set_scheme(self.base.scheme()).ok();
+        url.set_host(self.base.host_str()).ok();
+        url.set_port(self.base.port()).ok();
+        self.inner.execute_request(&request).await
+    }
+}
+
+async fn mount_token_endpoint(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path(format!("/{TENANT}/oauth2/v2.0/token")))
+        .and(body_string_contains("grant_type=client_credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "Bearer", "expires_in": 3599, "access_token": "stub-access-token"
+        })))
+        .mount(server)
+        .await;
+}
+
+fn clients_with(server: &MockServer, retry: RetryConfig) -> Clients {
+    let mut endpoints = Endpoints::local(&server.uri());
+    endpoints.authority_host = "https://login.registrar.test".to_owned();
+    let credential = CredentialKind::ClientSecret {
+        tenant_id: TENANT.to_owned(),
+        client_id: CLIENT_ID.to_owned(),
+        secret: SecretValue::new("bootstrap-secret-value".to_owned()),
+    };
+    let transport = Arc::new(Redirect {
+        base: Url::parse(&server.uri()).unwrap(),
+        inner: Arc::new(reqwest::Client::new()),
+    });
+    let config = AzureConfig::new(endpoints, credential)
+        .with_retry(retry)
+        .with_token_transport(transport);
+    Clients::new(config).unwrap()
+}
+
+async fn setup() -> (MockServer, Clients) {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with(&server, RetryConfig::no_delay());
+    (server, clients)
+}
+
+async fn requests_to(server: &MockServer, prefix: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|request| request.url.path().starts_with(prefix))
+        .count()
+}
+
+fn graph_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({
+        "error": {"code": code, "message": message, "innerError": {"request-id": "inner-rid", "date": "2026-01-01T00:00:00"}}
+    }))
+}
+
+#[tokio::test]
+async fn token_client_secret_credential_against_stub_endpoint() {
+    let (server, clients) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/directoryObjects/abc"))
+        .and(header("authorization", "Bearer stub-access-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "@odata.type": "#microsoft.graph.servicePrincipal", "id": "abc", "displayName": "sp"
+        })))
+        .mount(&server)
+        .await;
+    let object = clients
+        .graph
+        .get_directory_object("abc")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(object.odata_type, "#microsoft.graph.servicePrincipal");
+    // The token is cached per audience: a second call sends no token request.
+    clients.graph.get_directory_object("abc").await.unwrap();
+    let stats = clients.stats();
+    assert_eq!((stats.token, stats.graph, stats.total), (1, 2, 3));
+
+    let requests = server.received_requests().await.unwrap();
+    let token_request = requests
+        .iter()
+        .find(|request| request.url.path().ends_with("/token"))
+        .unwrap();
+    let form = String::from_utf8_lossy(&token_request.body);
+    assert!(form.contains(&format!("client_id={CLIENT_ID}")), "{form}");
+    assert!(
+        form.contains("scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"),
+        "{form}"
+    );
+    let graph_request = requests
+        .iter()
+        .find(|request| request.url.path().starts_with("/v1.0"))
+        .unwrap();
+    assert!(graph_request.headers.contains_key("client-request-id"));
+}
+
+#[tokio::test]
+async fn token_failure_is_typed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/{TENANT}/oauth2/v2.0/token")))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."
+        })))
+        .mount(&server)
+        .await;
+    let clients = clients_with(&server, RetryConfig::no_delay());
+    let error = clients.graph.get_directory_object("abc").await.unwrap_err();
+    assert!(matches!(error, AzureError::Auth { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "could not get a token for Microsoft Graph"
+    );
+    assert_eq!(requests_to(&server, "/v1.0").await, 0);
+}
+
+#[tokio::test]
+async fn retry_honors_retry_after_then_succeeds() {
+    let (server, clients) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/directoryObjects/abc"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .append_header("Retry-After", "2.128")
+                .set_body_json(fixture("error-throttled.json")),
+        )
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/directoryObjects/abc"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "abc"})))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let object = clients.graph.get_directory_object("abc").await.unwrap();
+    assert_eq!(object.map(|object| object.id).as_deref(), Some("abc"));
+    assert_eq!(requests_to(&server, "/v1.0").await, 3);
+    assert_eq!(clients.stats().retries, 2);
+}
+
+#[tokio::test]
+async fn retry_gives_up_after_max_attempts_with_typed_error() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with(
+        &server,
+        RetryConfig {
+            max_attempts: 4,
+            ..RetryConfig::no_delay()
+        },
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(
+            graph_error(
+                503,
+                "serviceNotAvailable",
+                "The service is temporarily unavailable.",
+            )
+            .append_header("request-id", "rid-503"),
+        )
+        .mount(&server)
+        .await;
+    let error = clients.graph.list_applications(None).await.unwrap_err();
+    let graph = error.graph().unwrap();
+    assert_eq!((graph.status, graph.code()), (503, "serviceNotAvailable"));
+    assert_eq!(graph.request_id.as_deref(), Some("rid-503"));
+    assert_eq!(requests_to(&server, "/v1.0").await, 4);
+}
+
+#[tokio::test]
+async fn retry_post_not_repeated_when_it_may_have_run() {
+    let (server, clients) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/applications/app-1/addPassword"))
+        .respond_with(ResponseTemplate::new(504))
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .add_password("app-1", "ci", time::OffsetDateTime::now_utc())
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(504));
+    assert_eq!(
+        requests_to(&server, "/v1.0").await,
+        1,
+        "a 504 may hide a created secret: never repeat"
+    );
+}
+
+#[tokio::test]
+async fn retry_post_repeated_when_throttled_with_graph_body() {
+    let (server, clients) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/applications/app-1/addPassword"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .append_header("Retry-After", "1")
+                .set_body_json(fixture("error-throttled.json")),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/applications/app-1/addPassword"))
+        .and(body_partial_json(
+            json!({"passwordCredential": {"displayName": "ci"}}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(fixture("application-addpassword.json")),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let added = clients
+        .graph
+        .add_password("app-1", "ci", time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(
+        added.credential.key_id,
+        "f0b0b335-1d71-4883-8f98-567911bfdca6"
+    );
+    assert_eq!(
+        added.value.expose_secret(),
+        "[6gyXA5S20@MN+WRXAJ]I-TO7g1:h2P8"
+    );
+    assert_eq!(requests_to(&server, "/v1.0").await, 2);
+    let printed = format!("{added:?} {added:#?}");
+    assert!(!printed.contains("6gyXA5S20"), "{printed}");
+}
+
+#[tokio::test]
+async fn read_your_writes_404_after_create_is_retried() {
+    let (server, clients) = setup().await;
+    Mock::given(method("PATCH"))
+        .and(path("/v1.0/applications(uniqueName='platform.api')"))
+        .and(header("prefer", "create-if-missing"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(fixture("application-upsert.json")))
+        .mount(&server)
+        .await;
+    let created_id = "03ef14b0-ca33-4840-8f4f-d6e91916010e";
+    Mock::given(method("PATCH"))
+        .and(path(format!("/v1.0/applications/{created_id}")))
+        .respond_with(graph_error(
+            404,
+            "Request_ResourceNotFound",
+            "Resource does not exist.",
+        ))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("/v1.0/applications/{created_id}")))
+        .and(body_partial_json(
+            json!({"identifierUris": ["api://631a96bc-a705-4eda-9f99-fdaf9f54f6a2"]}),
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let settings = ApplicationSettings {
+        display_name: "API".into(),
+        ..Default::default()
+    };
+    let upserted = clients
+        .graph
+        .upsert_application("platform.api", &settings)
+        .await
+        .unwrap();
+    assert!(upserted.created);
+    assert_eq!(upserted.app_id, "631a96bc-a705-4eda-9f99-fdaf9f54f6a2");
+    let mut settings = settings;
+    settings.identifier_uris = vec![format!("api://{}", upserted.app_id)];
+    clients
+        .graph
+        .update_application(&upserted.id, &settings, &["identifier_uris"])
+        .await
+        .unwrap();
+    assert_eq!(
+        requests_to(&server, &format!("/v1.0/applications/{created_id}")).await,
+        3
+    );
+
+    // An object this run did not create: a 404 is an answer, not lag.
+    Mock::given(method("PATCH"))
+        .and(path("/v1.0/applications/other"))
+        .respond_with(graph_error(
+            404,
+            "Request_ResourceNotFound",
+            "Resource does not exist.",
+        ))
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .update_application("other", &settings, &["tags"])
+        .await
+        .unwrap_err();
+    assert!(error.is_graph_code("Request_ResourceNotFound"));
+    assert_eq!(requests_to(&server, "/v1.0/applications/other").await, 1);
+}
+
+#[tokio::test]
+async fn upsert_204_reads_ids_back_by_unique_name() {
+    let (server, clients) = setup().await;
+    Mock::given(method("PATCH"))
+        .and(path("/v1.0/applications(uniqueName='platform.api')"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications(uniqueName='platform.api')"))
+        .and(query_param("$select", "id,appId"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "obj-1", "appId": "app-1"})),
+        )
+        .mount(&server)
+        .await;
+    let upserted = clients
+        .graph
+        .upsert_application("platform.api", &ApplicationSettings::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            upserted.id.as_str(),
+            upserted.app_id.as_str(),
+            upserted.created
+        ),
+        ("obj-1", "app-1", false)
+    );
+}
+
+#[tokio::test]
+async fn service_principal_create_retries_no_backing_application_object() {
+    let (server, clients) = setup().await;
+    let no_backing = ResponseTemplate::new(400).set_body_json(json!({"error": {
+        "code": "Request_BadRequest",
+        "message": "The appId 'app-1' of the service principal does not reference a valid application object.",
+        "details": [{"code": "NoBackingApplicationObject", "message": "...", "target": "appId"}],
+    }}));
+    Mock::given(method("POST"))
+        .and(path("/v1.0/servicePrincipals"))
+        .respond_with(no_backing)
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/servicePrincipals"))
+        .and(body_partial_json(json!({"appId": "app-1", "appRoleAssignmentRequired": true})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": "sp-1", "appId": "app-1", "appRoleAssignmentRequired": true, "tags": [], "notes": null
+        })))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let settings = registrar_model::ServicePrincipalSettings {
+        app_role_assignment_required: true,
+        ..Default::default()
+    };
+    let sp = clients
+        .graph
+        .create_service_principal("app-1", &settings)
+        .await
+        .unwrap();
+    assert_eq!(sp.id, "sp-1");
+    assert_eq!(requests_to(&server, "/v1.0/servicePrincipals").await, 3);
+}
+
+#[tokio::test]
+async fn paging_follows_next_link_across_an_empty_page() {
+    let (server, clients) = setup().await;
+    let base = server.uri();
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param(
+            "$filter",
+            "tags/any(t:t eq 'registrar:platform')",
+        ))
+        .and(query_param("$top", "999"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [{"id": "a1", "appId": "x1"}, {"id": "a2", "appId": "x2"}],
+            "@odata.nextLink": format!("{base}/v1.0/applications?$skiptoken=page2"),
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param("$skiptoken", "page2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [],
+            "@odata.nextLink": format!("{base}/v1.0/applications?$skiptoken=page3"),
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param("$skiptoken", "page3"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [{"id": "a3", "appId": "x3"}]})),
+        )
+        .mount(&server)
+        .await;
+    let apps = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap();
+    assert_eq!(
+        apps.iter().map(|app| app.id.as_str()).collect::<Vec<_>>(),
+        ["a1", "a2", "a3"]
+    );
+    assert_eq!(requests_to(&server, "/v1.0").await, 3);
+}
+
+#[tokio::test]
+async fn error_display_keeps_code_and_request_id() {
+    let (server, clients) = setup().await;
+    Mock::given(method("PATCH"))
+        .and(path("/v1.0/applications(uniqueName='platform.api')"))
+        .respond_with(
+            graph_error(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            )
+            .append_header("request-id", "7c1f4f2e-0000-4000-8000-000000000001"),
+        )
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .upsert_application("platform.api", &ApplicationSettings::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "PATCH /v1.0/applications(uniqueName='platform.api') returned 403 Authorization_RequestDenied: \
+         Insufficient privileges to complete the operation. (request-id 7c1f4f2e-0000-4000-8000-000000000001)"
+    );
+    assert_eq!(requests_to(&server, "/v1.0").await, 1, "403 is not retried");
+}
+
+#[test]
+fn settings_round_trip_with_the_documented_application() {
+    let body = fixture("application-get.json");
+    let settings = wire::settings_from_json(&body).unwrap();
+    assert_eq!(settings.display_name, "Display name");
+    assert_eq!(
+        settings.sign_in_audience,
+        "AzureADandPersonalMicrosoftAccount"
+    );
+    assert!(
+        !settings.is_fallback_public_client,
+        "isFallbackPublicClient null reads as false"
+    );
+    assert_eq!(settings.api.requested_access_token_version, Some(2));
+    assert_eq!(settings.group_membership_claims, None);
+    assert!(!settings.web.implicit_grant_id_tokens && !settings.web.implicit_grant_access_tokens);
+
+    let written = wire::settings_to_json(&settings);
+    assert_eq!(
+        wire::settings_from_json(&written).unwrap(),
+        settings,
+        "settings -> JSON -> settings is exact"
+    );
+    // The managed properties we write are the ones Graph returned.
+    for name in [
+        "displayName",
+        "signInAudience",
+        "identifierUris",
+        "tags",
+        "web",
+        "publicClient",
+        "appRoles",
+        "requiredResourceAccess",
+        "groupMembershipClaims",
+    ] {
+        assert_eq!(written[name], body[name], "{name}");
+    }
+    let mut api = body["api"].clone();
+    api.as_object_mut().unwrap().remove("acceptMappedClaims");
+    assert_eq!(written["api"], api);
+    let mut info = body["info"].clone();
+    info.as_object_mut().unwrap().remove("logoUrl");
+    assert_eq!(written["info"], info);
+    // `optionalClaims: null` reads as no claims and is written as explicit empty lists.
+    assert_eq!(
+        written["optionalClaims"],
+        json!({"idToken": [], "accessToken": [], "saml2Token": []})
+    );
+}
+
+#[tokio::test]
+async fn secret_value_never_in_debug_output() {
+    let value = "Sup3r-S3cret~value";
+    let delivered = DeliveredSecret {
+        tenant_id: TENANT.into(),
+        client_id: CLIENT_ID.into(),
+        key_id: "k".into(),
+        expires_on: None,
+        value: SecretValue::new(value.into()),
+    };
+    let kind = CredentialKind::ClientSecret {
+        tenant_id: TENANT.into(),
+        client_id: CLIENT_ID.into(),
+        secret: SecretValue::new(value.into()),
+    };
+    let config = AzureConfig::new(Endpoints::public(), kind);
+    for printed in [
+        format!("{delivered:?}"),
+        format!("{delivered:#?}"),
+        format!("{config:?}"),
+        format!("{config:#?}"),
+    ] {
+        assert!(!printed.contains(value), "{printed}");
+        assert!(printed.contains("***"), "{printed}");
+    }
+    let (_server, clients) = setup().await;
+    assert!(!format!("{clients:?}").contains("bootstrap-secret-value"));
+}
+
+#[cfg(unix)]
+#[test]
+fn file_store_writes_0600_atomically_and_reads_back_the_key_id() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = DeliveredSecret {
+        tenant_id: TENANT.into(),
+        client_id: CLIENT_ID.into(),
+        key_id: "f0b0b335-1d71-4883-8f98-567911bfdca6".into(),
+        expires_on: Some(time::macros::datetime!(2027-01-01 00:00 UTC)),
+        value: SecretValue::new("va'lue with spaces".into()),
+    };
+    for (format, file) in [
+        (FileFormat::Json, "a/b/app.json"),
+        (FileFormat::Env, "c/app.env"),
+        (FileFormat::Raw, "d/raw"),
+    ] {
+        let path = dir.path().join(file);
+        registrar_azure::file_store::write_secret_file(&path, format, &secret).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+        let expected = match format {
+            FileFormat::Raw => None,
+            _ => Some(secret.key_id.clone()),
+        };
+        assert_eq!(
+            registrar_azure::file_store::read_secret_file(&path, format),
+            SecretStoreContents::Present { key_id: expected },
+            "{file}"
+        );
+        // Only the target is left in its directory: no temporary file.
+        let entries: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+    }
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a/b/app.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["clientSecret"], "va'lue with spaces");
+    assert_eq!(json["tenantId"], TENANT);
+    assert_eq!(json["expiresOn"], "2027-01-01T00:00:00Z");
+    let env = std::fs::read_to_string(dir.path().join("c/app.env")).unwrap();
+    assert!(
+        env.contains(&format!("AZURE_CLIENT_ID={CLIENT_ID}\n")),
+        "{env}"
+    );
+    assert!(
+        env.contains(r"AZURE_CLIENT_SECRET='va'\''lue with spaces'"),
+        "{env}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("d/raw")).unwrap(),
+        "va'lue with spaces"
+    );
+    assert_eq!(
+        registrar_azure::file_store::read_secret_file(
+            &dir.path().join("missing.json"),
+            FileFormat::Json
+        ),
+        SecretStoreContents::Missing
+    );
+    // Overwriting keeps the mode and replaces the content.
+    let rotated = DeliveredSecret {
+        key_id: "new-key".into(),
+        value: SecretValue::new("v2".into()),
+        ..secret
+    };
+    registrar_azure::file_store::write_secret_file(
+        &dir.path().join("a/b/app.json"),
+        FileFormat::Json,
+        &rotated,
+    )
+    .unwrap();
+    assert_eq!(
+        registrar_azure::file_store::read_secret_file(
+            &dir.path().join("a/b/app.json"),
+            FileFormat::Json
+        ),
+        SecretStoreContents::Present {
+            key_id: Some("new-key".into())
+        }
+    );
+}
+
+#[tokio::test]
+async fn key_vault_set_read_and_errors() {
+    let (server, clients) = setup().await;
+    Mock::given(method("PUT"))
+        .and(path("/vaults/kv1/secrets/api-secret"))
+        .and(query_param("api-version", "7.4"))
+        .and(body_partial_json(json!({
+            "value": "the-value",
+            "contentType": "text/plain",
+            "tags": {"registrar-key-id": "key-1", "registrar-client-id": CLIENT_ID},
+            "attributes": {"exp": 1798761600},
+        })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(fixture("keyvault-setsecret-response.json")),
+        )
+        .mount(&server)
+        .await;
+    let location = SecretStoreLocation::KeyVault {
+        vault: "kv1".into(),
+        name: "api-secret".into(),
+    };
+    let secret = DeliveredSecret {
+        tenant_id: TENANT.into(),
+        client_id: CLIENT_ID.into(),
+        key_id: "key-1".into(),
+        expires_on: Some(time::macros::datetime!(2027-01-01 00:00 UTC)),
+        value: SecretValue::new("the-value".into()),
+    };
+    clients.deliver_secret(&location, &secret).await.unwrap();
+
+    Mock::given(method("GET"))
+        .and(path("/vaults/kv1/secrets/api-secret"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": "the-value", "id": "https://kv1.vault.azure.net/secrets/api-secret/v1",
+            "attributes": {"enabled": true, "exp": 1798761600}, "tags": {"registrar-key-id": "key-1"}
+        })))
+        .mount(&server)
+        .await;
+    assert_eq!(
+        clients.read_secret_store(&location).await,
+        SecretStoreContents::Present {
+            key_id: Some("key-1".into())
+        }
+    );
+
+    Mock::given(method("GET"))
+        .and(path("/vaults/kv1/secrets/gone"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "error": {"code": "SecretNotFound", "message": "A secret with (name/id) gone was not found in this key vault."}
+        })))
+        .mount(&server)
+        .await;
+    let gone = SecretStoreLocation::KeyVault {
+        vault: "kv1".into(),
+        name: "gone".into(),
+    };
+    assert_eq!(
+        clients.read_secret_store(&gone).await,
+        SecretStoreContents::Missing
+    );
+
+    Mock::given(method("GET"))
+        .and(path("/vaults/kv1/secrets/locked"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "error": {"code": "Forbidden", "message": "The user does not have secrets get permission.", "innererror": {"code": "AccessDenied"}}
+        })))
+        .mount(&server)
+        .await;
+    let locked = SecretStoreLocation::KeyVault {
+        vault: "kv1".into(),
+        name: "locked".into(),
+    };
+    let SecretStoreContents::Unreadable { reason } = clients.read_secret_store(&locked).await
+    else {
+        panic!("403 must be unreadable")
+    };
+    assert!(
+        reason.contains("403 Forbidden") && reason.contains("AccessDenied"),
+        "{reason}"
+    );
+
+    // A Key Vault token was requested with the vault scope, once.
+    let stats = clients.stats();
+    assert_eq!((stats.token, stats.key_vault), (1, 4));
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests.iter().any(|request| {
+        String::from_utf8_lossy(&request.body).contains("vault.azure.net%2F.default")
+    }));
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.url.path().starts_with("/vaults"))
+            .all(|r| r.headers.contains_key("x-ms-client-request-id"))
+    );
+}
+
+fn located(value: &str) -> Located<String> {
+    Located::new(value.to_owned(), Default::default())
+}
+
+#[tokio::test]
+async fn snapshot_reads_what_is_declared_with_proportional_requests() {
+    let (server, clients) = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret_path = dir.path().join("web.json");
+    let desired = DesiredState {
+        namespace: "platform".into(),
+        tenant: None,
+        applications: vec![
+            DesiredApplication {
+                key: "api".into(),
+                owners: vec![located("jo@contoso.com"), located("nobody@contoso.com")],
+                required_resource_access: vec![DesiredResourceAccess {
+                    resource: located("Microsoft Graph"),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            DesiredApplication {
+                key: "web".into(),
+                owners: vec![located("jo@contoso.com")],
+                required_resource_access: vec![DesiredResourceAccess {
+                    resource: located("api"),
+                    ..Default::default()
+                }],
+                secrets: vec![DesiredSecret {
+                    name: "ci".into(),
+                    origin: Default::default(),
+                    lifetime: time::Duration::days(90),
+                    rotate_before: time::Duration::days(14),
+                    overlap: None,
+                    store: SecretStoreLocation::File {
+                        path: secret_path.display().to_string(),
+                        format: FileFormat::Json,
+                    },
+                }],
+                ..Default::default()
+            },
+        ],
+    };
+    // `api` carries the marker tag; `web` lost it (drift) and is found by its unique name.
+    let mut api = fixture("application-get.json");
+    api["id"] = json!("obj-api");
+    api["appId"] = json!("app-api");
+    api["uniqueName"] = json!("platform.api");
+    api["tags"] = json!(["registrar:platform"]);
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param(
+            "$filter",
+            "tags/any(t:t eq 'registrar:platform')",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [api]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications(uniqueName='platform.web')"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "obj-web", "appId": "app-web", "uniqueName": "platform.web", "displayName": "web", "tags": []
+        })))
+        .mount(&server)
+        .await;
+    for (id, app_id, owner) in [
+        ("obj-api", "app-api", "user-jo"),
+        ("obj-web", "app-web", "user-jo"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/v1.0/applications/{id}/owners")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"value": [{"@odata.type": "#microsoft.graph.user", "id": owner}]}),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!(
+                "/v1.0/applications/{id}/federatedIdentityCredentials"
+            )))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(fixture("federatedidentitycredential-list.json")),
+            )
+            .mount(&server)
+            .await;
+        let sp = if app_id == "app-api" {
+            json!({"value": [{"id": "sp-api", "appId": "app-api", "appRoleAssignmentRequired": false, "tags": [], "notes": null}]})
+        } else {
+            json!({"value": []})
+        };
+        Mock::given(method("GET"))
+            .and(path("/v1.0/servicePrincipals"))
+            .and(query_param("$filter", format!("appId eq '{app_id}'")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(sp))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/v1.0/servicePrincipals"))
+        .and(query_param(
+            "$filter",
+            "appId eq '00000003-0000-0000-c000-000000000000'",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"value": [fixture("serviceprincipal-get-msgraph-select.json")]}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users/jo@contoso.com"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": "user-jo", "userPrincipalName": "jo@contoso.com", "displayName": "Jo"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users/nobody@contoso.com"))
+        .respond_with(graph_error(
+            404,
+            "Request_ResourceNotFound",
+            "Resource 'nobody@contoso.com' does not exist.",
+        ))
+        .mount(&server)
+        .await;
+
+    let live = read_live_tenant(&clients, &desired).await.unwrap();
+
+    assert_eq!(
+        live.applications
+            .iter()
+            .map(|app| app.id.as_str())
+            .collect::<Vec<_>>(),
+        ["obj-api", "obj-web"]
+    );
+    let api = live.application_by_unique_name("platform.api").unwrap();
+    assert_eq!(api.owners, ["user-jo"]);
+    assert_eq!(api.federated_credentials[0].name, "testing");
+    assert_eq!(
+        api.service_principal.as_ref().map(|sp| sp.id.as_str()),
+        Some("sp-api")
+    );
+    assert!(
+        live.application_by_unique_name("platform.web")
+            .unwrap()
+            .service_principal
+            .is_none()
+    );
+    let graph = live
+        .resource_service_principal("00000003-0000-0000-c000-000000000000")
+        .unwrap();
+    assert_eq!(graph.app_roles[0].value, "EduAssignments.ReadBasic.All");
+    assert_eq!(graph.oauth2_permission_scopes[0].value, "profile");
+    assert_eq!(live.directory_objects.len(), 1);
+    assert_eq!(
+        live.directory_object("jo@contoso.com")
+            .map(|user| user.id.as_str()),
+        Some("user-jo")
+    );
+    assert_eq!(live.secret_stores.len(), 1);
+    assert_eq!(live.secret_stores[0].contents, SecretStoreContents::Missing);
+    assert!(live.deleted_applications.is_empty());
+    assert_eq!(
+        live.tenant_id, TENANT,
+        "stub token is no JWT: the configured tenant is used"
+    );
+
+    // 1 token + 1 tag list + 1 unique-name lookup + 3 per app x 2 + 1 resource SP + 2 owners.
+    let stats = clients.stats();
+    assert_eq!(
+        (stats.token, stats.graph, stats.total),
+        (1, 11, 12),
+        "{stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn writes_send_the_documented_requests() {
+    let (server, clients) = setup().await;
+    let base = server.uri();
+    Mock::given(method("POST"))
+        .and(path("/v1.0/applications/a1/owners/$ref"))
+        .and(body_partial_json(
+            json!({"@odata.id": format!("{base}/v1.0/directoryObjects/u1")}),
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1.0/applications/a1/owners/u2/$ref"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(
+            "/v1.0/applications/a1/federatedIdentityCredentials(name='github-main')",
+        ))
+        .and(header("prefer", "create-if-missing"))
+        .and(body_partial_json(json!({
+            "name": "github-main", "issuer": "https://token.actions.githubusercontent.com",
+            "subject": "repo:o/r:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]
+        })))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(
+            "/v1.0/applications/a1/federatedIdentityCredentials/old",
+        ))
+        .respond_with(graph_error(404, "Request_ResourceNotFound", "gone"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/applications/a1/removePassword"))
+        .and(body_partial_json(json!({"keyId": "k1"})))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/v1.0/applications/a1"))
+        .and(body_partial_json(json!({"keyCredentials": [
+            {"keyId": "c1", "type": "AsymmetricX509Cert", "usage": "Verify", "key": "TUlJ", "endDateTime": "2027-01-01T00:00:00Z"},
+            {"type": "AsymmetricX509Cert", "usage": "Verify", "key": "TkVX"}
+        ]})))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications/a1"))
+        .and(query_param("$select", "keyCredentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keyCredentials": [{
+            "keyId": "c1", "type": "AsymmetricX509Cert", "usage": "Verify", "key": "TUlJ",
+            "displayName": "CN=x", "customKeyIdentifier": "BB5D", "startDateTime": "2026-01-01T00:00:00Z",
+            "endDateTime": "2027-01-01T00:00:00.1234567Z"
+        }]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1.0/applications/gone"))
+        .respond_with(graph_error(404, "Request_ResourceNotFound", "gone"))
+        .mount(&server)
+        .await;
+
+    let graph = &clients.graph;
+    graph.add_owner("a1", "u1").await.unwrap();
+    graph.remove_owner("a1", "u2").await.unwrap();
+    let credential = registrar_model::FederatedCredential {
+        id: String::new(),
+        name: "github-main".into(),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+        subject: "repo:o/r:ref:refs/heads/main".into(),
+        audiences: vec!["api://AzureADTokenExchange".into()],
+        description: None,
+    };
+    graph
+        .upsert_federated_credential("a1", &credential)
+        .await
+        .unwrap();
+    graph
+        .delete_federated_credential("a1", "old")
+        .await
+        .unwrap();
+    graph.remove_password("a1", "k1").await.unwrap();
+    let certificate = |key_id: &str, key: &str| registrar_model::KeyCredential {
+        key_id: key_id.into(),
+        display_name: None,
+        key_type: "AsymmetricX509Cert".into(),
+        usage: "Verify".into(),
+        custom_key_identifier: None,
+        start: None,
+        end: (key_id == "c1").then_some(time::macros::datetime!(2027-01-01 00:00 UTC)),
+        key: Some(key.into()),
+    };
+    graph
+        .set_key_credentials("a1", &[certificate("c1", "TUlJ"), certificate("", "TkVX")])
+        .await
+        .unwrap();
+    let certificates = graph.get_key_credentials("a1").await.unwrap();
+    assert_eq!(certificates[0].key.as_deref(), Some("TUlJ"));
+    assert_eq!(
+        certificates[0].end.map(|end| end.nanosecond()),
+        Some(123_456_700)
+    );
+    graph.delete_application("gone").await.unwrap();
+    assert_eq!(requests_to(&server, "/v1.0").await, 8);
+
+    // A URI that still names `{appId}` is never sent.
+    let settings = ApplicationSettings {
+        identifier_uris: vec!["api://{appId}".into()],
+        ..Default::default()
+    };
+    let error = graph
+        .update_application("a1", &settings, &["identifier_uris"])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AzureError::InvalidRequest(_)), "{error}");
+    let error = graph
+        .update_application("a1", &settings, &["no_such_field"])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid request: unknown application settings field `no_such_field`"
+    );
+    assert_eq!(requests_to(&server, "/v1.0").await, 8);
+}
+
+#[tokio::test]
+async fn snapshot_reads_deleted_items_and_certificates_only_when_needed() {
+    let (server, clients) = setup().await;
+    let certificate = registrar_model::DesiredCertificate {
+        name: "signing".into(),
+        origin: Default::default(),
+        file: "signing.pem".into(),
+        der_base64: "TUlJ".into(),
+        thumbprint_base64: "BB5D".into(),
+        not_before: time::macros::datetime!(2026-01-01 00:00 UTC),
+        not_after: time::macros::datetime!(2027-01-01 00:00 UTC),
+    };
+    let desired = DesiredState {
+        namespace: "ns".into(),
+        tenant: None,
+        applications: vec![
+            DesiredApplication {
+                key: "certs".into(),
+                certificates: vec![certificate],
+                ..Default::default()
+            },
+            DesiredApplication {
+                key: "lost".into(),
+                ..Default::default()
+            },
+            DesiredApplication {
+                key: "adopted".into(),
+                app_id: Some("aaaaaaaa-0000-0000-0000-000000000001".into()),
+                ..Default::default()
+            },
+        ],
+    };
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            {"id": "o-certs", "appId": "x-certs", "uniqueName": "ns.certs", "tags": ["registrar:ns"], "keyCredentials": []}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications(uniqueName='ns.lost')"))
+        .respond_with(graph_error(404, "Request_ResourceNotFound", "gone"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications(appId='aaaaaaaa-0000-0000-0000-000000000001')"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "o-adopted", "appId": "aaaaaaaa-0000-0000-0000-000000000001", "uniqueName": null, "tags": []
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/directory/deletedItems/microsoft.graph.application"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            {"id": "d1", "appId": "x-lost", "uniqueName": "ns.lost", "displayName": "lost", "deletedDateTime": "2026-02-01T00:00:00Z"},
+            {"id": "d2", "appId": "x-other", "uniqueName": "other.lost", "displayName": "other"}
+        ]})))
+        .mount(&server)
+        .await;
+    for id in ["o-certs", "o-adopted"] {
+        for collection in ["owners", "federatedIdentityCredentials"] {
+            Mock::given(method("GET"))
+                .and(path(format!("/v1.0/applications/{id}/{collection}")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+                .mount(&server)
+                .await;
+        }
+    }
+    Mock::given(method("GET"))
+        .and(path("/v1.0/servicePrincipals"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications/o-certs"))
+        .and(query_param("$select", "keyCredentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keyCredentials": []})))
+        .mount(&server)
+        .await;
+
+    let live = read_live_tenant(&clients, &desired).await.unwrap();
+    assert_eq!(
+        live.applications
+            .iter()
+            .map(|app| app.id.as_str())
+            .collect::<Vec<_>>(),
+        ["o-certs", "o-adopted"]
+    );
+    assert_eq!(live.deleted_applications.len(), 1);
+    assert_eq!(
+        live.deleted_application_by_unique_name("ns.lost")
+            .map(|app| app.id.as_str()),
+        Some("d1")
+    );
+    // 1 tag list + 2 lookups + 1 deleted list + 3 x 2 apps + 1 keyCredentials (only `certs`).
+    assert_eq!(clients.stats().graph, 11);
+    assert_eq!(
+        requests_to(&server, "/v1.0/applications/o-adopted").await,
+        2
+    );
+}
+
+#[test]
+fn extra_ca_must_be_a_certificate() {
+    let credential = CredentialKind::ClientSecret {
+        tenant_id: TENANT.into(),
+        client_id: CLIENT_ID.into(),
+        secret: SecretValue::new("x".into()),
+    };
+    let endpoints =
+        Endpoints::local("https://127.0.0.1:1").with_extra_ca_pem(b"not a pem".to_vec());
+    let error = Clients::new(AzureConfig::new(endpoints, credential)).unwrap_err();
+    assert!(matches!(error, AzureError::Config { .. }), "{error}");
+}
+
+#[test]
+fn clients_and_futures_are_send() {
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    fn assert_send<T: Send>(_: &T) {}
+    let credential = CredentialKind::ClientSecret {
+        tenant_id: TENANT.into(),
+        client_id: CLIENT_ID.into(),
+        secret: SecretValue::new("x".into()),
+    };
+    let clients = Clients::new(AzureConfig::new(Endpoints::public(), credential)).unwrap();
+    assert_send_sync(&clients);
+    let desired = DesiredState::default();
+    let snapshot = read_live_tenant(&clients, &desired);
+    assert_send(&snapshot);
+    let settings = ApplicationSettings::default();
+    let upsert = clients.graph.upsert_application("a.b", &settings);
+    assert_send(&upsert);
+}

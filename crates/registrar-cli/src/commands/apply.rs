@@ -1,0 +1,165 @@
+//! `registrar apply`: plan, show the plan, ask for approval, carry it out.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::Context;
+use registrar_apply::azure::AzureTenant;
+use registrar_apply::{ApplyError, ApplyOptions, ApplyReport, Reporter};
+use registrar_plan::{Action, ResourceChange};
+
+use crate::cli::{ApplyArgs, GlobalArgs, PlanFormat};
+use crate::commands::Outcome;
+use crate::commands::plan::{make_plan, print_plan};
+use crate::output::{Hinted, stderr_color};
+use crate::target;
+
+pub(crate) fn run(global: &GlobalArgs, args: ApplyArgs) -> anyhow::Result<Outcome> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let target = target::connect(global).await?;
+        let result = plan_and_apply(global, &args, &target).await;
+        target.close().await;
+        result
+    })
+}
+
+async fn plan_and_apply(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    target: &target::Target,
+) -> anyhow::Result<Outcome> {
+    let plan = make_plan(global, &args.planning, target).await?;
+    print_plan(&plan, PlanFormat::Text)?;
+    if !plan.has_changes() {
+        return Ok(Outcome::Success);
+    }
+    if !args.auto_approve {
+        confirm()?;
+    }
+    let tenant_id = target.tenant_id().await?;
+    let tenant = AzureTenant::new(target.clients.clone(), tenant_id);
+    let reporter = ProgressReporter { quiet: global.quiet, color: stderr_color() };
+    let report = registrar_apply::apply(&plan, &tenant, &reporter, &ApplyOptions::default()).await;
+    finish(&report)
+}
+
+/// Asks on the terminal, as terraform does; refuses without a terminal.
+fn confirm() -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Hinted {
+            message: "cannot ask for approval: standard input is not a terminal".to_owned(),
+            hint: "review the plan above and run again with `--auto-approve`".to_owned(),
+        }
+        .into());
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(
+        stderr,
+        "\nDo you want to perform these actions?\n  Registrar will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    );
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    if answer.trim() == "yes" {
+        eprintln!();
+        Ok(())
+    } else {
+        Err(Hinted {
+            message: "apply cancelled".to_owned(),
+            hint: "only `yes` approves the plan; nothing was changed".to_owned(),
+        }
+        .into())
+    }
+}
+
+fn finish(report: &ApplyReport) -> anyhow::Result<Outcome> {
+    let summary = format!(
+        "Resources: {} added, {} changed, {} destroyed.",
+        report.added, report.changed, report.destroyed
+    );
+    if report.is_success() {
+        println!("\nApply complete! {summary}");
+        return Ok(Outcome::Success);
+    }
+    let mut message = String::new();
+    for (address, error) in report.failures() {
+        message.push_str(&format!("\n  {address}: {}", error_chain(error)));
+    }
+    println!("\nApply failed. {summary}");
+    let failed = report.failures().count();
+    Err(Hinted {
+        message: format!(
+            "{failed} change{} failed, {} skipped, {} applied:{message}",
+            if failed == 1 { "" } else { "s" },
+            report.skipped(),
+            report.succeeded(),
+        ),
+        hint: "what was applied stays applied; run `registrar plan` to see what is left, then apply again".to_owned(),
+    }
+    .into())
+}
+
+fn error_chain(error: &ApplyError) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// Terraform-style progress lines on stderr.
+struct ProgressReporter {
+    quiet: bool,
+    color: bool,
+}
+
+impl ProgressReporter {
+    fn line(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+}
+
+fn verb(action: Action) -> (&'static str, &'static str) {
+    match action {
+        Action::Create => ("Creating...", "Creation complete"),
+        Action::Update => ("Modifying...", "Modifications complete"),
+        Action::Replace => ("Replacing...", "Replacement complete"),
+        Action::Rotate => ("Rotating...", "Rotation complete"),
+        Action::Delete => ("Destroying...", "Destruction complete"),
+        Action::Restore => ("Restoring...", "Restore complete"),
+        Action::NoOp | Action::Read => ("Reading...", "Read complete"),
+    }
+}
+
+impl Reporter for ProgressReporter {
+    fn started(&self, change: &ResourceChange) {
+        self.line(&format!("{}: {}", change.address, verb(change.action).0));
+    }
+
+    fn succeeded(&self, change: &ResourceChange, elapsed: Duration) {
+        self.line(&format!(
+            "{}: {} after {:.1}s",
+            change.address,
+            verb(change.action).1,
+            elapsed.as_secs_f64()
+        ));
+    }
+
+    fn failed(&self, change: &ResourceChange, error: &ApplyError) {
+        let (red, reset) = if self.color { ("\x1b[31m", "\x1b[0m") } else { ("", "") };
+        eprintln!("{red}{}: failed: {}{reset}", change.address, error_chain(error));
+    }
+
+    fn skipped(&self, change: &ResourceChange, because_of: &str) {
+        self.line(&format!("{}: skipped because {because_of} failed", change.address));
+    }
+}
