@@ -43,7 +43,11 @@ impl ApiRequest {
             .get_all("prefer")
             .iter()
             .filter_map(|value| value.to_str().ok())
-            .any(|value| value.split(',').any(|part| part.trim().eq_ignore_ascii_case("create-if-missing")))
+            .any(|value| {
+                value
+                    .split(',')
+                    .any(|part| part.trim().eq_ignore_ascii_case("create-if-missing"))
+            })
     }
 
     /// The body as a JSON object, or Graph's 400 for anything else.
@@ -67,9 +71,13 @@ impl ApiRequest {
     }
 }
 
-/// One API response before the common headers are added.
+/// One API response before the common headers are added (boxed: it travels in `Err`s).
 #[derive(Debug, Clone)]
-pub(crate) struct ApiResponse {
+pub(crate) struct ApiResponse(Box<ResponseParts>);
+
+/// The parts of an [`ApiResponse`].
+#[derive(Debug, Clone)]
+pub(crate) struct ResponseParts {
     pub(crate) status: StatusCode,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Option<Value>,
@@ -82,10 +90,30 @@ pub(crate) struct ApiResponse {
 /// What handlers return: `Err` carries an error response so `?` works.
 pub(crate) type Reply = Result<ApiResponse, ApiResponse>;
 
+impl std::ops::Deref for ApiResponse {
+    type Target = ResponseParts;
+
+    fn deref(&self) -> &ResponseParts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiResponse {
+    fn deref_mut(&mut self) -> &mut ResponseParts {
+        &mut self.0
+    }
+}
+
 impl ApiResponse {
     /// A JSON response.
     pub(crate) fn json(status: StatusCode, body: Value) -> Self {
-        Self { status, headers: Vec::new(), body: Some(body), text: None, mutated: false }
+        Self(Box::new(ResponseParts {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+            text: None,
+            mutated: false,
+        }))
     }
 
     /// 200 with JSON.
@@ -95,7 +123,13 @@ impl ApiResponse {
 
     /// A response without a body.
     pub(crate) fn empty(status: StatusCode) -> Self {
-        Self { status, headers: Vec::new(), body: None, text: None, mutated: false }
+        Self(Box::new(ResponseParts {
+            status,
+            headers: Vec::new(),
+            body: None,
+            text: None,
+            mutated: false,
+        }))
     }
 
     /// 204 No Content.
@@ -104,8 +138,8 @@ impl ApiResponse {
     }
 
     /// Marks the response as the result of a state change.
-    pub(crate) fn mutated(mut self) -> Self {
-        self.mutated = true;
+    pub(crate) fn changed(mut self) -> Self {
+        self.0.mutated = true;
         self
     }
 
@@ -118,7 +152,10 @@ impl ApiResponse {
 
 /// A Graph error body; `innerError` is filled in when the response is finished.
 pub(crate) fn graph_error(status: StatusCode, code: &str, message: &str) -> ApiResponse {
-    ApiResponse::json(status, json!({ "error": { "code": code, "message": message } }))
+    ApiResponse::json(
+        status,
+        json!({ "error": { "code": code, "message": message } }),
+    )
 }
 
 /// A Graph error with one `details` entry (e.g. `NoBackingApplicationObject`).
@@ -144,7 +181,9 @@ pub(crate) fn not_found(id: &str) -> ApiResponse {
     graph_error(
         StatusCode::NOT_FOUND,
         "Request_ResourceNotFound",
-        &format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
+        &format!(
+            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+        ),
     )
 }
 
@@ -168,7 +207,12 @@ pub(crate) fn method_not_allowed() -> ApiResponse {
 }
 
 /// A Key Vault error body (lower-case `innererror`).
-pub(crate) fn kv_error(status: StatusCode, code: &str, message: &str, inner: Option<&str>) -> ApiResponse {
+pub(crate) fn kv_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    inner: Option<&str>,
+) -> ApiResponse {
     let mut error = json!({ "code": code, "message": message });
     if let Some(inner) = inner {
         error["innererror"] = json!({ "code": inner });

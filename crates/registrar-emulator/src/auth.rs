@@ -50,7 +50,9 @@ fn audience_of_scope(scope: &str) -> Option<&'static str> {
     let resource = scope.strip_suffix("/.default")?;
     let resource = resource.trim_end_matches('/');
     match resource.to_ascii_lowercase().as_str() {
-        "https://graph.microsoft.com" | "00000003-0000-0000-c000-000000000000" => Some(GRAPH_AUDIENCE),
+        "https://graph.microsoft.com" | "00000003-0000-0000-c000-000000000000" => {
+            Some(GRAPH_AUDIENCE)
+        }
         "https://management.azure.com"
         | "https://management.core.windows.net"
         | "797f4846-ba00-4fd7-ba43-dac1f8f63013" => Some(ARM_AUDIENCE),
@@ -62,7 +64,9 @@ fn audience_of_scope(scope: &str) -> Option<&'static str> {
 /// Whether `tenant` names the local tenant (its id or a verified domain).
 pub(crate) fn is_local_tenant(tenant: &Tenant, name: &str) -> bool {
     name.eq_ignore_ascii_case(&tenant.tenant_id)
-        || VERIFIED_DOMAINS.iter().any(|domain| domain.eq_ignore_ascii_case(name))
+        || VERIFIED_DOMAINS
+            .iter()
+            .any(|domain| domain.eq_ignore_ascii_case(name))
 }
 
 /// An AADSTS error body.
@@ -87,20 +91,35 @@ fn aadsts(status: StatusCode, error: &str, code: u32, description: &str) -> ApiR
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token`.
-pub(crate) fn token(tenant: &Tenant, tenant_in_path: &str, body: &[u8], basic: Option<(String, String)>) -> ApiResponse {
+pub(crate) fn token(
+    tenant: &Tenant,
+    tenant_in_path: &str,
+    body: &[u8],
+    basic: Option<(String, String)>,
+) -> ApiResponse {
     if !is_local_tenant(tenant, tenant_in_path) {
         return aadsts(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             90002,
-            &format!("Tenant '{tenant_in_path}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."),
+            &format!(
+                "Tenant '{tenant_in_path}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+            ),
         );
     }
     let form: BTreeMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
-    let grant_type = form.get("grant_type").map(String::as_str).unwrap_or_default();
+    let grant_type = form
+        .get("grant_type")
+        .map(String::as_str)
+        .unwrap_or_default();
     if grant_type != "client_credentials" {
         if grant_type.is_empty() {
-            return aadsts(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
+            return aadsts(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'grant_type'.",
+            );
         }
         return aadsts(
             StatusCode::BAD_REQUEST,
@@ -109,11 +128,17 @@ pub(crate) fn token(tenant: &Tenant, tenant_in_path: &str, body: &[u8], basic: O
             &format!("The app requested an unsupported grant type '{grant_type}'."),
         );
     }
-    let (client_id, client_secret) = match (form.get("client_id"), form.get("client_secret"), basic) {
+    let (client_id, client_secret) = match (form.get("client_id"), form.get("client_secret"), basic)
+    {
         (Some(id), Some(secret), _) => (id.clone(), secret.clone()),
         (_, _, Some((id, secret))) => (id, secret),
         (None, _, None) => {
-            return aadsts(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
+            return aadsts(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'client_id'.",
+            );
         }
         (Some(_), None, None) => {
             return aadsts(
@@ -125,14 +150,26 @@ pub(crate) fn token(tenant: &Tenant, tenant_in_path: &str, body: &[u8], basic: O
         }
     };
     let Some(scope) = form.get("scope") else {
-        return aadsts(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.");
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'scope'.",
+        );
     };
-    if !scope.ends_with("/.default") || scope.contains(' ') && !scope.split(' ').all(|part| part.ends_with("/.default") || part == "offline_access") {
+    if !scope.ends_with("/.default")
+        || scope.contains(' ')
+            && !scope
+                .split(' ')
+                .all(|part| part.ends_with("/.default") || part == "offline_access")
+    {
         return aadsts(
             StatusCode::BAD_REQUEST,
             "invalid_scope",
             1002012,
-            &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+            &format!(
+                "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
         );
     }
     let first_scope = scope.split(' ').next().unwrap_or_default();
@@ -142,20 +179,27 @@ pub(crate) fn token(tenant: &Tenant, tenant_in_path: &str, body: &[u8], basic: O
             StatusCode::BAD_REQUEST,
             "invalid_resource",
             500011,
-            &format!("The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", tenant.tenant_id),
+            &format!(
+                "The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+                tenant.tenant_id
+            ),
         );
     };
     let now_ms = crate::util::now_ms();
-    let Some(app) = tenant
-        .applications
-        .values()
-        .find(|record| record.visible(now_ms) && record.str_field("appId").is_some_and(|id| id.eq_ignore_ascii_case(&client_id)))
-    else {
+    let Some(app) = tenant.applications.values().find(|record| {
+        record.visible(now_ms)
+            && record
+                .str_field("appId")
+                .is_some_and(|id| id.eq_ignore_ascii_case(&client_id))
+    }) else {
         return aadsts(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             700016,
-            &format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", tenant.tenant_id),
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                tenant.tenant_id
+            ),
         );
     };
     let app_id = app.str_field("appId").unwrap_or_default().to_owned();
@@ -170,34 +214,53 @@ pub(crate) fn token(tenant: &Tenant, tenant_in_path: &str, body: &[u8], basic: O
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             7000215,
-            &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{app_id}'."),
+            &format!(
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{app_id}'."
+            ),
         );
     };
     let credential = app.object["passwordCredentials"]
         .as_array()
-        .and_then(|credentials| credentials.iter().find(|credential| credential["keyId"].as_str() == Some(key_id.as_str())));
+        .and_then(|credentials| {
+            credentials
+                .iter()
+                .find(|credential| credential["keyId"].as_str() == Some(key_id.as_str()))
+        });
     let now_dt = now();
     if let Some(credential) = credential {
-        let expired = credential["endDateTime"].as_str().and_then(parse_time).is_some_and(|end| end < now_dt);
-        let not_yet = credential["startDateTime"].as_str().and_then(parse_time).is_some_and(|start| start > now_dt);
+        let expired = credential["endDateTime"]
+            .as_str()
+            .and_then(parse_time)
+            .is_some_and(|end| end < now_dt);
+        let not_yet = credential["startDateTime"]
+            .as_str()
+            .and_then(parse_time)
+            .is_some_and(|start| start > now_dt);
         if expired || not_yet {
             return aadsts(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 7000222,
-                &format!("The provided client secret keys for app '{app_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."),
+                &format!(
+                    "The provided client secret keys for app '{app_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."
+                ),
             );
         }
     }
-    let Some(sp) = tenant
-        .all_service_principals()
-        .find(|record| record.visible(now_ms) && record.str_field("appId").is_some_and(|id| id.eq_ignore_ascii_case(&app_id)))
-    else {
+    let Some(sp) = tenant.all_service_principals().find(|record| {
+        record.visible(now_ms)
+            && record
+                .str_field("appId")
+                .is_some_and(|id| id.eq_ignore_ascii_case(&app_id))
+    }) else {
         return aadsts(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             7000229,
-            &format!("The client application {app_id} is missing service principal in the tenant {}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119", tenant.tenant_id),
+            &format!(
+                "The client application {app_id} is missing service principal in the tenant {}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119",
+                tenant.tenant_id
+            ),
         );
     };
     let roles = if app_id == crate::state::AUTOMATION_CLIENT_ID {
@@ -261,7 +324,11 @@ pub(crate) enum TokenProblem {
 }
 
 /// Validates the `Authorization` header value for `audience`.
-pub(crate) fn validate(tenant: &Tenant, authorization: Option<&str>, audience: &str) -> Result<Claims, TokenProblem> {
+pub(crate) fn validate(
+    tenant: &Tenant,
+    authorization: Option<&str>,
+    audience: &str,
+) -> Result<Claims, TokenProblem> {
     let Some(value) = authorization else {
         return Err(TokenProblem::Missing);
     };
@@ -273,16 +340,22 @@ pub(crate) fn validate(tenant: &Tenant, authorization: Option<&str>, audience: &
         return Err(TokenProblem::Missing);
     }
     let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(TokenProblem::Malformed);
     };
     let key = unhex(&tenant.signing_key).unwrap_or_default();
     let expected = hmac_sha256(&key, format!("{header}.{payload}").as_bytes());
-    let presented = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenProblem::Malformed)?;
+    let presented = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| TokenProblem::Malformed)?;
     if !secure_eq(&expected, &presented) {
         return Err(TokenProblem::BadSignature);
     }
-    let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenProblem::Malformed)?;
+    let payload = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| TokenProblem::Malformed)?;
     let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenProblem::Malformed)?;
     let now = now_secs();
     if claims.exp <= now {
@@ -332,7 +405,9 @@ pub(crate) fn openid_configuration(base: &str, tenant_id: &str, v2: bool) -> Val
 
 /// `GET /common/discovery/instance`: the instance metadata MSAL asks for.
 pub(crate) fn discovery_instance(base: &str, tenant_id: &str) -> Value {
-    let host = base.trim_start_matches("https://").trim_start_matches("http://");
+    let host = base
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
     json!({
         "tenant_discovery_endpoint": format!("{base}/{tenant_id}/v2.0/.well-known/openid-configuration"),
         "api-version": "1.1",

@@ -7,7 +7,12 @@ use serde_json::{Map, Value, json};
 pub(crate) const MICROSOFT_TENANT_ID: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
 /// A freshly created application with every default a bare `POST /applications` yields.
-pub(crate) fn new_application(id: &str, app_id: &str, created: &str, publisher_domain: &str) -> Value {
+pub(crate) fn new_application(
+    id: &str,
+    app_id: &str,
+    created: &str,
+    publisher_domain: &str,
+) -> Value {
     json!({
         "id": id,
         "deletedDateTime": null,

@@ -53,7 +53,11 @@ pub(crate) struct Record {
 impl Record {
     /// A record visible from `visible_at_ms`.
     pub(crate) fn new(object: Value, visible_at_ms: i64) -> Self {
-        Self { object, visible_at_ms, ..Self::default() }
+        Self {
+            object,
+            visible_at_ms,
+            ..Self::default()
+        }
     }
 
     /// The object's `id`.
@@ -148,15 +152,32 @@ impl Tenant {
             builtin_service_principals: BTreeMap::new(),
         };
         for (upn, display, given, surname) in [
-            ("admin@contoso.onmicrosoft.com", "Registrar Admin", "Registrar", "Admin"),
-            ("adele@contoso.onmicrosoft.com", "Adele Vance", "Adele", "Vance"),
-            ("megan@contoso.onmicrosoft.com", "Megan Bowen", "Megan", "Bowen"),
+            (
+                "admin@contoso.onmicrosoft.com",
+                "Registrar Admin",
+                "Registrar",
+                "Admin",
+            ),
+            (
+                "adele@contoso.onmicrosoft.com",
+                "Adele Vance",
+                "Adele",
+                "Vance",
+            ),
+            (
+                "megan@contoso.onmicrosoft.com",
+                "Megan Bowen",
+                "Megan",
+                "Bowen",
+            ),
             ("alice@contoso.com", "Alice Anderson", "Alice", "Anderson"),
             ("bob@contoso.com", "Bob Brown", "Bob", "Brown"),
             ("carol@contoso.com", "Carol Clark", "Carol", "Clark"),
         ] {
             let id = seeded_guid(&format!("user:{upn}"));
-            tenant.users.insert(id.clone(), objects::user(&id, upn, display, given, surname));
+            tenant
+                .users
+                .insert(id.clone(), objects::user(&id, upn, display, given, surname));
         }
         // The automation client: an application and its service principal.
         let app_object_id = seeded_guid("automation:application");
@@ -210,11 +231,17 @@ impl Tenant {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {
-                return Err(EmulatorError::StateRead { path: path.to_owned(), source });
+                return Err(EmulatorError::StateRead {
+                    path: path.to_owned(),
+                    source,
+                });
             }
         };
-        let mut tenant: Self = serde_json::from_slice(&bytes)
-            .map_err(|source| EmulatorError::StateParse { path: path.to_owned(), source })?;
+        let mut tenant: Self =
+            serde_json::from_slice(&bytes).map_err(|source| EmulatorError::StateParse {
+                path: path.to_owned(),
+                source,
+            })?;
         if tenant.schema_version != SCHEMA_VERSION {
             return Err(EmulatorError::StateSchema {
                 path: path.to_owned(),
@@ -231,10 +258,17 @@ impl Tenant {
 
     /// Writes the state file atomically (temporary file in the same folder, then rename).
     pub(crate) fn save(&self, path: &Path) -> Result<(), EmulatorError> {
-        let bytes = serde_json::to_vec(self)
-            .map_err(|source| EmulatorError::StateParse { path: path.to_owned(), source })?;
-        let write_error = |source| EmulatorError::StateWrite { path: path.to_owned(), source };
-        let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned());
+        let bytes = serde_json::to_vec(self).map_err(|source| EmulatorError::StateParse {
+            path: path.to_owned(),
+            source,
+        })?;
+        let write_error = |source| EmulatorError::StateWrite {
+            path: path.to_owned(),
+            source,
+        };
+        let file_name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned());
         let temp = path.with_file_name(format!(
             ".{}.{}.tmp",
             file_name.unwrap_or_else(|| "state".to_owned()),
@@ -258,18 +292,23 @@ impl Tenant {
             {
                 continue;
             }
-            self.builtin_service_principals.insert(id.clone(), Record::new(first_party_sp(&id, api), 0));
+            self.builtin_service_principals
+                .insert(id.clone(), Record::new(first_party_sp(&id, api), 0));
         }
     }
 
     /// Every service principal, created and first-party.
     pub(crate) fn all_service_principals(&self) -> impl Iterator<Item = &Record> {
-        self.service_principals.values().chain(self.builtin_service_principals.values())
+        self.service_principals
+            .values()
+            .chain(self.builtin_service_principals.values())
     }
 
     /// A service principal by object id, created or first-party.
     pub(crate) fn service_principal(&self, id: &str) -> Option<&Record> {
-        self.service_principals.get(id).or_else(|| self.builtin_service_principals.get(id))
+        self.service_principals
+            .get(id)
+            .or_else(|| self.builtin_service_principals.get(id))
     }
 
     /// A mutable service principal; a first-party one becomes a stored one.
@@ -283,7 +322,8 @@ impl Tenant {
     /// Removes a service principal, created or first-party.
     pub(crate) fn remove_service_principal(&mut self, id: &str) -> Option<Record> {
         if let Some(record) = self.builtin_service_principals.remove(id) {
-            self.removed_builtin_service_principals.insert(id.to_owned());
+            self.removed_builtin_service_principals
+                .insert(id.to_owned());
             return Some(record);
         }
         self.service_principals.remove(id)
@@ -300,11 +340,15 @@ pub(crate) fn builtin_sp_id(app_id: &str) -> String {
     seeded_guid(&format!("builtin-sp:{}", app_id.to_ascii_lowercase()))
 }
 
-fn first_party_sp(id: &str, api: &Api) -> Value {
+/// The service principal of a first-party API, built from its catalog entry.
+pub(crate) fn first_party_sp(id: &str, api: &Api) -> Value {
     let app_roles: Vec<Value> = api
         .permissions_of(PermissionKind::Application)
         .map(|permission| {
-            let display = permission.display_name.clone().unwrap_or_else(|| permission.value.clone());
+            let display = permission
+                .display_name
+                .clone()
+                .unwrap_or_else(|| permission.value.clone());
             json!({
                 "allowedMemberTypes": ["Application"],
                 "description": display,
@@ -319,8 +363,15 @@ fn first_party_sp(id: &str, api: &Api) -> Value {
     let scopes: Vec<Value> = api
         .permissions_of(PermissionKind::Delegated)
         .map(|permission| {
-            let display = permission.display_name.clone().unwrap_or_else(|| permission.value.clone());
-            let kind = if permission.admin_consent_required == Some(true) { "Admin" } else { "User" };
+            let display = permission
+                .display_name
+                .clone()
+                .unwrap_or_else(|| permission.value.clone());
+            let kind = if permission.admin_consent_required == Some(true) {
+                "Admin"
+            } else {
+                "User"
+            };
             json!({
                 "adminConsentDescription": display,
                 "adminConsentDisplayName": display,

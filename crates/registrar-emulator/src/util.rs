@@ -34,9 +34,8 @@ pub(crate) fn now() -> OffsetDateTime {
 
 /// Graph's timestamp format: `2019-09-17T19:10:35.2742618Z`.
 pub(crate) fn graph_time(at: OffsetDateTime) -> String {
-    let format = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z"
-    );
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z");
     at.to_offset(time::UtcOffset::UTC)
         .format(&format)
         .unwrap_or_else(|_| "1970-01-01T00:00:00.0000000Z".to_owned())
@@ -81,7 +80,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Decodes lower/upper-case hex, `None` on bad input.
 pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -114,7 +113,12 @@ pub(crate) fn percent_decode(segment: &str) -> String {
 
 /// Constant-time-ish equality for secrets (length leaks, content does not).
 pub(crate) fn secure_eq(left: &[u8], right: &[u8]) -> bool {
-    left.len() == right.len() && left.iter().zip(right).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    left.len() == right.len()
+        && left
+            .iter()
+            .zip(right)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// HMAC-SHA256 (RFC 2104), used to sign the emulator's JWTs.

@@ -1,0 +1,209 @@
+//! Owners, users and directoryObjects.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn owners_add_list_remove() {
+    let harness = Harness::new().await;
+    let app = harness.create_app(app_body("Owned")).await;
+    let id = app["id"].as_str().unwrap();
+    let alice = harness
+        .graph(Method::GET, "/users/alice@contoso.com", None)
+        .await
+        .body;
+    let alice_id = alice["id"].as_str().unwrap();
+    let mut reference = fixture("application-post-owners.request.json");
+    reference["@odata.id"] = json!(format!(
+        "https://graph.microsoft.com/v1.0/directoryObjects/{alice_id}"
+    ));
+    let added = harness
+        .graph(
+            Method::POST,
+            &format!("/applications/{id}/owners/$ref"),
+            Some(reference.clone()),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::NO_CONTENT, "{}", added.body);
+    let again = harness
+        .graph(
+            Method::POST,
+            &format!("/applications/{id}/owners/$ref"),
+            Some(reference),
+        )
+        .await;
+    assert_graph_error(&again, StatusCode::BAD_REQUEST, "Request_BadRequest");
+    assert!(
+        again.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("One or more added object references already exist")
+    );
+    let unknown = harness
+        .graph(Method::POST, &format!("/applications/{id}/owners/$ref"), Some(json!({"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/00000000-0000-0000-0000-00000000abcd"})))
+        .await;
+    assert_graph_error(&unknown, StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    let automation_sp = harness.emulator.tenant().automation_service_principal_id;
+    let sp_owner = harness
+        .graph(Method::POST, &format!("/applications(appId='{}')/owners/$ref", app["appId"].as_str().unwrap()), Some(json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{automation_sp}")})))
+        .await;
+    assert_eq!(sp_owner.status, StatusCode::NO_CONTENT);
+
+    let listed = harness
+        .graph(Method::GET, &format!("/applications/{id}/owners"), None)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_shape(&listed.body, &fixture("application-list-owners.json"));
+    let types: Vec<&str> = listed.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|owner| owner["@odata.type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"#microsoft.graph.user")
+            && types.contains(&"#microsoft.graph.servicePrincipal")
+    );
+
+    let without_ref = harness
+        .graph(
+            Method::DELETE,
+            &format!("/applications/{id}/owners/{alice_id}"),
+            None,
+        )
+        .await;
+    assert_graph_error(
+        &without_ref,
+        StatusCode::FORBIDDEN,
+        "Authorization_RequestDenied",
+    );
+    let removed = harness
+        .graph(
+            Method::DELETE,
+            &format!("/applications/{id}/owners/{alice_id}/$ref"),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let not_owner = harness
+        .graph(
+            Method::DELETE,
+            &format!("/applications/{id}/owners/{alice_id}/$ref"),
+            None,
+        )
+        .await;
+    assert_graph_error(
+        &not_owner,
+        StatusCode::NOT_FOUND,
+        "Request_ResourceNotFound",
+    );
+    let listed = harness
+        .graph(Method::GET, &format!("/applications/{id}/owners"), None)
+        .await;
+    assert_eq!(listed.body["value"].as_array().unwrap().len(), 1);
+
+    let sp = harness
+        .graph(
+            Method::POST,
+            "/servicePrincipals",
+            Some(json!({"appId": app["appId"]})),
+        )
+        .await
+        .body;
+    let sp_owners = harness
+        .graph(
+            Method::POST,
+            &format!(
+                "/servicePrincipals/{}/owners/$ref",
+                sp["id"].as_str().unwrap()
+            ),
+            Some(
+                json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/users/{alice_id}")}),
+            ),
+        )
+        .await;
+    assert_eq!(sp_owners.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn users_and_directory_objects() {
+    let harness = Harness::new().await;
+    let users = harness.graph(Method::GET, "/users", None).await;
+    assert_eq!(users.status, StatusCode::OK);
+    let upns: Vec<&str> = users.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| user["userPrincipalName"].as_str().unwrap())
+        .collect();
+    for upn in [
+        "alice@contoso.com",
+        "bob@contoso.com",
+        "carol@contoso.com",
+        "admin@contoso.onmicrosoft.com",
+    ] {
+        assert!(upns.contains(&upn), "{upn}");
+    }
+    let filtered = harness
+        .graph(
+            Method::GET,
+            "/users?$filter=userPrincipalName%20eq%20'bob@contoso.com'",
+            None,
+        )
+        .await;
+    assert_eq!(filtered.body["value"].as_array().unwrap().len(), 1);
+    let by_mail = harness
+        .graph(
+            Method::GET,
+            "/users?$filter=mail%20eq%20'CAROL@contoso.com'",
+            None,
+        )
+        .await;
+    assert_eq!(
+        by_mail.body["value"][0]["userPrincipalName"],
+        "carol@contoso.com"
+    );
+    let bob = filtered.body["value"][0].clone();
+    let by_id = harness
+        .graph(
+            Method::GET,
+            &format!("/users/{}", bob["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(by_id.body["userPrincipalName"], "bob@contoso.com");
+    let by_upn = harness
+        .graph(Method::GET, "/users/bob%40contoso.com", None)
+        .await;
+    assert_eq!(by_upn.body["id"], bob["id"]);
+    let object = harness
+        .graph(
+            Method::GET,
+            &format!("/directoryObjects/{}", bob["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(object.body["@odata.type"], "#microsoft.graph.user");
+    let missing = harness
+        .graph(Method::GET, "/users/nobody@contoso.com", None)
+        .await;
+    assert_graph_error(&missing, StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    // Deterministic ids: a second emulator seeds the same users.
+    let other = Harness::new().await;
+    let other_bob = other
+        .graph(Method::GET, "/users/bob@contoso.com", None)
+        .await;
+    assert_eq!(other_bob.body["id"], bob["id"]);
+    let unknown = harness.graph(Method::GET, "/groups", None).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    let not_allowed = harness
+        .graph(Method::PUT, "/applications", Some(json!({})))
+        .await;
+    assert_graph_error(
+        &not_allowed,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Request_BadRequest",
+    );
+}

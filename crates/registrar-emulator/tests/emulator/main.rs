@@ -1,0 +1,10 @@
+//! Integration tests of the emulator: every route's status, shape (against the documented
+//! payloads in `tests/fixtures`) and error codes, plus tokens, faults, state and HTTPS.
+
+mod applications;
+mod credentials;
+mod directory;
+mod keyvault;
+mod runtime;
+#[cfg(test)]
+mod support;
