@@ -1,0 +1,66 @@
+//! The pure planner of Registrar: the desired state (a validated manifest) and a live snapshot
+//! of the tenant go in, a [`Plan`] comes out; [`render`] words it as text, JSON or Markdown.
+//!
+//! # Brief overview
+//! - [`plan()`] diffs a [`registrar_model::DesiredState`] against a [`registrar_model::LiveTenant`]
+//!   at a given `now`, resolving what needs the tenant (owners, permission names, other
+//!   applications' appIds) and returning every resolution error at once ([`PlanErrors`]).
+//! - [`Plan`] is a sorted list of [`ResourceChange`]s, each with an [`Address`], an [`Action`],
+//!   an optional UI-only [`ActionReason`], before/after attribute values, what is known only
+//!   after apply, dependencies, and the [`registrar_model::Operation`]s apply runs.
+//! - [`render::text`], [`render::json`] (a versioned [`render::PlanDocument`]) and
+//!   [`render::markdown`] are pure functions of a plan.
+//!
+//! ```
+//! use registrar_model::{DesiredApplication, DesiredState, LiveTenant};
+//! use registrar_plan::{PlanOptions, plan};
+//!
+//! let desired = DesiredState {
+//!     namespace: "platform".into(),
+//!     applications: vec![DesiredApplication {
+//!         key: "dicom-client".into(),
+//!         display_name: "DICOM client".into(),
+//!         sign_in_audience: "AzureADMyOrg".into(),
+//!         ..Default::default()
+//!     }],
+//!     ..Default::default()
+//! };
+//! let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+//! let plan = plan(&desired, &LiveTenant::default(), now, &PlanOptions::default()).unwrap();
+//! let summary = plan.summary();
+//! assert_eq!((summary.add, summary.change, summary.destroy), (1, 0, 0));
+//! ```
+//!
+//! # Invariants
+//! - Pure: no I/O, no clock, no environment, no async, no HTTP types. `now` and the options are
+//!   arguments; the catalog is compiled-in data.
+//! - Deterministic: the plan does not depend on the order of the live snapshot's lists.
+//! - No secret value ever enters this crate: secrets are planned by name, keyId and dates.
+//! - `Plan` has no serde derives; the wire shape is [`render::PlanDocument`], converted by hand.
+
+mod credentials;
+mod error;
+mod model;
+mod planner;
+pub mod render;
+mod settings;
+
+pub use error::{PlanError, PlanErrors};
+pub use model::{Action, ActionReason, Address, Component, Plan, ResourceChange, Summary};
+pub use planner::{PlanOptions, parse_planned_app_id, planned_app_id};
+
+use registrar_model::{DesiredState, LiveTenant};
+use time::OffsetDateTime;
+
+/// Plans the changes that make `live` match `desired` at `now`.
+///
+/// Returns every plan-time resolution error at once (unknown owners, permissions, resources and
+/// client applications, pinned appIds that are not in the tenant), each with its origin.
+pub fn plan(
+    desired: &DesiredState,
+    live: &LiveTenant,
+    now: OffsetDateTime,
+    options: &PlanOptions,
+) -> Result<Plan, PlanErrors> {
+    planner::Planner::new(desired, live, now, options).run()
+}

@@ -1,0 +1,365 @@
+//! The plan as data: [`Plan`], [`ResourceChange`], [`Action`], [`ActionReason`] and [`Address`].
+//!
+//! Nothing here knows how a plan is worded or serialized; the renderers in [`crate::render`] do.
+//! `Plan` deliberately has no serde derives: the versioned wire shape is
+//! [`crate::render::json::PlanDocument`], converted by hand.
+
+use std::fmt;
+
+use registrar_model::Operation;
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+/// The outcome of planning: every change, sorted by address, and notes for the reader.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// The resource changes, sorted by [`Address`].
+    pub changes: Vec<ResourceChange>,
+    /// Notes that change nothing but need attention (an unreadable secret store, a previous
+    /// credential kept during its overlap), sorted.
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Counts in terraform's way: a replace is one add and one destroy, a rotation is one change,
+    /// a restore is one add; reads and no-ops count nothing.
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for change in &self.changes {
+            match change.action {
+                Action::Create | Action::Restore => summary.add += 1,
+                Action::Update | Action::Rotate => summary.change += 1,
+                Action::Delete => summary.destroy += 1,
+                Action::Replace => {
+                    summary.add += 1;
+                    summary.destroy += 1;
+                }
+                Action::NoOp | Action::Read => {}
+            }
+        }
+        summary
+    }
+
+    /// Whether applying the plan would change anything (any change other than a no-op or a
+    /// read). Warnings and "not in the manifest" notes do not count.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|change| change.action.is_change())
+    }
+}
+
+/// The counts of a plan's summary line: `Plan: 1 to add, 2 to change, 0 to destroy.`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Summary {
+    /// Creates, restores, and the create half of replaces.
+    pub add: usize,
+    /// In-place updates and rotations.
+    pub change: usize,
+    /// Deletes, and the delete half of replaces.
+    pub destroy: usize,
+}
+
+/// One change to one addressed object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceChange {
+    /// What is changed.
+    pub address: Address,
+    /// How.
+    pub action: Action,
+    /// Why, for the reader. UI only: apply never branches on it.
+    pub reason: Option<ActionReason>,
+    /// The attributes before (snake_case names; dotted for nested ones, e.g.
+    /// `web.redirect_uris`). For updates only the changed attributes, plus context where a
+    /// renderer needs it.
+    pub before: Option<Value>,
+    /// The attributes after, in the same shape; attributes only known after apply are absent
+    /// here and listed in `after_unknown`.
+    pub after: Option<Value>,
+    /// Attribute names whose value is known only after apply (e.g. `app_id`).
+    pub after_unknown: Vec<String>,
+    /// Changes that must succeed before this one runs.
+    pub depends_on: Vec<Address>,
+    /// What apply does, in order.
+    pub operations: Vec<Operation>,
+}
+
+/// What happens to an addressed object.
+///
+/// Text glyphs: `+` create and restore, `~` update, `-` delete, `-/+` replace (the old one goes
+/// in the same write that brings the new one), `+/-` rotate (the new credential is added and
+/// delivered before the old one is removed, like terraform's create-before-destroy), `<=` read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Nothing changes.
+    NoOp,
+    /// A new object.
+    Create,
+    /// Changed in place.
+    Update,
+    /// Removed and re-added (a certificate whose file changed).
+    Replace,
+    /// A secret's credential is replaced by a fresh one (new first, then the old one goes).
+    Rotate,
+    /// Removed.
+    Delete,
+    /// Brought back from deleted items.
+    Restore,
+    /// Only looked at: an application that carries the marker but is not in the manifest.
+    Read,
+}
+
+impl Action {
+    /// The glyph used in text plans.
+    pub fn glyph(self) -> &'static str {
+        match self {
+            Self::NoOp => " ",
+            Self::Create | Self::Restore => "+",
+            Self::Update => "~",
+            Self::Replace => "-/+",
+            Self::Rotate => "+/-",
+            Self::Delete => "-",
+            Self::Read => "<=",
+        }
+    }
+
+    /// Whether this action changes the tenant.
+    pub fn is_change(self) -> bool {
+        !matches!(self, Self::NoOp | Self::Read)
+    }
+}
+
+/// Why a change is planned. UI only: renderers word it, apply never branches on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionReason {
+    /// A secret rotates because it expires within its `rotateBefore` window (negative when it
+    /// has already expired).
+    Expiring {
+        /// Time left until the credential's end.
+        remaining: Duration,
+    },
+    /// A secret rotates because its store holds no value.
+    StoreMissing,
+    /// A secret rotates because its store holds a different credential.
+    StoreMismatch {
+        /// Whether the store is a Key Vault (worded "vault") or a file.
+        key_vault: bool,
+    },
+    /// An application comes back from deleted items because it still holds the unique name.
+    RestoreFromDeletedItems,
+    /// An application carries the marker tag but the manifest does not declare it.
+    NotInManifest,
+    /// An application that is not in the manifest is deleted because of `--prune`.
+    Pruned,
+    /// An object inside a managed application is not in the manifest.
+    Undeclared {
+        /// What kind of object, for the wording: `secret`, `certificate`, `federated credential`,
+        /// `owner`.
+        kind: &'static str,
+        /// Its name (display name or owner), if it has one.
+        name: Option<String>,
+        /// A secret's hint (first characters of the value).
+        hint: Option<String>,
+        /// When it expires.
+        end: Option<OffsetDateTime>,
+    },
+    /// A previous credential of a declared secret is removed because its overlap ended (or no
+    /// overlap was declared).
+    PreviousCredential {
+        /// The declared overlap.
+        overlap: Option<Duration>,
+    },
+    /// A certificate is replaced because its file holds a different certificate.
+    CertificateChanged,
+    /// The manifest says `servicePrincipal: false`.
+    ServicePrincipalNotWanted,
+    /// Enabled scopes or app roles are removed: apply disables them first, then removes them.
+    DisableBeforeRemove {
+        /// The values being removed.
+        values: Vec<String>,
+    },
+}
+
+/// The address of a planned object: `application.<key>` and what lies inside it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Address {
+    /// The application's manifest key (for an application not in the manifest, the key part of
+    /// its unique name, or its appId).
+    pub application: String,
+    /// The part of the application, if not the application itself.
+    pub component: Component,
+}
+
+/// The part of an application an [`Address`] names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Component {
+    /// The application registration itself.
+    Application,
+    /// Its service principal.
+    ServicePrincipal,
+    /// An owner, by the name the manifest uses (UPN or object id).
+    Owner(String),
+    /// A client secret, by name; `instance` (a keyId) names one of several credentials that
+    /// share the name, e.g. the previous one after a rotation.
+    Secret {
+        /// The secret's name (the credential's displayName).
+        name: String,
+        /// A keyId, when the name alone is ambiguous.
+        instance: Option<String>,
+    },
+    /// A certificate, by name; `instance` (a keyId) as for secrets.
+    Certificate {
+        /// The certificate's name (the credential's displayName).
+        name: String,
+        /// A keyId, when the name alone is ambiguous.
+        instance: Option<String>,
+    },
+    /// A federated identity credential, by name.
+    FederatedCredential(String),
+    /// The references of a new application to other applications created in the same apply
+    /// (known clients, pre-authorized clients, required resource access). Sent by a follow-up
+    /// update once all of them exist; a [`Action::NoOp`] change that carries operations, since
+    /// the application's create already shows these attributes as known after apply.
+    References,
+}
+
+impl Address {
+    /// `application.<key>`.
+    pub fn application(key: &str) -> Self {
+        Self {
+            application: key.to_owned(),
+            component: Component::Application,
+        }
+    }
+
+    /// `application.<key>.<component>`.
+    pub fn component(key: &str, component: Component) -> Self {
+        Self {
+            application: key.to_owned(),
+            component,
+        }
+    }
+
+    /// The object type, as in text plans: `application`, `service_principal`, `owner`, `secret`,
+    /// `certificate`, `federated_credential`.
+    pub fn kind(&self) -> &'static str {
+        match self.component {
+            Component::Application => "application",
+            Component::ServicePrincipal => "service_principal",
+            Component::Owner(_) => "owner",
+            Component::Secret { .. } => "secret",
+            Component::Certificate { .. } => "certificate",
+            Component::FederatedCredential(_) => "federated_credential",
+            Component::References => "references",
+        }
+    }
+
+    /// The object's own name: the application key, the owner, the secret's name, ...
+    pub fn name(&self) -> &str {
+        match &self.component {
+            Component::Application | Component::ServicePrincipal | Component::References => {
+                &self.application
+            }
+            Component::Owner(name)
+            | Component::Secret { name, .. }
+            | Component::Certificate { name, .. }
+            | Component::FederatedCredential(name) => name,
+        }
+    }
+
+    /// The instance key, if any: the owner's name, or a credential's keyId.
+    pub fn index(&self) -> Option<&str> {
+        match &self.component {
+            Component::Owner(name) => Some(name),
+            Component::Secret { instance, .. } | Component::Certificate { instance, .. } => {
+                instance.as_deref()
+            }
+            _ => None,
+        }
+    }
+}
+
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(|character| {
+            character.is_ascii_alphanumeric() || character == '-' || character == '_'
+        })
+}
+
+fn write_name(f: &mut fmt::Formatter<'_>, kind: &str, name: &str) -> fmt::Result {
+    if is_plain_name(name) {
+        write!(f, ".{kind}.{name}")
+    } else {
+        write!(f, ".{kind}[{}]", quoted(name))
+    }
+}
+
+/// A string in double quotes with JSON escapes, as addresses and text plans show names.
+pub(crate) fn quoted(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "application.{}", self.application)?;
+        match &self.component {
+            Component::Application => Ok(()),
+            Component::ServicePrincipal => write!(f, ".service_principal"),
+            Component::Owner(name) => write!(f, ".owner[{}]", quoted(name)),
+            Component::Secret { name, instance } | Component::Certificate { name, instance } => {
+                write_name(f, self.kind(), name)?;
+                match instance {
+                    Some(instance) => write!(f, "[{}]", quoted(instance)),
+                    None => Ok(()),
+                }
+            }
+            Component::FederatedCredential(name) => write_name(f, "federated_credential", name),
+            Component::References => write!(f, ".references"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_display_like_terraform() {
+        let cases = [
+            (Address::application("api"), "application.api"),
+            (
+                Address::component("api", Component::ServicePrincipal),
+                "application.api.service_principal",
+            ),
+            (
+                Address::component("api", Component::Owner("alice@contoso.com".into())),
+                "application.api.owner[\"alice@contoso.com\"]",
+            ),
+            (
+                Address::component(
+                    "api",
+                    Component::Secret {
+                        name: "ci".into(),
+                        instance: None,
+                    },
+                ),
+                "application.api.secret.ci",
+            ),
+            (
+                Address::component(
+                    "api",
+                    Component::Secret {
+                        name: "my secret".into(),
+                        instance: Some("k1".into()),
+                    },
+                ),
+                "application.api.secret[\"my secret\"][\"k1\"]",
+            ),
+            (
+                Address::component("api", Component::FederatedCredential("github-main".into())),
+                "application.api.federated_credential.github-main",
+            ),
+        ];
+        for (address, expected) in cases {
+            assert_eq!(address.to_string(), expected);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The machine-readable plan: a versioned document shaped like `terraform show -json`, so
+//! policy tools built for terraform plans can read it.
+//!
+//! ```json
+//! {
+//!   "format_version": "1.0",
+//!   "resource_changes": [
+//!     {
+//!       "address": "application.api.secret.ci",
+//!       "type": "registrar_application_secret",
+//!       "name": "ci",
+//!       "action_reason": "rotate",
+//!       "change": {
+//!         "actions": ["create", "delete"],
+//!         "before": {"key_id": "…"}, "after": {"end_date_time": "…"},
+//!         "after_unknown": {"key_id": true}, "after_sensitive": {"value": true}
+//!       }
+//!     }
+//!   ],
+//!   "summary": {"add": 0, "change": 1, "destroy": 0}
+//! }
+//! ```
+//!
+//! Actions: `["create"]` (also a restore, with `action_reason: "restore"`), `["update"]`,
+//! `["delete"]`, `["delete","create"]` for a replace, `["create","delete"]` for a rotation
+//! (`action_reason: "rotate"`), `["read"]` for an application that is not in the manifest, and
+//! `["no-op"]`. A scanner that looks for `"delete"` finds every action that removes something.
+//!
+//! The conversion from [`crate::Plan`] is written by hand: reshaping the model cannot silently
+//! change this document. Bump [`FORMAT_VERSION`] on any incompatible change.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::model::{Action, ActionReason, Component, Plan, ResourceChange};
+
+/// The version of this document's shape.
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// The plan as a versioned JSON document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanDocument {
+    /// [`FORMAT_VERSION`].
+    pub format_version: String,
+    /// Every change, sorted by address.
+    pub resource_changes: Vec<ResourceChangeDocument>,
+    /// The summary line's counts.
+    pub summary: SummaryDocument,
+    /// Notes that change nothing but need attention.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// One resource change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChangeDocument {
+    /// `application.api.secret.ci`.
+    pub address: String,
+    /// `registrar_application`, `registrar_service_principal`, `registrar_application_owner`,
+    /// `registrar_application_secret`, `registrar_application_certificate`,
+    /// `registrar_federated_identity_credential`.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// The object's name: the application key, the secret's name, ...
+    pub name: String,
+    /// The instance key: an owner's name, or the keyId of one of several credentials sharing a
+    /// name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    /// Why, in terraform's style: `rotate`, `restore`, `delete_because_not_in_manifest`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_reason: Option<String>,
+    /// Addresses that must be applied first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// The change itself.
+    pub change: ChangeDocument,
+}
+
+/// The change of one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeDocument {
+    /// `["create"]`, `["update"]`, `["delete"]`, `["delete","create"]`, `["create","delete"]`,
+    /// `["read"]`, `["no-op"]`.
+    pub actions: Vec<String>,
+    /// Attributes before (`null` for a create).
+    pub before: Value,
+    /// Attributes after (`null` for a delete); unknown ones are absent.
+    pub after: Value,
+    /// `{"<attribute>": true}` for every attribute known only after apply.
+    pub after_unknown: Value,
+    /// `{"<attribute>": true}` for every attribute never shown (a secret's value).
+    pub after_sensitive: Value,
+}
+
+/// The counts of the summary line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryDocument {
+    /// To add.
+    pub add: usize,
+    /// To change.
+    pub change: usize,
+    /// To destroy.
+    pub destroy: usize,
+}
+
+/// Converts a plan into its versioned document.
+pub fn json(plan: &Plan) -> PlanDocument {
+    let summary = plan.summary();
+    PlanDocument {
+        format_version: FORMAT_VERSION.to_owned(),
+        resource_changes: plan.changes.iter().map(resource_change).collect(),
+        summary: SummaryDocument {
+            add: summary.add,
+            change: summary.change,
+            destroy: summary.destroy,
+        },
+        warnings: plan.warnings.clone(),
+    }
+}
+
+fn resource_type(component: &Component) -> &'static str {
+    match component {
+        Component::Application => "registrar_application",
+        Component::ServicePrincipal => "registrar_service_principal",
+        Component::Owner(_) => "registrar_application_owner",
+        Component::Secret { .. } => "registrar_application_secret",
+        Component::Certificate { .. } => "registrar_application_certificate",
+        Component::FederatedCredential(_) => "registrar_federated_identity_credential",
+        Component::References => "registrar_application_references",
+    }
+}
+
+fn actions(action: Action) -> Vec<String> {
+    let names: &[&str] = match action {
+        Action::NoOp => &["no-op"],
+        Action::Create | Action::Restore => &["create"],
+        Action::Update => &["update"],
+        Action::Replace => &["delete", "create"],
+        Action::Rotate => &["create", "delete"],
+        Action::Delete => &["delete"],
+        Action::Read => &["read"],
+    };
+    names.iter().map(|name| (*name).to_owned()).collect()
+}
+
+fn action_reason(change: &ResourceChange) -> Option<String> {
+    let reason = match (change.action, &change.reason) {
+        (Action::Rotate, _) => "rotate",
+        (Action::Restore, _) => "restore",
+        (Action::Read, _) => "read_because_not_in_manifest",
+        (_, Some(ActionReason::Pruned)) => "delete_because_pruned",
+        (_, Some(ActionReason::Undeclared { .. })) => "delete_because_not_in_manifest",
+        (_, Some(ActionReason::PreviousCredential { .. })) => "delete_because_overlap_ended",
+        (_, Some(ActionReason::ServicePrincipalNotWanted)) => "delete_because_not_wanted",
+        (_, Some(ActionReason::CertificateChanged)) => "replace_because_certificate_changed",
+        (_, Some(ActionReason::DisableBeforeRemove { .. })) => "update_disable_before_remove",
+        _ => return None,
+    };
+    Some(reason.to_owned())
+}
+
+fn flags(names: impl IntoIterator<Item = String>) -> Value {
+    Value::Object(
+        names
+            .into_iter()
+            .map(|name| (name, Value::Bool(true)))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+fn resource_change(change: &ResourceChange) -> ResourceChangeDocument {
+    let address = &change.address;
+    let sensitive: Vec<String> = match address.component {
+        Component::Secret { .. } if change.after.is_some() => vec!["value".to_owned()],
+        _ => Vec::new(),
+    };
+    ResourceChangeDocument {
+        address: address.to_string(),
+        resource_type: resource_type(&address.component).to_owned(),
+        name: address.name().to_owned(),
+        index: address.index().map(str::to_owned),
+        action_reason: action_reason(change),
+        depends_on: change.depends_on.iter().map(ToString::to_string).collect(),
+        change: ChangeDocument {
+            actions: actions(change.action),
+            before: change.before.clone().unwrap_or(Value::Null),
+            after: change.after.clone().unwrap_or(Value::Null),
+            after_unknown: flags(change.after_unknown.iter().cloned()),
+            after_sensitive: flags(sensitive),
+        },
+    }
+}

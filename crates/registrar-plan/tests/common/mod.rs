@@ -1,0 +1,542 @@
+//! Fixtures and a small in-memory simulator of the tenant that carries out a plan's operations
+//! the way Graph would, so tests can check convergence (apply, then plan again: no changes).
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::collections::{BTreeSet, HashMap};
+
+use registrar_model::{
+    ApplicationRef, ApplicationSettings, DeletedApplication, DesiredApplication,
+    DesiredCertificate, DesiredFederatedCredential, DesiredSecret, DesiredState, DirectoryObject,
+    FederatedCredential, LiveApplication, LiveServicePrincipal, LiveTenant, Located, Operation,
+    Origin, PasswordCredential, SecretStoreContents, SecretStoreLocation, SecretStoreState,
+    ServicePrincipalSettings,
+};
+use registrar_plan::{Plan, PlanOptions, parse_planned_app_id, plan};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+pub const NOW: OffsetDateTime = datetime!(2026-01-01 0:00 UTC);
+pub const ALICE: &str = "a11ce000-0000-4000-8000-000000000001";
+pub const BOB: &str = "b0b00000-0000-4000-8000-000000000002";
+
+pub fn origin(line: usize, column: usize) -> Origin {
+    Origin {
+        file: "apps.yaml".into(),
+        line,
+        column,
+    }
+}
+
+pub fn located(value: &str, line: usize, column: usize) -> Located<String> {
+    Located::new(value.to_owned(), origin(line, column))
+}
+
+pub fn state(applications: Vec<DesiredApplication>) -> DesiredState {
+    DesiredState {
+        namespace: "platform".into(),
+        tenant: None,
+        applications,
+    }
+}
+
+/// A declared application with the manifest's defaults: display name = key, AzureADMyOrg, a
+/// service principal with default settings.
+pub fn app(key: &str) -> DesiredApplication {
+    DesiredApplication {
+        key: key.into(),
+        origin: origin(3, 3),
+        display_name: key.into(),
+        sign_in_audience: "AzureADMyOrg".into(),
+        service_principal: Some(ServicePrincipalSettings::default()),
+        ..Default::default()
+    }
+}
+
+pub fn vault(name: &str) -> SecretStoreLocation {
+    SecretStoreLocation::KeyVault {
+        vault: "kv-platform".into(),
+        name: name.into(),
+    }
+}
+
+pub fn secret(name: &str) -> DesiredSecret {
+    DesiredSecret {
+        name: name.into(),
+        origin: origin(20, 7),
+        lifetime: Duration::days(180),
+        rotate_before: Duration::days(30),
+        overlap: None,
+        store: vault(name),
+    }
+}
+
+pub fn certificate(name: &str, thumbprint: &str) -> DesiredCertificate {
+    DesiredCertificate {
+        name: name.into(),
+        origin: origin(30, 7),
+        file: format!("certs/{name}.pem"),
+        der_base64: format!("MIIB{thumbprint}"),
+        thumbprint_base64: thumbprint.into(),
+        not_before: datetime!(2025-06-01 0:00 UTC),
+        not_after: datetime!(2026-06-01 0:00 UTC),
+    }
+}
+
+pub fn federated(name: &str, subject: &str) -> DesiredFederatedCredential {
+    DesiredFederatedCredential {
+        name: name.into(),
+        origin: origin(40, 7),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+        subject: subject.into(),
+        audiences: vec!["api://AzureADTokenExchange".into()],
+        description: None,
+    }
+}
+
+/// The people the tests name as owners.
+pub fn directory() -> Vec<DirectoryObject> {
+    vec![
+        DirectoryObject {
+            id: ALICE.into(),
+            odata_type: "#microsoft.graph.user".into(),
+            user_principal_name: Some("alice@contoso.com".into()),
+            display_name: Some("Alice".into()),
+        },
+        DirectoryObject {
+            id: BOB.into(),
+            odata_type: "#microsoft.graph.user".into(),
+            user_principal_name: Some("bob@contoso.com".into()),
+            display_name: Some("Bob".into()),
+        },
+    ]
+}
+
+/// An empty tenant that knows the test users.
+pub fn tenant() -> LiveTenant {
+    LiveTenant {
+        tenant_id: "tenant".into(),
+        directory_objects: directory(),
+        ..Default::default()
+    }
+}
+
+/// The tenant after planning `desired` against `live` and applying the plan.
+pub fn converged(desired: &DesiredState, live: LiveTenant) -> LiveTenant {
+    let plan = plan(desired, &live, NOW, &PlanOptions::default()).expect("plans");
+    let mut simulator = Simulator::new(live, NOW);
+    simulator.apply(&plan).expect("applies");
+    simulator.live
+}
+
+/// Carries out operations against a [`LiveTenant`] as Graph would.
+pub struct Simulator {
+    pub live: LiveTenant,
+    pub now: OffsetDateTime,
+    created: HashMap<String, (String, String)>,
+    counter: u32,
+}
+
+impl Simulator {
+    pub fn new(live: LiveTenant, now: OffsetDateTime) -> Self {
+        Self {
+            live,
+            now,
+            created: HashMap::new(),
+            counter: 0,
+        }
+    }
+
+    /// A fresh id, unique in the tenant even when it was built by another simulator.
+    fn next_id(&mut self, prefix: &str) -> String {
+        loop {
+            self.counter += 1;
+            let id = format!("{prefix}000000-0000-4000-8000-{:012}", self.counter);
+            if !format!("{:?}", self.live).contains(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Runs every change with operations, dependencies first.
+    pub fn apply(&mut self, plan: &Plan) -> Result<(), String> {
+        let with_operations: Vec<_> = plan
+            .changes
+            .iter()
+            .filter(|change| !change.operations.is_empty())
+            .collect();
+        let addresses: BTreeSet<String> = with_operations
+            .iter()
+            .map(|change| change.address.to_string())
+            .collect();
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        while done.len() < with_operations.len() {
+            let ready = with_operations.iter().find(|change| {
+                !done.contains(&change.address.to_string())
+                    && change.depends_on.iter().all(|dependency| {
+                        let dependency = dependency.to_string();
+                        !addresses.contains(&dependency) || done.contains(&dependency)
+                    })
+            });
+            let Some(change) = ready else {
+                return Err("dependency cycle".into());
+            };
+            for operation in &change.operations {
+                self.run(operation)
+                    .map_err(|error| format!("{}: {error}", change.address))?;
+            }
+            done.insert(change.address.to_string());
+        }
+        Ok(())
+    }
+
+    fn resolve(&self, application: &ApplicationRef) -> Result<(String, String), String> {
+        match application {
+            ApplicationRef::Existing { id, app_id } => Ok((id.clone(), app_id.clone())),
+            ApplicationRef::Planned { key } => self
+                .created
+                .get(key)
+                .cloned()
+                .ok_or_else(|| format!("`{key}` was not created")),
+        }
+    }
+
+    fn app_mut(&mut self, application: &ApplicationRef) -> Result<&mut LiveApplication, String> {
+        let (id, _) = self.resolve(application)?;
+        self.live
+            .applications
+            .iter_mut()
+            .find(|app| app.id == id)
+            .ok_or_else(|| format!("Request_ResourceNotFound: application {id}"))
+    }
+
+    fn resolve_planned(&self, text: &mut String) -> Result<(), String> {
+        if let Some(key) = parse_planned_app_id(text) {
+            *text = self
+                .created
+                .get(key)
+                .ok_or_else(|| format!("`{key}` was not created"))?
+                .1
+                .clone();
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, operation: &Operation) -> Result<(), String> {
+        match operation {
+            Operation::CreateApplication {
+                key,
+                unique_name,
+                settings,
+            } => {
+                if format!("{settings:?}").contains("{appId") {
+                    return Err("a create cannot send placeholders".into());
+                }
+                let mut settings = settings.clone();
+                settings.api.requested_access_token_version =
+                    settings.api.requested_access_token_version.or(Some(2));
+                if let Some(existing) = self
+                    .live
+                    .applications
+                    .iter_mut()
+                    .find(|app| app.unique_name.as_deref() == Some(unique_name.as_str()))
+                {
+                    existing.settings = settings;
+                    let ids = (existing.id.clone(), existing.app_id.clone());
+                    self.created.insert(key.clone(), ids);
+                    return Ok(());
+                }
+                let id = self.next_id("0b1ec7");
+                let app_id = self.next_id("a9901d");
+                self.live.applications.push(LiveApplication {
+                    id: id.clone(),
+                    app_id: app_id.clone(),
+                    unique_name: Some(unique_name.clone()),
+                    settings,
+                    ..Default::default()
+                });
+                self.created.insert(key.clone(), (id, app_id));
+            }
+            Operation::RestoreApplication { key, id, app_id } => {
+                let position = self
+                    .live
+                    .deleted_applications
+                    .iter()
+                    .position(|app| &app.id == id)
+                    .ok_or("not in deleted items")?;
+                let deleted = self.live.deleted_applications.remove(position);
+                self.live.applications.push(LiveApplication {
+                    id: deleted.id.clone(),
+                    app_id: deleted.app_id.clone(),
+                    unique_name: deleted.unique_name.clone(),
+                    settings: ApplicationSettings {
+                        display_name: deleted.display_name.clone(),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                });
+                self.created
+                    .insert(key.clone(), (id.clone(), app_id.clone()));
+            }
+            Operation::UpdateApplication {
+                application,
+                settings,
+                changed_fields,
+            } => {
+                let (_, app_id) = self.resolve(application)?;
+                let mut settings = settings.clone();
+                settings.resolve_app_id(&app_id);
+                for client in &mut settings.api.known_client_applications {
+                    self.resolve_planned(client)?;
+                }
+                for entry in &mut settings.api.pre_authorized_applications {
+                    self.resolve_planned(&mut entry.app_id)?;
+                }
+                for entry in &mut settings.required_resource_access {
+                    self.resolve_planned(&mut entry.resource_app_id)?;
+                }
+                let app = self.app_mut(application)?;
+                let live = &mut app.settings;
+                if changed_fields.iter().any(|field| field == "api") {
+                    for scope in &live.api.oauth2_permission_scopes {
+                        if scope.is_enabled
+                            && !settings
+                                .api
+                                .oauth2_permission_scopes
+                                .iter()
+                                .any(|s| s.id == scope.id)
+                        {
+                            return Err(format!(
+                                "CannotDeleteOrUpdateEnabledEntitlement: scope {}",
+                                scope.value
+                            ));
+                        }
+                    }
+                }
+                if changed_fields.iter().any(|field| field == "app_roles") {
+                    for role in &live.app_roles {
+                        if role.is_enabled && !settings.app_roles.iter().any(|r| r.id == role.id) {
+                            return Err(format!(
+                                "CannotDeleteOrUpdateEnabledEntitlement: role {}",
+                                role.value
+                            ));
+                        }
+                    }
+                }
+                for field in changed_fields {
+                    match field.as_str() {
+                        "display_name" => live.display_name = settings.display_name.clone(),
+                        "description" => live.description = settings.description.clone(),
+                        "notes" => live.notes = settings.notes.clone(),
+                        "sign_in_audience" => {
+                            live.sign_in_audience = settings.sign_in_audience.clone()
+                        }
+                        "identifier_uris" => {
+                            live.identifier_uris = settings.identifier_uris.clone()
+                        }
+                        "tags" => live.tags = settings.tags.clone(),
+                        "web" => live.web = settings.web.clone(),
+                        "spa_redirect_uris" => {
+                            live.spa_redirect_uris = settings.spa_redirect_uris.clone()
+                        }
+                        "public_client_redirect_uris" => {
+                            live.public_client_redirect_uris =
+                                settings.public_client_redirect_uris.clone()
+                        }
+                        "is_fallback_public_client" => {
+                            live.is_fallback_public_client = settings.is_fallback_public_client
+                        }
+                        "group_membership_claims" => {
+                            live.group_membership_claims = settings.group_membership_claims.clone()
+                        }
+                        "service_management_reference" => {
+                            live.service_management_reference =
+                                settings.service_management_reference.clone()
+                        }
+                        "info" => live.info = settings.info.clone(),
+                        "optional_claims" => {
+                            live.optional_claims = settings.optional_claims.clone()
+                        }
+                        "api" => live.api = settings.api.clone(),
+                        "app_roles" => live.app_roles = settings.app_roles.clone(),
+                        "required_resource_access" => {
+                            live.required_resource_access =
+                                settings.required_resource_access.clone()
+                        }
+                        other => return Err(format!("unknown field `{other}`")),
+                    }
+                }
+            }
+            Operation::DeleteApplication { id } => {
+                let position = self
+                    .live
+                    .applications
+                    .iter()
+                    .position(|app| &app.id == id)
+                    .ok_or("Request_ResourceNotFound")?;
+                let app = self.live.applications.remove(position);
+                self.live.deleted_applications.push(DeletedApplication {
+                    id: app.id,
+                    app_id: app.app_id,
+                    unique_name: app.unique_name,
+                    display_name: app.settings.display_name,
+                    deleted_date_time: None,
+                });
+            }
+            Operation::CreateServicePrincipal {
+                application,
+                settings,
+            } => {
+                let id = self.next_id("5e7e1c");
+                let app = self.app_mut(application)?;
+                if app.service_principal.is_some() {
+                    return Err("a service principal already exists".into());
+                }
+                app.service_principal = Some(LiveServicePrincipal {
+                    id,
+                    app_id: app.app_id.clone(),
+                    settings: settings.clone(),
+                });
+            }
+            Operation::UpdateServicePrincipal { id, settings } => {
+                let sp = self
+                    .live
+                    .applications
+                    .iter_mut()
+                    .filter_map(|app| app.service_principal.as_mut())
+                    .find(|sp| &sp.id == id)
+                    .ok_or("Request_ResourceNotFound")?;
+                sp.settings = settings.clone();
+            }
+            Operation::DeleteServicePrincipal { id } => {
+                let app = self
+                    .live
+                    .applications
+                    .iter_mut()
+                    .find(|app| {
+                        app.service_principal
+                            .as_ref()
+                            .is_some_and(|sp| &sp.id == id)
+                    })
+                    .ok_or("Request_ResourceNotFound")?;
+                app.service_principal = None;
+            }
+            Operation::AddOwner {
+                application,
+                owner_id,
+            } => {
+                let app = self.app_mut(application)?;
+                if app
+                    .owners
+                    .iter()
+                    .any(|owner| owner.eq_ignore_ascii_case(owner_id))
+                {
+                    return Err("One or more added object references already exist".into());
+                }
+                app.owners.push(owner_id.clone());
+            }
+            Operation::RemoveOwner {
+                application,
+                owner_id,
+            } => {
+                let app = self.app_mut(application)?;
+                let position = app
+                    .owners
+                    .iter()
+                    .position(|owner| owner.eq_ignore_ascii_case(owner_id))
+                    .ok_or("not an owner")?;
+                app.owners.remove(position);
+            }
+            Operation::AddSecret {
+                application,
+                display_name,
+                end,
+                store,
+            } => {
+                let key_id = self.next_id("5ec7e7");
+                let now = self.now;
+                let app = self.app_mut(application)?;
+                app.password_credentials.push(PasswordCredential {
+                    key_id: key_id.clone(),
+                    display_name: Some(display_name.clone()),
+                    hint: Some("xyz".into()),
+                    start: Some(now),
+                    end: Some(*end),
+                });
+                self.live
+                    .secret_stores
+                    .retain(|state| &state.location != store);
+                self.live.secret_stores.push(SecretStoreState {
+                    location: store.clone(),
+                    contents: SecretStoreContents::Present {
+                        key_id: Some(key_id),
+                    },
+                });
+            }
+            Operation::RemoveSecret {
+                application,
+                key_id,
+            } => {
+                let app = self.app_mut(application)?;
+                let position = app
+                    .password_credentials
+                    .iter()
+                    .position(|credential| &credential.key_id == key_id)
+                    .ok_or("no such password credential")?;
+                app.password_credentials.remove(position);
+            }
+            Operation::SetCertificates {
+                application,
+                certificates,
+            } => {
+                if certificates
+                    .iter()
+                    .any(|certificate| certificate.key.is_none())
+                {
+                    return Err("every certificate needs its key".into());
+                }
+                let app = self.app_mut(application)?;
+                app.key_credentials = certificates.clone();
+            }
+            Operation::UpsertFederatedCredential {
+                application,
+                name,
+                issuer,
+                subject,
+                audiences,
+                description,
+            } => {
+                let id = self.next_id("fede7a");
+                let app = self.app_mut(application)?;
+                let credential = FederatedCredential {
+                    id,
+                    name: name.clone(),
+                    issuer: issuer.clone(),
+                    subject: subject.clone(),
+                    audiences: audiences.clone(),
+                    description: description.clone(),
+                };
+                match app
+                    .federated_credentials
+                    .iter_mut()
+                    .find(|existing| &existing.name == name)
+                {
+                    Some(existing) => {
+                        let id = existing.id.clone();
+                        *existing = FederatedCredential { id, ..credential };
+                    }
+                    None => app.federated_credentials.push(credential),
+                }
+            }
+            Operation::DeleteFederatedCredential { application, name } => {
+                let app = self.app_mut(application)?;
+                let before = app.federated_credentials.len();
+                app.federated_credentials
+                    .retain(|credential| &credential.name != name);
+                if app.federated_credentials.len() == before {
+                    return Err("Request_ResourceNotFound".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1278 @@
+//! Planner behaviour, every case through one helper: [`check`] plans, renders the text plan and
+//! lists each change's operations (or renders the plan-time errors).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::fmt::Write as _;
+
+use common::*;
+use expect_test::{Expect, expect};
+use registrar_model::{
+    ApplicationRef, DeletedApplication, DesiredAppRole, DesiredApplication,
+    DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredScope, DesiredState,
+    KeyCredential, LiveApplication, LiveTenant, Operation, PasswordCredential, SecretStoreContents,
+    marker_tag,
+};
+use registrar_plan::render::{TextOptions, text};
+use registrar_plan::{PlanOptions, plan};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+/// How to run the planner: when, and with which options.
+#[derive(Clone, Copy)]
+struct Run {
+    now: OffsetDateTime,
+    prune: bool,
+}
+
+const AT_NOW: Run = Run {
+    now: NOW,
+    prune: false,
+};
+const PRUNE: Run = Run {
+    now: NOW,
+    prune: true,
+};
+
+fn describe(application: &ApplicationRef) -> String {
+    match application {
+        ApplicationRef::Existing { id, .. } => id.clone(),
+        ApplicationRef::Planned { key } => format!("(planned {key})"),
+    }
+}
+
+fn operation_line(operation: &Operation) -> String {
+    match operation {
+        Operation::CreateApplication {
+            unique_name,
+            settings,
+            ..
+        } => format!(
+            "CreateApplication {unique_name} identifier_uris={:?}",
+            settings.identifier_uris
+        ),
+        Operation::RestoreApplication { id, .. } => format!("RestoreApplication {id}"),
+        Operation::UpdateApplication {
+            application,
+            changed_fields,
+            settings,
+        } => {
+            let scopes: Vec<String> = settings
+                .api
+                .oauth2_permission_scopes
+                .iter()
+                .map(|scope| {
+                    format!(
+                        "{}{}",
+                        scope.value,
+                        if scope.is_enabled { "" } else { "(disabled)" }
+                    )
+                })
+                .collect();
+            let mut line = format!(
+                "UpdateApplication {} {changed_fields:?}",
+                describe(application)
+            );
+            if changed_fields.iter().any(|field| field == "api") {
+                write!(line, " scopes={scopes:?}").unwrap();
+            }
+            if changed_fields
+                .iter()
+                .any(|field| field == "identifier_uris")
+            {
+                write!(line, " identifier_uris={:?}", settings.identifier_uris).unwrap();
+            }
+            line
+        }
+        Operation::DeleteApplication { id } => format!("DeleteApplication {id}"),
+        Operation::CreateServicePrincipal { application, .. } => {
+            format!("CreateServicePrincipal {}", describe(application))
+        }
+        Operation::UpdateServicePrincipal { id, .. } => format!("UpdateServicePrincipal {id}"),
+        Operation::DeleteServicePrincipal { id } => format!("DeleteServicePrincipal {id}"),
+        Operation::AddOwner {
+            application,
+            owner_id,
+        } => {
+            format!("AddOwner {} {owner_id}", describe(application))
+        }
+        Operation::RemoveOwner {
+            application,
+            owner_id,
+        } => {
+            format!("RemoveOwner {} {owner_id}", describe(application))
+        }
+        Operation::AddSecret {
+            application,
+            display_name,
+            end,
+            ..
+        } => {
+            format!(
+                "AddSecret {} {display_name} end={end}",
+                describe(application)
+            )
+        }
+        Operation::RemoveSecret {
+            application,
+            key_id,
+        } => {
+            format!("RemoveSecret {} {key_id}", describe(application))
+        }
+        Operation::SetCertificates {
+            application,
+            certificates,
+        } => {
+            let names: Vec<String> = certificates
+                .iter()
+                .map(|certificate| {
+                    format!(
+                        "{}={}",
+                        certificate.display_name.clone().unwrap_or_default(),
+                        certificate
+                            .custom_key_identifier
+                            .clone()
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            format!("SetCertificates {} {names:?}", describe(application))
+        }
+        Operation::UpsertFederatedCredential {
+            application,
+            name,
+            subject,
+            ..
+        } => {
+            format!(
+                "UpsertFederatedCredential {} {name} subject={subject}",
+                describe(application)
+            )
+        }
+        Operation::DeleteFederatedCredential { application, name } => {
+            format!("DeleteFederatedCredential {} {name}", describe(application))
+        }
+    }
+}
+
+/// Plans `desired` against `live`, and compares the text plan plus the operations of every
+/// change (or the errors) with `expect`.
+#[track_caller]
+fn check(desired: DesiredState, live: LiveTenant, run: Run, expect: Expect) {
+    let options = PlanOptions { prune: run.prune };
+    let actual = match plan(&desired, &live, run.now, &options) {
+        Ok(plan) => {
+            let mut out = Vec::new();
+            text(&plan, &TextOptions { color: false }, &mut out).unwrap();
+            let mut actual = String::from_utf8(out).unwrap();
+            let with_operations: Vec<_> = plan
+                .changes
+                .iter()
+                .filter(|change| !change.operations.is_empty())
+                .collect();
+            if !with_operations.is_empty() {
+                actual.push_str("--- operations\n");
+            }
+            for change in with_operations {
+                writeln!(actual, "{}", change.address).unwrap();
+                if !change.depends_on.is_empty() {
+                    let depends: Vec<String> =
+                        change.depends_on.iter().map(ToString::to_string).collect();
+                    writeln!(actual, "  after {}", depends.join(", ")).unwrap();
+                }
+                for operation in &change.operations {
+                    writeln!(actual, "  {}", operation_line(operation)).unwrap();
+                }
+            }
+            actual
+        }
+        Err(errors) => errors.to_string(),
+    };
+    expect.assert_eq(&actual);
+}
+
+fn full_app() -> DesiredApplication {
+    let mut app = app("dicom-client");
+    app.display_name = "DICOM client".into();
+    app.identifier_uris = vec!["api://{appId}".into()];
+    app.owners = vec![located("alice@contoso.com", 8, 7)];
+    app.required_resource_access = vec![DesiredResourceAccess {
+        resource: located("Microsoft Graph", 12, 19),
+        scopes: vec![located("User.Read", 13, 18)],
+        roles: vec![],
+        admin_consent: false,
+    }];
+    app.secrets = vec![secret("ci")];
+    app.federated_credentials = vec![federated(
+        "github-main",
+        "repo:contoso/dicom:ref:refs/heads/main",
+    )];
+    app
+}
+
+/// The tenant after `desired` was applied to an empty tenant.
+fn applied(desired: &DesiredState) -> LiveTenant {
+    converged(desired, tenant())
+}
+
+fn live_app<'a>(live: &'a mut LiveTenant, key: &str) -> &'a mut LiveApplication {
+    let name = format!("platform.{key}");
+    live.applications
+        .iter_mut()
+        .find(|app| app.unique_name.as_deref() == Some(name.as_str()))
+        .unwrap()
+}
+
+#[test]
+fn plan_empty_tenant_creates_application_with_dependents() {
+    check(
+        state(vec![full_app()]),
+        tenant(),
+        AT_NOW,
+        expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.dicom-client will be created
+              + application "dicom-client" {
+                  + display_name             = "DICOM client"
+                  + sign_in_audience         = "AzureADMyOrg"
+                  + tags                     = [
+                      + "registrar:platform",
+                    ]
+                  + required_resource_access = [
+                      + {
+                          + resource_app_id = "00000003-0000-0000-c000-000000000000"
+                          + resource        = "Microsoft Graph"
+                          + resource_access = [
+                              + {
+                                  + value = "User.Read"
+                                  + id    = "e1fe6dd8-ba31-4d61-89e7-88639da4683d"
+                                  + type  = "Scope"
+                                },
+                            ]
+                        },
+                    ]
+                  + unique_name              = "platform.dicom-client"
+                  + identifier_uris          = (known after apply)
+                  + app_id                   = (known after apply)
+                }
+
+              # application.dicom-client.service_principal will be created
+              + service_principal "dicom-client" {
+                  + app_id    = (known after apply)
+                  + object_id = (known after apply)
+                }
+
+              # application.dicom-client.owner["alice@contoso.com"] will be created
+              + owner "alice@contoso.com" {
+                  + object_id = "a11ce000-0000-4000-8000-000000000001"
+                  + type      = "user"
+                }
+
+              # application.dicom-client.secret.ci will be created
+              + secret "ci" {
+                  + display_name  = "ci"
+                  + end_date_time = "2026-06-30T00:00:00Z"
+                  + store         = "keyVault kv-platform/ci"
+                  + key_id        = (known after apply)
+                  + hint          = (known after apply)
+                  + value         = (sensitive value)
+                }
+
+              # application.dicom-client.federated_credential.github-main will be created
+              + federated_credential "github-main" {
+                  + issuer    = "https://token.actions.githubusercontent.com"
+                  + subject   = "repo:contoso/dicom:ref:refs/heads/main"
+                  + audiences = [
+                      + "api://AzureADTokenExchange",
+                    ]
+                }
+
+            Plan: 5 to add, 0 to change, 0 to destroy.
+            --- operations
+            application.dicom-client
+              CreateApplication platform.dicom-client identifier_uris=[]
+              UpdateApplication (planned dicom-client) ["identifier_uris"] identifier_uris=["api://{appId}"]
+            application.dicom-client.service_principal
+              after application.dicom-client
+              CreateServicePrincipal (planned dicom-client)
+            application.dicom-client.owner["alice@contoso.com"]
+              after application.dicom-client
+              AddOwner (planned dicom-client) a11ce000-0000-4000-8000-000000000001
+            application.dicom-client.secret.ci
+              after application.dicom-client
+              AddSecret (planned dicom-client) ci end=2026-06-30 0:00:00.0 +00:00:00
+            application.dicom-client.federated_credential.github-main
+              after application.dicom-client
+              UpsertFederatedCredential (planned dicom-client) github-main subject=repo:contoso/dicom:ref:refs/heads/main
+        "#]],
+    );
+}
+
+#[test]
+fn plan_identical_tenant_is_no_changes() {
+    let desired = state(vec![full_app()]);
+    let live = applied(&desired);
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        No changes. Your tenant matches the manifest.
+    "#]],
+    );
+}
+
+#[test]
+fn plan_ignores_the_order_of_set_collections() {
+    let mut dicom = full_app();
+    dicom.web.redirect_uris = vec![
+        "https://a.contoso.com/auth".into(),
+        "https://b.contoso.com/auth".into(),
+    ];
+    dicom.tags = vec!["imaging".into(), "team:platform".into()];
+    let desired = state(vec![dicom]);
+    let mut live = applied(&desired);
+    let app = live_app(&mut live, "dicom-client");
+    app.settings.web.redirect_uris.reverse();
+    app.settings.tags.reverse();
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        No changes. Your tenant matches the manifest.
+    "#]],
+    );
+}
+
+#[test]
+fn plan_drift_updates_in_place_with_element_diffs() {
+    let mut client = app("monitor-reader");
+    client.display_name = "Monitor reader".into();
+    client.public_client_redirect_uris = vec!["http://localhost".into()];
+    client.web.redirect_uris = vec![
+        "https://monitor.contoso.com/a".into(),
+        "https://monitor.contoso.com/b".into(),
+    ];
+    client.tags = vec!["monitoring".into()];
+    client.notes = Some("Owned by the monitoring team.\nPage them on call.\n".into());
+    let desired = state(vec![client]);
+    let mut live = applied(&desired);
+    let app = live_app(&mut live, "monitor-reader");
+    app.settings.display_name = "monitor reader (old)".into();
+    app.settings.public_client_redirect_uris = vec!["http://localhost:8400".into()];
+    app.settings
+        .web
+        .redirect_uris
+        .push("https://evil.example.com/auth".into());
+    app.settings.tags.retain(|tag| tag != "monitoring");
+    app.settings.notes = Some("Owned by the monitoring team.\nMail them.\n".into());
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.monitor-reader will be updated in-place
+          ~ application "monitor-reader" {
+              ~ display_name                = "monitor reader (old)" -> "Monitor reader"
+              ~ notes                       = <<-EOT
+                    Owned by the monitoring team.
+                  - Mail them.
+                  + Page them on call.
+                EOT
+              ~ tags                        = [
+                  + "monitoring",
+                    # (1 unchanged element hidden)
+                ]
+              ~ web.redirect_uris           = [
+                  - "https://evil.example.com/auth",
+                    # (2 unchanged elements hidden)
+                ]
+              ~ public_client.redirect_uris = [
+                  - "http://localhost:8400",
+                  + "http://localhost",
+                ]
+            }
+
+        Plan: 0 to add, 1 to change, 0 to destroy.
+        --- operations
+        application.monitor-reader
+          UpdateApplication 0b1ec7000000-0000-4000-8000-000000000001 ["display_name", "notes", "tags", "web", "public_client_redirect_uris"]
+    "#]],
+    );
+}
+
+fn marked(key: &str, id: &str) -> LiveApplication {
+    let mut app = LiveApplication {
+        id: id.into(),
+        app_id: format!("{id}-app"),
+        unique_name: Some(format!("platform.{key}")),
+        ..Default::default()
+    };
+    app.settings.display_name = key.into();
+    app.settings.tags = vec![marker_tag("platform")];
+    app
+}
+
+#[test]
+fn plan_undeclared_marker_application_is_a_note() {
+    let desired = state(vec![]);
+    let mut live = tenant();
+    live.applications.push(marked("old-thing", "old-id"));
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+          # application.old-thing is not in the manifest; run with --prune to delete it
+
+        No changes. Your tenant matches the manifest.
+    "#]],
+    );
+}
+
+#[test]
+fn plan_prune_deletes_undeclared_marker_application() {
+    let desired = state(vec![]);
+    let mut live = tenant();
+    live.applications.push(marked("old-thing", "old-id"));
+    let mut unmarked = marked("someone-elses", "other-id");
+    unmarked.settings.tags.clear();
+    live.applications.push(unmarked);
+    check(
+        desired,
+        live,
+        PRUNE,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.old-thing will be destroyed
+          # (not in the manifest, and --prune is set)
+          - application "old-thing" {
+              - app_id       = "old-id-app" -> null
+              - display_name = "old-thing" -> null
+              - unique_name  = "platform.old-thing" -> null
+            }
+
+        Plan: 0 to add, 0 to change, 1 to destroy.
+        --- operations
+        application.old-thing
+          DeleteApplication old-id
+    "#]],
+    );
+}
+
+#[test]
+fn plan_restores_an_application_from_deleted_items() {
+    let mut api = app("api");
+    api.identifier_uris = vec!["api://{appId}".into()];
+    api.service_principal = None;
+    let mut live = tenant();
+    live.deleted_applications.push(DeletedApplication {
+        id: "deleted-id".into(),
+        app_id: "11111111-2222-3333-4444-555555555555".into(),
+        unique_name: Some("platform.api".into()),
+        display_name: "api".into(),
+        deleted_date_time: Some("2025-12-24T00:00:00Z".into()),
+    });
+    check(
+        state(vec![api]),
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api will be restored from deleted items
+          + application "api" {
+              + app_id           = "11111111-2222-3333-4444-555555555555"
+              + display_name     = "api"
+              + sign_in_audience = "AzureADMyOrg"
+              + identifier_uris  = [
+                  + "api://11111111-2222-3333-4444-555555555555",
+                ]
+              + tags             = [
+                  + "registrar:platform",
+                ]
+            }
+
+        Plan: 1 to add, 0 to change, 0 to destroy.
+        --- operations
+        application.api
+          RestoreApplication deleted-id
+          UpdateApplication deleted-id ["display_name", "description", "notes", "sign_in_audience", "identifier_uris", "tags", "web", "spa_redirect_uris", "public_client_redirect_uris", "is_fallback_public_client", "group_membership_claims", "service_management_reference", "info", "optional_claims", "api", "app_roles", "required_resource_access"] scopes=[] identifier_uris=["api://11111111-2222-3333-4444-555555555555"]
+    "#]],
+    );
+}
+
+#[test]
+fn plan_adopts_an_application_by_pinned_app_id() {
+    let mut legacy = app("legacy");
+    legacy.app_id = Some("99999999-0000-4000-8000-000000000000".into());
+    legacy.display_name = "Legacy portal".into();
+    legacy.service_principal = None;
+    let mut live = tenant();
+    let mut existing = LiveApplication {
+        id: "legacy-object".into(),
+        app_id: "99999999-0000-4000-8000-000000000000".into(),
+        unique_name: None,
+        ..Default::default()
+    };
+    existing.settings.display_name = "Legacy portal".into();
+    existing.settings.sign_in_audience = "AzureADMyOrg".into();
+    live.applications.push(existing);
+    check(
+        state(vec![legacy]),
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.legacy will be updated in-place
+          ~ application "legacy" {
+              ~ tags = [
+                  + "registrar:platform",
+                ]
+            }
+
+        Plan: 0 to add, 1 to change, 0 to destroy.
+        --- operations
+        application.legacy
+          UpdateApplication legacy-object ["tags"]
+    "#]],
+    );
+}
+
+fn scope(value: &str) -> DesiredScope {
+    DesiredScope {
+        value: value.into(),
+        scope_type: "User".into(),
+        admin_consent_display_name: Some(format!("{value} (admin)")),
+        admin_consent_description: None,
+        user_consent_display_name: None,
+        user_consent_description: None,
+        enabled: true,
+    }
+}
+
+#[test]
+fn plan_enabled_scope_removal_takes_two_operations() {
+    let mut api = app("dicom-api");
+    api.api.scopes = vec![scope("Dicom.Read"), scope("Dicom.Write")];
+    api.app_roles = vec![DesiredAppRole {
+        value: "Studies.Read.All".into(),
+        display_name: "Read all studies".into(),
+        description: "Read every study".into(),
+        allowed_member_types: vec!["Application".into()],
+        enabled: true,
+    }];
+    let desired = state(vec![api.clone()]);
+    let live = applied(&desired);
+    api.api.scopes.retain(|scope| scope.value != "Dicom.Write");
+    api.app_roles.clear();
+    check(
+        state(vec![api]),
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.dicom-api will be updated in-place
+          # ("Dicom.Write", "Studies.Read.All" are disabled first, then removed)
+          ~ application "dicom-api" {
+              ~ api.oauth2_permission_scopes = [
+                  - {
+                      - value                      = "Dicom.Write"
+                      - id                         = "92f5e381-1afc-5024-bb4b-3feca35cfd4b"
+                      - type                       = "User"
+                      - is_enabled                 = true
+                      - admin_consent_display_name = "Dicom.Write (admin)"
+                    },
+                    # (1 unchanged element hidden)
+                ]
+              ~ app_roles                    = [
+                  - {
+                      - value                = "Studies.Read.All"
+                      - id                   = "04c53912-c972-52f2-9294-991e4b1862f4"
+                      - display_name         = "Read all studies"
+                      - description          = "Read every study"
+                      - allowed_member_types = [
+                          - "Application",
+                        ]
+                      - is_enabled           = true
+                    },
+                ]
+            }
+
+        Plan: 0 to add, 1 to change, 0 to destroy.
+        --- operations
+        application.dicom-api
+          UpdateApplication 0b1ec7000000-0000-4000-8000-000000000001 ["api", "app_roles"] scopes=["Dicom.Read", "Dicom.Write(disabled)"]
+          UpdateApplication 0b1ec7000000-0000-4000-8000-000000000001 ["api", "app_roles"] scopes=["Dicom.Read"]
+    "#]],
+    );
+}
+
+/// `live` after planning and applying `desired` at `now`.
+fn applied_at(desired: &DesiredState, live: LiveTenant, now: OffsetDateTime) -> LiveTenant {
+    let plan = plan(desired, &live, now, &PlanOptions::default()).unwrap();
+    let mut simulator = Simulator::new(live, now);
+    simulator.apply(&plan).unwrap();
+    simulator.live
+}
+
+fn at(days: i64) -> Run {
+    Run {
+        now: NOW + Duration::days(days),
+        prune: false,
+    }
+}
+
+fn with_secrets(secrets: Vec<registrar_model::DesiredSecret>) -> DesiredState {
+    let mut api = app("api");
+    api.service_principal = None;
+    api.secrets = secrets;
+    state(vec![api])
+}
+
+#[test]
+fn plan_secret_rotates_when_it_expires_soon() {
+    let desired = with_secrets(vec![secret("ci")]);
+    let live = applied(&desired);
+    check(
+        desired,
+        live,
+        at(168),
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api.secret.ci will be rotated (expires in 12 days)
+        +/- secret "ci" {
+                display_name  = "ci"
+              ~ end_date_time = "2026-06-30T00:00:00Z" -> "2026-12-15T00:00:00Z"
+                store         = "keyVault kv-platform/ci"
+              ~ key_id        = "5ec7e7000000-0000-4000-8000-000000000003" -> (known after apply)
+              ~ hint          = "xyz" -> (known after apply)
+              ~ value         = (sensitive value)
+            }
+
+        Plan: 0 to add, 1 to change, 0 to destroy.
+        --- operations
+        application.api.secret.ci
+          AddSecret 0b1ec7000000-0000-4000-8000-000000000001 ci end=2026-12-15 0:00:00.0 +00:00:00
+          RemoveSecret 0b1ec7000000-0000-4000-8000-000000000001 5ec7e7000000-0000-4000-8000-000000000003
+    "#]],
+    );
+}
+
+#[test]
+fn plan_secret_rotates_when_the_store_has_no_value() {
+    let desired = with_secrets(vec![secret("ci")]);
+    let mut live = applied(&desired);
+    live.secret_stores[0].contents = SecretStoreContents::Missing;
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api.secret.ci will be rotated (the store has no value)
+        +/- secret "ci" {
+                display_name  = "ci"
+                end_date_time = "2026-06-30T00:00:00Z"
+                store         = "keyVault kv-platform/ci"
+              ~ key_id        = "5ec7e7000000-0000-4000-8000-000000000003" -> (known after apply)
+              ~ hint          = "xyz" -> (known after apply)
+              ~ value         = (sensitive value)
+            }
+
+        Plan: 0 to add, 1 to change, 0 to destroy.
+        --- operations
+        application.api.secret.ci
+          AddSecret 0b1ec7000000-0000-4000-8000-000000000001 ci end=2026-06-30 0:00:00.0 +00:00:00
+          RemoveSecret 0b1ec7000000-0000-4000-8000-000000000001 5ec7e7000000-0000-4000-8000-000000000003
+    "#]],
+    );
+}
+
+#[test]
+fn plan_secret_rotates_when_the_vault_holds_another_credential() {
+    let desired = with_secrets(vec![secret("ci")]);
+    let mut live = applied(&desired);
+    live.secret_stores[0].contents = SecretStoreContents::Present {
+        key_id: Some("someone-else".into()),
+    };
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api.secret.ci will be rotated (vault holds a different credential)
+        +/- secret "ci" {
+                display_name  = "ci"
+                end_date_time = "2026-06-30T00:00:00Z"
+                store         = "keyVault kv-platform/ci"
+              ~ key_id        = "5ec7e7000000-0000-4000-8000-000000000003" -> (known after apply)
+              ~ hint          = "xyz" -> (known after apply)
+              ~ value         = (sensitive value)
+            }
+
+        Plan: 0 to add, 1 to change, 0 to destroy.
+        --- operations
+        application.api.secret.ci
+          AddSecret 0b1ec7000000-0000-4000-8000-000000000001 ci end=2026-06-30 0:00:00.0 +00:00:00
+          RemoveSecret 0b1ec7000000-0000-4000-8000-000000000001 5ec7e7000000-0000-4000-8000-000000000003
+    "#]],
+    );
+}
+
+#[test]
+fn plan_secret_with_unreadable_store_is_not_rotated() {
+    let desired = with_secrets(vec![secret("ci")]);
+    let mut live = applied(&desired);
+    live.secret_stores[0].contents = SecretStoreContents::Unreadable {
+        reason: "403 Forbidden".into(),
+    };
+    check(
+        desired,
+        live,
+        at(170),
+        expect![[r#"
+        No changes. Your tenant matches the manifest.
+
+        Warning: application.api.secret.ci: the store keyVault kv-platform/ci could not be read (403 Forbidden); the secret is not rotated until it can be; rotation is due (expires in 10 days)
+    "#]],
+    );
+}
+
+#[test]
+fn plan_secret_overlap_keeps_the_previous_credential_then_removes_it() {
+    let mut ci = secret("ci");
+    ci.overlap = Some(Duration::days(7));
+    let desired = with_secrets(vec![ci]);
+    let live = applied(&desired);
+    // Rotation day: the new credential is added, the old one is kept.
+    check(
+        desired.clone(),
+        live.clone(),
+        at(160),
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api.secret.ci will be rotated (expires in 20 days)
+        +/- secret "ci" {
+                display_name  = "ci"
+              ~ end_date_time = "2026-06-30T00:00:00Z" -> "2026-12-07T00:00:00Z"
+                store         = "keyVault kv-platform/ci"
+              ~ key_id        = "5ec7e7000000-0000-4000-8000-000000000003" -> (known after apply)
+              ~ hint          = "xyz" -> (known after apply)
+              ~ value         = (sensitive value)
+            }
+
+        Plan: 0 to add, 1 to change, 0 to destroy.
+        --- operations
+        application.api.secret.ci
+          AddSecret 0b1ec7000000-0000-4000-8000-000000000001 ci end=2026-12-07 0:00:00.0 +00:00:00
+    "#]],
+    );
+    let live = applied_at(&desired, live, NOW + Duration::days(160));
+    // Within the overlap: nothing to do, a note.
+    check(
+        desired.clone(),
+        live.clone(),
+        at(163),
+        expect![[r#"
+        No changes. Your tenant matches the manifest.
+
+        Warning: application.api.secret.ci: the previous credential (key 5ec7e7000000-0000-4000-8000-000000000003, expires 2026-06-30T00:00:00Z) is kept until 2026-06-17T00:00:00Z (7d overlap)
+    "#]],
+    );
+    // Overlap over: the previous credential goes.
+    check(
+        desired,
+        live,
+        at(167),
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api.secret.ci["5ec7e7000000-0000-4000-8000-000000000003"] will be destroyed
+          # (the previous credential; its 7d overlap after rotation has ended)
+          - secret "ci" {
+              - display_name  = "ci" -> null
+              - key_id        = "5ec7e7000000-0000-4000-8000-000000000003" -> null
+              - hint          = "xyz" -> null
+              - end_date_time = "2026-06-30T00:00:00Z" -> null
+            }
+
+        Plan: 0 to add, 0 to change, 1 to destroy.
+        --- operations
+        application.api.secret.ci["5ec7e7000000-0000-4000-8000-000000000003"]
+          RemoveSecret 0b1ec7000000-0000-4000-8000-000000000001 5ec7e7000000-0000-4000-8000-000000000003
+    "#]],
+    );
+}
+
+#[test]
+fn plan_undeclared_secret_is_removed() {
+    let desired = with_secrets(vec![secret("ci")]);
+    let mut live = applied(&desired);
+    live_app(&mut live, "api")
+        .password_credentials
+        .push(PasswordCredential {
+            key_id: "1e6ac700-0000-4000-8000-000000000000".into(),
+            display_name: Some("legacy".into()),
+            hint: Some("abc".into()),
+            start: Some(datetime!(2025-01-01 0:00 UTC)),
+            end: Some(datetime!(2027-01-01 0:00 UTC)),
+        });
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api.secret.legacy will be destroyed
+          # (secret "legacy" (hint abc, expires 2027-01-01) is not in the manifest)
+          - secret "legacy" {
+              - display_name  = "legacy" -> null
+              - key_id        = "1e6ac700-0000-4000-8000-000000000000" -> null
+              - hint          = "abc" -> null
+              - end_date_time = "2027-01-01T00:00:00Z" -> null
+            }
+
+        Plan: 0 to add, 0 to change, 1 to destroy.
+        --- operations
+        application.api.secret.legacy
+          RemoveSecret 0b1ec7000000-0000-4000-8000-000000000001 1e6ac700-0000-4000-8000-000000000000
+    "#]],
+    );
+}
+
+fn with_certificates(certificates: Vec<registrar_model::DesiredCertificate>) -> DesiredState {
+    let mut api = app("api");
+    api.service_principal = None;
+    api.certificates = certificates;
+    state(vec![api])
+}
+
+#[test]
+fn plan_certificates_add_replace_and_remove_in_one_write() {
+    let before = with_certificates(vec![
+        certificate("signing", "AAAA"),
+        certificate("encryption", "BBBB"),
+    ]);
+    let live = applied(&before);
+    let after = with_certificates(vec![
+        certificate("signing", "CCCC"),
+        certificate("extra", "DDDD"),
+    ]);
+    check(
+        after,
+        live,
+        AT_NOW,
+        expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.api.certificate.encryption will be destroyed
+              # (certificate "encryption" (expires 2026-06-01) is not in the manifest)
+              - certificate "encryption" {
+                  - thumbprint      = "BBBB" -> null
+                  - key_id          = "5ef48be0-7803-56c5-afd1-5d3ab6f7d805" -> null
+                  - start_date_time = "2025-06-01T00:00:00Z" -> null
+                  - end_date_time   = "2026-06-01T00:00:00Z" -> null
+                }
+
+              # application.api.certificate.extra will be created
+              + certificate "extra" {
+                  + thumbprint      = "DDDD"
+                  + key_id          = "4aa612c9-820b-5fa5-938b-b32283d9ac32"
+                  + start_date_time = "2025-06-01T00:00:00Z"
+                  + end_date_time   = "2026-06-01T00:00:00Z"
+                  + file            = "certs/extra.pem"
+                }
+
+              # application.api.certificate.signing must be replaced
+              # (the certificate file holds a different certificate)
+            -/+ certificate "signing" {
+                  ~ thumbprint      = "AAAA" -> "CCCC"
+                  ~ key_id          = "6eb5b69a-ce5e-5b4d-a39e-5be4a083ca74" -> "6d3bd615-6f0a-5c63-be87-71b3392201fe"
+                    start_date_time = "2025-06-01T00:00:00Z"
+                    end_date_time   = "2026-06-01T00:00:00Z"
+                  + file            = "certs/signing.pem"
+                }
+
+            Plan: 2 to add, 0 to change, 2 to destroy.
+            --- operations
+            application.api.certificate.encryption
+              SetCertificates 0b1ec7000000-0000-4000-8000-000000000001 ["signing=CCCC", "extra=DDDD"]
+        "#]],
+    );
+}
+
+#[test]
+fn plan_certificate_keeps_live_key_for_unchanged_certificates() {
+    let desired = with_certificates(vec![certificate("signing", "AAAA")]);
+    let mut live = applied(&desired);
+    live_app(&mut live, "api")
+        .key_credentials
+        .push(KeyCredential {
+            key_id: "0d000000-0000-4000-8000-000000000000".into(),
+            display_name: Some("portal-upload".into()),
+            key_type: "AsymmetricX509Cert".into(),
+            usage: "Verify".into(),
+            custom_key_identifier: Some("EEEE".into()),
+            start: None,
+            end: Some(datetime!(2026-03-01 0:00 UTC)),
+            key: None,
+        });
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api.certificate.portal-upload will be destroyed
+          # (certificate "portal-upload" (expires 2026-03-01) is not in the manifest)
+          - certificate "portal-upload" {
+              - thumbprint    = "EEEE" -> null
+              - key_id        = "0d000000-0000-4000-8000-000000000000" -> null
+              - end_date_time = "2026-03-01T00:00:00Z" -> null
+            }
+
+        Plan: 0 to add, 0 to change, 1 to destroy.
+        --- operations
+        application.api.certificate.portal-upload
+          SetCertificates 0b1ec7000000-0000-4000-8000-000000000001 ["signing=AAAA"]
+    "#]],
+    );
+}
+
+#[test]
+fn plan_federated_credentials_create_update_delete() {
+    let mut api = app("api");
+    api.service_principal = None;
+    api.federated_credentials = vec![
+        federated("github-main", "repo:contoso/api:ref:refs/heads/main"),
+        federated("github-pr", "repo:contoso/api:pull_request"),
+    ];
+    let live = applied(&state(vec![api.clone()]));
+    api.federated_credentials = vec![
+        federated("github-main", "repo:contoso/api:environment:production"),
+        federated("github-tags", "repo:contoso/api:ref:refs/tags/v1"),
+    ];
+    check(
+        state(vec![api]),
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api.federated_credential.github-main will be updated in-place
+          ~ federated_credential "github-main" {
+              ~ subject = "repo:contoso/api:ref:refs/heads/main" -> "repo:contoso/api:environment:production"
+            }
+
+          # application.api.federated_credential.github-pr will be destroyed
+          # (federated credential "github-pr" is not in the manifest)
+          - federated_credential "github-pr" {
+              - issuer    = "https://token.actions.githubusercontent.com" -> null
+              - subject   = "repo:contoso/api:pull_request" -> null
+              - audiences = [
+                  - "api://AzureADTokenExchange",
+                ]
+            }
+
+          # application.api.federated_credential.github-tags will be created
+          + federated_credential "github-tags" {
+              + issuer    = "https://token.actions.githubusercontent.com"
+              + subject   = "repo:contoso/api:ref:refs/tags/v1"
+              + audiences = [
+                  + "api://AzureADTokenExchange",
+                ]
+            }
+
+        Plan: 1 to add, 1 to change, 1 to destroy.
+        --- operations
+        application.api.federated_credential.github-main
+          UpsertFederatedCredential 0b1ec7000000-0000-4000-8000-000000000001 github-main subject=repo:contoso/api:environment:production
+        application.api.federated_credential.github-pr
+          DeleteFederatedCredential 0b1ec7000000-0000-4000-8000-000000000001 github-pr
+        application.api.federated_credential.github-tags
+          UpsertFederatedCredential 0b1ec7000000-0000-4000-8000-000000000001 github-tags subject=repo:contoso/api:ref:refs/tags/v1
+    "#]],
+    );
+}
+
+#[test]
+fn plan_owners_added_and_removed_but_an_empty_list_is_unmanaged() {
+    let mut managed = app("managed");
+    managed.service_principal = None;
+    managed.owners = vec![
+        located("alice@contoso.com", 5, 9),
+        located("bob@contoso.com", 5, 28),
+    ];
+    let mut unmanaged = app("unmanaged");
+    unmanaged.service_principal = None;
+    unmanaged.owners = vec![located("bob@contoso.com", 15, 9)];
+    let mut live = applied(&state(vec![managed.clone(), unmanaged.clone()]));
+    managed.owners = vec![located("alice@contoso.com", 5, 9)];
+    unmanaged.owners.clear();
+    live_app(&mut live, "managed")
+        .owners
+        .retain(|owner| owner != ALICE);
+    check(
+        state(vec![managed, unmanaged]),
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.managed.owner["alice@contoso.com"] will be created
+          + owner "alice@contoso.com" {
+              + object_id = "a11ce000-0000-4000-8000-000000000001"
+              + type      = "user"
+            }
+
+          # application.managed.owner["bob@contoso.com"] will be destroyed
+          # (owner "bob@contoso.com" is not in the manifest)
+          - owner "bob@contoso.com" {
+              - object_id = "b0b00000-0000-4000-8000-000000000002" -> null
+              - type      = "user" -> null
+            }
+
+        Plan: 1 to add, 0 to change, 1 to destroy.
+        --- operations
+        application.managed.owner["alice@contoso.com"]
+          AddOwner 0b1ec7000000-0000-4000-8000-000000000001 a11ce000-0000-4000-8000-000000000001
+        application.managed.owner["bob@contoso.com"]
+          RemoveOwner 0b1ec7000000-0000-4000-8000-000000000001 b0b00000-0000-4000-8000-000000000002
+    "#]],
+    );
+}
+
+#[test]
+fn plan_service_principal_update_and_delete() {
+    let mut with_sp = app("with-sp");
+    let mut without_sp = app("without-sp");
+    let live = applied(&state(vec![with_sp.clone(), without_sp.clone()]));
+    with_sp.service_principal = Some(registrar_model::ServicePrincipalSettings {
+        app_role_assignment_required: true,
+        tags: vec!["WindowsAzureActiveDirectoryIntegratedApp".into()],
+        notes: None,
+    });
+    without_sp.service_principal = None;
+    check(
+        state(vec![with_sp, without_sp]),
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.with-sp.service_principal will be updated in-place
+          ~ service_principal "with-sp" {
+              ~ app_role_assignment_required = false -> true
+              ~ tags                         = [
+                  + "WindowsAzureActiveDirectoryIntegratedApp",
+                ]
+            }
+
+          # application.without-sp.service_principal will be destroyed
+          # (servicePrincipal is false in the manifest)
+          - service_principal "without-sp" {
+              - object_id = "5e7e1c000000-0000-4000-8000-000000000006" -> null
+            }
+
+        Plan: 0 to add, 1 to change, 1 to destroy.
+        --- operations
+        application.with-sp.service_principal
+          UpdateServicePrincipal 5e7e1c000000-0000-4000-8000-000000000003
+        application.without-sp.service_principal
+          DeleteServicePrincipal 5e7e1c000000-0000-4000-8000-000000000006
+    "#]],
+    );
+}
+
+#[test]
+fn plan_reference_to_an_application_created_in_the_same_plan() {
+    let mut api = app("dicom-api");
+    api.service_principal = None;
+    api.api.scopes = vec![scope("Dicom.Read")];
+    api.api.known_client_applications = vec![located("dicom-viewer", 7, 34)];
+    api.api.pre_authorized_applications = vec![DesiredPreAuthorizedApplication {
+        app: located("dicom-viewer", 9, 16),
+        scopes: vec!["Dicom.Read".into()],
+    }];
+    let mut viewer = app("dicom-viewer");
+    viewer.service_principal = None;
+    viewer.required_resource_access = vec![DesiredResourceAccess {
+        resource: located("dicom-api", 20, 19),
+        scopes: vec![located("Dicom.Read", 21, 18)],
+        roles: vec![],
+        admin_consent: false,
+    }];
+    let desired = state(vec![api, viewer]);
+    check(
+        desired.clone(),
+        tenant(),
+        AT_NOW,
+        expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.dicom-api will be created
+              + application "dicom-api" {
+                  + display_name                    = "dicom-api"
+                  + sign_in_audience                = "AzureADMyOrg"
+                  + tags                            = [
+                      + "registrar:platform",
+                    ]
+                  + api.oauth2_permission_scopes    = [
+                      + {
+                          + value                      = "Dicom.Read"
+                          + id                         = "3154e28e-fbea-5f36-a55e-3ea745c60509"
+                          + type                       = "User"
+                          + is_enabled                 = true
+                          + admin_consent_display_name = "Dicom.Read (admin)"
+                        },
+                    ]
+                  + unique_name                     = "platform.dicom-api"
+                  + api.known_client_applications   = (known after apply)
+                  + api.pre_authorized_applications = (known after apply)
+                  + app_id                          = (known after apply)
+                }
+
+              # application.dicom-viewer will be created
+              + application "dicom-viewer" {
+                  + display_name             = "dicom-viewer"
+                  + sign_in_audience         = "AzureADMyOrg"
+                  + tags                     = [
+                      + "registrar:platform",
+                    ]
+                  + unique_name              = "platform.dicom-viewer"
+                  + required_resource_access = (known after apply)
+                  + app_id                   = (known after apply)
+                }
+
+            Plan: 2 to add, 0 to change, 0 to destroy.
+            --- operations
+            application.dicom-api
+              CreateApplication platform.dicom-api identifier_uris=[]
+            application.dicom-api.references
+              after application.dicom-api, application.dicom-viewer
+              UpdateApplication (planned dicom-api) ["api"] scopes=["Dicom.Read"]
+            application.dicom-viewer
+              CreateApplication platform.dicom-viewer identifier_uris=[]
+            application.dicom-viewer.references
+              after application.dicom-viewer, application.dicom-api
+              UpdateApplication (planned dicom-viewer) ["required_resource_access"]
+        "#]],
+    );
+    let live = applied(&desired);
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        No changes. Your tenant matches the manifest.
+    "#]],
+    );
+}
+
+#[test]
+fn plan_errors_name_their_origin_and_hint() {
+    let mut api = app("api");
+    api.owners = vec![located("dave@contoso.com", 4, 14)];
+    api.required_resource_access = vec![
+        DesiredResourceAccess {
+            resource: located("Microsoft Graph", 10, 19),
+            scopes: vec![located("User.Raed", 11, 18)],
+            roles: vec![located("User.Read", 12, 17)],
+            admin_consent: true,
+        },
+        DesiredResourceAccess {
+            resource: located("Microsoft Grpah", 14, 19),
+            scopes: vec![located("User.Read", 15, 18)],
+            roles: vec![],
+            admin_consent: false,
+        },
+    ];
+    api.api.known_client_applications = vec![located("dicom-viewr", 7, 34)];
+    api.api.pre_authorized_applications = vec![DesiredPreAuthorizedApplication {
+        app: located("nobody", 8, 16),
+        scopes: vec![],
+    }];
+    let mut viewer = app("dicom-viewer");
+    viewer.app_id = Some("12345678-0000-4000-8000-000000000000".into());
+    viewer.origin = origin(30, 3);
+    check(
+        state(vec![api, viewer]),
+        tenant(),
+        AT_NOW,
+        expect![[r#"
+        error: apps.yaml:4:14: owner `dave@contoso.com` not found in the tenant
+          hint: owners are user principal names or object ids of users or service principals
+        error: apps.yaml:7:34: knownClientApplications: `dicom-viewr` is not an application of this manifest
+          hint: did you mean `dicom-viewer`? (or give the client's appId)
+        error: apps.yaml:8:16: preAuthorizedApplications: `nobody` is not an application of this manifest
+          hint: name an application key of this manifest, or give the client's appId
+        error: apps.yaml:11:18: `User.Raed` is not a delegated permission of Microsoft Graph
+          hint: did you mean `User.Read`?
+        error: apps.yaml:12:17: `User.Read` is a delegated permission of Microsoft Graph, not an application permission
+          hint: move it to `scopes`, or use the application permission `User.Read.All`
+        error: apps.yaml:14:19: resource `Microsoft Grpah` is neither an application of this manifest, a known API, nor a service principal in the tenant
+          hint: did you mean `Microsoft Graph`? (or give the API's appId)
+        error: apps.yaml:30:3: application `dicom-viewer` pins appId `12345678-0000-4000-8000-000000000000`, which is not in the tenant
+          hint: check the appId, or remove `appId` to create a new application
+
+        7 errors; nothing was changed"#]],
+    );
+}
+
+#[test]
+fn plan_permissions_resolve_against_the_tenant_service_principal() {
+    let mut api = app("api");
+    api.service_principal = None;
+    api.required_resource_access = vec![DesiredResourceAccess {
+        resource: located("Contoso Billing", 10, 19),
+        scopes: vec![],
+        roles: vec![
+            located("Invoices.Read.All", 11, 17),
+            located("Invoice.Write", 12, 17),
+        ],
+        admin_consent: true,
+    }];
+    let mut live = tenant();
+    live.resource_service_principals
+        .push(registrar_model::ResourceServicePrincipal {
+            id: "billing-sp".into(),
+            app_id: "b1111111-0000-4000-8000-000000000000".into(),
+            display_name: "Contoso Billing".into(),
+            app_roles: vec![registrar_model::ExposedPermission {
+                id: "r0000000-0000-4000-8000-000000000001".into(),
+                value: "Invoices.Read.All".into(),
+                is_enabled: true,
+            }],
+            oauth2_permission_scopes: vec![registrar_model::ExposedPermission {
+                id: "s0000000-0000-4000-8000-000000000001".into(),
+                value: "Invoices.Write".into(),
+                is_enabled: true,
+            }],
+        });
+    check(
+        state(vec![api]),
+        live,
+        AT_NOW,
+        expect![[r#"
+            error: apps.yaml:12:17: `Invoice.Write` is not an application permission of Contoso Billing
+              hint: did you mean `Invoices.Write`? it is a delegated permission: list it under `scopes`
+
+            1 error; nothing was changed"#]],
+    );
+}

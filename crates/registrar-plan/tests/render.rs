@@ -1,0 +1,348 @@
+//! Renderers: a table of one change per action, and snapshots of every format for one sample
+//! plan that holds every action.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use expect_test::{Expect, expect};
+use registrar_plan::render::{self, PlanDocument, TextOptions};
+use registrar_plan::{Action, ActionReason, Address, Component, Plan, ResourceChange};
+use serde_json::json;
+use time::Duration;
+use time::macros::datetime;
+
+fn change(address: Address, action: Action) -> ResourceChange {
+    ResourceChange {
+        address,
+        action,
+        reason: None,
+        before: None,
+        after: None,
+        after_unknown: Vec::new(),
+        depends_on: Vec::new(),
+        operations: Vec::new(),
+    }
+}
+
+fn secret_address(name: &str) -> Address {
+    Address::component(
+        "api",
+        Component::Secret {
+            name: name.into(),
+            instance: None,
+        },
+    )
+}
+
+fn create() -> ResourceChange {
+    ResourceChange {
+        after: Some(json!({
+            "display_name": "DICOM client",
+            "sign_in_audience": "AzureADMyOrg",
+            "notes": "Owned by imaging.\nAsk in #imaging.\n",
+            "is_fallback_public_client": false,
+        })),
+        after_unknown: vec!["app_id".into()],
+        ..change(Address::application("dicom-client"), Action::Create)
+    }
+}
+
+fn update() -> ResourceChange {
+    ResourceChange {
+        before: Some(json!({"public_client.redirect_uris": ["http://localhost:8400"]})),
+        after: Some(json!({"public_client.redirect_uris": ["http://localhost"]})),
+        ..change(Address::application("monitor-reader"), Action::Update)
+    }
+}
+
+fn replace() -> ResourceChange {
+    ResourceChange {
+        reason: Some(ActionReason::CertificateChanged),
+        before: Some(json!({"thumbprint": "AAAA", "end_date_time": "2026-06-01T00:00:00Z"})),
+        after: Some(json!({"thumbprint": "CCCC", "end_date_time": "2026-06-01T00:00:00Z"})),
+        ..change(
+            Address::component(
+                "api",
+                Component::Certificate {
+                    name: "signing".into(),
+                    instance: None,
+                },
+            ),
+            Action::Replace,
+        )
+    }
+}
+
+fn rotate() -> ResourceChange {
+    ResourceChange {
+        reason: Some(ActionReason::Expiring {
+            remaining: Duration::days(12),
+        }),
+        before: Some(
+            json!({"display_name": "ci", "key_id": "k-old", "hint": "abc", "end_date_time": "2026-01-13T00:00:00Z"}),
+        ),
+        after: Some(json!({"display_name": "ci", "end_date_time": "2026-06-30T00:00:00Z"})),
+        after_unknown: vec!["key_id".into(), "hint".into(), "value".into()],
+        ..change(secret_address("ci"), Action::Rotate)
+    }
+}
+
+fn delete() -> ResourceChange {
+    ResourceChange {
+        reason: Some(ActionReason::Undeclared {
+            kind: "secret",
+            name: Some("legacy".into()),
+            hint: Some("abc".into()),
+            end: Some(datetime!(2027-01-01 0:00 UTC)),
+        }),
+        before: Some(json!({"display_name": "legacy", "key_id": "k-legacy"})),
+        ..change(secret_address("legacy"), Action::Delete)
+    }
+}
+
+fn restore() -> ResourceChange {
+    ResourceChange {
+        reason: Some(ActionReason::RestoreFromDeletedItems),
+        before: Some(json!({"display_name": "api"})),
+        after: Some(
+            json!({"app_id": "11111111-2222-3333-4444-555555555555", "display_name": "api", "tags": ["registrar:platform"]}),
+        ),
+        ..change(Address::application("api"), Action::Restore)
+    }
+}
+
+fn read() -> ResourceChange {
+    ResourceChange {
+        reason: Some(ActionReason::NotInManifest),
+        before: Some(json!({"display_name": "old-thing"})),
+        ..change(Address::application("old-thing"), Action::Read)
+    }
+}
+
+fn no_op() -> ResourceChange {
+    change(
+        Address::component("api", Component::References),
+        Action::NoOp,
+    )
+}
+
+fn plain_text(plan: &Plan) -> String {
+    let mut out = Vec::new();
+    render::text(plan, &TextOptions { color: false }, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[track_caller]
+fn check_one(change: ResourceChange, expect: Expect) {
+    let plan = Plan {
+        changes: vec![change],
+        warnings: Vec::new(),
+    };
+    expect.assert_eq(&plain_text(&plan));
+}
+
+#[test]
+fn render_text_table_one_change_per_action() {
+    let table: Vec<(ResourceChange, Expect)> = vec![
+        (
+            create(),
+            expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.dicom-client will be created
+              + application "dicom-client" {
+                  + display_name     = "DICOM client"
+                  + sign_in_audience = "AzureADMyOrg"
+                  + notes            = <<-EOT
+                        Owned by imaging.
+                        Ask in #imaging.
+                    EOT
+                  + app_id           = (known after apply)
+                }
+
+            Plan: 1 to add, 0 to change, 0 to destroy.
+        "#]],
+        ),
+        (
+            update(),
+            expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.monitor-reader will be updated in-place
+              ~ application "monitor-reader" {
+                  ~ public_client.redirect_uris = [
+                      - "http://localhost:8400",
+                      + "http://localhost",
+                    ]
+                }
+
+            Plan: 0 to add, 1 to change, 0 to destroy.
+        "#]],
+        ),
+        (
+            replace(),
+            expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.api.certificate.signing must be replaced
+              # (the certificate file holds a different certificate)
+            -/+ certificate "signing" {
+                  ~ thumbprint    = "AAAA" -> "CCCC"
+                    end_date_time = "2026-06-01T00:00:00Z"
+                }
+
+            Plan: 1 to add, 0 to change, 1 to destroy.
+        "#]],
+        ),
+        (
+            rotate(),
+            expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.api.secret.ci will be rotated (expires in 12 days)
+            +/- secret "ci" {
+                    display_name  = "ci"
+                  ~ end_date_time = "2026-01-13T00:00:00Z" -> "2026-06-30T00:00:00Z"
+                  ~ key_id        = "k-old" -> (known after apply)
+                  ~ hint          = "abc" -> (known after apply)
+                  ~ value         = (sensitive value)
+                }
+
+            Plan: 0 to add, 1 to change, 0 to destroy.
+        "#]],
+        ),
+        (
+            delete(),
+            expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.api.secret.legacy will be destroyed
+              # (secret "legacy" (hint abc, expires 2027-01-01) is not in the manifest)
+              - secret "legacy" {
+                  - display_name = "legacy" -> null
+                  - key_id       = "k-legacy" -> null
+                }
+
+            Plan: 0 to add, 0 to change, 1 to destroy.
+        "#]],
+        ),
+        (
+            restore(),
+            expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.api will be restored from deleted items
+              + application "api" {
+                  + app_id       = "11111111-2222-3333-4444-555555555555"
+                  + display_name = "api"
+                  + tags         = [
+                      + "registrar:platform",
+                    ]
+                }
+
+            Plan: 1 to add, 0 to change, 0 to destroy.
+        "#]],
+        ),
+        (
+            read(),
+            expect![[r#"
+              # application.old-thing is not in the manifest; run with --prune to delete it
+
+            No changes. Your tenant matches the manifest.
+        "#]],
+        ),
+        (
+            no_op(),
+            expect![[r#"
+            No changes. Your tenant matches the manifest.
+        "#]],
+        ),
+    ];
+    for (change, expect) in table {
+        check_one(change, expect);
+    }
+}
+
+fn sample() -> Plan {
+    let mut plan = Plan {
+        changes: vec![
+            restore(),
+            create(),
+            update(),
+            rotate(),
+            delete(),
+            replace(),
+            read(),
+            no_op(),
+            {
+                ResourceChange {
+                    reason: Some(ActionReason::Pruned),
+                    before: Some(json!({"app_id": "a1", "display_name": "Pruned"})),
+                    ..change(Address::application("pruned"), Action::Delete)
+                }
+            },
+        ],
+        warnings: vec![
+            "application.api.secret.ci: the store keyVault kv/ci could not be read (403)".into(),
+        ],
+    };
+    plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
+    plan
+}
+
+#[test]
+fn render_snapshots_of_every_format() {
+    let plan = sample();
+    insta::assert_snapshot!("text", plain_text(&plan));
+    let mut colored = Vec::new();
+    render::text(&plan, &TextOptions { color: true }, &mut colored).unwrap();
+    insta::assert_snapshot!("text_color", String::from_utf8(colored).unwrap());
+    let mut markdown = Vec::new();
+    render::markdown(&plan, &mut markdown).unwrap();
+    insta::assert_snapshot!("markdown", String::from_utf8(markdown).unwrap());
+    insta::assert_json_snapshot!("json", render::json(&plan));
+}
+
+#[test]
+fn render_summary_counts_like_terraform() {
+    let summary = sample().summary();
+    // restore + create + replace = 3 add; update + rotate = 2 change; 2 deletes + replace = 3.
+    assert_eq!((summary.add, summary.change, summary.destroy), (3, 2, 3));
+    assert!(sample().has_changes());
+    let quiet = Plan {
+        changes: vec![read(), no_op()],
+        warnings: Vec::new(),
+    };
+    assert!(!quiet.has_changes());
+    expect![[r#"
+          # application.old-thing is not in the manifest; run with --prune to delete it
+
+        No changes. Your tenant matches the manifest.
+    "#]]
+    .assert_eq(&plain_text(&quiet));
+}
+
+#[test]
+fn render_json_document_round_trips() {
+    let document = render::json(&sample());
+    let text = serde_json::to_string_pretty(&document).unwrap();
+    let back: PlanDocument = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, document);
+    let rotate = document
+        .resource_changes
+        .iter()
+        .find(|change| change.name == "ci")
+        .unwrap();
+    assert_eq!(rotate.change.actions, ["create", "delete"]);
+    assert_eq!(rotate.action_reason.as_deref(), Some("rotate"));
+}
+
+#[test]
+fn render_never_shows_a_secret_value() {
+    let mut leaky = rotate();
+    // Even if a value slipped into `after`, the renderer shows `(sensitive value)`.
+    leaky.after = Some(json!({"value": "s3cr3t-value"}));
+    let plan = Plan {
+        changes: vec![leaky],
+        warnings: Vec::new(),
+    };
+    assert!(!plain_text(&plan).contains("s3cr3t"));
+}
