@@ -1,0 +1,365 @@
+//! Typed manifests -> [`DesiredState`]: defaults merged, durations parsed, store paths made
+//! absolute, certificate files read.
+//!
+//! Runs after validation and tolerates what validation already reported (an invalid duration
+//! falls back to the default, an invalid store drops the secret), because the result is only
+//! used when there are no errors. Certificate files are read here, the only I/O after parsing;
+//! a certificate that cannot be read or parsed is an error located at its `file:` value.
+
+use registrar_model::{
+    DesiredApi, DesiredAppRole, DesiredApplication, DesiredCertificate, DesiredFederatedCredential,
+    DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
+    DesiredSecret, DesiredState, InformationalUrls, Located, OptionalClaim as ModelOptionalClaim,
+    OptionalClaims as ModelOptionalClaims, SecretStoreLocation,
+    ServicePrincipalSettings as ModelServicePrincipalSettings, WebSettings,
+};
+use time::Duration;
+
+use crate::certificate::read_certificate;
+use crate::diagnostics::Diagnostic;
+use crate::load::{ManifestFile, resolve_path};
+use crate::spanned::Spanned;
+use crate::types::{
+    Application, Defaults, FileFormat, MemberType, OptionalClaim, ScopeType, Secret,
+    ServicePrincipal,
+};
+use crate::validate::credentials::{
+    DEFAULT_AUDIENCE, DEFAULT_LIFETIME_DAYS, DEFAULT_ROTATE_BEFORE_DAYS, duration_of,
+    lifetime_source, rotate_before_source,
+};
+
+/// Builds the desired state of all files; certificate problems go to `diagnostics`.
+pub(crate) fn convert(files: &[ManifestFile], diagnostics: &mut Vec<Diagnostic>) -> DesiredState {
+    let headers = files.iter().filter_map(|file| file.header.as_ref());
+    let namespace = headers
+        .clone()
+        .next()
+        .map(|header| header.namespace.value.clone())
+        .unwrap_or_default();
+    let tenant = headers
+        .filter_map(|header| header.tenant.as_ref())
+        .next()
+        .map(|tenant| tenant.value.clone());
+    let mut applications: Vec<DesiredApplication> = files
+        .iter()
+        .flat_map(|file| {
+            let defaults = file
+                .header
+                .as_ref()
+                .and_then(|header| header.defaults.as_ref());
+            file.applications
+                .iter()
+                .filter_map(move |(key, app)| app.as_ref().map(|app| (key, app, defaults, file)))
+        })
+        .map(|(key, app, defaults, file)| {
+            convert_application(key, app, defaults, file, diagnostics)
+        })
+        .collect();
+    applications.sort_by(|a, b| a.key.cmp(&b.key));
+    DesiredState {
+        namespace,
+        tenant,
+        applications,
+    }
+}
+
+fn values(list: &[Spanned<String>]) -> Vec<String> {
+    list.iter().map(|item| item.value.clone()).collect()
+}
+
+fn located(list: &[Spanned<String>]) -> Vec<Located<String>> {
+    list.iter().map(Spanned::located).collect()
+}
+
+fn value_of(item: Option<&Spanned<String>>) -> Option<String> {
+    item.map(|item| item.value.clone())
+}
+
+/// `first` then the items of `second` not already present (compared by `same`).
+fn merged<T: Clone>(first: &[T], second: &[T], same: impl Fn(&T, &T) -> bool) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(first.len() + second.len());
+    for item in first.iter().chain(second) {
+        if !out.iter().any(|seen| same(seen, item)) {
+            out.push(item.clone());
+        }
+    }
+    out
+}
+
+fn convert_application(
+    key: &Spanned<String>,
+    app: &Application,
+    defaults: Option<&Defaults>,
+    file: &ManifestFile,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> DesiredApplication {
+    let empty = Defaults::default();
+    let defaults_or_empty = defaults.unwrap_or(&empty);
+    let audience = app.sign_in_audience.as_ref().map(|audience| audience.value);
+    let web = app.web.as_ref();
+    let implicit = web.and_then(|web| web.implicit_grant.as_ref());
+    DesiredApplication {
+        key: key.value.clone(),
+        origin: key.origin.clone(),
+        app_id: value_of(app.app_id.as_ref()),
+        display_name: app
+            .display_name
+            .clone()
+            .unwrap_or_else(|| key.value.clone()),
+        description: app.description.clone(),
+        notes: app.notes.clone(),
+        sign_in_audience: audience
+            .map_or("AzureADMyOrg", |audience| audience.as_str())
+            .to_owned(),
+        identifier_uris: values(&app.identifier_uris),
+        tags: merged(
+            &values(&defaults_or_empty.tags),
+            &values(&app.tags),
+            |a, b| a == b,
+        ),
+        owners: merged(
+            &located(&defaults_or_empty.owners),
+            &located(&app.owners),
+            |a, b| a.value.eq_ignore_ascii_case(&b.value),
+        ),
+        web: WebSettings {
+            home_page_url: value_of(web.and_then(|web| web.home_page_url.as_ref())),
+            logout_url: value_of(web.and_then(|web| web.logout_url.as_ref())),
+            redirect_uris: web
+                .map(|web| values(&web.redirect_uris))
+                .unwrap_or_default(),
+            implicit_grant_access_tokens: implicit.is_some_and(|implicit| implicit.access_tokens),
+            implicit_grant_id_tokens: implicit.is_some_and(|implicit| implicit.id_tokens),
+        },
+        spa_redirect_uris: app
+            .spa
+            .as_ref()
+            .map(|spa| values(&spa.redirect_uris))
+            .unwrap_or_default(),
+        public_client_redirect_uris: app
+            .public_client
+            .as_ref()
+            .map(|client| values(&client.redirect_uris))
+            .unwrap_or_default(),
+        allow_public_client_flows: app.allow_public_client_flows.unwrap_or(false),
+        group_membership_claims: app
+            .group_membership_claims
+            .as_ref()
+            .map(|claims| claims.value.as_str().to_owned()),
+        service_management_reference: app.service_management_reference.clone(),
+        info: app
+            .info
+            .as_ref()
+            .map_or_else(InformationalUrls::default, |info| InformationalUrls {
+                marketing_url: value_of(info.marketing_url.as_ref()),
+                privacy_statement_url: value_of(info.privacy_statement_url.as_ref()),
+                support_url: value_of(info.support_url.as_ref()),
+                terms_of_service_url: value_of(info.terms_of_service_url.as_ref()),
+            }),
+        optional_claims: app.optional_claims.as_ref().map_or_else(
+            ModelOptionalClaims::default,
+            |claims| ModelOptionalClaims {
+                id_token: claims.id_token.iter().map(convert_claim).collect(),
+                access_token: claims.access_token.iter().map(convert_claim).collect(),
+                saml2_token: claims.saml2_token.iter().map(convert_claim).collect(),
+            },
+        ),
+        api: convert_api(
+            app,
+            audience.is_some_and(|audience| audience.includes_personal_accounts()),
+        ),
+        app_roles: app
+            .app_roles
+            .iter()
+            .map(|(value, role)| {
+                let display_name = role
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| value.value.clone());
+                DesiredAppRole {
+                    value: value.value.clone(),
+                    description: role
+                        .description
+                        .clone()
+                        .unwrap_or_else(|| display_name.clone()),
+                    display_name,
+                    allowed_member_types: role
+                        .allowed_member_types
+                        .iter()
+                        .map(|member| match member.value {
+                            MemberType::User => "User".to_owned(),
+                            MemberType::Application => "Application".to_owned(),
+                        })
+                        .collect(),
+                    enabled: role.enabled.unwrap_or(true),
+                }
+            })
+            .collect(),
+        required_resource_access: app
+            .required_resource_access
+            .iter()
+            .map(|entry| DesiredResourceAccess {
+                resource: entry.resource.located(),
+                scopes: located(&entry.scopes),
+                roles: located(&entry.roles),
+                admin_consent: entry.admin_consent,
+            })
+            .collect(),
+        secrets: app
+            .secrets
+            .iter()
+            .filter_map(|(name, secret)| convert_secret(name, secret, defaults, file))
+            .collect(),
+        certificates: app
+            .certificates
+            .iter()
+            .filter_map(|(name, certificate)| {
+                let path = resolve_path(&file.dir, &certificate.file.value);
+                match read_certificate(&path, &certificate.file.value) {
+                    Ok(info) => Some(DesiredCertificate {
+                        name: name.value.clone(),
+                        origin: name.origin.clone(),
+                        file: certificate.file.value.clone(),
+                        der_base64: info.der_base64,
+                        thumbprint_base64: info.thumbprint_base64,
+                        not_before: info.not_before,
+                        not_after: info.not_after,
+                    }),
+                    Err(error) => {
+                        diagnostics.push(
+                            Diagnostic::error(
+                                certificate.file.origin.clone(),
+                                format!("certificate `{}`: {}", name.value, error.message),
+                            )
+                            .with_hint_opt(error.hint),
+                        );
+                        None
+                    }
+                }
+            })
+            .collect(),
+        federated_credentials: app
+            .federated_credentials
+            .iter()
+            .map(|(name, credential)| DesiredFederatedCredential {
+                name: name.value.clone(),
+                origin: name.origin.clone(),
+                issuer: credential.issuer.value.clone(),
+                subject: credential.subject.value.clone(),
+                audiences: credential.audiences.as_ref().map_or_else(
+                    || vec![DEFAULT_AUDIENCE.to_owned()],
+                    |audiences| values(&audiences.value),
+                ),
+                description: value_of(credential.description.as_ref()),
+            })
+            .collect(),
+        service_principal: match app.service_principal.as_ref().map(|sp| &sp.value) {
+            Some(ServicePrincipal::Disabled) => None,
+            Some(ServicePrincipal::Enabled(settings)) => Some(ModelServicePrincipalSettings {
+                app_role_assignment_required: settings.app_role_assignment_required,
+                tags: settings.tags.clone(),
+                notes: settings.notes.clone(),
+            }),
+            None => Some(ModelServicePrincipalSettings::default()),
+        },
+        role_assignments: app
+            .role_assignments
+            .iter()
+            .map(|assignment| DesiredRoleAssignment {
+                role: assignment.role.located(),
+                scope: assignment.scope.located(),
+                description: assignment.description.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn convert_claim(claim: &OptionalClaim) -> ModelOptionalClaim {
+    ModelOptionalClaim {
+        name: claim.name.value.clone(),
+        source: claim.source.clone(),
+        essential: claim.essential,
+        additional_properties: claim.additional_properties.clone(),
+    }
+}
+
+/// `requestedAccessTokenVersion` defaults to 2 when personal accounts can sign in (Graph
+/// requires it); otherwise it is left to Graph unless written.
+fn convert_api(app: &Application, personal_accounts: bool) -> DesiredApi {
+    let Some(api) = &app.api else {
+        return DesiredApi {
+            requested_access_token_version: personal_accounts.then_some(2),
+            ..DesiredApi::default()
+        };
+    };
+    DesiredApi {
+        requested_access_token_version: api
+            .requested_access_token_version
+            .as_ref()
+            .map(|version| version.value)
+            .or(personal_accounts.then_some(2)),
+        known_client_applications: located(&api.known_client_applications),
+        pre_authorized_applications: api
+            .pre_authorized_applications
+            .iter()
+            .map(|pre| DesiredPreAuthorizedApplication {
+                app: pre.app.located(),
+                scopes: values(&pre.scopes),
+            })
+            .collect(),
+        scopes: api
+            .scopes
+            .iter()
+            .map(|(value, scope)| DesiredScope {
+                value: value.value.clone(),
+                scope_type: match scope.scope_type.unwrap_or(ScopeType::Admin) {
+                    ScopeType::User => "User".to_owned(),
+                    ScopeType::Admin => "Admin".to_owned(),
+                },
+                admin_consent_display_name: scope.admin_consent_display_name.clone(),
+                admin_consent_description: scope.admin_consent_description.clone(),
+                user_consent_display_name: scope.user_consent_display_name.clone(),
+                user_consent_description: scope.user_consent_description.clone(),
+                enabled: scope.enabled.unwrap_or(true),
+            })
+            .collect(),
+    }
+}
+
+fn convert_secret(
+    name: &Spanned<String>,
+    secret: &Secret,
+    defaults: Option<&Defaults>,
+    file: &ManifestFile,
+) -> Option<DesiredSecret> {
+    let lifetime = duration_of(lifetime_source(secret, defaults))
+        .unwrap_or(Duration::days(DEFAULT_LIFETIME_DAYS));
+    let rotate_before = duration_of(rotate_before_source(secret, defaults))
+        .unwrap_or(Duration::days(DEFAULT_ROTATE_BEFORE_DAYS));
+    let overlap = duration_of(secret.overlap.as_ref());
+    let store = match (&secret.store.value.key_vault, &secret.store.value.file) {
+        (Some(key_vault), None) => SecretStoreLocation::KeyVault {
+            vault: key_vault.vault.value.clone(),
+            name: key_vault.name.value.clone(),
+        },
+        (None, Some(store)) => SecretStoreLocation::File {
+            path: resolve_path(&file.dir, &store.path.value)
+                .display()
+                .to_string(),
+            format: match store.format.unwrap_or(FileFormat::Json) {
+                FileFormat::Json => registrar_model::FileFormat::Json,
+                FileFormat::Env => registrar_model::FileFormat::Env,
+                FileFormat::Raw => registrar_model::FileFormat::Raw,
+            },
+        },
+        _ => return None,
+    };
+    Some(DesiredSecret {
+        name: name.value.clone(),
+        origin: name.origin.clone(),
+        lifetime,
+        rotate_before,
+        overlap,
+        store,
+    })
+}

@@ -1,0 +1,383 @@
+//! Loading: paths -> files -> located trees -> typed manifests -> validation -> desired state.
+//!
+//! [`load`] reads every file named (a directory means every `*.yaml` / `*.yml` directly in it,
+//! sorted by name; subdirectories are not read), and carries on past problems so that one run
+//! reports everything: a file that cannot be read or parsed is reported and skipped, every
+//! unknown key is reported, and each application is deserialized on its own, so a type error
+//! in one does not hide the others' errors.
+//!
+//! Per file: read (at most [`crate::node::MAX_FILE_BYTES`], UTF-8), parse into a located tree,
+//! report duplicate keys, interpolate `${VAR}`, deserialize the header (version, namespace,
+//! tenant, defaults) and each application. Then [`crate::validate`] checks all of them together
+//! and `convert` builds the [`DesiredState`], reading certificate files.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use registrar_model::{DesiredState, Origin};
+
+use crate::de::{Ctx, from_node};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::interpolate::{Env, interpolate_tree};
+use crate::node::{self, MAX_FILE_BYTES, Node, Value};
+use crate::spanned::Spanned;
+use crate::types::{Application, Manifest};
+
+/// A manifest that loaded: the desired state, the files it came from, and warnings.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The validated desired state, defaults merged.
+    pub desired: DesiredState,
+    /// Every file read, in the order read.
+    pub files: Vec<PathBuf>,
+    /// Things that look unintended but are allowed.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// One file after deserialization.
+#[derive(Debug)]
+pub(crate) struct ManifestFile {
+    /// `path` as origins show it.
+    pub(crate) shown: String,
+    /// The directory relative paths in this file are relative to.
+    pub(crate) dir: PathBuf,
+    /// `version`, `namespace`, `tenant`, `defaults` (its `applications` left empty); `None` when
+    /// they did not deserialize (the error is reported).
+    pub(crate) header: Option<Manifest>,
+    /// Each application key, with the application if it deserialized.
+    pub(crate) applications: Vec<(Spanned<String>, Option<Application>)>,
+    /// Places where a type error was reported and a stand-in value used; validation findings
+    /// there are about the stand-in and are dropped.
+    pub(crate) stand_ins: Vec<Origin>,
+}
+
+/// Loads, validates and merges the manifests at `paths` (files or directories).
+///
+/// `env` looks up variables for `${VAR}` interpolation; the CLI passes
+/// `|name| std::env::var(name).ok()`, tests pass a fixed map.
+///
+/// # Errors
+/// Every error found, with the warnings, in file, line and column order.
+pub fn load(
+    paths: &[PathBuf],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, Diagnostics> {
+    let mut diagnostics = Vec::new();
+    if paths.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(Origin::default(), "no manifest given")
+                .with_hint("pass a manifest file or a directory of them"),
+        );
+    }
+    let file_paths = expand_paths(paths, &mut diagnostics);
+    let mut files = Vec::new();
+    for path in &file_paths {
+        match read_text(path) {
+            Ok(text) => files.extend(load_text(path, &text, env, &mut diagnostics)),
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    finish(files, file_paths, diagnostics)
+}
+
+/// Loads one manifest given as text, as if read from `path` (which names it in diagnostics and
+/// anchors its relative paths; it is not read). For tests and tools that hold YAML in memory.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_str(
+    path: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, Diagnostics> {
+    let mut diagnostics = Vec::new();
+    let files = load_text(path, text, env, &mut diagnostics)
+        .into_iter()
+        .collect();
+    finish(files, vec![path.to_path_buf()], diagnostics)
+}
+
+fn finish(
+    files: Vec<ManifestFile>,
+    file_paths: Vec<PathBuf>,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Result<Loaded, Diagnostics> {
+    let stand_ins: Vec<&Origin> = files.iter().flat_map(|file| &file.stand_ins).collect();
+    diagnostics.extend(
+        crate::validate::validate(&files)
+            .into_iter()
+            .filter(|diagnostic| !stand_ins.contains(&&diagnostic.origin)),
+    );
+    let desired = crate::convert::convert(&files, &mut diagnostics);
+    let mut diagnostics = Diagnostics(diagnostics);
+    diagnostics.sort();
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    Ok(Loaded {
+        desired,
+        files: file_paths,
+        warnings: diagnostics.0,
+    })
+}
+
+fn whole_file(path: &Path) -> Origin {
+    Origin {
+        file: path.display().to_string(),
+        line: 0,
+        column: 0,
+    }
+}
+
+/// Files named directly, and the `*.yaml` / `*.yml` files directly inside directories (sorted).
+fn expand_paths(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let metadata = match std::fs::metadata(path) {
+            Ok(metadata) => metadata,
+            Err(error) => {
+                diagnostics.push(Diagnostic::error(
+                    whole_file(path),
+                    format!("cannot read: {}", io_reason(&error)),
+                ));
+                continue;
+            }
+        };
+        if !metadata.is_dir() {
+            if !files.contains(path) {
+                files.push(path.clone());
+            }
+            continue;
+        }
+        let entries = match std::fs::read_dir(path) {
+            Ok(entries) => entries,
+            Err(error) => {
+                diagnostics.push(Diagnostic::error(
+                    whole_file(path),
+                    format!("cannot read the directory: {}", io_reason(&error)),
+                ));
+                continue;
+            }
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|entry| {
+                entry.is_file()
+                    && matches!(
+                        entry.extension().and_then(|ext| ext.to_str()),
+                        Some("yaml" | "yml")
+                    )
+            })
+            .collect();
+        found.sort();
+        if found.is_empty() {
+            diagnostics.push(Diagnostic::error(
+                whole_file(path),
+                "the directory holds no `*.yaml` or `*.yml` files",
+            ));
+        }
+        for file in found {
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+    }
+    files
+}
+
+pub(crate) fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => error.to_string().to_lowercase(),
+    }
+}
+
+/// Reads at most [`MAX_FILE_BYTES`] of UTF-8 (a leading byte order mark is dropped).
+fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let file = std::fs::File::open(path).map_err(|error| {
+        Diagnostic::error(
+            whole_file(path),
+            format!("cannot read: {}", io_reason(&error)),
+        )
+    })?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| {
+            Diagnostic::error(
+                whole_file(path),
+                format!("cannot read: {}", io_reason(&error)),
+            )
+        })?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Diagnostic::error(
+            whole_file(path),
+            "the file is larger than 8 MiB, the limit for a manifest",
+        )
+        .with_hint("split the manifest into several files in one directory"));
+    }
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .map(<[u8]>::to_vec)
+        .unwrap_or(bytes);
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
+        let line_start = valid
+            .iter()
+            .rposition(|byte| *byte == b'\n')
+            .map_or(0, |position| position + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        Diagnostic::error(
+            Origin {
+                file: path.display().to_string(),
+                line,
+                column,
+            },
+            "the file is not valid UTF-8",
+        )
+        .with_hint("save the manifest as UTF-8")
+    })
+}
+
+fn load_text(
+    path: &Path,
+    text: &str,
+    env: Env<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ManifestFile> {
+    let shown = path.display().to_string();
+    if text.len() as u64 > MAX_FILE_BYTES {
+        diagnostics.push(
+            Diagnostic::error(
+                whole_file(path),
+                "the file is larger than 8 MiB, the limit for a manifest",
+            )
+            .with_hint("split the manifest into several files in one directory"),
+        );
+        return None;
+    }
+    let mut root = match node::parse(text, &shown) {
+        Ok(root) => root,
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            return None;
+        }
+    };
+    if root.as_map().is_none() {
+        diagnostics.push(
+            Diagnostic::error(
+                root.origin(&shown),
+                format!(
+                    "expected a mapping at the top of the manifest, found {}",
+                    root.describe()
+                ),
+            )
+            .with_hint("a manifest starts with `version: 1`, `namespace: …` and `applications:`"),
+        );
+        return None;
+    }
+    node::check_duplicate_keys(&mut root, &shown, diagnostics);
+    interpolate_tree(&mut root, &shown, text, env, diagnostics);
+
+    let Value::Map(entries) = &mut root.value else {
+        return None;
+    };
+    let applications_node = entries
+        .iter()
+        .position(|(key, _)| key.scalar_text() == Some("applications"))
+        .map(|index| entries.remove(index).1);
+
+    let ctx = Ctx::new(&shown);
+    let header = match from_node::<Manifest>(&root, &ctx) {
+        Ok(header) => Some(header),
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            None
+        }
+    };
+    let applications =
+        applications_node.map_or_else(Vec::new, |node| load_applications(&node, &ctx, diagnostics));
+    diagnostics.extend(ctx.errors.into_inner());
+    let stand_ins = ctx.stand_ins.into_inner();
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Some(ManifestFile {
+        shown,
+        dir,
+        header,
+        applications,
+        stand_ins,
+    })
+}
+
+fn load_applications(
+    node: &Node,
+    ctx: &Ctx<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<(Spanned<String>, Option<Application>)> {
+    let Some(entries) = node.as_map() else {
+        if node.scalar_text().is_some_and(str::is_empty) {
+            return Vec::new();
+        }
+        diagnostics.push(
+            Diagnostic::error(
+                node.origin(ctx.file),
+                format!(
+                    "expected a mapping of applications by key, found {}",
+                    node.describe()
+                ),
+            )
+            .with_hint("write `applications:` then each application's key, e.g. `  my-api:`"),
+        );
+        return Vec::new();
+    };
+    let mut applications = Vec::new();
+    for (key_node, value) in entries {
+        let Some(key) = key_node.scalar_text() else {
+            diagnostics.push(Diagnostic::error(
+                key_node.origin(ctx.file),
+                "an application key must be a name",
+            ));
+            continue;
+        };
+        let key = Spanned {
+            value: key.to_owned(),
+            origin: key_node.origin(ctx.file),
+        };
+        let application = match from_node::<Application>(value, ctx) {
+            Ok(application) => Some(application),
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                None
+            }
+        };
+        applications.push((key, application));
+    }
+    applications
+}
+
+/// `path` relative to `dir` (unless absolute), made absolute against the current directory and
+/// normalized lexically (`.` and `..` removed; symlinks are not resolved).
+pub(crate) fn resolve_path(dir: &Path, path: &str) -> PathBuf {
+    let joined = dir.join(path);
+    let absolute = std::path::absolute(&joined).unwrap_or(joined);
+    let mut normalized = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normalized.pop();
+            }
+            other => normalized.push(other),
+        }
+    }
+    normalized
+}
