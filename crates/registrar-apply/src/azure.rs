@@ -49,7 +49,11 @@ impl TenantWriter for AzureTenant {
     }
 
     async fn restore_application(&self, id: &str) -> Result<(), WriteError> {
-        self.clients.graph.restore_deleted_item(id).await.map_err(boxed)
+        self.clients
+            .graph
+            .restore_deleted_item(id)
+            .await
+            .map_err(boxed)
     }
 
     async fn update_application(
@@ -66,7 +70,11 @@ impl TenantWriter for AzureTenant {
     }
 
     async fn delete_application(&self, id: &str) -> Result<(), WriteError> {
-        self.clients.graph.delete_application(id).await.map_err(boxed)
+        self.clients
+            .graph
+            .delete_application(id)
+            .await
+            .map_err(boxed)
     }
 
     async fn create_service_principal(
@@ -74,13 +82,33 @@ impl TenantWriter for AzureTenant {
         app_id: &str,
         settings: &ServicePrincipalSettings,
     ) -> Result<String, WriteError> {
-        let created = self
+        let error = match self
             .clients
             .graph
             .create_service_principal(app_id, settings)
             .await
-            .map_err(boxed)?;
-        Ok(created.id)
+        {
+            Ok(created) => return Ok(created.id),
+            Err(error) => error,
+        };
+        // One service principal per appId: if it exists already (a restored application, or a
+        // create whose response was lost), adopt it and bring its settings in line.
+        match self
+            .clients
+            .graph
+            .get_service_principal_by_app_id(app_id)
+            .await
+        {
+            Ok(Some(existing)) => {
+                self.clients
+                    .graph
+                    .update_service_principal(&existing.id, settings)
+                    .await
+                    .map_err(boxed)?;
+                Ok(existing.id)
+            }
+            _ => Err(boxed(error)),
+        }
     }
 
     async fn update_service_principal(
@@ -96,11 +124,30 @@ impl TenantWriter for AzureTenant {
     }
 
     async fn delete_service_principal(&self, id: &str) -> Result<(), WriteError> {
-        self.clients.graph.delete_service_principal(id).await.map_err(boxed)
+        self.clients
+            .graph
+            .delete_service_principal(id)
+            .await
+            .map_err(boxed)
     }
 
     async fn add_owner(&self, application_id: &str, owner_id: &str) -> Result<(), WriteError> {
-        self.clients.graph.add_owner(application_id, owner_id).await.map_err(boxed)
+        let Err(error) = self.clients.graph.add_owner(application_id, owner_id).await else {
+            return Ok(());
+        };
+        // Graph refuses to add an owner twice (400, code Request_BadRequest, which says nothing
+        // specific): an application restored from deleted items comes back with its owners.
+        // Adding is idempotent for us, so a refusal is success when the owner is there.
+        match self.clients.graph.list_owners(application_id).await {
+            Ok(owners)
+                if owners
+                    .iter()
+                    .any(|owner| owner.eq_ignore_ascii_case(owner_id)) =>
+            {
+                Ok(())
+            }
+            _ => Err(boxed(error)),
+        }
     }
 
     async fn remove_owner(&self, application_id: &str, owner_id: &str) -> Result<(), WriteError> {
@@ -115,12 +162,13 @@ impl TenantWriter for AzureTenant {
         &self,
         application_id: &str,
         display_name: &str,
+        start: OffsetDateTime,
         end: OffsetDateTime,
     ) -> Result<(PasswordCredential, SecretValue), WriteError> {
         let added = self
             .clients
             .graph
-            .add_password(application_id, display_name, end)
+            .add_password(application_id, display_name, start, end)
             .await
             .map_err(boxed)?;
         Ok((added.credential, added.value))
@@ -139,7 +187,10 @@ impl TenantWriter for AzureTenant {
         store: &SecretStoreLocation,
         secret: &DeliveredSecret,
     ) -> Result<(), WriteError> {
-        self.clients.deliver_secret(store, secret).await.map_err(boxed)
+        self.clients
+            .deliver_secret(store, secret)
+            .await
+            .map_err(boxed)
     }
 
     async fn set_certificates(

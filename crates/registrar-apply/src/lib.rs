@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use futures::stream::{FuturesUnordered, StreamExt};
 use registrar_azure::{DeliveredSecret, SecretValue};
 use registrar_model::{
-    ApplicationRef, ApplicationSettings, FederatedCredential, KeyCredential, Operation, PasswordCredential,
-    SecretStoreLocation, ServicePrincipalSettings,
+    ApplicationRef, ApplicationSettings, FederatedCredential, KeyCredential, Operation,
+    PasswordCredential, SecretStoreLocation, ServicePrincipalSettings,
 };
 use registrar_plan::{Action, Plan, ResourceChange};
 use time::OffsetDateTime;
@@ -74,11 +74,12 @@ pub trait TenantWriter: Send + Sync {
     async fn add_owner(&self, application_id: &str, owner_id: &str) -> Result<(), WriteError>;
     /// Removes an owner from an application.
     async fn remove_owner(&self, application_id: &str, owner_id: &str) -> Result<(), WriteError>;
-    /// Adds a client secret; the value is returned exactly once.
+    /// Adds a client secret valid from `start` to `end`; the value is returned exactly once.
     async fn add_password(
         &self,
         application_id: &str,
         display_name: &str,
+        start: OffsetDateTime,
         end: OffsetDateTime,
     ) -> Result<(PasswordCredential, SecretValue), WriteError>;
     /// Removes a client secret.
@@ -210,10 +211,12 @@ impl ApplyReport {
 
     /// Addresses of failed changes, with their errors.
     pub fn failures(&self) -> impl Iterator<Item = (&str, &ApplyError)> {
-        self.outcomes.iter().filter_map(|(address, outcome)| match outcome {
-            ChangeOutcome::Failed(error) => Some((address.as_str(), error)),
-            _ => None,
-        })
+        self.outcomes
+            .iter()
+            .filter_map(|(address, outcome)| match outcome {
+                ChangeOutcome::Failed(error) => Some((address.as_str(), error)),
+                _ => None,
+            })
     }
 
     /// Number of changes that succeeded.
@@ -270,6 +273,33 @@ impl CreatedIds {
         if let Ok(mut applications) = self.applications.lock() {
             applications.insert(key.to_owned(), (id, app_id));
         }
+    }
+
+    /// Replaces the planner's `{appId:<key>}` placeholders (references to applications created
+    /// earlier in this apply) with the appIds their creates returned.
+    fn resolve_planned_app_ids(
+        &self,
+        settings: &mut ApplicationSettings,
+    ) -> Result<(), ApplyError> {
+        let resolve = |text: &mut String| -> Result<(), ApplyError> {
+            if let Some(key) = registrar_plan::parse_planned_app_id(text) {
+                let (_, app_id) = self.resolve(&ApplicationRef::Planned {
+                    key: key.to_owned(),
+                })?;
+                *text = app_id;
+            }
+            Ok(())
+        };
+        for client in &mut settings.api.known_client_applications {
+            resolve(client)?;
+        }
+        for client in &mut settings.api.pre_authorized_applications {
+            resolve(&mut client.app_id)?;
+        }
+        for resource in &mut settings.required_resource_access {
+            resolve(&mut resource.resource_app_id)?;
+        }
+        Ok(())
     }
 
     fn resolve(&self, application: &ApplicationRef) -> Result<(String, String), ApplyError> {
@@ -338,9 +368,10 @@ pub async fn apply(
                     state[index] = Some(false);
                     let because_of = changes[dependency].address.to_string();
                     reporter.skipped(changes[index], &because_of);
-                    report
-                        .outcomes
-                        .insert(changes[index].address.to_string(), ChangeOutcome::Skipped { because_of });
+                    report.outcomes.insert(
+                        changes[index].address.to_string(),
+                        ChangeOutcome::Skipped { because_of },
+                    );
                     progressed = true;
                     continue;
                 }
@@ -375,7 +406,9 @@ pub async fn apply(
             Err(error) => {
                 state[index] = Some(false);
                 reporter.failed(change, &error);
-                report.outcomes.insert(address, ChangeOutcome::Failed(error));
+                report
+                    .outcomes
+                    .insert(address, ChangeOutcome::Failed(error));
             }
         }
     }
@@ -404,7 +437,11 @@ async fn run_operation(
     created: &CreatedIds,
 ) -> Result<(), ApplyError> {
     match operation {
-        Operation::CreateApplication { key, unique_name, settings } => {
+        Operation::CreateApplication {
+            key,
+            unique_name,
+            settings,
+        } => {
             let (id, app_id) = tenant
                 .upsert_application(unique_name, settings)
                 .await
@@ -415,13 +452,20 @@ async fn run_operation(
             tenant
                 .restore_application(id)
                 .await
-                .map_err(write_error(format!("restoring application `{key}` from deleted items")))?;
+                .map_err(write_error(format!(
+                    "restoring application `{key}` from deleted items"
+                )))?;
             created.record_application(key, id.clone(), app_id.clone());
         }
-        Operation::UpdateApplication { application, settings, changed_fields } => {
+        Operation::UpdateApplication {
+            application,
+            settings,
+            changed_fields,
+        } => {
             let (id, app_id) = created.resolve(application)?;
             let mut settings = settings.clone();
             settings.resolve_app_id(&app_id);
+            created.resolve_planned_app_ids(&mut settings)?;
             tenant
                 .update_application(&id, &settings, changed_fields)
                 .await
@@ -431,12 +475,17 @@ async fn run_operation(
             .delete_application(id)
             .await
             .map_err(write_error(format!("deleting application {id}")))?,
-        Operation::CreateServicePrincipal { application, settings } => {
+        Operation::CreateServicePrincipal {
+            application,
+            settings,
+        } => {
             let (_, app_id) = created.resolve(application)?;
             tenant
                 .create_service_principal(&app_id, settings)
                 .await
-                .map_err(write_error(format!("creating the service principal of {app_id}")))?;
+                .map_err(write_error(format!(
+                    "creating the service principal of {app_id}"
+                )))?;
         }
         Operation::UpdateServicePrincipal { id, settings } => tenant
             .update_service_principal(id, settings)
@@ -446,32 +495,51 @@ async fn run_operation(
             .delete_service_principal(id)
             .await
             .map_err(write_error(format!("deleting service principal {id}")))?,
-        Operation::AddOwner { application, owner_id } => {
+        Operation::AddOwner {
+            application,
+            owner_id,
+        } => {
             let (id, _) = created.resolve(application)?;
             tenant
                 .add_owner(&id, owner_id)
                 .await
                 .map_err(write_error(format!("adding owner {owner_id}")))?;
         }
-        Operation::RemoveOwner { application, owner_id } => {
+        Operation::RemoveOwner {
+            application,
+            owner_id,
+        } => {
             let (id, _) = created.resolve(application)?;
             tenant
                 .remove_owner(&id, owner_id)
                 .await
                 .map_err(write_error(format!("removing owner {owner_id}")))?;
         }
-        Operation::AddSecret { application, display_name, end, store } => {
+        Operation::AddSecret {
+            application,
+            display_name,
+            start,
+            end,
+            store,
+        } => {
             let (id, app_id) = created.resolve(application)?;
-            add_and_deliver_secret(tenant, &id, &app_id, display_name, *end, store).await?;
+            let validity = (*start, *end);
+            add_and_deliver_secret(tenant, &id, &app_id, display_name, validity, store).await?;
         }
-        Operation::RemoveSecret { application, key_id } => {
+        Operation::RemoveSecret {
+            application,
+            key_id,
+        } => {
             let (id, _) = created.resolve(application)?;
             tenant
                 .remove_password(&id, key_id)
                 .await
                 .map_err(write_error(format!("removing secret credential {key_id}")))?;
         }
-        Operation::SetCertificates { application, certificates } => {
+        Operation::SetCertificates {
+            application,
+            certificates,
+        } => {
             let (id, _) = created.resolve(application)?;
             tenant
                 .set_certificates(&id, certificates)
@@ -498,14 +566,18 @@ async fn run_operation(
             tenant
                 .upsert_federated_credential(&id, &credential)
                 .await
-                .map_err(write_error(format!("writing federated credential `{name}`")))?;
+                .map_err(write_error(format!(
+                    "writing federated credential `{name}`"
+                )))?;
         }
         Operation::DeleteFederatedCredential { application, name } => {
             let (id, _) = created.resolve(application)?;
             tenant
                 .delete_federated_credential(&id, name)
                 .await
-                .map_err(write_error(format!("deleting federated credential `{name}`")))?;
+                .map_err(write_error(format!(
+                    "deleting federated credential `{name}`"
+                )))?;
         }
     }
     Ok(())
@@ -517,11 +589,11 @@ async fn add_and_deliver_secret(
     application_id: &str,
     app_id: &str,
     secret_name: &str,
-    end: OffsetDateTime,
+    (start, end): (OffsetDateTime, OffsetDateTime),
     store: &SecretStoreLocation,
 ) -> Result<(), ApplyError> {
     let (credential, value) = tenant
-        .add_password(application_id, secret_name, end)
+        .add_password(application_id, secret_name, start, end)
         .await
         .map_err(write_error(format!("adding secret `{secret_name}`")))?;
     let secret = DeliveredSecret {
@@ -538,7 +610,10 @@ async fn add_and_deliver_secret(
         return Ok(());
     };
     let store_name = describe_store(store);
-    match tenant.remove_password(application_id, &credential.key_id).await {
+    match tenant
+        .remove_password(application_id, &credential.key_id)
+        .await
+    {
         Ok(()) => Err(ApplyError::DeliveryFailed {
             secret: secret_name.to_owned(),
             store: store_name,
@@ -558,7 +633,9 @@ async fn add_and_deliver_secret(
 /// A short description of a store for messages: `Key Vault kv-platform/dicom-ci`, `file x.json`.
 pub fn describe_store(store: &SecretStoreLocation) -> String {
     match store {
-        SecretStoreLocation::KeyVault { vault, name } => format!("Key Vault `{vault}` secret `{name}`"),
+        SecretStoreLocation::KeyVault { vault, name } => {
+            format!("Key Vault `{vault}` secret `{name}`")
+        }
         SecretStoreLocation::File { path, .. } => format!("file `{path}`"),
     }
 }

@@ -27,7 +27,10 @@ impl std::error::Error for FakeError {}
 
 impl FakeTenant {
     fn failing(fail_on: Vec<&'static str>) -> Self {
-        Self { fail_on, ..Self::default() }
+        Self {
+            fail_on,
+            ..Self::default()
+        }
     }
 
     fn record(&self, call: String) -> Result<(), WriteError> {
@@ -103,6 +106,7 @@ impl TenantWriter for FakeTenant {
         &self,
         application_id: &str,
         display_name: &str,
+        _start: OffsetDateTime,
         end: OffsetDateTime,
     ) -> Result<(PasswordCredential, SecretValue), WriteError> {
         self.record(format!("add_password {application_id} {display_name}"))?;
@@ -129,28 +133,40 @@ impl TenantWriter for FakeTenant {
     ) -> Result<(), WriteError> {
         assert_eq!(secret.value.expose_secret(), "abc-the-secret-value");
         assert_eq!(secret.client_id, "appid-ns.api");
-        self.record(format!("deliver_secret {} {}", describe_store(store), secret.key_id))
+        self.record(format!(
+            "deliver_secret {} {}",
+            describe_store(store),
+            secret.key_id
+        ))
     }
     async fn set_certificates(
         &self,
         application_id: &str,
         certificates: &[KeyCredential],
     ) -> Result<(), WriteError> {
-        self.record(format!("set_certificates {application_id} {}", certificates.len()))
+        self.record(format!(
+            "set_certificates {application_id} {}",
+            certificates.len()
+        ))
     }
     async fn upsert_federated_credential(
         &self,
         application_id: &str,
         credential: &FederatedCredential,
     ) -> Result<(), WriteError> {
-        self.record(format!("upsert_federated_credential {application_id} {}", credential.name))
+        self.record(format!(
+            "upsert_federated_credential {application_id} {}",
+            credential.name
+        ))
     }
     async fn delete_federated_credential(
         &self,
         application_id: &str,
         name: &str,
     ) -> Result<(), WriteError> {
-        self.record(format!("delete_federated_credential {application_id} {name}"))
+        self.record(format!(
+            "delete_federated_credential {application_id} {name}"
+        ))
     }
 }
 
@@ -160,13 +176,22 @@ struct Events(Mutex<Vec<String>>);
 impl Reporter for Events {
     fn started(&self, _change: &ResourceChange) {}
     fn succeeded(&self, change: &ResourceChange, _elapsed: Duration) {
-        self.0.lock().unwrap().push(format!("ok {}", change.address));
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("ok {}", change.address));
     }
     fn failed(&self, change: &ResourceChange, error: &ApplyError) {
-        self.0.lock().unwrap().push(format!("failed {}: {error}", change.address));
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("failed {}: {error}", change.address));
     }
     fn skipped(&self, change: &ResourceChange, because_of: &str) {
-        self.0.lock().unwrap().push(format!("skipped {} ({because_of})", change.address));
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("skipped {} ({because_of})", change.address));
     }
 }
 
@@ -189,19 +214,26 @@ fn change(
 }
 
 fn planned(key: &str) -> ApplicationRef {
-    ApplicationRef::Planned { key: key.to_owned() }
+    ApplicationRef::Planned {
+        key: key.to_owned(),
+    }
 }
 
 fn file_store() -> SecretStoreLocation {
-    SecretStoreLocation::File { path: "/tmp/x.json".to_owned(), format: FileFormat::Json }
+    SecretStoreLocation::File {
+        path: "/tmp/x.json".to_owned(),
+        format: FileFormat::Json,
+    }
 }
 
 /// A new application with a self-referencing identifier URI, its service principal, an owner
 /// and a secret.
 fn create_plan() -> Plan {
     let app = Address::application("api");
-    let mut settings = ApplicationSettings::default();
-    settings.identifier_uris = vec!["api://{appId}".to_owned()];
+    let settings = ApplicationSettings {
+        identifier_uris: vec!["api://{appId}".to_owned()],
+        ..ApplicationSettings::default()
+    };
     Plan {
         changes: vec![
             change(
@@ -234,15 +266,25 @@ fn create_plan() -> Plan {
                 Address::component("api", Component::Owner("alice@contoso.com".to_owned())),
                 Action::Create,
                 vec![app.clone()],
-                vec![Operation::AddOwner { application: planned("api"), owner_id: "alice-id".to_owned() }],
+                vec![Operation::AddOwner {
+                    application: planned("api"),
+                    owner_id: "alice-id".to_owned(),
+                }],
             ),
             change(
-                Address::component("api", Component::Secret { name: "ci".to_owned(), instance: None }),
+                Address::component(
+                    "api",
+                    Component::Secret {
+                        name: "ci".to_owned(),
+                        instance: None,
+                    },
+                ),
                 Action::Create,
                 vec![app],
                 vec![Operation::AddSecret {
                     application: planned("api"),
                     display_name: "ci".to_owned(),
+                    start: OffsetDateTime::UNIX_EPOCH,
                     end: OffsetDateTime::UNIX_EPOCH,
                     store: file_store(),
                 }],
@@ -254,7 +296,9 @@ fn create_plan() -> Plan {
 
 fn run(plan: &Plan, tenant: &FakeTenant) -> (ApplyReport, Vec<String>) {
     let events = Events::default();
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let report = runtime.block_on(apply(plan, tenant, &events, &ApplyOptions::default()));
     let events = events.0.into_inner().unwrap();
     (report, events)
@@ -292,7 +336,9 @@ fn apply_failure_skips_dependents_only() {
         Address::application("other"),
         Action::Update,
         vec![],
-        vec![Operation::DeleteServicePrincipal { id: "sp-other".to_owned() }],
+        vec![Operation::DeleteServicePrincipal {
+            id: "sp-other".to_owned(),
+        }],
     ));
     let tenant = FakeTenant::failing(vec!["upsert_application"]);
     let (report, events) = run(&plan, &tenant);
@@ -300,9 +346,14 @@ fn apply_failure_skips_dependents_only() {
     assert_eq!(report.succeeded(), 1);
     assert_eq!(report.skipped(), 3);
     assert_eq!(report.failures().count(), 1);
-    assert!(events.contains(&"ok application.other".to_owned()), "{events:?}");
     assert!(
-        events.iter().any(|event| event.starts_with("skipped application.api.service_principal")),
+        events.contains(&"ok application.other".to_owned()),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|event| event.starts_with("skipped application.api.service_principal")),
         "{events:?}"
     );
     assert_eq!(report.changed, 1);
@@ -314,8 +365,15 @@ fn apply_removes_the_credential_when_delivery_fails() {
     let (report, _) = run(&create_plan(), &tenant);
     let (address, error) = report.failures().next().expect("one failure");
     assert_eq!(address, "application.api.secret.ci");
-    assert!(matches!(error, ApplyError::DeliveryFailed { .. }), "{error:?}");
-    assert!(tenant.calls().contains(&"remove_password id-ns.api key-1".to_owned()));
+    assert!(
+        matches!(error, ApplyError::DeliveryFailed { .. }),
+        "{error:?}"
+    );
+    assert!(
+        tenant
+            .calls()
+            .contains(&"remove_password id-ns.api key-1".to_owned())
+    );
     let message = error.to_string();
     assert!(message.contains("was removed again"), "{message}");
     assert!(!message.contains("abc-the-secret-value"));
@@ -326,26 +384,42 @@ fn apply_reports_an_orphan_when_removal_fails_too() {
     let tenant = FakeTenant::failing(vec!["deliver_secret", "remove_password"]);
     let (report, _) = run(&create_plan(), &tenant);
     let (_, error) = report.failures().next().expect("one failure");
-    assert!(matches!(error, ApplyError::DeliveryFailedOrphan { .. }), "{error:?}");
+    assert!(
+        matches!(error, ApplyError::DeliveryFailedOrphan { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("remove it by hand"));
 }
 
 #[test]
 fn apply_rotation_keeps_the_old_secret_when_the_new_one_fails() {
-    let old = ApplicationRef::Existing { id: "app".to_owned(), app_id: "appid-ns.api".to_owned() };
+    let old = ApplicationRef::Existing {
+        id: "app".to_owned(),
+        app_id: "appid-ns.api".to_owned(),
+    };
     let plan = Plan {
         changes: vec![change(
-            Address::component("api", Component::Secret { name: "ci".to_owned(), instance: None }),
+            Address::component(
+                "api",
+                Component::Secret {
+                    name: "ci".to_owned(),
+                    instance: None,
+                },
+            ),
             Action::Rotate,
             vec![],
             vec![
                 Operation::AddSecret {
                     application: old.clone(),
                     display_name: "ci".to_owned(),
+                    start: OffsetDateTime::UNIX_EPOCH,
                     end: OffsetDateTime::UNIX_EPOCH,
                     store: file_store(),
                 },
-                Operation::RemoveSecret { application: old, key_id: "old-key".to_owned() },
+                Operation::RemoveSecret {
+                    application: old,
+                    key_id: "old-key".to_owned(),
+                },
             ],
         )],
         warnings: Vec::new(),
@@ -353,6 +427,10 @@ fn apply_rotation_keeps_the_old_secret_when_the_new_one_fails() {
     let tenant = FakeTenant::failing(vec!["deliver_secret"]);
     let (report, _) = run(&plan, &tenant);
     assert!(!report.is_success());
-    assert!(!tenant.calls().contains(&"remove_password app old-key".to_owned()));
+    assert!(
+        !tenant
+            .calls()
+            .contains(&"remove_password app old-key".to_owned())
+    );
     let _ = ServicePrincipalRef::Existing { id: String::new() };
 }

@@ -230,7 +230,12 @@ async fn retry_post_not_repeated_when_it_may_have_run() {
         .await;
     let error = clients
         .graph
-        .add_password("app-1", "ci", time::OffsetDateTime::now_utc())
+        .add_password(
+            "app-1",
+            "ci",
+            time::OffsetDateTime::now_utc(),
+            time::OffsetDateTime::now_utc(),
+        )
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(504));
@@ -268,7 +273,12 @@ async fn retry_post_repeated_when_throttled_with_graph_body() {
         .await;
     let added = clients
         .graph
-        .add_password("app-1", "ci", time::OffsetDateTime::now_utc())
+        .add_password(
+            "app-1",
+            "ci",
+            time::OffsetDateTime::now_utc(),
+            time::OffsetDateTime::now_utc(),
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -57,7 +57,8 @@ impl Target {
 
 fn wants_local(global: &GlobalArgs) -> bool {
     global.local
-        || std::env::var("REGISTRAR_TARGET").is_ok_and(|target| target.eq_ignore_ascii_case("local"))
+        || std::env::var("REGISTRAR_TARGET")
+            .is_ok_and(|target| target.eq_ignore_ascii_case("local"))
 }
 
 /// Connects to the target the flags and environment name.

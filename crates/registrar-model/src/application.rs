@@ -58,7 +58,9 @@ impl ApplicationSettings {
 
     /// Whether any identifier URI still needs the application's appId.
     pub fn needs_app_id(&self) -> bool {
-        self.identifier_uris.iter().any(|uri| uri.contains(APP_ID_PLACEHOLDER))
+        self.identifier_uris
+            .iter()
+            .any(|uri| uri.contains(APP_ID_PLACEHOLDER))
     }
 }
 

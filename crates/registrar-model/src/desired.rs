@@ -9,7 +9,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::application::{InformationalUrls, OptionalClaims, ServicePrincipalSettings, WebSettings};
+use crate::application::{
+    InformationalUrls, OptionalClaims, ServicePrincipalSettings, WebSettings,
+};
 use crate::live::SecretStoreLocation;
 
 /// Where a value was written: file, line and column (1-based).

@@ -48,7 +48,10 @@ impl LiveTenant {
     }
 
     /// The soft-deleted application holding this unique name.
-    pub fn deleted_application_by_unique_name(&self, unique_name: &str) -> Option<&DeletedApplication> {
+    pub fn deleted_application_by_unique_name(
+        &self,
+        unique_name: &str,
+    ) -> Option<&DeletedApplication> {
         self.deleted_applications
             .iter()
             .find(|app| app.unique_name.as_deref() == Some(unique_name))
@@ -74,7 +77,9 @@ impl LiveTenant {
 
     /// What the secret store at `location` holds, if it was read.
     pub fn secret_store(&self, location: &SecretStoreLocation) -> Option<&SecretStoreState> {
-        self.secret_stores.iter().find(|store| &store.location == location)
+        self.secret_stores
+            .iter()
+            .find(|store| &store.location == location)
     }
 }
 

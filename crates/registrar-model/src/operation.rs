@@ -125,6 +125,10 @@ pub enum Operation {
         application: ApplicationRef,
         /// The manifest's secret name, used as the credential's displayName.
         display_name: String,
+        /// When the new credential becomes valid: the planner's `now`, so that the overlap of a
+        /// rotation is measured on the same clock as the plan that decides it.
+        #[serde(with = "time::serde::rfc3339")]
+        start: OffsetDateTime,
         /// When the new credential expires.
         #[serde(with = "time::serde::rfc3339")]
         end: OffsetDateTime,

@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use registrar_model::{
-    DesiredCertificate, DesiredSecret, FederatedCredential, KeyCredential, Operation,
+    DesiredCertificate, DesiredSecret, FederatedCredential, FileFormat, KeyCredential, Operation,
     PasswordCredential, SecretStoreContents, SecretStoreLocation,
 };
 use serde_json::{Map, Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-use crate::model::{Action, ActionReason, Component, ResourceChange};
+use crate::model::{Action, ActionReason, Address, Component, ResourceChange};
 use crate::planner::{Planner, Target, derived_id};
 
 /// The audience federated credentials get when the manifest names none.
@@ -214,6 +214,7 @@ impl Planner<'_> {
         Operation::AddSecret {
             application: target.application_ref(),
             display_name: secret.name.clone(),
+            start: self.now,
             end: self.now + secret.lifetime,
             store: secret.store.clone(),
         }
@@ -292,6 +293,15 @@ impl Planner<'_> {
             Some(SecretStoreContents::Present {
                 key_id: Some(key_id),
             }) if !key_id.eq_ignore_ascii_case(&current.key_id) => {
+                Some(ActionReason::StoreMismatch {
+                    key_vault: matches!(secret.store, SecretStoreLocation::KeyVault { .. }),
+                })
+            }
+            // Registrar records the keyId with every value it delivers (Key Vault tags, json and
+            // env files); a value without one was written by someone else.
+            Some(SecretStoreContents::Present { key_id: None })
+                if store_records_key_id(&secret.store) =>
+            {
                 Some(ActionReason::StoreMismatch {
                     key_vault: matches!(secret.store, SecretStoreLocation::KeyVault { .. }),
                 })
@@ -413,6 +423,7 @@ impl Planner<'_> {
     }
 
     pub(crate) fn plan_federated_credentials(&mut self, target: &Target<'_>) {
+        let first_change = self.changes.len();
         let live: Vec<&FederatedCredential> = target
             .live()
             .map(|app| {
@@ -523,7 +534,33 @@ impl Planner<'_> {
                 }],
             });
         }
+        // Graph keeps (issuer, subject) unique per application and allows 20 credentials, so a
+        // renamed credential can only be created once the old name is gone: writes wait for the
+        // deletes of the same application.
+        let planned = &mut self.changes[first_change..];
+        let deletes: Vec<Address> = planned
+            .iter()
+            .filter(|change| change.action == Action::Delete)
+            .map(|change| change.address.clone())
+            .collect();
+        for change in planned
+            .iter_mut()
+            .filter(|change| change.action != Action::Delete)
+        {
+            change.depends_on.extend(deletes.iter().cloned());
+        }
     }
+}
+
+/// Whether a store keeps the keyId of the value it holds (a raw file holds the value alone).
+fn store_records_key_id(store: &SecretStoreLocation) -> bool {
+    !matches!(
+        store,
+        SecretStoreLocation::File {
+            format: FileFormat::Raw,
+            ..
+        }
+    )
 }
 
 fn federated_attributes(credential: &FederatedCredential) -> Value {

@@ -973,41 +973,43 @@ fn plan_federated_credentials_create_update_delete() {
         live,
         AT_NOW,
         expect![[r#"
-        Registrar will perform the following actions:
+            Registrar will perform the following actions:
 
-          # application.api.federated_credential.github-main will be updated in-place
-          ~ federated_credential "github-main" {
-              ~ subject = "repo:contoso/api:ref:refs/heads/main" -> "repo:contoso/api:environment:production"
-            }
+              # application.api.federated_credential.github-main will be updated in-place
+              ~ federated_credential "github-main" {
+                  ~ subject = "repo:contoso/api:ref:refs/heads/main" -> "repo:contoso/api:environment:production"
+                }
 
-          # application.api.federated_credential.github-pr will be destroyed
-          # (federated credential "github-pr" is not in the manifest)
-          - federated_credential "github-pr" {
-              - issuer    = "https://token.actions.githubusercontent.com" -> null
-              - subject   = "repo:contoso/api:pull_request" -> null
-              - audiences = [
-                  - "api://AzureADTokenExchange",
-                ]
-            }
+              # application.api.federated_credential.github-pr will be destroyed
+              # (federated credential "github-pr" is not in the manifest)
+              - federated_credential "github-pr" {
+                  - issuer    = "https://token.actions.githubusercontent.com" -> null
+                  - subject   = "repo:contoso/api:pull_request" -> null
+                  - audiences = [
+                      - "api://AzureADTokenExchange",
+                    ]
+                }
 
-          # application.api.federated_credential.github-tags will be created
-          + federated_credential "github-tags" {
-              + issuer    = "https://token.actions.githubusercontent.com"
-              + subject   = "repo:contoso/api:ref:refs/tags/v1"
-              + audiences = [
-                  + "api://AzureADTokenExchange",
-                ]
-            }
+              # application.api.federated_credential.github-tags will be created
+              + federated_credential "github-tags" {
+                  + issuer    = "https://token.actions.githubusercontent.com"
+                  + subject   = "repo:contoso/api:ref:refs/tags/v1"
+                  + audiences = [
+                      + "api://AzureADTokenExchange",
+                    ]
+                }
 
-        Plan: 1 to add, 1 to change, 1 to destroy.
-        --- operations
-        application.api.federated_credential.github-main
-          UpsertFederatedCredential 0b1ec7000000-0000-4000-8000-000000000001 github-main subject=repo:contoso/api:environment:production
-        application.api.federated_credential.github-pr
-          DeleteFederatedCredential 0b1ec7000000-0000-4000-8000-000000000001 github-pr
-        application.api.federated_credential.github-tags
-          UpsertFederatedCredential 0b1ec7000000-0000-4000-8000-000000000001 github-tags subject=repo:contoso/api:ref:refs/tags/v1
-    "#]],
+            Plan: 1 to add, 1 to change, 1 to destroy.
+            --- operations
+            application.api.federated_credential.github-main
+              after application.api.federated_credential.github-pr
+              UpsertFederatedCredential 0b1ec7000000-0000-4000-8000-000000000001 github-main subject=repo:contoso/api:environment:production
+            application.api.federated_credential.github-pr
+              DeleteFederatedCredential 0b1ec7000000-0000-4000-8000-000000000001 github-pr
+            application.api.federated_credential.github-tags
+              after application.api.federated_credential.github-pr
+              UpsertFederatedCredential 0b1ec7000000-0000-4000-8000-000000000001 github-tags subject=repo:contoso/api:ref:refs/tags/v1
+        "#]],
     );
 }
 

@@ -500,13 +500,18 @@ impl GraphClient {
         &self,
         app_object_id: &str,
         display_name: &str,
+        start: OffsetDateTime,
         end: OffsetDateTime,
     ) -> Result<AddedPassword, AzureError> {
-        let end = end
-            .format(&Rfc3339)
-            .map_err(|_| AzureError::InvalidRequest("end date out of range".into()))?;
-        let body =
-            json!({ "passwordCredential": { "displayName": display_name, "endDateTime": end } });
+        let format = |time: OffsetDateTime| {
+            time.format(&Rfc3339)
+                .map_err(|_| AzureError::InvalidRequest("credential date out of range".into()))
+        };
+        let body = json!({ "passwordCredential": {
+            "displayName": display_name,
+            "startDateTime": format(start)?,
+            "endDateTime": format(end)?,
+        } });
         let path = format!("/applications/{}/addPassword", encode_path(app_object_id));
         let reply = self
             .write(Method::POST, &path, Some(body), app_object_id)

@@ -39,7 +39,10 @@ async fn plan_and_apply(
     }
     let tenant_id = target.tenant_id().await?;
     let tenant = AzureTenant::new(target.clients.clone(), tenant_id);
-    let reporter = ProgressReporter { quiet: global.quiet, color: stderr_color() };
+    let reporter = ProgressReporter {
+        quiet: global.quiet,
+        color: stderr_color(),
+    };
     let report = registrar_apply::apply(&plan, &tenant, &reporter, &ApplyOptions::default()).await;
     finish(&report)
 }
@@ -136,7 +139,9 @@ fn verb(action: Action) -> (&'static str, &'static str) {
         Action::Rotate => ("Rotating...", "Rotation complete"),
         Action::Delete => ("Destroying...", "Destruction complete"),
         Action::Restore => ("Restoring...", "Restore complete"),
-        Action::NoOp | Action::Read => ("Reading...", "Read complete"),
+        // A change that counts as nothing but still writes: cross-references between
+        // applications created in the same apply, sent once both exist.
+        Action::NoOp | Action::Read => ("Modifying...", "Modifications complete"),
     }
 }
 
@@ -155,11 +160,22 @@ impl Reporter for ProgressReporter {
     }
 
     fn failed(&self, change: &ResourceChange, error: &ApplyError) {
-        let (red, reset) = if self.color { ("\x1b[31m", "\x1b[0m") } else { ("", "") };
-        eprintln!("{red}{}: failed: {}{reset}", change.address, error_chain(error));
+        let (red, reset) = if self.color {
+            ("\x1b[31m", "\x1b[0m")
+        } else {
+            ("", "")
+        };
+        eprintln!(
+            "{red}{}: failed: {}{reset}",
+            change.address,
+            error_chain(error)
+        );
     }
 
     fn skipped(&self, change: &ResourceChange, because_of: &str) {
-        self.line(&format!("{}: skipped because {because_of} failed", change.address));
+        self.line(&format!(
+            "{}: skipped because {because_of} failed",
+            change.address
+        ));
     }
 }

@@ -26,7 +26,11 @@ async fn serve(args: EmulatorArgs) -> anyhow::Result<Outcome> {
         .serve(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
-    if let Some(parent) = args.ca_cert.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+    if let Some(parent) = args
+        .ca_cert
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create `{}`", parent.display()))?;
     }

@@ -41,7 +41,10 @@ pub(crate) fn now(global: &GlobalArgs) -> anyhow::Result<OffsetDateTime> {
             }
             .into()
         }),
-        None => Ok(OffsetDateTime::now_utc()),
+        // Whole seconds: Graph keeps credential dates to the second, and plans read better.
+        None => Ok(OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| OffsetDateTime::now_utc())),
     }
 }
 
@@ -66,7 +69,9 @@ pub(crate) async fn make_plan(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "read the tenant"
     );
-    let options = PlanOptions { prune: planning.prune };
+    let options = PlanOptions {
+        prune: planning.prune,
+    };
     let plan = match registrar_plan::plan(&loaded.desired, &live, now, &options) {
         Ok(plan) => plan,
         Err(errors) => {
@@ -85,7 +90,9 @@ pub(crate) fn print_plan(plan: &Plan, format: PlanFormat) -> anyhow::Result<()> 
     let mut stdout = anstream::stdout().lock();
     match format {
         PlanFormat::Text => {
-            let options = registrar_plan::render::TextOptions { color: output::stdout_color() };
+            let options = registrar_plan::render::TextOptions {
+                color: output::stdout_color(),
+            };
             registrar_plan::render::text(plan, &options, &mut stdout)
         }
         PlanFormat::Markdown => registrar_plan::render::markdown(plan, &mut stdout),

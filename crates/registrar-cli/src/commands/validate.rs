@@ -25,11 +25,18 @@ pub(crate) fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<Out
             Err(_) => failed = true,
         }
     }
-    if failed { Err(AlreadyReported.into()) } else { Ok(Outcome::Success) }
+    if failed {
+        Err(AlreadyReported.into())
+    } else {
+        Ok(Outcome::Success)
+    }
 }
 
 fn describe(set: &[PathBuf]) -> String {
-    set.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", ")
+    set.iter()
+        .map(|path| path.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn has_manifest_files(dir: &Path) -> bool {
@@ -46,18 +53,14 @@ fn has_manifest_files(dir: &Path) -> bool {
 
 /// Groups the arguments into manifest sets. Files and directories holding manifests form one
 /// set, as `plan` would read them. A directory holding no manifest of its own but
-/// subdirectories that do (like `examples/`) stands for one set per subdirectory, so
+/// subdirectories that do (like `examples/`) stands for one set per such subdirectory, so
 /// `registrar validate examples/` checks every example on its own.
 fn manifest_sets(paths: &[PathBuf]) -> Vec<Vec<PathBuf>> {
     let mut direct = Vec::new();
     let mut sets = Vec::new();
     for path in paths {
         if path.is_dir() && !has_manifest_files(path) {
-            let mut children: Vec<PathBuf> = std::fs::read_dir(path)
-                .map(|entries| entries.flatten().map(|entry| entry.path()).filter(|child| child.is_dir()).collect())
-                .unwrap_or_default();
-            children.sort();
-            let nested = manifest_sets(&children);
+            let nested = nested_sets(path);
             if nested.is_empty() {
                 // Let the loader say that the directory holds no manifest.
                 direct.push(path.clone());
@@ -74,6 +77,29 @@ fn manifest_sets(paths: &[PathBuf]) -> Vec<Vec<PathBuf>> {
     sets
 }
 
+/// One set per directory below `dir` that holds manifests, searching depth-first in name order.
+fn nested_sets(dir: &Path) -> Vec<Vec<PathBuf>> {
+    let mut children: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|child| child.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    children.sort();
+    let mut sets = Vec::new();
+    for child in children {
+        if has_manifest_files(&child) {
+            sets.push(vec![child]);
+        } else {
+            sets.extend(nested_sets(&child));
+        }
+    }
+    sets
+}
+
 /// Loads and validates manifests, printing warnings and (on failure) every diagnostic to
 /// stderr. The one place commands read manifests.
 pub(crate) fn load_manifests(paths: &[PathBuf]) -> anyhow::Result<registrar_manifest::Loaded> {
@@ -86,7 +112,7 @@ pub(crate) fn load_manifests(paths: &[PathBuf]) -> anyhow::Result<registrar_mani
             Ok(loaded)
         }
         Err(diagnostics) => {
-            eprint!("{diagnostics}");
+            eprintln!("{diagnostics}");
             Err(AlreadyReported.into())
         }
     }

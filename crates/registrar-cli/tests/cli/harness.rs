@@ -102,7 +102,15 @@ impl TestTenant {
         let ca_path = dir.path().join("emulator-ca.pem");
         running.write_ca_certificate(&ca_path).expect("write CA");
         let base_url = running.base_url.as_str().trim_end_matches('/').to_owned();
-        Self { emulator, running: Some(running), runtime, dir, ca_path, base_url, now: None }
+        Self {
+            emulator,
+            running: Some(running),
+            runtime,
+            dir,
+            ca_path,
+            base_url,
+            now: None,
+        }
     }
 
     /// Writes a file into the scratch directory and returns its path relative to it.
@@ -177,7 +185,10 @@ impl TestTenant {
     pub(crate) fn put_vault_secret(&self, vault: &str, name: &str, value: &str) {
         let token = self.token("https://vault.azure.net/.default");
         let client = self.http_client();
-        let url = format!("{}/vaults/{vault}/secrets/{name}?api-version=7.4", self.base_url);
+        let url = format!(
+            "{}/vaults/{vault}/secrets/{name}?api-version=7.4",
+            self.base_url
+        );
         let status = self.runtime.block_on(async {
             client
                 .put(url)
@@ -211,14 +222,20 @@ impl TestTenant {
                 .json()
                 .await
                 .expect("token json");
-            response["access_token"].as_str().expect("access_token").to_owned()
+            response["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned()
         })
     }
 
     fn http_client(&self) -> reqwest::Client {
         let pem = std::fs::read(&self.ca_path).expect("CA");
         let certificates = reqwest::Certificate::from_pem_bundle(&pem).expect("PEM");
-        reqwest::Client::builder().tls_certs_only(certificates).build().expect("client")
+        reqwest::Client::builder()
+            .tls_certs_only(certificates)
+            .build()
+            .expect("client")
     }
 
     /// Sends a Graph request as the automation client, like an administrator editing the tenant
@@ -236,14 +253,22 @@ impl TestTenant {
             let response = request.send().await.expect("graph request");
             let status = response.status().as_u16();
             let text = response.text().await.expect("body");
-            let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("json") };
+            let json = if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).expect("json")
+            };
             (status, json)
         })
     }
 
     /// The application with this uniqueName, as Graph returns it.
     pub(crate) fn application(&self, unique_name: &str) -> Value {
-        let (status, body) = self.graph("GET", &format!("/applications(uniqueName='{unique_name}')"), None);
+        let (status, body) = self.graph(
+            "GET",
+            &format!("/applications(uniqueName='{unique_name}')"),
+            None,
+        );
         assert_eq!(status, 200, "{body}");
         body
     }

@@ -71,29 +71,61 @@ fn plan_apply_creates_then_converges() {
 
     let plan = tenant.plan(&manifest);
     plan.expect_code(2);
-    assert!(plan.stdout.contains("# application.api will be created"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("(known after apply)"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("# application.api will be created"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("(known after apply)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
 
     let apply = tenant.apply(&manifest);
-    assert!(apply.stdout.contains("Apply complete! Resources:"), "{}", apply.stdout);
-    assert!(apply.stderr.contains("application.api: Creation complete"), "{}", apply.stderr);
+    assert!(
+        apply.stdout.contains("Apply complete! Resources:"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply.stderr.contains("application.api: Creation complete"),
+        "{}",
+        apply.stderr
+    );
 
     tenant.assert_converged(&manifest);
 
     let api = tenant.application("it.api");
     let app_id = api["appId"].as_str().unwrap();
     assert_eq!(api["identifierUris"], json!([format!("api://{app_id}")]));
-    assert!(api["tags"].as_array().unwrap().contains(&json!("registrar:it")), "{api}");
+    assert!(
+        api["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("registrar:it")),
+        "{api}"
+    );
     let web = tenant.application("it.web");
-    assert_eq!(web["web"]["redirectUris"], json!(["https://web.contoso.com/auth"]));
+    assert_eq!(
+        web["web"]["redirectUris"],
+        json!(["https://web.contoso.com/auth"])
+    );
     let resources: Vec<_> = web["requiredResourceAccess"]
         .as_array()
         .unwrap()
         .iter()
         .map(|resource| resource["resourceAppId"].as_str().unwrap().to_owned())
         .collect();
-    assert!(resources.contains(&"00000003-0000-0000-c000-000000000000".to_owned()), "{web}");
+    assert!(
+        resources.contains(&"00000003-0000-0000-c000-000000000000".to_owned()),
+        "{web}"
+    );
     assert!(resources.contains(&app_id.to_owned()), "{web}");
 
     // The service principal and the owners exist.
@@ -102,7 +134,11 @@ fn plan_apply_creates_then_converges() {
     assert_eq!(status, 200);
     assert_eq!(owners["value"].as_array().unwrap().len(), 2, "{owners}");
     let web_app_id = web["appId"].as_str().unwrap();
-    let (_, sps) = tenant.graph("GET", &format!("/servicePrincipals?$filter=appId eq '{web_app_id}'"), None);
+    let (_, sps) = tenant.graph(
+        "GET",
+        &format!("/servicePrincipals?$filter=appId eq '{web_app_id}'"),
+        None,
+    );
     assert_eq!(sps["value"].as_array().unwrap().len(), 1, "{sps}");
 }
 
@@ -126,10 +162,27 @@ fn drift_is_planned_as_update_and_fixed_by_apply() {
 
     let plan = tenant.plan(&manifest);
     plan.expect_code(2);
-    assert!(plan.stdout.contains("# application.web will be updated in-place"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("\"Renamed by hand\""), "{}", plan.stdout);
-    assert!(plan.stdout.contains("- \"https://evil.example.com/\""), "{}", plan.stdout);
-    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("# application.web will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("\"Renamed by hand\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("- \"https://evil.example.com/\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
 
     tenant.apply(&manifest);
     tenant.assert_converged(&manifest);
@@ -145,14 +198,34 @@ fn undeclared_application_is_reported_and_deleted_only_with_prune_then_restored(
 
     let plan = tenant.run(&["plan", "--detailed-exitcode", &api_only]);
     plan.expect_code(0);
-    assert!(plan.all_output().contains("--prune"), "{}", plan.all_output());
-    assert_eq!(tenant.graph("GET", "/applications(uniqueName='it.web')", None).0, 200);
+    assert!(
+        plan.all_output().contains("--prune"),
+        "{}",
+        plan.all_output()
+    );
+    assert_eq!(
+        tenant
+            .graph("GET", "/applications(uniqueName='it.web')", None)
+            .0,
+        200
+    );
 
     let prune = tenant.run(&["plan", "--detailed-exitcode", "--prune", &api_only]);
     prune.expect_code(2);
-    assert!(prune.stdout.contains("will be destroyed"), "{}", prune.stdout);
-    tenant.run(&["apply", "--auto-approve", "--prune", &api_only]).expect_code(0);
-    assert_eq!(tenant.graph("GET", "/applications(uniqueName='it.web')", None).0, 404);
+    assert!(
+        prune.stdout.contains("will be destroyed"),
+        "{}",
+        prune.stdout
+    );
+    tenant
+        .run(&["apply", "--auto-approve", "--prune", &api_only])
+        .expect_code(0);
+    assert_eq!(
+        tenant
+            .graph("GET", "/applications(uniqueName='it.web')", None)
+            .0,
+        404
+    );
     tenant.assert_converged(&api_only);
 
     // Declared again: the soft-deleted application still holds its unique name, so it is
@@ -184,7 +257,10 @@ fn apply_converges_under_throttling_and_outages() {
 fn apply_converges_under_replication_lag() {
     let tenant = TestTenant::new();
     let manifest = tenant.write("apps.yaml", TWO_APPS);
-    tenant.set_faults(Faults { replication_lag_ms: 2000, ..Faults::default() });
+    tenant.set_faults(Faults {
+        replication_lag_ms: 2000,
+        ..Faults::default()
+    });
     tenant.apply(&manifest);
     std::thread::sleep(std::time::Duration::from_millis(2100));
     tenant.assert_converged(&manifest);
@@ -197,7 +273,12 @@ fn apply_without_a_terminal_or_auto_approve_refuses() {
     let run = tenant.run(&["apply", &manifest]);
     run.expect_code(1);
     assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
-    assert_eq!(tenant.graph("GET", "/applications(uniqueName='it.api')", None).0, 404);
+    assert_eq!(
+        tenant
+            .graph("GET", "/applications(uniqueName='it.api')", None)
+            .0,
+        404
+    );
 }
 
 #[test]
@@ -206,9 +287,14 @@ fn plan_formats_json_and_markdown() {
     let manifest = tenant.write("apps.yaml", API_ONLY);
     let json_run = tenant.run(&["plan", "--format", "json", &manifest]);
     json_run.expect_code(0);
-    let document: serde_json::Value = serde_json::from_str(&json_run.stdout).expect("only JSON on stdout");
+    let document: serde_json::Value =
+        serde_json::from_str(&json_run.stdout).expect("only JSON on stdout");
     assert!(document["format_version"].is_string(), "{document}");
-    assert!(document["resource_changes"].as_array().is_some_and(|changes| !changes.is_empty()));
+    assert!(
+        document["resource_changes"]
+            .as_array()
+            .is_some_and(|changes| !changes.is_empty())
+    );
     let markdown = tenant.run(&["plan", "--format", "markdown", &manifest]);
     markdown.expect_code(0);
     assert!(markdown.stdout.contains("<details>"), "{}", markdown.stdout);

@@ -24,11 +24,19 @@ fn validate_reports_every_error_with_file_line_and_column() {
     std::fs::write(dir.path().join("bad.yaml"), BAD_MANIFEST).unwrap();
     let run = run_offline(dir.path(), &["validate", "bad.yaml"]);
     run.expect_code(1);
-    assert!(run.stdout.is_empty(), "diagnostics go to stderr: {}", run.stdout);
+    assert!(
+        run.stdout.is_empty(),
+        "diagnostics go to stderr: {}",
+        run.stdout
+    );
     // The unknown key, the bad GUID and the bad duration, each with its location.
     assert!(run.stderr.contains("bad.yaml:5:12"), "{}", run.stderr);
     assert!(run.stderr.contains("bad.yaml:8:7"), "{}", run.stderr);
-    assert!(run.stderr.contains("did you mean `redirectUris`?"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did you mean `redirectUris`?"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("bad.yaml:11:19"), "{}", run.stderr);
     assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
 }
@@ -67,7 +75,10 @@ fn schema_is_json_that_describes_the_manifest() {
     let schema: serde_json::Value = serde_json::from_str(&run.stdout).expect("schema is JSON");
     let properties = &schema["properties"];
     for key in ["version", "namespace", "applications", "defaults"] {
-        assert!(properties.get(key).is_some(), "schema lacks `{key}`: {schema}");
+        assert!(
+            properties.get(key).is_some(),
+            "schema lacks `{key}`: {schema}"
+        );
     }
 }
 

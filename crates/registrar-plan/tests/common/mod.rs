@@ -449,11 +449,12 @@ impl Simulator {
             Operation::AddSecret {
                 application,
                 display_name,
+                start,
                 end,
                 store,
             } => {
                 let key_id = self.next_id("5ec7e7");
-                let now = self.now;
+                let now = *start;
                 let app = self.app_mut(application)?;
                 app.password_credentials.push(PasswordCredential {
                     key_id: key_id.clone(),
