@@ -38,9 +38,10 @@ async fn serve(args: EmulatorArgs) -> anyhow::Result<Outcome> {
         .write_ca_certificate(&args.ca_cert)
         .with_context(|| format!("cannot write `{}`", args.ca_cert.display()))?;
     let tenant = emulator.tenant();
+    let url = running.base_url.as_str().trim_end_matches('/');
     // The URL goes to stdout (scripts read it); the rest is for the human.
-    println!("{}", running.base_url);
-    eprintln!("local tenant listening on {}", running.base_url);
+    println!("{url}");
+    eprintln!("local tenant listening on {url}");
     eprintln!("  tenant id:      {}", tenant.tenant_id);
     eprintln!("  client id:      {}", tenant.client_id);
     eprintln!("  CA certificate: {}", args.ca_cert.display());

@@ -10,4 +10,5 @@
 mod credentials;
 mod harness;
 mod reconcile;
+mod standalone;
 mod validate;
