@@ -27,7 +27,8 @@ use serde::Deserialize;
 /// The appId of Microsoft Graph, the same in every tenant.
 pub const MICROSOFT_GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
-const GRAPH_PERMISSIONS_JSON: &str = include_str!("../../../catalog/microsoft-graph-permissions.json");
+const GRAPH_PERMISSIONS_JSON: &str =
+    include_str!("../../../catalog/microsoft-graph-permissions.json");
 const FIRST_PARTY_APIS_JSON: &str = include_str!("../../../catalog/first-party-apis.json");
 const BUILTIN_ROLES_JSON: &str = include_str!("../../../catalog/azure-builtin-roles.json");
 
@@ -103,7 +104,9 @@ pub struct Api {
 impl Api {
     /// The display name the API's service principal has in a tenant.
     pub fn display_name(&self) -> &str {
-        self.service_principal_display_name.as_deref().unwrap_or(&self.name)
+        self.service_principal_display_name
+            .as_deref()
+            .unwrap_or(&self.name)
     }
 
     /// Whether `name` names this API: its name, display name or an alias (case-insensitive), or
@@ -112,20 +115,26 @@ impl Api {
         self.name.eq_ignore_ascii_case(name)
             || self.display_name().eq_ignore_ascii_case(name)
             || self.app_id.eq_ignore_ascii_case(name)
-            || self.aliases.iter().any(|alias| alias.eq_ignore_ascii_case(name))
+            || self
+                .aliases
+                .iter()
+                .any(|alias| alias.eq_ignore_ascii_case(name))
     }
 
     /// The permission with this value (case-sensitive, as Graph compares them) or GUID.
     pub fn permission(&self, value_or_id: &str, kind: PermissionKind) -> Option<&Permission> {
         self.permissions.iter().find(|permission| {
             permission.kind == kind
-                && (permission.value == value_or_id || permission.id.eq_ignore_ascii_case(value_or_id))
+                && (permission.value == value_or_id
+                    || permission.id.eq_ignore_ascii_case(value_or_id))
         })
     }
 
     /// The permissions of one kind.
     pub fn permissions_of(&self, kind: PermissionKind) -> impl Iterator<Item = &Permission> {
-        self.permissions.iter().filter(move |permission| permission.kind == kind)
+        self.permissions
+            .iter()
+            .filter(move |permission| permission.kind == kind)
     }
 }
 
@@ -169,7 +178,8 @@ impl Catalog {
     /// The built-in role with this name (case-insensitive) or GUID.
     pub fn role(&self, name_or_id: &str) -> Option<&BuiltinRole> {
         self.roles.iter().find(|role| {
-            role.role_name.eq_ignore_ascii_case(name_or_id) || role.id.eq_ignore_ascii_case(name_or_id)
+            role.role_name.eq_ignore_ascii_case(name_or_id)
+                || role.id.eq_ignore_ascii_case(name_or_id)
         })
     }
 }
@@ -194,7 +204,9 @@ fn parse() -> Result<Catalog, serde_json::Error> {
     let first_party: FirstPartyApisFile = serde_json::from_str(FIRST_PARTY_APIS_JSON)?;
     let roles: BuiltinRolesFile = serde_json::from_str(BUILTIN_ROLES_JSON)?;
     let mut apis = first_party.apis;
-    let graph_index = apis.iter().position(|api| api.app_id == MICROSOFT_GRAPH_APP_ID);
+    let graph_index = apis
+        .iter()
+        .position(|api| api.app_id == MICROSOFT_GRAPH_APP_ID);
     let mut graph = match graph_index {
         Some(index) => apis.remove(index),
         None => Api {
@@ -208,7 +220,10 @@ fn parse() -> Result<Catalog, serde_json::Error> {
     };
     graph.permissions = graph_permissions.permissions;
     apis.insert(0, graph);
-    Ok(Catalog { apis, roles: roles.roles })
+    Ok(Catalog {
+        apis,
+        roles: roles.roles,
+    })
 }
 
 /// The catalog, parsed once from the embedded JSON.
@@ -237,21 +252,35 @@ mod tests {
     #[test]
     fn graph_permissions_resolve_by_kind() {
         let graph = catalog().api("microsoft graph").expect("graph");
-        let app = graph.permission("Directory.Read.All", PermissionKind::Application).expect("app");
+        let app = graph
+            .permission("Directory.Read.All", PermissionKind::Application)
+            .expect("app");
         assert_eq!(app.id, "7ab1d382-f21e-4acd-a863-ba3e13f7da61");
-        let delegated = graph.permission("Directory.Read.All", PermissionKind::Delegated).expect("delegated");
+        let delegated = graph
+            .permission("Directory.Read.All", PermissionKind::Delegated)
+            .expect("delegated");
         assert_eq!(delegated.id, "06da0dbc-49e2-44d2-8312-53f166ab848a");
-        assert!(graph.permission("User.Read", PermissionKind::Application).is_none());
+        assert!(
+            graph
+                .permission("User.Read", PermissionKind::Application)
+                .is_none()
+        );
     }
 
     #[test]
     fn apis_resolve_by_alias_and_app_id() {
         let catalog = catalog();
         assert_eq!(
-            catalog.api("Windows Azure Service Management API").map(|api| api.app_id.as_str()),
+            catalog
+                .api("Windows Azure Service Management API")
+                .map(|api| api.app_id.as_str()),
             Some("797f4846-ba00-4fd7-ba43-dac1f8f63013")
         );
-        assert!(catalog.api("0b07f429-9f4b-4714-9392-cc5e8e80c8b0").is_some());
+        assert!(
+            catalog
+                .api("0b07f429-9f4b-4714-9392-cc5e8e80c8b0")
+                .is_some()
+        );
         assert!(catalog.api("Not An API").is_none());
     }
 }

@@ -18,7 +18,7 @@
 //!   `GET /common/discovery/instance`;
 //! - Graph at `/v1.0/…` (applications, servicePrincipals, owners, users, directoryObjects,
 //!   directory/deletedItems, addPassword/removePassword, federatedIdentityCredentials, `$batch`);
-//! - Key Vault at `/vaults/{vault}/secrets/…` (or by Host `{vault}.vault.azure.net`);
+//! - Key Vault at `/vaults/{vault}/secrets/…` (or by Host / HTTP/2 `:authority` `{vault}.vault.azure.net`);
 //! - the control surface `/_emulator/{health,faults,requests,requests/reset}` (no auth, not counted).
 //!
 //! ```
@@ -443,6 +443,21 @@ impl Emulator {
             .unwrap_or_else(|| "https://localhost".to_owned())
     }
 
+    /// The login authority to name in Key Vault's challenge: the emulator's own served URL (where
+    /// its token endpoint is), not the vault host a client addressed, as Key Vault names
+    /// `login.microsoftonline.com` rather than itself.
+    fn login_base(&self, request_base: &str) -> String {
+        let addressed_a_vault_host = request_base
+            .trim_start_matches("https://")
+            .split(':')
+            .next()
+            .is_some_and(|host| host.to_ascii_lowercase().ends_with(".vault.azure.net"));
+        if addressed_a_vault_host && let Some(served) = lock(&self.inner.base_url).clone() {
+            return served;
+        }
+        request_base.to_owned()
+    }
+
     fn count(&self, key: String) {
         self.inner.total.fetch_add(1, Ordering::SeqCst);
         *lock(&self.inner.counts).entry(key).or_insert(0) += 1;
@@ -673,13 +688,24 @@ async fn api_request(State(emulator): State<Emulator>, request: Request) -> Resp
     let Ok(body) = axum::body::to_bytes(body, 32 * 1024 * 1024).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
-    let base = emulator.base_for(&parts.headers);
-    let path = parts.uri.path().to_owned();
+    // HTTP/1.1 clients name the host in `Host`; HTTP/2 clients in `:authority`, which hyper
+    // keeps in the URI. Vault requests are routed by it, so both must be read.
     let host = parts
         .headers
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+        .map(str::to_owned)
+        .or_else(|| {
+            parts
+                .uri
+                .authority()
+                .map(|authority| authority.as_str().to_owned())
+        });
+    let base = match &host {
+        Some(host) => format!("https://{host}"),
+        None => emulator.base_for(&parts.headers),
+    };
+    let path = parts.uri.path().to_owned();
     let Some((service, template)) = classify(&path, host.as_deref(), &base) else {
         let response = graph_error(
             StatusCode::BAD_REQUEST,
@@ -734,7 +760,7 @@ async fn api_request(State(emulator): State<Emulator>, request: Request) -> Resp
                 return if is_graph {
                     graph_unauthorized(&problem, &parts.headers)
                 } else {
-                    vault_unauthorized(&problem, &base, &tenant_id)
+                    vault_unauthorized(&problem, &emulator.login_base(&base), &tenant_id)
                 };
             }
         }

@@ -665,6 +665,38 @@ pub(crate) fn context(base: &str, name: &str, select: Option<&[String]>, entity:
     format!("{base}/v1.0/$metadata#{name}{selected}{suffix}")
 }
 
+/// Percent-encodes a query name or value the way Graph writes its nextLinks: OData's `$` and the
+/// punctuation of `$filter` expressions stay readable (`$top=3&$skiptoken=…`,
+/// `startswith(displayName,%27a%27)`), everything else is escaped.
+fn encode_query_part(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~$(),:/@!*".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// The `@odata.nextLink` of a page: the request's own query options plus a new `$skiptoken`.
+fn next_link(request: &ApiRequest, path: &str, last_id: &str) -> String {
+    let mut link = format!("{}/v1.0/{path}?", request.base);
+    for (key, value) in &request.query {
+        if !key.eq_ignore_ascii_case("$skiptoken") {
+            let _ = std::fmt::Write::write_fmt(
+                &mut link,
+                format_args!("{}={}&", encode_query_part(key), encode_query_part(value)),
+            );
+        }
+    }
+    link.push_str("$skiptoken=");
+    link.push_str(&encode_query_part(&encode_skiptoken(last_id)));
+    link
+}
+
 /// Filters, orders by id, pages and shapes a list response.
 pub(crate) fn list_response(
     request: &ApiRequest,
@@ -714,18 +746,10 @@ pub(crate) fn list_response(
     }
     if end < total {
         let last_id = matching[end - 1]["id"].as_str().unwrap_or_default();
-        let mut link = url::Url::parse(&format!("{}/v1.0/{}", request.base, collection.path))
-            .map_err(|_| bad_request("invalid base url"))?;
-        {
-            let mut pairs = link.query_pairs_mut();
-            for (key, value) in &request.query {
-                if !key.eq_ignore_ascii_case("$skiptoken") {
-                    pairs.append_pair(key, value);
-                }
-            }
-            pairs.append_pair("$skiptoken", &encode_skiptoken(last_id));
-        }
-        body.insert("@odata.nextLink".to_owned(), Value::from(link.to_string()));
+        body.insert(
+            "@odata.nextLink".to_owned(),
+            Value::from(next_link(request, collection.path, last_id)),
+        );
     }
     body.insert("value".to_owned(), Value::Array(page));
     Ok(ApiResponse::ok(Value::Object(body)))
@@ -770,6 +794,16 @@ mod tests {
         assert!(parse_filter("appId eq").is_err());
         assert!(parse_filter("appId foo 'x'").is_err());
         assert!(parse_filter("(appId eq 'x'").is_err());
+    }
+
+    #[test]
+    fn next_link_keeps_odata_dollars_readable() {
+        assert_eq!(
+            encode_query_part("startswith(displayName,'a b')"),
+            "startswith(displayName,%27a%20b%27)"
+        );
+        assert_eq!(encode_query_part("$top"), "$top");
+        assert_eq!(encode_query_part("a&b=c+d"), "a%26b%3Dc%2Bd");
     }
 
     #[test]

@@ -91,3 +91,17 @@ fn help_lists_only_working_commands() {
         assert!(run.stdout.contains(command), "{}", run.stdout);
     }
 }
+
+#[test]
+fn schema_committed_for_editors_is_current() {
+    let root = workspace_root();
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_offline(dir.path(), &["schema"]);
+    run.expect_code(0);
+    let committed = std::fs::read_to_string(root.join("schema/manifest.schema.json"))
+        .expect("schema/manifest.schema.json is committed for the yaml-language-server lines");
+    assert!(
+        committed == run.stdout,
+        "schema/manifest.schema.json is stale: run `registrar schema -o schema/manifest.schema.json`"
+    );
+}

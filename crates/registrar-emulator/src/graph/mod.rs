@@ -193,11 +193,13 @@ pub(crate) fn parse(path: &str) -> (Route, String) {
                         Route::ServicePrincipal(key)
                     }
                 }
-                ["addPassword" | "microsoft.graph.addPassword"] if is_app => {
+                ["addPassword" | "microsoft.graph.addPassword" | "graph.addPassword"] if is_app => {
                     template.push_str("/addPassword");
                     Route::AddPassword(key)
                 }
-                ["removePassword" | "microsoft.graph.removePassword"] if is_app => {
+                ["removePassword" | "microsoft.graph.removePassword" | "graph.removePassword"]
+                    if is_app =>
+                {
                     template.push_str("/removePassword");
                     Route::RemovePassword(key)
                 }
@@ -258,7 +260,12 @@ pub(crate) fn parse(path: &str) -> (Route, String) {
             _ => unknown(first),
         },
         "directory" if inner.is_none() => match strs.as_slice() {
-            [_, "deletedItems", "microsoft.graph.application"] => (
+            // The SDKs address casts with the `graph.` alias of the namespace.
+            [
+                _,
+                "deletedItems",
+                "microsoft.graph.application" | "graph.application",
+            ] => (
                 Route::DeletedApplications,
                 "/v1.0/directory/deletedItems/microsoft.graph.application".to_owned(),
             ),
@@ -266,7 +273,12 @@ pub(crate) fn parse(path: &str) -> (Route, String) {
                 Route::DeletedItem((*id).to_owned()),
                 "/v1.0/directory/deletedItems/{id}".to_owned(),
             ),
-            [_, "deletedItems", id, "restore" | "microsoft.graph.restore"] => (
+            [
+                _,
+                "deletedItems",
+                id,
+                "restore" | "microsoft.graph.restore" | "graph.restore",
+            ] => (
                 Route::RestoreDeletedItem((*id).to_owned()),
                 "/v1.0/directory/deletedItems/{id}/restore".to_owned(),
             ),
@@ -511,6 +523,16 @@ mod tests {
             "directory/deletedItems/x/restore",
             Route::RestoreDeletedItem("x".into()),
             "/v1.0/directory/deletedItems/{id}/restore",
+        );
+        check(
+            "directory/deletedItems/graph.application",
+            Route::DeletedApplications,
+            "/v1.0/directory/deletedItems/microsoft.graph.application",
+        );
+        check(
+            "applications/a/graph.addPassword",
+            Route::AddPassword(Key::Id("a".into())),
+            "/v1.0/applications/{id}/addPassword",
         );
         check("$batch", Route::Batch, "/v1.0/$batch");
         check("groups", Route::Unknown("groups".into()), "/v1.0/{unknown}");

@@ -224,6 +224,15 @@ async fn applications_list_filters_pages_and_counts() {
                 .map(|app| app["id"].clone()),
         );
         next = page.body["@odata.nextLink"].as_str().map(str::to_owned);
+        if let Some(link) = &next {
+            // Graph writes OData's `$` literally: `…?$top=2&$select=id&$skiptoken=…`.
+            assert!(
+                link.starts_with(
+                    "https://localhost/v1.0/applications?$top=2&$select=id&$skiptoken="
+                ),
+                "{link}"
+            );
+        }
         pages += 1;
     }
     assert_eq!(pages, 3);

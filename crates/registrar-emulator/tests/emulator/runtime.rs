@@ -541,3 +541,70 @@ async fn serves_https_with_a_generated_ca() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn vault_host_requests_get_ids_and_a_challenge_like_key_vault() {
+    let emulator = Emulator::new(EmulatorConfig::default()).unwrap();
+    let running = emulator
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let port = running.local_addr.port();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(running.ca_certificate_pem.as_bytes()).unwrap(),
+        )
+        .resolve("kv-test.vault.azure.net", running.local_addr)
+        .build()
+        .unwrap();
+    let vault = format!("https://kv-test.vault.azure.net:{port}");
+    let tenant = emulator.tenant();
+
+    // The challenge names the emulator's token authority, not the vault host.
+    let challenge = client
+        .get(format!("{vault}/secrets/a?api-version=7.4"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenge.status(), 401);
+    let base = running.base_url.as_str().trim_end_matches('/').to_owned();
+    assert_eq!(
+        challenge.headers()["www-authenticate"].to_str().unwrap(),
+        format!(
+            "Bearer authorization=\"{base}/{}\", resource=\"https://vault.azure.net\"",
+            tenant.tenant_id
+        )
+    );
+
+    let token: serde_json::Value = client
+        .post(format!("{base}/{}/oauth2/v2.0/token", tenant.tenant_id))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("grant_type", "client_credentials")
+                .append_pair("client_id", &tenant.client_id)
+                .append_pair("client_secret", &tenant.client_secret)
+                .append_pair("scope", VAULT_SCOPE)
+                .finish(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access_token = token["access_token"].as_str().unwrap();
+    let set: serde_json::Value = client
+        .put(format!("{vault}/secrets/a?api-version=7.4"))
+        .bearer_auth(access_token)
+        .json(&json!({ "value": "v" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = set["id"].as_str().unwrap();
+    assert!(id.starts_with(&format!("{vault}/secrets/a/")), "{id}");
+    running.shutdown().await;
+}
