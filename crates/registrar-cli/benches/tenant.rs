@@ -7,7 +7,13 @@
 //! (`registrar emulator`), so the memory figure is the client's alone. Results are printed as a
 //! markdown table; docs/performance.md keeps the last figures.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::print_stderr, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -46,9 +52,15 @@ impl Emulator {
             .spawn()
             .expect("start the local tenant");
         let mut url = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut url)
+            .unwrap();
         let ca_pem = std::fs::read(dir.join("ca.pem")).unwrap();
-        Self { child, url: url.trim().to_owned(), ca_pem }
+        Self {
+            child,
+            url: url.trim().to_owned(),
+            ca_pem,
+        }
     }
 
     fn clients(&self) -> Clients {
@@ -74,7 +86,11 @@ impl Emulator {
             .await
             .unwrap();
         let status = response.status();
-        assert!(status.is_success(), "{status}: {}", response.text().await.unwrap_or_default());
+        assert!(
+            status.is_success(),
+            "{status}: {}",
+            response.text().await.unwrap_or_default()
+        );
     }
 }
 
@@ -102,7 +118,14 @@ fn peak_rss_mib() -> f64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
@@ -125,7 +148,9 @@ async fn measure(dir: &Path, count: usize, latency_ms: u64, rows: &mut Vec<Row>)
     // apply on an empty tenant: read, plan, create everything.
     let clients = emulator.clients();
     let started = Instant::now();
-    let live = registrar_azure::read_live_tenant(&clients, &loaded.desired).await.unwrap();
+    let live = registrar_azure::read_live_tenant(&clients, &loaded.desired)
+        .await
+        .unwrap();
     let plan = registrar_plan::plan(&loaded.desired, &live, now, &PlanOptions::default()).unwrap();
     let tenant_id = clients.tenant_id().await.unwrap();
     let tenant = AzureTenant::new(clients.clone(), tenant_id);
@@ -141,7 +166,9 @@ async fn measure(dir: &Path, count: usize, latency_ms: u64, rows: &mut Vec<Row>)
     // plan on an unchanged tenant: what `registrar plan` and a scheduled drift check cost.
     let clients = emulator.clients();
     let started = Instant::now();
-    let live = registrar_azure::read_live_tenant(&clients, &loaded.desired).await.unwrap();
+    let live = registrar_azure::read_live_tenant(&clients, &loaded.desired)
+        .await
+        .unwrap();
     let plan = registrar_plan::plan(&loaded.desired, &live, now, &PlanOptions::default()).unwrap();
     assert!(!plan.has_changes(), "the tenant did not converge");
     rows.push(Row {
@@ -158,7 +185,12 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--latency-ms" => latency_ms = args.next().and_then(|value| value.parse().ok()).unwrap_or(20),
+            "--latency-ms" => {
+                latency_ms = args
+                    .next()
+                    .and_then(|value| value.parse().ok())
+                    .unwrap_or(20)
+            }
             "--bench" => {}
             other => {
                 if let Ok(size) = other.parse() {
@@ -189,5 +221,8 @@ fn main() {
             row.seconds
         );
     }
-    println!("\npeak memory of the client process: {:.0} MiB", peak_rss_mib());
+    println!(
+        "\npeak memory of the client process: {:.0} MiB",
+        peak_rss_mib()
+    );
 }

@@ -14,7 +14,15 @@ struct Standalone {
 impl Standalone {
     fn start(dir: &std::path::Path) -> Self {
         let mut child = Command::new(binary())
-            .args(["emulator", "--port", "0", "--state", "tenant.json", "--ca-cert", "ca.pem"])
+            .args([
+                "emulator",
+                "--port",
+                "0",
+                "--state",
+                "tenant.json",
+                "--ca-cert",
+                "ca.pem",
+            ])
             .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -22,8 +30,13 @@ impl Standalone {
             .expect("start the emulator");
         let stdout = child.stdout.take().expect("stdout");
         let mut url = String::new();
-        BufReader::new(stdout).read_line(&mut url).expect("read the URL");
-        Self { child, url: url.trim().to_owned() }
+        BufReader::new(stdout)
+            .read_line(&mut url)
+            .expect("read the URL");
+        Self {
+            child,
+            url: url.trim().to_owned(),
+        }
     }
 
     fn run(&self, dir: &std::path::Path, args: &[&str]) -> crate::harness::Run {
@@ -63,7 +76,9 @@ fn emulator_standalone_keeps_the_tenant_across_restarts() {
 
     let first = Standalone::start(dir.path());
     assert!(first.url.starts_with("https://127.0.0.1:"), "{}", first.url);
-    first.run(dir.path(), &["apply", "--auto-approve", "apps.yaml"]).expect_code(0);
+    first
+        .run(dir.path(), &["apply", "--auto-approve", "apps.yaml"])
+        .expect_code(0);
     drop(first);
 
     let second = Standalone::start(dir.path());

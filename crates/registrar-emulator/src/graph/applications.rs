@@ -615,6 +615,7 @@ fn required_resource_access(sent: &Value) -> Result<Value, ApiResponse> {
         let resource = fields
             .get("resourceAppId")
             .and_then(Value::as_str)
+            .filter(|resource| uuid::Uuid::parse_str(resource).is_ok())
             .ok_or_else(invalid)?;
         let mut accesses = Vec::new();
         for access in fields
@@ -823,6 +824,30 @@ fn apply_body(
                         &object["api"]["oauth2PermissionScopes"],
                         scopes,
                     )?;
+                }
+                let guids = |value: &Value| {
+                    value.as_array().is_none_or(|items| {
+                        items.iter().all(|item| {
+                            item.as_str()
+                                .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+                        })
+                    })
+                };
+                let pre_authorized_ok =
+                    merged["preAuthorizedApplications"]
+                        .as_array()
+                        .is_none_or(|clients| {
+                            clients.iter().all(|client| {
+                                client["appId"]
+                                    .as_str()
+                                    .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+                                    && guids(&client["delegatedPermissionIds"])
+                            })
+                        });
+                if !guids(&merged["knownClientApplications"]) || !pre_authorized_ok {
+                    return Err(bad_request(
+                        "Invalid value specified for property 'api' of resource 'Application'.",
+                    ));
                 }
                 if !matches!(merged["requestedAccessTokenVersion"], Value::Null)
                     && !matches!(merged["requestedAccessTokenVersion"].as_i64(), Some(1 | 2))

@@ -107,6 +107,21 @@ async fn applications_post_rejects_what_graph_rejects() {
 }
 
 #[tokio::test]
+async fn applications_reject_references_that_are_not_guids() {
+    let harness = Harness::new().await;
+    for body in [
+        json!({"displayName": "x", "requiredResourceAccess": [{"resourceAppId": "{appId:api}", "resourceAccess": []}]}),
+        json!({"displayName": "x", "api": {"knownClientApplications": ["not-a-guid"]}}),
+        json!({"displayName": "x", "api": {"preAuthorizedApplications": [{"appId": "web", "delegatedPermissionIds": []}]}}),
+    ] {
+        let reply = harness
+            .graph(Method::POST, "/applications", Some(body.clone()))
+            .await;
+        assert_graph_error(&reply, StatusCode::BAD_REQUEST, "Request_BadRequest");
+    }
+}
+
+#[tokio::test]
 async fn applications_get_by_id_app_id_and_select() {
     let harness = Harness::new().await;
     let created = harness.create_app(app_body("Getter")).await;
