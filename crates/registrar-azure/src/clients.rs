@@ -134,6 +134,73 @@ impl Clients {
         self.stats().total
     }
 
+    /// The tenant id that `tenant` (an id or a domain such as `contoso.onmicrosoft.com`) names,
+    /// from the authority's OpenID configuration (`{authority}/{tenant}/v2.0/.well-known/
+    /// openid-configuration`, whose `issuer` carries the id). A GUID is returned as it is,
+    /// without a request.
+    pub async fn resolve_tenant_id(&self, tenant: &str) -> Result<String, AzureError> {
+        if crate::snapshot::is_guid(tenant) {
+            return Ok(tenant.to_ascii_lowercase());
+        }
+        let authority = self
+            .core
+            .endpoints
+            .authority_host
+            .trim_end_matches('/')
+            .to_owned();
+        let unknown = || AzureError::UnknownTenant {
+            tenant: tenant.to_owned(),
+            authority: authority.clone(),
+        };
+        let path = format!("/{tenant}/v2.0/.well-known/openid-configuration");
+        let url = format!("{authority}{path}");
+        // Counted with the token requests: both go to the identity platform.
+        self.core.counter.count_token();
+        let response =
+            self.core
+                .client
+                .get(&url)
+                .send()
+                .await
+                .map_err(|source| AzureError::Transport {
+                    method: "GET".to_owned(),
+                    path: path.clone(),
+                    connect: source.is_connect(),
+                    source,
+                })?;
+        if !response.status().is_success() {
+            return Err(unknown());
+        }
+        #[derive(serde::Deserialize)]
+        struct OpenIdConfiguration {
+            issuer: String,
+        }
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|source| AzureError::Transport {
+                method: "GET".to_owned(),
+                path: path.clone(),
+                connect: false,
+                source,
+            })?;
+        let configuration: OpenIdConfiguration =
+            serde_json::from_slice(&bytes).map_err(|source| AzureError::Decode {
+                method: "GET".to_owned(),
+                path: path.clone(),
+                status,
+                source,
+            })?;
+        // `https://login.microsoftonline.com/{tenant id}/v2.0`
+        configuration
+            .issuer
+            .split('/')
+            .find(|segment| crate::snapshot::is_guid(segment))
+            .map(str::to_ascii_lowercase)
+            .ok_or_else(unknown)
+    }
+
     /// The tenant id: the Graph token's `tid` claim when the token is a JWT, else the tenant
     /// the credential is configured for.
     pub async fn tenant_id(&self) -> Option<String> {

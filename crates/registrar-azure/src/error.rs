@@ -66,6 +66,14 @@ pub enum AzureError {
     /// A caller passed something this crate cannot send, e.g. an unknown settings field name.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The identity platform does not know this tenant id or domain.
+    #[error("the identity platform at {authority} does not know the tenant `{tenant}`")]
+    UnknownTenant {
+        /// The tenant id or domain asked for.
+        tenant: String,
+        /// The authority host asked.
+        authority: String,
+    },
     /// A file secret store could not be written or read.
     #[error("secret file `{path}`: could not {action}")]
     File {

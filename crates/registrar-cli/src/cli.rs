@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Keep Microsoft Entra ID app registrations in git: declare applications, secrets,
-/// permissions and role assignments in YAML, review a plan, apply it.
+/// Keep Microsoft Entra ID app registrations in git: declare applications, their credentials
+/// and API permissions in YAML, review a plan, apply it.
 #[derive(Debug, Parser)]
-#[command(name = "registrar", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "registrar", version, max_term_width = 100)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
@@ -27,6 +27,11 @@ pub(crate) struct GlobalArgs {
     /// The Azure cloud to talk to when not `--local`.
     #[arg(long, global = true, value_enum, default_value_t = Cloud::Public, env = "REGISTRAR_CLOUD")]
     pub(crate) cloud: Cloud,
+
+    /// How to sign in to Azure (not used with `--local`): the standard chain (environment
+    /// secret, workload identity, managed identity, Azure CLI), or one of them.
+    #[arg(long, global = true, value_enum, default_value_t = CredentialChoice::Chain, env = "REGISTRAR_CREDENTIAL")]
+    pub(crate) credential: CredentialChoice,
 
     /// More diagnostics on stderr (`-v` info, `-vv` debug, `-vvv` trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -50,6 +55,21 @@ pub(crate) enum Cloud {
     Usgov,
     /// Azure China (21Vianet).
     China,
+}
+
+/// The credentials `--credential` can pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CredentialChoice {
+    /// The first of the others that works, in this order.
+    Chain,
+    /// A client secret from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`.
+    Environment,
+    /// Workload identity federation: `AZURE_FEDERATED_TOKEN_FILE` (GitHub Actions, AKS).
+    WorkloadIdentity,
+    /// The managed identity of the Azure host (user-assigned when `AZURE_CLIENT_ID` is set).
+    ManagedIdentity,
+    /// The Azure CLI (`az login`), then the Azure Developer CLI.
+    AzureCli,
 }
 
 /// The commands.

@@ -13,7 +13,7 @@ use anyhow::Context;
 use registrar_azure::{AzureConfig, Clients, CredentialKind, Endpoints, SecretValue};
 use registrar_emulator::{Emulator, EmulatorConfig, RunningEmulator};
 
-use crate::cli::{Cloud, GlobalArgs};
+use crate::cli::{Cloud, CredentialChoice, GlobalArgs};
 use crate::output::Hinted;
 
 /// Where the embedded local tenant keeps its state.
@@ -64,7 +64,7 @@ fn wants_local(global: &GlobalArgs) -> bool {
 /// Connects to the target the flags and environment name.
 pub(crate) async fn connect(global: &GlobalArgs) -> anyhow::Result<Target> {
     if !wants_local(global) {
-        return connect_azure(global.cloud);
+        return connect_azure(global.cloud, global.credential);
     }
     match std::env::var("REGISTRAR_LOCAL_URL") {
         Ok(url) if !url.is_empty() => connect_standalone(&url),
@@ -72,13 +72,27 @@ pub(crate) async fn connect(global: &GlobalArgs) -> anyhow::Result<Target> {
     }
 }
 
-fn connect_azure(cloud: Cloud) -> anyhow::Result<Target> {
+fn credential_kind(choice: CredentialChoice) -> CredentialKind {
+    match choice {
+        CredentialChoice::Chain => CredentialKind::Chain,
+        CredentialChoice::Environment => CredentialKind::Environment,
+        CredentialChoice::WorkloadIdentity => CredentialKind::WorkloadIdentity,
+        CredentialChoice::ManagedIdentity => CredentialKind::ManagedIdentity {
+            client_id: std::env::var("AZURE_CLIENT_ID")
+                .ok()
+                .filter(|id| !id.is_empty()),
+        },
+        CredentialChoice::AzureCli => CredentialKind::DeveloperTools,
+    }
+}
+
+fn connect_azure(cloud: Cloud, credential: CredentialChoice) -> anyhow::Result<Target> {
     let (endpoints, name) = match cloud {
         Cloud::Public => (Endpoints::public(), "public"),
         Cloud::Usgov => (Endpoints::us_gov(), "usgov"),
         Cloud::China => (Endpoints::china(), "china"),
     };
-    let clients = Clients::new(AzureConfig::new(endpoints, CredentialKind::Chain))
+    let clients = Clients::new(AzureConfig::new(endpoints, credential_kind(credential)))
         .context("cannot set up the Azure clients")?;
     Ok(Target {
         clients,

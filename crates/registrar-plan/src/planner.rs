@@ -282,6 +282,7 @@ impl<'a> Planner<'a> {
             self.plan_secrets(target);
             self.plan_certificates(target);
             self.plan_federated_credentials(target);
+            self.warn_not_yet_applied(target);
         }
         self.plan_undeclared_applications();
         if !self.errors.is_empty() {
@@ -296,6 +297,30 @@ impl<'a> Planner<'a> {
         warnings.sort();
         warnings.dedup();
         Ok(Plan { changes, warnings })
+    }
+
+    /// Role assignments and admin consent are part of manifest v1 but not planned yet: say so
+    /// on every plan rather than let a reviewer believe they were applied.
+    fn warn_not_yet_applied(&mut self, target: &Target<'_>) {
+        let desired = target.desired;
+        if let Some(assignment) = desired.role_assignments.first() {
+            self.warnings.push(format!(
+                "{}: application `{}` declares {} role assignment(s); this version of Registrar does not apply `roleAssignments` yet",
+                assignment.role.origin,
+                desired.key,
+                desired.role_assignments.len()
+            ));
+        }
+        if let Some(access) = desired
+            .required_resource_access
+            .iter()
+            .find(|access| access.admin_consent)
+        {
+            self.warnings.push(format!(
+                "{}: application `{}` asks for `adminConsent`; this version of Registrar requests the permissions but does not grant consent yet",
+                access.resource.origin, desired.key
+            ));
+        }
     }
 
     // ---- lookups that do not depend on the order of live lists ----

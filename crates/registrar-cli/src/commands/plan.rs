@@ -69,6 +69,7 @@ pub(crate) async fn make_plan(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "read the tenant"
     );
+    check_tenant(&loaded.desired, target).await?;
     let options = PlanOptions {
         prune: planning.prune,
     };
@@ -83,6 +84,33 @@ pub(crate) async fn make_plan(
         eprintln!("warning: {warning}");
     }
     Ok(plan)
+}
+
+/// Refuses to plan a manifest that names another tenant than the one the credential signs in
+/// to: applying it would create the applications in the wrong directory.
+async fn check_tenant(
+    desired: &registrar_model::DesiredState,
+    target: &Target,
+) -> anyhow::Result<()> {
+    let Some(named) = desired.tenant.as_deref() else {
+        return Ok(());
+    };
+    let expected = target
+        .clients
+        .resolve_tenant_id(named)
+        .await
+        .with_context(|| format!("cannot look up the manifest's tenant `{named}`"))?;
+    let actual = target.tenant_id().await?;
+    if expected.eq_ignore_ascii_case(&actual) {
+        return Ok(());
+    }
+    Err(Hinted {
+        message: format!(
+            "the manifest is for tenant `{named}` ({expected}), but the credential signs in to tenant {actual}"
+        ),
+        hint: "sign in to the manifest's tenant (e.g. `AZURE_TENANT_ID`) or correct `tenant:` in the manifest; nothing was changed".to_owned(),
+    }
+    .into())
 }
 
 /// Prints the plan on stdout in the chosen format.

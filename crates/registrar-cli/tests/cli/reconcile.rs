@@ -299,3 +299,37 @@ fn plan_formats_json_and_markdown() {
     markdown.expect_code(0);
     assert!(markdown.stdout.contains("<details>"), "{}", markdown.stdout);
 }
+
+#[test]
+fn manifest_for_another_tenant_is_refused() {
+    let tenant = TestTenant::new();
+    let ours = tenant.write(
+        "ours.yaml",
+        "version: 1\nnamespace: it\ntenant: contoso.onmicrosoft.com\napplications:\n  one: {}\n",
+    );
+    tenant.plan(&ours).expect_code(2);
+    let theirs = tenant.write(
+        "theirs.yaml",
+        "version: 1\nnamespace: it\ntenant: 11111111-2222-3333-4444-555555555555\napplications:\n  one: {}\n",
+    );
+    let run = tenant.run(&["apply", "--auto-approve", &theirs]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("the manifest is for tenant"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        tenant
+            .graph("GET", "/applications(uniqueName='it.one')", None)
+            .0,
+        404
+    );
+    let unknown = tenant.write(
+        "unknown.yaml",
+        "version: 1\nnamespace: it\ntenant: fabrikam.example\napplications:\n  one: {}\n",
+    );
+    let run = tenant.run(&["plan", &unknown]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("fabrikam.example"), "{}", run.stderr);
+}
