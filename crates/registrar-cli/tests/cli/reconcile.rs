@@ -333,3 +333,29 @@ fn manifest_for_another_tenant_is_refused() {
     run.expect_code(1);
     assert!(run.stderr.contains("fabrikam.example"), "{}", run.stderr);
 }
+
+#[test]
+fn role_assignments_and_admin_consent_are_flagged_as_not_applied_yet() {
+    let tenant = TestTenant::new();
+    let manifest = tenant.write(
+        "apps.yaml",
+        "\
+version: 1
+namespace: it
+applications:
+  daemon:
+    requiredResourceAccess:
+      - resource: Microsoft Graph
+        roles: [Directory.Read.All]
+        adminConsent: true
+    roleAssignments:
+      - role: Reader
+        scope: /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001
+",
+    );
+    let run = tenant.plan(&manifest);
+    run.expect_code(2);
+    assert!(run.stderr.contains("does not apply `roleAssignments` yet"), "{}", run.stderr);
+    assert!(run.stderr.contains("does not grant consent yet"), "{}", run.stderr);
+    assert!(run.stderr.contains("apps.yaml:"), "{}", run.stderr);
+}
