@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 mod credentials;
+mod examples;
 mod harness;
 mod reconcile;
 mod standalone;

@@ -355,7 +355,15 @@ applications:
     );
     let run = tenant.plan(&manifest);
     run.expect_code(2);
-    assert!(run.stderr.contains("does not apply `roleAssignments` yet"), "{}", run.stderr);
-    assert!(run.stderr.contains("does not grant consent yet"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("does not apply `roleAssignments` yet"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("does not grant consent yet"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("apps.yaml:"), "{}", run.stderr);
 }
