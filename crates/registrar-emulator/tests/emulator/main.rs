@@ -5,6 +5,7 @@ mod applications;
 mod credentials;
 mod directory;
 mod keyvault;
+mod robustness;
 mod runtime;
 #[cfg(test)]
 mod support;
