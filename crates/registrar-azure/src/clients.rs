@@ -111,7 +111,7 @@ impl Clients {
             counter,
         });
         Ok(Self {
-            graph: GraphClient::new(core.clone()),
+            graph: GraphClient::new(core.clone(), config.concurrency),
             key_vault: KeyVaultClient::new(core.clone()),
             core,
             concurrency: config.concurrency.max(1),

@@ -1,7 +1,7 @@
 //! The HTTP core every client shares: one reqwest client (rustls, plus the local tenant's CA),
 //! bearer tokens per audience, a client request id per request, the retry loop driven by
 //! [`retry_policy`], error bodies parsed into typed errors, OData paging, and the request
-//! counter.
+//! counter. JSON batching (`POST /$batch`) builds on it in [`crate::batch`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +27,7 @@ pub struct RequestCounter {
     arm: AtomicU64,
     token: AtomicU64,
     retries: AtomicU64,
+    batched: AtomicU64,
 }
 
 /// A snapshot of [`RequestCounter`].
@@ -42,13 +43,26 @@ pub struct RequestStats {
     pub arm: u64,
     /// Requests credentials sent to the token endpoint (or IMDS).
     pub token: u64,
-    /// How many of the requests were retries.
+    /// How many of the requests were retries (a `$batch` resending throttled inner requests
+    /// counts as one).
     pub retries: u64,
+    /// Requests sent inside `$batch` requests, resent ones included. Not part of
+    /// [`Self::total`] or [`Self::graph`], which count each `$batch` once.
+    pub batched: u64,
 }
 
 impl RequestCounter {
     pub(crate) fn count_token(&self) {
         self.token.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_batched(&self, inner_requests: usize) {
+        self.batched
+            .fetch_add(inner_requests as u64, Ordering::Relaxed);
     }
 
     fn count(&self, service: Service) {
@@ -73,6 +87,7 @@ impl RequestCounter {
             arm,
             token,
             retries: self.retries.load(Ordering::Relaxed),
+            batched: self.batched.load(Ordering::Relaxed),
         }
     }
 }
@@ -107,17 +122,21 @@ pub(crate) struct Call<'a> {
     pub(crate) headers: &'a [(&'static str, &'a str)],
     /// The request acts on an object this run created: retry replication-lag errors.
     pub(crate) fresh_object: bool,
+    /// Repeating the request is harmless: every method but POST, unless overridden (a `$batch`
+    /// of GETs is a POST that is safe to repeat).
+    pub(crate) idempotent: bool,
 }
 
 impl<'a> Call<'a> {
     pub(crate) fn new(method: Method, url: String, service: Service) -> Self {
         Self {
-            method,
             url,
             service,
             body: None,
             headers: &[],
             fresh_object: false,
+            idempotent: method != Method::POST,
+            method,
         }
     }
 
@@ -145,6 +164,12 @@ impl<'a> Call<'a> {
         self.fresh_object = fresh;
         self
     }
+
+    /// Overrides whether repeating the request is harmless.
+    pub(crate) fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
 }
 
 /// A successful (2xx) response. Its Debug leaves the body out.
@@ -163,6 +188,7 @@ impl std::fmt::Debug for Call<'_> {
             .field("url", &self.url)
             .field("service", &self.service)
             .field("fresh_object", &self.fresh_object)
+            .field("idempotent", &self.idempotent)
             .finish_non_exhaustive()
     }
 }
@@ -254,7 +280,7 @@ impl HttpCore {
             Service::Graph => "client-request-id",
             Service::KeyVault | Service::Arm => "x-ms-client-request-id",
         };
-        let idempotent = call.method != Method::POST;
+        let idempotent = call.idempotent;
         let mut number = 0u32;
         let mut waited = Duration::ZERO;
         loop {
@@ -329,7 +355,7 @@ impl HttpCore {
                         error = %error, "retrying request"
                     );
                     waited += delay;
-                    self.counter.retries.fetch_add(1, Ordering::Relaxed);
+                    self.counter.count_retry();
                     let sleep = self.retry.scaled(delay);
                     if !sleep.is_zero() {
                         tokio::time::sleep(sleep).await;
@@ -356,13 +382,7 @@ impl HttpCore {
         service: Service,
         fresh_object: bool,
     ) -> Result<Vec<T>, AzureError> {
-        let origin =
-            Url::parse(&url)
-                .map(|url| url.origin())
-                .map_err(|source| AzureError::Config {
-                    message: format!("`{url}` is not a valid URL"),
-                    source: Some(Box::new(source)),
-                })?;
+        let first = url.clone();
         let mut items = Vec::new();
         let mut next = Some(url);
         while let Some(url) = next.take() {
@@ -370,18 +390,65 @@ impl HttpCore {
             let page: Page<T> = self.send(&call).await?.json()?;
             items.extend(page.value);
             if let Some(link) = page.next_link {
-                // Never send the token elsewhere, and never loop on the same page.
-                let same_origin = Url::parse(&link).is_ok_and(|parsed| parsed.origin() == origin);
-                if !same_origin || link == url {
-                    return Err(AzureError::InvalidRequest(format!(
-                        "the service returned an unusable @odata.nextLink `{link}`"
-                    )));
-                }
+                check_next_link(&link, &url, &first)?;
                 next = Some(link);
             }
         }
         Ok(items)
     }
+
+    /// Completes a collection page that came without a request of its own (inside a `$batch`
+    /// answer to `url`): follows its `@odata.nextLink` with normal GETs, as-is, until absent,
+    /// appending each page's `value` to the first page's, and drops the link. A body without a
+    /// nextLink is returned unchanged.
+    pub(crate) async fn complete_pages(
+        &self,
+        mut first: serde_json::Value,
+        url: &str,
+        service: Service,
+        fresh_object: bool,
+    ) -> Result<serde_json::Value, AzureError> {
+        let Some(object) = first.as_object_mut() else {
+            return Ok(first);
+        };
+        let Some(link) = object.remove("@odata.nextLink") else {
+            return Ok(first);
+        };
+        let mut items = match object.remove("value") {
+            Some(serde_json::Value::Array(items)) => items,
+            _ => Vec::new(),
+        };
+        let mut next = link.as_str().map(str::to_owned);
+        let mut previous = url.to_owned();
+        while let Some(link) = next.take() {
+            check_next_link(&link, &previous, url)?;
+            let call = Call::new(Method::GET, link.clone(), service).fresh(fresh_object);
+            let page: Page<serde_json::Value> = self.send(&call).await?.json()?;
+            items.extend(page.value);
+            next = page.next_link;
+            previous = link;
+        }
+        object.insert("value".to_owned(), serde_json::Value::Array(items));
+        Ok(first)
+    }
+}
+
+/// Refuses a nextLink that would send the token to another origin (compared with `first`, the
+/// collection's own URL) or repeat the page just read (`current`).
+fn check_next_link(link: &str, current: &str, first: &str) -> Result<(), AzureError> {
+    let origin = Url::parse(first)
+        .map(|url| url.origin())
+        .map_err(|source| AzureError::Config {
+            message: format!("`{first}` is not a valid URL"),
+            source: Some(Box::new(source)),
+        })?;
+    let same_origin = Url::parse(link).is_ok_and(|parsed| parsed.origin() == origin);
+    if !same_origin || link == current {
+        return Err(AzureError::InvalidRequest(format!(
+            "the service returned an unusable @odata.nextLink `{link}`"
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -438,7 +505,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Parses an error response into the service's typed error.
-fn service_error(
+pub(crate) fn service_error(
     service: Service,
     method: &str,
     path: &str,

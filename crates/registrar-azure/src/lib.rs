@@ -35,6 +35,7 @@
 //! - No `unwrap` on data from the network.
 
 mod auth;
+mod batch;
 mod clients;
 mod endpoints;
 mod error;
@@ -48,6 +49,7 @@ pub mod snapshot;
 mod stores;
 
 pub use auth::CredentialKind;
+pub use batch::{BatchGet, MAX_BATCH};
 pub use clients::{AzureConfig, Clients};
 pub use endpoints::{Audience, Endpoints, Scopes, VAULT_PLACEHOLDER};
 pub use error::{AzureError, GraphError, KeyVaultError};

@@ -24,16 +24,16 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use futures::stream::{self, StreamExt, TryStreamExt};
+use futures::stream::{self, StreamExt};
 
 use registrar_model::{
-    DesiredApplication, DesiredState, DirectoryObject, LiveApplication, LiveTenant,
-    ResourceServicePrincipal, SecretStoreContents, SecretStoreLocation, SecretStoreState,
-    marker_tag, unique_name,
+    DesiredApplication, DesiredState, LiveApplication, LiveTenant, SecretStoreContents,
+    SecretStoreLocation, SecretStoreState, marker_tag, unique_name,
 };
 
 use crate::clients::Clients;
 use crate::error::AzureError;
+use crate::graph::{Read, ReadValue};
 
 /// Whether `text` is a GUID in the 8-4-4-4-12 form.
 pub fn is_guid(text: &str) -> bool {
@@ -88,73 +88,21 @@ pub fn resource_app_ids(desired: &DesiredState) -> BTreeSet<String> {
         .collect()
 }
 
-enum Task<'a> {
-    App(usize, Box<LiveApplication>, bool),
-    Resource(String),
-    Owner(String),
-    Store(&'a SecretStoreLocation),
-}
-
-enum Outcome {
-    App(usize, Box<LiveApplication>),
-    Resource(Option<ResourceServicePrincipal>),
-    Owner(Option<DirectoryObject>),
-    Store(SecretStoreState),
-}
-
-async fn app_details(
-    clients: &Clients,
-    mut app: LiveApplication,
-    read_keys: bool,
-) -> Result<LiveApplication, AzureError> {
-    let graph = &clients.graph;
-    app.owners = graph.list_owners(&app.id).await?;
-    app.federated_credentials = graph.list_federated_credentials(&app.id).await?;
-    app.service_principal = graph.get_service_principal_by_app_id(&app.app_id).await?;
-    if read_keys {
-        app.key_credentials = graph.get_key_credentials(&app.id).await?;
-    }
-    Ok(app)
-}
-
-async fn run_task(clients: &Clients, task: Task<'_>) -> Result<Outcome, AzureError> {
-    Ok(match task {
-        Task::App(index, app, read_keys) => Outcome::App(
-            index,
-            Box::new(app_details(clients, *app, read_keys).await?),
-        ),
-        Task::Resource(app_id) => Outcome::Resource(
-            clients
-                .graph
-                .get_resource_service_principal(&app_id)
-                .await?,
-        ),
-        Task::Owner(name) => Outcome::Owner(if is_guid(&name) {
-            clients.graph.get_directory_object(&name).await?
-        } else {
-            clients.graph.get_user(&name).await?
-        }),
-        Task::Store(location) => Outcome::Store(SecretStoreState {
-            location: location.clone(),
-            contents: clients.read_secret_store(location).await,
-        }),
-    })
+/// What a batched read fills in.
+enum Slot {
+    Owners(usize),
+    FederatedCredentials(usize),
+    ServicePrincipal(usize),
+    KeyCredentials(usize),
+    Resource,
+    Owner,
 }
 
 /// A declared application the tag did not find: by pinned appId, else by unique name.
-async fn lookup_declared(
-    clients: &Clients,
-    namespace: &str,
-    declared: &DesiredApplication,
-) -> Result<Option<LiveApplication>, AzureError> {
+fn lookup_declared(namespace: &str, declared: &DesiredApplication) -> Read {
     match &declared.app_id {
-        Some(app_id) => clients.graph.get_application_by_app_id(app_id).await,
-        None => {
-            clients
-                .graph
-                .get_application_by_unique_name(&unique_name(namespace, &declared.key))
-                .await
-        }
+        Some(app_id) => Read::ApplicationByAppId(app_id.clone()),
+        None => Read::ApplicationByUniqueName(unique_name(namespace, &declared.key)),
     }
 }
 
@@ -185,26 +133,21 @@ pub async fn read_live_tenant(
             })
         })
         .collect();
-    let found: Vec<Option<LiveApplication>> =
-        // The futures are collected first: a closure inside the stream would make the whole
-        // future lose `Send` (higher-ranked lifetime inference), and callers spawn it.
-        stream::iter(
-            missing
-                .iter()
-                .map(|declared| lookup_declared(clients, namespace, declared))
-                .collect::<Vec<_>>(),
-        )
-        .buffered(concurrency)
-        .try_collect()
-        .await?;
+    let lookups: Vec<Read> = missing
+        .iter()
+        .map(|declared| lookup_declared(namespace, declared))
+        .collect();
+    let found = graph.read_batched(&lookups).await?;
     let mut still_missing = Vec::new();
     for (declared, app) in missing.iter().zip(found) {
         match app {
-            Some(app) if !applications.iter().any(|known| known.id == app.id) => {
+            ReadValue::Application(Some(app))
+                if !applications.iter().any(|known| known.id == app.id) =>
+            {
                 applications.push(app)
             }
-            Some(_) => {}
-            None => still_missing.push(*declared),
+            ReadValue::Application(None) => still_missing.push(*declared),
+            _ => {}
         }
     }
 
@@ -232,21 +175,39 @@ pub async fn read_live_tenant(
             .collect();
     }
 
-    // 3. Details per application, resource service principals, owners and secret stores.
-    let mut tasks = Vec::new();
-    for (index, app) in applications.into_iter().enumerate() {
+    // 3. Details per application, resource service principals and owners, in JSON batches;
+    //    secret stores alongside.
+    let mut reads = Vec::new();
+    let mut slots = Vec::new();
+    for (index, app) in applications.iter().enumerate() {
+        reads.push(Read::Owners(app.id.clone()));
+        slots.push(Slot::Owners(index));
+        reads.push(Read::FederatedCredentials(app.id.clone()));
+        slots.push(Slot::FederatedCredentials(index));
+        reads.push(Read::ServicePrincipal(app.app_id.clone()));
+        slots.push(Slot::ServicePrincipal(index));
         let declares_certificates =
-            declared_for(desired, &app).is_some_and(|declared| !declared.certificates.is_empty());
-        let read_keys = declares_certificates || !app.key_credentials.is_empty();
-        tasks.push(Task::App(index, Box::new(app), read_keys));
+            declared_for(desired, app).is_some_and(|declared| !declared.certificates.is_empty());
+        if declares_certificates || !app.key_credentials.is_empty() {
+            reads.push(Read::KeyCredentials(app.id.clone()));
+            slots.push(Slot::KeyCredentials(index));
+        }
     }
-    tasks.extend(resource_app_ids(desired).into_iter().map(Task::Resource));
+    for app_id in resource_app_ids(desired) {
+        reads.push(Read::ResourceServicePrincipal(app_id));
+        slots.push(Slot::Resource);
+    }
     let mut owners_seen = HashSet::new();
     for owner in desired.applications.iter().flat_map(|app| &app.owners) {
         let name = owner.value.trim();
         let looks_valid = is_guid(name) || name.contains('@');
         if looks_valid && owners_seen.insert(name.to_ascii_lowercase()) {
-            tasks.push(Task::Owner(name.to_owned()));
+            reads.push(if is_guid(name) {
+                Read::DirectoryObject(name.to_owned())
+            } else {
+                Read::User(name.to_owned())
+            });
+            slots.push(Slot::Owner);
         }
     }
     let stores: BTreeSet<&SecretStoreLocation> = desired
@@ -255,34 +216,51 @@ pub async fn read_live_tenant(
         .flat_map(|app| &app.secrets)
         .map(|secret| &secret.store)
         .collect();
-    tasks.extend(stores.into_iter().map(Task::Store));
-
-    let outcomes: Vec<Outcome> = stream::iter(
-        tasks
-            .into_iter()
-            .map(|task| run_task(clients, task))
-            .collect::<Vec<_>>(),
-    )
-    .buffer_unordered(concurrency)
-    .try_collect()
-    .await?;
+    let store_reads: Vec<_> = stores
+        .into_iter()
+        .map(|location| async move {
+            SecretStoreState {
+                location: location.clone(),
+                contents: clients.read_secret_store(location).await,
+            }
+        })
+        .collect();
+    let (answers, secret_stores) = futures::join!(
+        graph.read_batched(&reads),
+        stream::iter(store_reads)
+            .buffer_unordered(concurrency)
+            .collect::<Vec<_>>()
+    );
 
     let mut live = LiveTenant {
         deleted_applications,
+        secret_stores,
         ..LiveTenant::default()
     };
-    let mut indexed_apps = Vec::new();
-    for outcome in outcomes {
-        match outcome {
-            Outcome::App(index, app) => indexed_apps.push((index, *app)),
-            Outcome::Resource(Some(sp)) => live.resource_service_principals.push(sp),
-            Outcome::Owner(Some(object)) => live.directory_objects.push(object),
-            Outcome::Store(state) => live.secret_stores.push(state),
-            Outcome::Resource(None) | Outcome::Owner(None) => {}
+    for (slot, answer) in slots.into_iter().zip(answers?) {
+        match (slot, answer) {
+            (Slot::Owners(index), ReadValue::Owners(owners)) => {
+                applications[index].owners = owners;
+            }
+            (Slot::FederatedCredentials(index), ReadValue::FederatedCredentials(credentials)) => {
+                applications[index].federated_credentials = credentials;
+            }
+            (Slot::ServicePrincipal(index), ReadValue::ServicePrincipal(sp)) => {
+                applications[index].service_principal = sp;
+            }
+            (Slot::KeyCredentials(index), ReadValue::KeyCredentials(certificates)) => {
+                applications[index].key_credentials = certificates;
+            }
+            (Slot::Resource, ReadValue::ResourceServicePrincipal(Some(sp))) => {
+                live.resource_service_principals.push(sp);
+            }
+            (Slot::Owner, ReadValue::DirectoryObject(Some(object))) => {
+                live.directory_objects.push(object);
+            }
+            _ => {}
         }
     }
-    indexed_apps.sort_by_key(|(index, _)| *index);
-    live.applications = indexed_apps.into_iter().map(|(_, app)| app).collect();
+    live.applications = applications;
     live.resource_service_principals
         .sort_by(|a, b| a.app_id.cmp(&b.app_id));
     live.directory_objects.sort_by(|a, b| a.id.cmp(&b.id));

@@ -5,13 +5,14 @@
 // Test helpers outside `#[test]` functions panic on broken fixtures, which is what they are for.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use azure_core::http::{AsyncRawResponse, HttpClient, Request, Url};
 use registrar_azure::graph::wire;
 use registrar_azure::{
-    AzureConfig, AzureError, Clients, CredentialKind, DeliveredSecret, Endpoints, RetryConfig,
-    SecretValue, read_live_tenant,
+    AzureConfig, AzureError, BatchGet, Clients, CredentialKind, DeliveredSecret, Endpoints,
+    RetryConfig, SecretValue, read_live_tenant,
 };
 use registrar_model::{
     ApplicationSettings, DesiredApplication, DesiredResourceAccess, DesiredSecret, DesiredState,
@@ -21,7 +22,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{
     body_partial_json, body_string_contains, header, method, path, query_param,
 };
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
@@ -95,6 +96,97 @@ async fn requests_to(server: &MockServer, prefix: &str) -> usize {
         .iter()
         .filter(|request| request.url.path().starts_with(prefix))
         .count()
+}
+
+/// One inner answer of [`BatchStub`]: status, headers, body.
+type Inner = (u16, Value, Value);
+
+fn inner_ok(body: Value) -> Inner {
+    (200, json!({"Content-Type": "application/json"}), body)
+}
+
+fn inner_error(status: u16, code: &str, message: &str) -> Inner {
+    (
+        status,
+        json!({"Content-Type": "application/json", "request-id": "inner-header-rid"}),
+        json!({"error": {"code": code, "message": message, "innerError": {"request-id": "inner-body-rid", "date": "2026-01-01T00:00:00"}}}),
+    )
+}
+
+/// Answers `POST /v1.0/$batch` like Graph: each inner request is routed to the first route whose
+/// key its URL (with `%20` decoded) contains; a route serves its answers in turn, repeating the
+/// last. Answers come back in reverse order (Graph does not keep the order).
+struct BatchStub {
+    routes: Vec<(String, Vec<Inner>)>,
+    served: Mutex<HashMap<String, usize>>,
+}
+
+impl BatchStub {
+    fn new(routes: Vec<(String, Vec<Inner>)>) -> Self {
+        Self {
+            routes,
+            served: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn mount(self, server: &MockServer) {
+        Mock::given(method("POST"))
+            .and(path("/v1.0/$batch"))
+            .respond_with(self)
+            .mount(server)
+            .await;
+    }
+}
+
+impl Respond for BatchStub {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let batch: Value = serde_json::from_slice(&request.body).unwrap();
+        let entries = batch["requests"].as_array().unwrap();
+        assert!(
+            entries.len() <= 20,
+            "{} requests in one batch",
+            entries.len()
+        );
+        let mut responses: Vec<Value> = entries
+            .iter()
+            .map(|entry| {
+                assert_eq!(entry["method"], "GET");
+                let url = entry["url"].as_str().unwrap().replace("%20", " ");
+                assert!(url.starts_with('/'), "{url} is not relative");
+                let Some((key, answers)) = self.routes.iter().find(|(key, _)| url.contains(key))
+                else {
+                    return json!({"id": entry["id"], "status": 404, "headers": {}, "body": {"error": {"code": "NoRoute", "message": url}}});
+                };
+                let mut served = self.served.lock().unwrap();
+                let count = served.entry(key.clone()).or_default();
+                let (status, headers, body) = &answers[(*count).min(answers.len() - 1)];
+                *count += 1;
+                json!({"id": entry["id"], "status": status, "headers": headers, "body": body})
+            })
+            .collect();
+        responses.reverse();
+        ResponseTemplate::new(200).set_body_json(json!({ "responses": responses }))
+    }
+}
+
+/// The inner URLs of every `$batch` the server received, batch by batch.
+async fn batched_urls(server: &MockServer) -> Vec<Vec<String>> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|request| request.url.path() == "/v1.0/$batch")
+        .map(|request| {
+            let batch: Value = serde_json::from_slice(&request.body).unwrap();
+            batch["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|entry| entry["url"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .collect()
 }
 
 fn graph_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
@@ -829,75 +921,58 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [api]})))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1.0/applications(uniqueName='platform.web')"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    // Everything else goes in batches.
+    let mut routes = vec![(
+        "/applications(uniqueName='platform.web')".to_owned(),
+        vec![inner_ok(json!({
             "id": "obj-web", "appId": "app-web", "uniqueName": "platform.web", "displayName": "web", "tags": []
-        })))
-        .mount(&server)
-        .await;
+        }))],
+    )];
     for (id, app_id, owner) in [
         ("obj-api", "app-api", "user-jo"),
         ("obj-web", "app-web", "user-jo"),
     ] {
-        Mock::given(method("GET"))
-            .and(path(format!("/v1.0/applications/{id}/owners")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(
+        routes.push((
+            format!("/applications/{id}/owners?$select=id"),
+            vec![inner_ok(
                 json!({"value": [{"@odata.type": "#microsoft.graph.user", "id": owner}]}),
-            ))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path(format!(
-                "/v1.0/applications/{id}/federatedIdentityCredentials"
-            )))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(fixture("federatedidentitycredential-list.json")),
-            )
-            .mount(&server)
-            .await;
+            )],
+        ));
+        routes.push((
+            format!("/applications/{id}/federatedIdentityCredentials"),
+            vec![inner_ok(fixture("federatedidentitycredential-list.json"))],
+        ));
         let sp = if app_id == "app-api" {
             json!({"value": [{"id": "sp-api", "appId": "app-api", "appRoleAssignmentRequired": false, "tags": [], "notes": null}]})
         } else {
             json!({"value": []})
         };
-        Mock::given(method("GET"))
-            .and(path("/v1.0/servicePrincipals"))
-            .and(query_param("$filter", format!("appId eq '{app_id}'")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(sp))
-            .mount(&server)
-            .await;
+        routes.push((
+            format!("/servicePrincipals?$filter=appId eq '{app_id}'"),
+            vec![inner_ok(sp)],
+        ));
     }
-    Mock::given(method("GET"))
-        .and(path("/v1.0/servicePrincipals"))
-        .and(query_param(
-            "$filter",
-            "appId eq '00000003-0000-0000-c000-000000000000'",
-        ))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(
-                json!({"value": [fixture("serviceprincipal-get-msgraph-select.json")]}),
-            ),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1.0/users/jo@contoso.com"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
+    routes.push((
+        "/servicePrincipals?$filter=appId eq '00000003-0000-0000-c000-000000000000'".to_owned(),
+        vec![inner_ok(
+            json!({"value": [fixture("serviceprincipal-get-msgraph-select.json")]}),
+        )],
+    ));
+    routes.push((
+        "/users/jo@contoso.com".to_owned(),
+        vec![inner_ok(
             json!({"id": "user-jo", "userPrincipalName": "jo@contoso.com", "displayName": "Jo"}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1.0/users/nobody@contoso.com"))
-        .respond_with(graph_error(
+        )],
+    ));
+    routes.push((
+        "/users/nobody@contoso.com".to_owned(),
+        vec![inner_error(
             404,
             "Request_ResourceNotFound",
             "Resource 'nobody@contoso.com' does not exist.",
-        ))
-        .mount(&server)
-        .await;
+        )],
+    ));
+    BatchStub::new(routes).mount(&server).await;
 
     let live = read_live_tenant(&clients, &desired).await.unwrap();
 
@@ -940,12 +1015,20 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
         "stub token is no JWT: the configured tenant is used"
     );
 
-    // 1 token + 1 tag list + 1 unique-name lookup + 3 per app x 2 + 1 resource SP + 2 owners.
+    // 1 token + 1 tag list + 1 batch (the unique-name lookup) + 1 batch (3 per app x 2 +
+    // 1 resource SP + 2 owners = 9 inner requests, under the 20 of one batch). Before batching:
+    // 1 + 1 + 1 + 9 = 12.
     let stats = clients.stats();
     assert_eq!(
-        (stats.token, stats.graph, stats.total),
-        (1, 11, 12),
+        (stats.token, stats.graph, stats.total, stats.batched),
+        (1, 3, 4, 10),
         "{stats:?}"
+    );
+    let batches = batched_urls(&server).await;
+    assert_eq!(
+        batches.iter().map(Vec::len).collect::<Vec<_>>(),
+        [1, 9],
+        "{batches:?}"
     );
 }
 
@@ -1120,18 +1203,6 @@ async fn snapshot_reads_deleted_items_and_certificates_only_when_needed() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v1.0/applications(uniqueName='ns.lost')"))
-        .respond_with(graph_error(404, "Request_ResourceNotFound", "gone"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1.0/applications(appId='aaaaaaaa-0000-0000-0000-000000000001')"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "o-adopted", "appId": "aaaaaaaa-0000-0000-0000-000000000001", "uniqueName": null, "tags": []
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
         .and(path("/v1.0/directory/deletedItems/microsoft.graph.application"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
             {"id": "d1", "appId": "x-lost", "uniqueName": "ns.lost", "displayName": "lost", "deletedDateTime": "2026-02-01T00:00:00Z"},
@@ -1139,26 +1210,33 @@ async fn snapshot_reads_deleted_items_and_certificates_only_when_needed() {
         ]})))
         .mount(&server)
         .await;
-    for id in ["o-certs", "o-adopted"] {
-        for collection in ["owners", "federatedIdentityCredentials"] {
-            Mock::given(method("GET"))
-                .and(path(format!("/v1.0/applications/{id}/{collection}")))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
-                .mount(&server)
-                .await;
-        }
-    }
-    Mock::given(method("GET"))
-        .and(path("/v1.0/servicePrincipals"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1.0/applications/o-certs"))
-        .and(query_param("$select", "keyCredentials"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keyCredentials": []})))
-        .mount(&server)
-        .await;
+    BatchStub::new(vec![
+        (
+            "/applications(uniqueName='ns.lost')".to_owned(),
+            vec![inner_error(404, "Request_ResourceNotFound", "gone")],
+        ),
+        (
+            "/applications(appId='aaaaaaaa-0000-0000-0000-000000000001')".to_owned(),
+            vec![inner_ok(json!({
+                "id": "o-adopted", "appId": "aaaaaaaa-0000-0000-0000-000000000001", "uniqueName": null, "tags": []
+            }))],
+        ),
+        ("/owners".to_owned(), vec![inner_ok(json!({"value": []}))]),
+        (
+            "/federatedIdentityCredentials".to_owned(),
+            vec![inner_ok(json!({"value": []}))],
+        ),
+        (
+            "/servicePrincipals".to_owned(),
+            vec![inner_ok(json!({"value": []}))],
+        ),
+        (
+            "/applications/o-certs?$select=keyCredentials".to_owned(),
+            vec![inner_ok(json!({"keyCredentials": []}))],
+        ),
+    ])
+    .mount(&server)
+    .await;
 
     let live = read_live_tenant(&clients, &desired).await.unwrap();
     assert_eq!(
@@ -1174,11 +1252,19 @@ async fn snapshot_reads_deleted_items_and_certificates_only_when_needed() {
             .map(|app| app.id.as_str()),
         Some("d1")
     );
-    // 1 tag list + 2 lookups + 1 deleted list + 3 x 2 apps + 1 keyCredentials (only `certs`).
-    assert_eq!(clients.stats().graph, 11);
+    // 1 tag list + 1 batch (2 lookups) + 1 deleted list + 1 batch (3 x 2 apps +
+    // 1 keyCredentials, only `certs`: 7 inner requests). Before batching: 1 + 2 + 1 + 7 = 11.
+    let stats = clients.stats();
+    assert_eq!((stats.graph, stats.batched), (4, 9), "{stats:?}");
+    let adopted = batched_urls(&server)
+        .await
+        .into_iter()
+        .flatten()
+        .filter(|url| url.starts_with("/applications/o-adopted"))
+        .count();
     assert_eq!(
-        requests_to(&server, "/v1.0/applications/o-adopted").await,
-        2
+        adopted, 2,
+        "owners and federated credentials, no keyCredentials"
     );
 }
 
@@ -1212,4 +1298,314 @@ fn clients_and_futures_are_send() {
     let settings = ApplicationSettings::default();
     let upsert = clients.graph.upsert_application("a.b", &settings);
     assert_send(&upsert);
+}
+
+// ----- JSON batching ---------------------------------------------------------------------------
+
+fn batch_requests(paths: &[&str]) -> Vec<BatchGet> {
+    paths.iter().map(|path| BatchGet::from(*path)).collect()
+}
+
+#[tokio::test]
+async fn batch_matches_answers_out_of_order_by_id() {
+    let (server, clients) = setup().await;
+    // The stub answers in reverse order.
+    BatchStub::new(
+        ["a", "b", "c"]
+            .into_iter()
+            .map(|id| {
+                (
+                    format!("/directoryObjects/{id}"),
+                    vec![inner_ok(json!({"id": id}))],
+                )
+            })
+            .collect(),
+    )
+    .mount(&server)
+    .await;
+    let results = clients
+        .graph
+        .batch_get(batch_requests(&[
+            "/directoryObjects/a",
+            "/directoryObjects/b",
+            "/directoryObjects/c",
+        ]))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|result| result.as_ref().unwrap()["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    let stats = clients.stats();
+    assert_eq!((stats.graph, stats.batched, stats.retries), (1, 3, 0));
+    // The batch is a POST with relative URLs and the ids the answers are matched by.
+    let requests = server.received_requests().await.unwrap();
+    let batch = requests
+        .iter()
+        .find(|request| request.url.path() == "/v1.0/$batch")
+        .unwrap();
+    let body: Value = serde_json::from_slice(&batch.body).unwrap();
+    assert_eq!(
+        body["requests"][1],
+        json!({"id": "1", "method": "GET", "url": "/directoryObjects/b"})
+    );
+    assert!(batch.headers.contains_key("authorization"));
+}
+
+#[tokio::test]
+async fn batch_resends_only_the_throttled_request_after_retry_after() {
+    let (server, clients) = setup().await;
+    let throttled = (
+        429,
+        json!({"Retry-After": "2", "Content-Type": "application/json"}),
+        fixture("error-throttled.json"),
+    );
+    let unavailable = (
+        503,
+        json!({"Retry-After": "5"}),
+        json!({"error": {"code": "serviceNotAvailable", "message": "later"}}),
+    );
+    BatchStub::new(vec![
+        (
+            "/directoryObjects/busy".to_owned(),
+            vec![throttled, inner_ok(json!({"id": "busy"}))],
+        ),
+        (
+            "/directoryObjects/down".to_owned(),
+            vec![unavailable, inner_ok(json!({"id": "down"}))],
+        ),
+        (
+            "/directoryObjects/".to_owned(),
+            vec![inner_ok(json!({"id": "fine"}))],
+        ),
+    ])
+    .mount(&server)
+    .await;
+    let results = clients
+        .graph
+        .batch_get(batch_requests(&[
+            "/directoryObjects/fine1",
+            "/directoryObjects/busy",
+            "/directoryObjects/fine2",
+            "/directoryObjects/down",
+        ]))
+        .await
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(results[1].as_ref().unwrap()["id"], "busy");
+    assert_eq!(results[3].as_ref().unwrap()["id"], "down");
+    // The second batch carries only the two failed requests, not their siblings.
+    assert_eq!(
+        batched_urls(&server).await,
+        [
+            vec![
+                "/directoryObjects/fine1",
+                "/directoryObjects/busy",
+                "/directoryObjects/fine2",
+                "/directoryObjects/down"
+            ],
+            vec!["/directoryObjects/busy", "/directoryObjects/down"],
+        ]
+    );
+    let stats = clients.stats();
+    assert_eq!((stats.graph, stats.batched, stats.retries), (2, 6, 1));
+}
+
+#[tokio::test]
+async fn batch_inner_throttling_gives_up_after_max_attempts() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with(
+        &server,
+        RetryConfig {
+            max_attempts: 3,
+            ..RetryConfig::no_delay()
+        },
+    );
+    BatchStub::new(vec![
+        (
+            "/directoryObjects/busy".to_owned(),
+            vec![(
+                429,
+                json!({"Retry-After": "1"}),
+                fixture("error-throttled.json"),
+            )],
+        ),
+        (
+            "/directoryObjects/fine".to_owned(),
+            vec![inner_ok(json!({"id": "fine"}))],
+        ),
+    ])
+    .mount(&server)
+    .await;
+    let results = clients
+        .graph
+        .batch_get(batch_requests(&[
+            "/directoryObjects/busy",
+            "/directoryObjects/fine",
+        ]))
+        .await
+        .unwrap();
+    assert!(results[1].is_ok());
+    let error = results[0].as_ref().unwrap_err();
+    let graph = error.graph().unwrap();
+    assert_eq!((graph.status, graph.code()), (429, "TooManyRequests"));
+    assert_eq!(graph.retry_after, Some(std::time::Duration::from_secs(1)));
+    // 3 attempts of the throttled request, its sibling sent once.
+    let stats = clients.stats();
+    assert_eq!((stats.graph, stats.batched, stats.retries), (3, 4, 2));
+}
+
+#[tokio::test]
+async fn batch_inner_404_is_a_typed_graph_error_and_retried_only_when_fresh() {
+    let (server, clients) = setup().await;
+    BatchStub::new(vec![
+        (
+            "/applications/missing".to_owned(),
+            vec![inner_error(
+                404,
+                "Request_ResourceNotFound",
+                "Resource 'missing' does not exist.",
+            )],
+        ),
+        (
+            "/applications/new".to_owned(),
+            vec![
+                inner_error(404, "Request_ResourceNotFound", "not yet"),
+                inner_ok(json!({"id": "new"})),
+            ],
+        ),
+    ])
+    .mount(&server)
+    .await;
+    let results = clients
+        .graph
+        .batch_get(vec![
+            BatchGet::new("/applications/missing?$select=id"),
+            BatchGet::new("/applications/new?$select=id").fresh(true),
+        ])
+        .await
+        .unwrap();
+    let error = results[0].as_ref().unwrap_err();
+    assert!(error.is_not_found());
+    let graph = error.graph().unwrap();
+    assert_eq!(graph.code(), "Request_ResourceNotFound");
+    assert_eq!(graph.request_id.as_deref(), Some("inner-header-rid"));
+    assert_eq!(
+        error.to_string(),
+        "GET /v1.0/applications/missing returned 404 Request_ResourceNotFound: Resource 'missing' does not exist. (request-id inner-header-rid)"
+    );
+    // The object this run created is read again (replication lag); the other is not.
+    assert_eq!(results[1].as_ref().unwrap()["id"], "new");
+    assert_eq!(
+        batched_urls(&server).await[1],
+        ["/applications/new?$select=id"]
+    );
+}
+
+#[tokio::test]
+async fn batch_follows_next_link_of_an_inner_collection() {
+    let (server, clients) = setup().await;
+    let next = format!(
+        "{}/v1.0/applications/a1/owners?$select=id&$skiptoken=page2",
+        server.uri()
+    );
+    BatchStub::new(vec![(
+        "/applications/a1/owners".to_owned(),
+        vec![inner_ok(
+            json!({"value": [{"id": "u1"}], "@odata.nextLink": next}),
+        )],
+    )])
+    .mount(&server)
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications/a1/owners"))
+        .and(query_param("$skiptoken", "page2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [{"id": "u2"}]})))
+        .mount(&server)
+        .await;
+    let results = clients
+        .graph
+        .batch_get(batch_requests(&["/applications/a1/owners?$select=id"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        results[0].as_ref().unwrap(),
+        &json!({"value": [{"id": "u1"}, {"id": "u2"}]})
+    );
+    // 1 batch + 1 GET of the second page.
+    assert_eq!(clients.stats().graph, 2);
+}
+
+#[tokio::test]
+async fn batch_splits_into_chunks_of_twenty() {
+    let (server, clients) = setup().await;
+    BatchStub::new(vec![(
+        "/directoryObjects/".to_owned(),
+        vec![inner_ok(json!({"id": "x"}))],
+    )])
+    .mount(&server)
+    .await;
+    let paths: Vec<BatchGet> = (0..45)
+        .map(|index| BatchGet::new(format!("/directoryObjects/o{index}")))
+        .collect();
+    let results = clients.graph.batch_get(paths).await.unwrap();
+    assert_eq!(results.len(), 45);
+    assert!(results.iter().all(Result::is_ok));
+    let mut sizes: Vec<usize> = batched_urls(&server).await.iter().map(Vec::len).collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [5, 20, 20]);
+    let stats = clients.stats();
+    assert_eq!((stats.graph, stats.batched), (3, 45));
+    // A URL that is not relative is refused without being sent.
+    let results = clients
+        .graph
+        .batch_get(batch_requests(&["https://graph.microsoft.com/v1.0/me"]))
+        .await
+        .unwrap();
+    assert!(matches!(results[0], Err(AzureError::InvalidRequest(_))));
+    assert_eq!(clients.stats().graph, 3);
+}
+
+#[tokio::test]
+async fn batch_request_itself_is_retried_like_a_get() {
+    let (server, clients) = setup().await;
+    // A bare 504 on a POST is normally not retried (it may have run); a batch of GETs is.
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(ResponseTemplate::new(504))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    BatchStub::new(vec![(
+        "/directoryObjects/a".to_owned(),
+        vec![inner_ok(json!({"id": "a"}))],
+    )])
+    .mount(&server)
+    .await;
+    let results = clients
+        .graph
+        .batch_get(batch_requests(&["/directoryObjects/a"]))
+        .await
+        .unwrap();
+    assert!(results[0].is_ok());
+    let stats = clients.stats();
+    assert_eq!((stats.graph, stats.retries), (2, 1));
+    // A batch that keeps failing is an error of the whole call.
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with(&server, RetryConfig::no_delay());
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(graph_error(400, "BadRequest", "Invalid batch payload format."))
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .batch_get(batch_requests(&["/directoryObjects/a"]))
+        .await
+        .unwrap_err();
+    assert_eq!(error.graph().map(|graph| graph.status), Some(400));
 }

@@ -4,6 +4,10 @@
 //! Writes go by object id (reference §2). Objects this client created or restored in the current
 //! run are remembered, so later requests on them retry replication-lag errors (404 after create,
 //! `NoBackingApplicationObject`) until the consistency deadline — see [`crate::retry`].
+//!
+//! Reads can also go in JSON batches ([`GraphClient::batch_get`], [`crate::batch`]): the snapshot
+//! reads every application's details that way, through the same URLs and decoding as the
+//! single-request methods here.
 
 pub mod wire;
 
@@ -22,6 +26,7 @@ use registrar_model::{
     ResourceServicePrincipal, ServicePrincipalSettings,
 };
 
+use crate::batch::BatchGet;
 use crate::error::AzureError;
 use crate::http::{Call, HttpCore, Service, encode_path, encode_query, odata_string};
 use crate::secret::SecretValue;
@@ -56,6 +61,8 @@ pub struct AddedPassword {
 pub struct GraphClient {
     core: Arc<HttpCore>,
     fresh: Arc<Mutex<HashSet<String>>>,
+    /// `$batch` requests in flight at once.
+    concurrency: usize,
 }
 
 #[derive(Deserialize)]
@@ -72,10 +79,11 @@ struct KeyCredentialsOnly {
 }
 
 impl GraphClient {
-    pub(crate) fn new(core: Arc<HttpCore>) -> Self {
+    pub(crate) fn new(core: Arc<HttpCore>, concurrency: usize) -> Self {
         Self {
             core,
             fresh: Arc::new(Mutex::new(HashSet::new())),
+            concurrency: concurrency.max(1),
         }
     }
 
@@ -96,6 +104,132 @@ impl GraphClient {
         self.fresh
             .lock()
             .is_ok_and(|fresh| fresh.contains(&id.to_ascii_lowercase()))
+    }
+
+    /// Sends GETs in JSON batches (`POST /$batch`, at most [`crate::MAX_BATCH`] each,
+    /// [`crate::AzureConfig::concurrency`] batches in flight) and returns one result per request,
+    /// in order: the response body (a collection with every page's `value`: a nextLink in an
+    /// answer is followed with normal GETs) or the typed error a direct GET would get
+    /// ([`crate::GraphError`] for an inner non-2xx). Inner 429, 503 and 504 answers are resent
+    /// alone, in a new batch, after the longest inner `Retry-After`, as [`crate::retry_policy`]
+    /// decides for each; a request on a fresh object also retries replication-lag 404s.
+    ///
+    /// `Err` when a `$batch` request itself failed after its retries (transport, token, an
+    /// error status on the batch, an unreadable batch answer).
+    pub async fn batch_get(
+        &self,
+        requests: Vec<BatchGet>,
+    ) -> Result<Vec<Result<serde_json::Value, AzureError>>, AzureError> {
+        self.core.batch_get(&requests, self.concurrency).await
+    }
+
+    /// Sends `reads` in JSON batches and decodes each answer as the matching single-request
+    /// method would (a 404 is `None` where that method returns an `Option`). Fails on the first
+    /// error.
+    pub(crate) async fn read_batched(&self, reads: &[Read]) -> Result<Vec<ReadValue>, AzureError> {
+        let requests: Vec<BatchGet> = reads.iter().map(|read| self.read_request(read)).collect();
+        let results = self.core.batch_get(&requests, self.concurrency).await?;
+        reads
+            .iter()
+            .zip(requests.iter().zip(results))
+            .map(|(read, (request, result))| self.read_value(read, request, result))
+            .collect()
+    }
+
+    fn read_request(&self, read: &Read) -> BatchGet {
+        match read {
+            Read::ApplicationByAppId(app_id) => {
+                BatchGet::new(application_path(&application_by_app_id(app_id)))
+            }
+            Read::ApplicationByUniqueName(name) => {
+                BatchGet::new(application_path(&application_by_unique_name(name)))
+            }
+            Read::Owners(id) => BatchGet::new(owners_path(id)).fresh(self.is_fresh(id)),
+            Read::FederatedCredentials(id) => {
+                BatchGet::new(federated_credentials_path(id)).fresh(self.is_fresh(id))
+            }
+            Read::KeyCredentials(id) => {
+                BatchGet::new(key_credentials_path(id)).fresh(self.is_fresh(id))
+            }
+            Read::ServicePrincipal(app_id) => {
+                BatchGet::new(service_principal_path(app_id, SERVICE_PRINCIPAL_SELECT))
+            }
+            Read::ResourceServicePrincipal(app_id) => BatchGet::new(service_principal_path(
+                app_id,
+                RESOURCE_SERVICE_PRINCIPAL_SELECT,
+            )),
+            Read::User(upn) => BatchGet::new(user_path(upn)),
+            Read::DirectoryObject(id) => BatchGet::new(directory_object_path(id)),
+        }
+    }
+
+    fn read_value(
+        &self,
+        read: &Read,
+        request: &BatchGet,
+        result: Result<serde_json::Value, AzureError>,
+    ) -> Result<ReadValue, AzureError> {
+        let optional = matches!(
+            read,
+            Read::ApplicationByAppId(_)
+                | Read::ApplicationByUniqueName(_)
+                | Read::User(_)
+                | Read::DirectoryObject(_)
+        );
+        let body = match result {
+            Ok(body) => body,
+            Err(error) if optional && error.is_not_found() => {
+                return Ok(match read {
+                    Read::User(_) | Read::DirectoryObject(_) => ReadValue::DirectoryObject(None),
+                    _ => ReadValue::Application(None),
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        let path = || format!("{}{}", self.core.endpoints.graph_base, request.path);
+        Ok(match read {
+            Read::ApplicationByAppId(_) | Read::ApplicationByUniqueName(_) => {
+                let app: GraphApplication = decode(body, &path())?;
+                ReadValue::Application(Some(app.to_live()))
+            }
+            Read::Owners(_) => {
+                let page: ValuePage<IdOnly> = decode(body, &path())?;
+                ReadValue::Owners(page.value.into_iter().map(|owner| owner.id).collect())
+            }
+            Read::FederatedCredentials(_) => {
+                let page: ValuePage<GraphFederatedCredential> = decode(body, &path())?;
+                ReadValue::FederatedCredentials(
+                    page.value
+                        .iter()
+                        .map(GraphFederatedCredential::to_model)
+                        .collect(),
+                )
+            }
+            Read::KeyCredentials(_) => {
+                let found: KeyCredentialsOnly = decode(body, &path())?;
+                ReadValue::KeyCredentials(key_credentials_to_model(found))
+            }
+            Read::ServicePrincipal(_) => {
+                let page: ValuePage<GraphServicePrincipal> = decode(body, &path())?;
+                ReadValue::ServicePrincipal(page.value.into_iter().next().map(|sp| sp.to_live()))
+            }
+            Read::ResourceServicePrincipal(_) => {
+                let page: ValuePage<GraphServicePrincipal> = decode(body, &path())?;
+                ReadValue::ResourceServicePrincipal(
+                    page.value.into_iter().next().map(|sp| sp.to_resource()),
+                )
+            }
+            Read::User(_) => {
+                let user: GraphDirectoryObject = decode(body, &path())?;
+                ReadValue::DirectoryObject(Some(user.to_model("#microsoft.graph.user")))
+            }
+            Read::DirectoryObject(_) => {
+                let object: GraphDirectoryObject = decode(body, &path())?;
+                ReadValue::DirectoryObject(Some(
+                    object.to_model("#microsoft.graph.directoryObject"),
+                ))
+            }
+        })
     }
 
     async fn get_optional<T: for<'de> Deserialize<'de>>(
@@ -168,9 +302,7 @@ impl GraphClient {
         &self,
         address: &str,
     ) -> Result<Option<LiveApplication>, AzureError> {
-        let url = self.url(&format!(
-            "/applications{address}?$select={APPLICATION_SELECT}"
-        ));
+        let url = self.url(&application_path(address));
         let app: Option<GraphApplication> = self.get_optional(url).await?;
         Ok(app.map(|app| app.to_live()))
     }
@@ -186,7 +318,7 @@ impl GraphClient {
         &self,
         app_id: &str,
     ) -> Result<Option<LiveApplication>, AzureError> {
-        self.get_application_at(&format!("(appId={})", encode_path(&odata_string(app_id))))
+        self.get_application_at(&application_by_app_id(app_id))
             .await
     }
 
@@ -195,11 +327,8 @@ impl GraphClient {
         &self,
         unique_name: &str,
     ) -> Result<Option<LiveApplication>, AzureError> {
-        self.get_application_at(&format!(
-            "(uniqueName={})",
-            encode_path(&odata_string(unique_name))
-        ))
-        .await
+        self.get_application_at(&application_by_unique_name(unique_name))
+            .await
     }
 
     /// Creates the application idempotently: `PATCH /applications(uniqueName='…')` with
@@ -330,10 +459,7 @@ impl GraphClient {
         app_id: &str,
         select: &str,
     ) -> Result<Option<GraphServicePrincipal>, AzureError> {
-        let filter = encode_query(&format!("appId eq {}", odata_string(app_id)));
-        let url = self.url(&format!(
-            "/servicePrincipals?$filter={filter}&$select={select}"
-        ));
+        let url = self.url(&service_principal_path(app_id, select));
         let found: Vec<GraphServicePrincipal> =
             self.core.get_all_pages(url, Service::Graph).await?;
         Ok(found.into_iter().next())
@@ -411,10 +537,7 @@ impl GraphClient {
 
     /// The object ids of an application's owners.
     pub async fn list_owners(&self, app_object_id: &str) -> Result<Vec<String>, AzureError> {
-        let url = self.url(&format!(
-            "/applications/{}/owners?$select=id",
-            encode_path(app_object_id)
-        ));
+        let url = self.url(&owners_path(app_object_id));
         let owners: Vec<IdOnly> = self
             .core
             .get_all_pages_fresh(url, Service::Graph, self.is_fresh(app_object_id))
@@ -455,10 +578,7 @@ impl GraphClient {
         &self,
         user_principal_name: &str,
     ) -> Result<Option<DirectoryObject>, AzureError> {
-        let url = self.url(&format!(
-            "/users/{}?$select=id,userPrincipalName,displayName",
-            encode_path(user_principal_name)
-        ));
+        let url = self.url(&user_path(user_principal_name));
         let user: Option<GraphDirectoryObject> = self.get_optional(url).await?;
         Ok(user.map(|user| user.to_model("#microsoft.graph.user")))
     }
@@ -487,7 +607,7 @@ impl GraphClient {
         &self,
         id: &str,
     ) -> Result<Option<DirectoryObject>, AzureError> {
-        let url = self.url(&format!("/directoryObjects/{}", encode_path(id)));
+        let url = self.url(&directory_object_path(id));
         let object: Option<GraphDirectoryObject> = self.get_optional(url).await?;
         Ok(object.map(|object| object.to_model("#microsoft.graph.directoryObject")))
     }
@@ -575,18 +695,10 @@ impl GraphClient {
         &self,
         app_object_id: &str,
     ) -> Result<Vec<KeyCredential>, AzureError> {
-        let url = self.url(&format!(
-            "/applications/{}?$select=keyCredentials",
-            encode_path(app_object_id)
-        ));
+        let url = self.url(&key_credentials_path(app_object_id));
         let call = Call::new(Method::GET, url, Service::Graph).fresh(self.is_fresh(app_object_id));
         let found: KeyCredentialsOnly = self.core.send(&call).await?.json()?;
-        Ok(found
-            .key_credentials
-            .unwrap_or_default()
-            .iter()
-            .map(GraphKeyCredential::to_model)
-            .collect())
+        Ok(key_credentials_to_model(found))
     }
 
     // ----- federated identity credentials ---------------------------------------------------
@@ -596,10 +708,7 @@ impl GraphClient {
         &self,
         app_object_id: &str,
     ) -> Result<Vec<FederatedCredential>, AzureError> {
-        let url = self.url(&format!(
-            "/applications/{}/federatedIdentityCredentials",
-            encode_path(app_object_id)
-        ));
+        let url = self.url(&federated_credentials_path(app_object_id));
         let found: Vec<GraphFederatedCredential> = self
             .core
             .get_all_pages_fresh(url, Service::Graph, self.is_fresh(app_object_id))
@@ -645,4 +754,120 @@ impl GraphClient {
             .await?;
         Ok(())
     }
+}
+
+// ----- reads shared by the single requests and the batches ------------------------------------
+
+/// A read [`GraphClient::read_batched`] sends in a JSON batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// [`GraphClient::get_application_by_app_id`].
+    ApplicationByAppId(String),
+    /// [`GraphClient::get_application_by_unique_name`].
+    ApplicationByUniqueName(String),
+    /// [`GraphClient::list_owners`] of an application object id.
+    Owners(String),
+    /// [`GraphClient::list_federated_credentials`] of an application object id.
+    FederatedCredentials(String),
+    /// [`GraphClient::get_key_credentials`] of an application object id.
+    KeyCredentials(String),
+    /// [`GraphClient::get_service_principal_by_app_id`].
+    ServicePrincipal(String),
+    /// [`GraphClient::get_resource_service_principal`].
+    ResourceServicePrincipal(String),
+    /// [`GraphClient::get_user`] by UPN.
+    User(String),
+    /// [`GraphClient::get_directory_object`].
+    DirectoryObject(String),
+}
+
+/// The answer to a [`Read`], as its single-request method returns it.
+#[derive(Debug)]
+pub(crate) enum ReadValue {
+    Application(Option<LiveApplication>),
+    Owners(Vec<String>),
+    FederatedCredentials(Vec<FederatedCredential>),
+    KeyCredentials(Vec<KeyCredential>),
+    ServicePrincipal(Option<LiveServicePrincipal>),
+    ResourceServicePrincipal(Option<ResourceServicePrincipal>),
+    DirectoryObject(Option<DirectoryObject>),
+}
+
+/// A collection answer whose pages were already joined.
+#[derive(Deserialize)]
+struct ValuePage<T> {
+    #[serde(default = "Vec::new")]
+    value: Vec<T>,
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(
+    body: serde_json::Value,
+    url: &str,
+) -> Result<T, AzureError> {
+    serde_json::from_value(body).map_err(|source| AzureError::Decode {
+        method: "GET".to_owned(),
+        path: reqwest::Url::parse(url).map_or_else(|_| url.to_owned(), |url| url.path().to_owned()),
+        status: 200,
+        source,
+    })
+}
+
+fn key_credentials_to_model(found: KeyCredentialsOnly) -> Vec<KeyCredential> {
+    found
+        .key_credentials
+        .unwrap_or_default()
+        .iter()
+        .map(GraphKeyCredential::to_model)
+        .collect()
+}
+
+/// `/applications{address}` with the managed properties selected; `address` is `/{id}` or a
+/// key such as `(appId='…')`.
+fn application_path(address: &str) -> String {
+    format!("/applications{address}?$select={APPLICATION_SELECT}")
+}
+
+fn application_by_app_id(app_id: &str) -> String {
+    format!("(appId={})", encode_path(&odata_string(app_id)))
+}
+
+fn application_by_unique_name(unique_name: &str) -> String {
+    format!("(uniqueName={})", encode_path(&odata_string(unique_name)))
+}
+
+fn owners_path(app_object_id: &str) -> String {
+    format!(
+        "/applications/{}/owners?$select=id",
+        encode_path(app_object_id)
+    )
+}
+
+fn federated_credentials_path(app_object_id: &str) -> String {
+    format!(
+        "/applications/{}/federatedIdentityCredentials",
+        encode_path(app_object_id)
+    )
+}
+
+fn key_credentials_path(app_object_id: &str) -> String {
+    format!(
+        "/applications/{}?$select=keyCredentials",
+        encode_path(app_object_id)
+    )
+}
+
+fn service_principal_path(app_id: &str, select: &str) -> String {
+    let filter = encode_query(&format!("appId eq {}", odata_string(app_id)));
+    format!("/servicePrincipals?$filter={filter}&$select={select}")
+}
+
+fn user_path(user_principal_name: &str) -> String {
+    format!(
+        "/users/{}?$select=id,userPrincipalName,displayName",
+        encode_path(user_principal_name)
+    )
+}
+
+fn directory_object_path(id: &str) -> String {
+    format!("/directoryObjects/{}", encode_path(id))
 }
