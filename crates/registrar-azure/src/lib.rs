@@ -8,7 +8,8 @@
 //!   HTTP client, one token cache per [`Audience`] and one request counter ([`Clients::stats`]).
 //! - [`read_live_tenant`] reads the [`registrar_model::LiveTenant`] for a
 //!   [`registrar_model::DesiredState`], with a request count proportional to what is declared
-//!   (see [`snapshot`]).
+//!   (see [`snapshot`]); per-object reads go in JSON batches ([`GraphClient::batch_get`],
+//!   [`batch`]).
 //! - [`retry_policy`] is the one place that decides retries (throttling, transient errors,
 //!   read-your-writes after a create).
 //! - [`SecretValue`] is the only holder of a client secret's value; [`Clients::deliver_secret`]
@@ -35,7 +36,7 @@
 //! - No `unwrap` on data from the network.
 
 mod auth;
-mod batch;
+pub mod batch;
 mod clients;
 mod endpoints;
 mod error;

@@ -3,24 +3,28 @@
 //!
 //! # What is read, and the request count
 //! With N managed applications, K of them declared but not carrying the marker tag (new apps,
-//! or a tag removed by hand), R distinct permission resources, O distinct owners and V Key
-//! Vault secret stores:
+//! or a tag removed by hand), C that declare or have certificates, R distinct permission
+//! resources, O distinct owners and V Key Vault secret stores. Per-object reads go in JSON
+//! batches of at most 20 ([`crate::GraphClient::batch_get`]); each `POST /$batch` is one request:
 //!
-//! | step | requests |
-//! |---|---|
-//! | managed apps: `$filter=tags/any(t:t eq 'registrar:{ns}')`, `$top=999` | ⌈N/999⌉ (at least 1) |
-//! | declared apps not found by tag: `(uniqueName='{ns}.{key}')` or `(appId='…')` when pinned | K |
-//! | deleted items (only when a declared app is still missing) | ⌈deleted apps/999⌉ |
-//! | per managed app: owners, federated credentials, service principal | **3 per app** |
-//! | per app that declares or has certificates: `$select=keyCredentials` (with `key`) | +1 |
-//! | resource service principals (`$filter=appId eq`) | R |
-//! | owners: `/users/{upn}` or `/directoryObjects/{id}` | O |
-//! | Key Vault secret metadata (file stores are read locally) | V |
-//! | tokens: one per audience used (Graph; Key Vault when V > 0) | 1–2 |
+//! | step | inner requests | HTTP requests |
+//! |---|---:|---:|
+//! | managed apps: `$filter=tags/any(t:t eq 'registrar:{ns}')`, `$top=999` | — | ⌈N/999⌉ (at least 1) |
+//! | declared apps not found by tag: `(uniqueName='{ns}.{key}')` or `(appId='…')` when pinned | K | ⌈K/20⌉ |
+//! | deleted items (only when a declared app is still missing) | — | ⌈deleted apps/999⌉ |
+//! | per managed app: owners, federated credentials, service principal (`$filter=appId eq`) | 3N | ⎫ |
+//! | per app that declares or has certificates: `$select=keyCredentials` (with `key`) | C | ⎬ ⌈(3N+C+R+O)/20⌉ |
+//! | resource service principals (`$filter=appId eq`) | R | ⎪ |
+//! | owners: `/users/{upn}` or `/directoryObjects/{id}` | O | ⎭ |
+//! | further pages of an answer (over 100 owners or credentials): normal GETs | — | 1 per page |
+//! | Key Vault secret metadata (file stores are read locally) | — | V |
+//! | tokens: one per audience used (Graph; Key Vault when V > 0) | — | 1–2 |
 //!
-//! So a tenant with 1000 managed apps and no drift costs about 1 + 3000 + R + O + V requests,
-//! whatever else the tenant holds. Reads run with [`crate::AzureConfig::concurrency`] (default 8)
-//! requests in flight.
+//! So a tenant with 1000 managed apps and no drift costs about 2 + ⌈(3000 + R + O)/20⌉ ≈ 153
+//! requests (before batching: 1 + 3000 + R + O), whatever else the tenant holds. Throttled
+//! inner requests are resent in a new batch (one more request per chunk and round), see
+//! [`crate::batch`]. [`crate::AzureConfig::concurrency`] (default 8) batches are in flight; Key
+//! Vault reads run alongside.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -144,7 +148,7 @@ pub async fn read_live_tenant(
             ReadValue::Application(Some(app))
                 if !applications.iter().any(|known| known.id == app.id) =>
             {
-                applications.push(app)
+                applications.push(*app)
             }
             ReadValue::Application(None) => still_missing.push(*declared),
             _ => {}

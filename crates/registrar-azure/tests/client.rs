@@ -1599,7 +1599,11 @@ async fn batch_request_itself_is_retried_like_a_get() {
     let clients = clients_with(&server, RetryConfig::no_delay());
     Mock::given(method("POST"))
         .and(path("/v1.0/$batch"))
-        .respond_with(graph_error(400, "BadRequest", "Invalid batch payload format."))
+        .respond_with(graph_error(
+            400,
+            "BadRequest",
+            "Invalid batch payload format.",
+        ))
         .mount(&server)
         .await;
     let error = clients
@@ -1608,4 +1612,55 @@ async fn batch_request_itself_is_retried_like_a_get() {
         .await
         .unwrap_err();
     assert_eq!(error.graph().map(|graph| graph.status), Some(400));
+}
+
+#[tokio::test]
+async fn batch_resend_waits_for_the_longest_retry_after() {
+    // No sleeping, but the waits are accounted: a read-your-writes retry in the same batch as a
+    // 429 with `Retry-After: 30` has waited those 30 s, past its 10 s deadline, after one resend.
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with(
+        &server,
+        RetryConfig {
+            consistency_deadline: std::time::Duration::from_secs(10),
+            ..RetryConfig::no_delay()
+        },
+    );
+    BatchStub::new(vec![
+        (
+            "/applications/new".to_owned(),
+            vec![inner_error(404, "Request_ResourceNotFound", "not yet")],
+        ),
+        (
+            "/directoryObjects/busy".to_owned(),
+            vec![
+                (
+                    429,
+                    json!({"Retry-After": "30"}),
+                    fixture("error-throttled.json"),
+                ),
+                inner_ok(json!({"id": "busy"})),
+            ],
+        ),
+    ])
+    .mount(&server)
+    .await;
+    let results = clients
+        .graph
+        .batch_get(vec![
+            BatchGet::new("/applications/new").fresh(true),
+            BatchGet::new("/directoryObjects/busy"),
+        ])
+        .await
+        .unwrap();
+    assert!(results[0].as_ref().unwrap_err().is_not_found());
+    assert!(results[1].is_ok());
+    assert_eq!(
+        batched_urls(&server).await,
+        [
+            vec!["/applications/new", "/directoryObjects/busy"],
+            vec!["/applications/new", "/directoryObjects/busy"],
+        ]
+    );
 }

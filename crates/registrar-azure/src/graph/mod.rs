@@ -190,7 +190,7 @@ impl GraphClient {
         Ok(match read {
             Read::ApplicationByAppId(_) | Read::ApplicationByUniqueName(_) => {
                 let app: GraphApplication = decode(body, &path())?;
-                ReadValue::Application(Some(app.to_live()))
+                ReadValue::Application(Some(Box::new(app.to_live())))
             }
             Read::Owners(_) => {
                 let page: ValuePage<IdOnly> = decode(body, &path())?;
@@ -784,7 +784,7 @@ pub(crate) enum Read {
 /// The answer to a [`Read`], as its single-request method returns it.
 #[derive(Debug)]
 pub(crate) enum ReadValue {
-    Application(Option<LiveApplication>),
+    Application(Option<Box<LiveApplication>>),
     Owners(Vec<String>),
     FederatedCredentials(Vec<FederatedCredential>),
     KeyCredentials(Vec<KeyCredential>),
