@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use futures::future::join_all;
 use http_body_util::BodyExt as _;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt as _;
@@ -125,6 +126,9 @@ pub(crate) async fn run(emulator: &Emulator, request: &ApiRequest) -> ApiRespons
         if ready.is_empty() {
             return bad_request("Batch request dependencies form a cycle.");
         }
+        // The requests whose dependencies are settled run side by side, as Graph runs the
+        // independent requests of a batch.
+        let mut round = Vec::new();
         for index in ready.into_iter().rev() {
             let step = remaining.remove(index);
             let failed_dependency = step.depends_on.iter().any(|dependency| {
@@ -132,7 +136,10 @@ pub(crate) async fn run(emulator: &Emulator, request: &ApiRequest) -> ApiRespons
                     .get(&dependency.to_ascii_lowercase())
                     .is_none_or(|status| *status >= 400)
             });
-            let entry = if failed_dependency {
+            round.push((step, failed_dependency));
+        }
+        let entries = join_all(round.iter().map(|(step, failed_dependency)| async move {
+            if *failed_dependency {
                 json!({
                     "id": step.id,
                     "status": 424,
@@ -141,7 +148,10 @@ pub(crate) async fn run(emulator: &Emulator, request: &ApiRequest) -> ApiRespons
                 })
             } else {
                 execute(emulator, request, step).await
-            };
+            }
+        }))
+        .await;
+        for ((step, _), entry) in round.iter().zip(entries) {
             let status = entry["status"]
                 .as_u64()
                 .and_then(|status| u16::try_from(status).ok())

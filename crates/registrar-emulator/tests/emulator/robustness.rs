@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::support::*;
 
+#[allow(clippy::unwrap_used)]
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -81,7 +82,7 @@ fn json_value(depth: u32) -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i32>().prop_map(|n| Value::from(n)),
+        any::<i32>().prop_map(Value::from),
         "[a-zA-Z:/.{}-]{0,12}".prop_map(Value::String),
     ];
     leaf.prop_recursive(depth, 24, 4, |inner| {
