@@ -89,10 +89,32 @@ pub(crate) fn print_error(error: &anyhow::Error) {
         if let Some(hinted) = cause.downcast_ref::<Hinted>() {
             hint = Some(hinted.hint.clone());
         }
+        if hint.is_none()
+            && let Some(azure) = cause.downcast_ref::<registrar_azure::AzureError>()
+        {
+            hint = azure_hint(azure).map(str::to_owned);
+        }
     }
     if let Some(hint) = hint {
         text.push_str(&format!("\nhint: {hint}\n"));
     }
     use std::io::Write;
     let _ = stderr.write_all(text.as_bytes());
+}
+
+/// What to do about the service errors users meet first.
+fn azure_hint(error: &registrar_azure::AzureError) -> Option<&'static str> {
+    match error {
+        registrar_azure::AzureError::Auth { .. } => Some(
+            "sign in with `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`, workload identity (`AZURE_FEDERATED_TOKEN_FILE`), a managed identity or `az login`; or try the local tenant with `--local`",
+        ),
+        registrar_azure::AzureError::Graph(graph)
+            if graph.has_code("Authorization_RequestDenied") =>
+        {
+            Some(
+                "grant the credential the Microsoft Graph application permission `Application.ReadWrite.OwnedBy` (or `Application.ReadWrite.All` to manage owners and applications it does not own)",
+            )
+        }
+        _ => None,
+    }
 }

@@ -105,3 +105,31 @@ fn schema_committed_for_editors_is_current() {
         "schema/manifest.schema.json is stale: run `registrar schema -o schema/manifest.schema.json`"
     );
 }
+
+#[test]
+fn plan_without_credentials_says_how_to_sign_in() {
+    // `--credential environment` with no AZURE_* variables fails before any request is sent,
+    // so this test never reaches a real Azure endpoint.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("apps.yaml"),
+        "version: 1\nnamespace: x\napplications:\n  one: {}\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(crate::harness::binary())
+        .args(["--credential", "environment", "plan", "apps.yaml"])
+        .current_dir(dir.path())
+        .env_remove("AZURE_TENANT_ID")
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("REGISTRAR_TARGET")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("hint: sign in with `AZURE_TENANT_ID`"),
+        "{stderr}"
+    );
+}
