@@ -81,12 +81,17 @@ pub(crate) fn print_error(error: &anyhow::Error) {
     let red = if stderr_color() { "\x1b[1;31m" } else { "" };
     let reset = if stderr_color() { "\x1b[0m" } else { "" };
     let mut text = format!("{red}error{reset}: {error}\n");
-    let mut hint = None;
+    // `downcast_ref` on the anyhow error also finds a `Hinted` given as context.
+    let mut hint = error
+        .downcast_ref::<Hinted>()
+        .map(|hinted| hinted.hint.clone());
     for cause in error.chain().skip(1) {
         text.push_str(&format!("  Caused by: {cause}\n"));
     }
     for cause in error.chain() {
-        if let Some(hinted) = cause.downcast_ref::<Hinted>() {
+        if hint.is_none()
+            && let Some(hinted) = cause.downcast_ref::<Hinted>()
+        {
             hint = Some(hinted.hint.clone());
         }
         if hint.is_none()
@@ -102,12 +107,13 @@ pub(crate) fn print_error(error: &anyhow::Error) {
     let _ = stderr.write_all(text.as_bytes());
 }
 
+/// How to give Registrar a credential.
+pub(crate) const SIGN_IN_HINT: &str = "sign in with `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`, workload identity (`AZURE_FEDERATED_TOKEN_FILE`), a managed identity or `az login`; or try the local tenant with `--local`";
+
 /// What to do about the service errors users meet first.
 fn azure_hint(error: &registrar_azure::AzureError) -> Option<&'static str> {
     match error {
-        registrar_azure::AzureError::Auth { .. } => Some(
-            "sign in with `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`, workload identity (`AZURE_FEDERATED_TOKEN_FILE`), a managed identity or `az login`; or try the local tenant with `--local`",
-        ),
+        registrar_azure::AzureError::Auth { .. } => Some(SIGN_IN_HINT),
         registrar_azure::AzureError::Graph(graph)
             if graph.has_code("Authorization_RequestDenied") =>
         {

@@ -92,8 +92,14 @@ fn connect_azure(cloud: Cloud, credential: CredentialChoice) -> anyhow::Result<T
         Cloud::Usgov => (Endpoints::us_gov(), "usgov"),
         Cloud::China => (Endpoints::china(), "china"),
     };
-    let clients = Clients::new(AzureConfig::new(endpoints, credential_kind(credential)))
-        .context("cannot set up the Azure clients")?;
+    let clients = Clients::new(AzureConfig::new(endpoints, credential_kind(credential))).map_err(
+        |error| {
+            anyhow::Error::new(error).context(Hinted {
+                message: "cannot set up the Azure clients".to_owned(),
+                hint: crate::output::SIGN_IN_HINT.to_owned(),
+            })
+        },
+    )?;
     Ok(Target {
         clients,
         description: format!("Azure ({name} cloud)"),
