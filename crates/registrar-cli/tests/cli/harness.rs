@@ -113,6 +113,11 @@ impl TestTenant {
         }
     }
 
+    /// The local tenant's base URL.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// Writes a file into the scratch directory and returns its path relative to it.
     pub(crate) fn write(&self, name: &str, contents: &str) -> String {
         let path = self.dir.path().join(name);

@@ -367,3 +367,60 @@ applications:
     );
     assert!(run.stderr.contains("apps.yaml:"), "{}", run.stderr);
 }
+
+/// Runs `registrar --local ARGS` on a pseudo-terminal (util-linux `script`), typing `answer`
+/// once the prompt is up.
+fn run_on_terminal(tenant: &TestTenant, args: &str, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let command = format!("{} --local {args}", crate::harness::binary());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(tenant.dir.path())
+        .env("REGISTRAR_LOCAL_URL", tenant.base_url())
+        .env(
+            "REGISTRAR_LOCAL_CA",
+            tenant.dir.path().join("emulator-ca.pem"),
+        )
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the command on a pseudo-terminal");
+    // The prompt comes after the plan; the answer waits in the terminal's input until read.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn apply_on_a_terminal_asks_and_only_yes_approves() {
+    let tenant = TestTenant::new();
+    let manifest = tenant.write("apps.yaml", API_ONLY);
+    let (code, screen) = run_on_terminal(&tenant, &format!("apply {manifest}"), "no");
+    assert_eq!(code, 1, "{screen}");
+    assert!(
+        screen.contains("Do you want to perform these actions?"),
+        "{screen}"
+    );
+    assert!(screen.contains("apply cancelled"), "{screen}");
+    assert_eq!(
+        tenant
+            .graph("GET", "/applications(uniqueName='it.api')", None)
+            .0,
+        404
+    );
+
+    let (code, screen) = run_on_terminal(&tenant, &format!("apply {manifest}"), "yes");
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("Apply complete!"), "{screen}");
+    tenant.assert_converged(&manifest);
+}
