@@ -52,13 +52,15 @@ def test_throttling_reaches_the_sdk_as_too_many_requests(graph, run, control):
 
 
 def test_replication_lag_hides_a_new_application(graph, run, control):
-    control.put("/_emulator/faults", json={"replication_lag_ms": 1500})
+    # Long enough that the GET right after the create lands inside the window even on a
+    # loaded CI machine.
+    control.put("/_emulator/faults", json={"replication_lag_ms": 4000})
     app = run(graph.applications.post(Application(display_name=unique("lag"))))
     with pytest.raises(ODataError) as caught:
         run(graph.applications.by_application_id(app.id).get())
     assert caught.value.response_status_code == 404
     assert caught.value.error.code == "Request_ResourceNotFound"
-    time.sleep(1.6)
+    time.sleep(4.1)
     assert run(graph.applications.by_application_id(app.id).get()).id == app.id
     control.put("/_emulator/faults", json={})
     run(graph.applications.by_application_id(app.id).delete())

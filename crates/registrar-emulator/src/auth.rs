@@ -271,7 +271,13 @@ pub(crate) fn token(
             "Directory.Read.All".to_owned(),
         ]
     } else {
-        Vec::new()
+        // Application permissions granted by admin consent (app role assignments).
+        let resource_app_id = match audience {
+            GRAPH_AUDIENCE => "00000003-0000-0000-c000-000000000000",
+            ARM_AUDIENCE => "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+            _ => "cfa8b339-82a2-471a-a3c9-0fc0be7a4093",
+        };
+        tenant.granted_roles(sp.id(), resource_app_id, now_ms)
     };
     let issued = now_secs();
     let claims = Claims {

@@ -17,7 +17,8 @@
 //! - `POST /{tenant}/oauth2/v2.0/token` (client credentials), `GET /{tenant}/v2.0/.well-known/openid-configuration`,
 //!   `GET /common/discovery/instance`;
 //! - Graph at `/v1.0/…` (applications, servicePrincipals, owners, users, directoryObjects,
-//!   directory/deletedItems, addPassword/removePassword, federatedIdentityCredentials, `$batch`);
+//!   directory/deletedItems, addPassword/removePassword, federatedIdentityCredentials, admin
+//!   consent through appRoleAssignedTo/appRoleAssignments and oauth2PermissionGrants, `$batch`);
 //! - Key Vault at `/vaults/{vault}/secrets/…` (or by Host / HTTP/2 `:authority` `{vault}.vault.azure.net`);
 //! - the control surface `/_emulator/{health,faults,requests,requests/reset}` (no auth, not counted).
 //!

@@ -128,6 +128,14 @@ pub(crate) struct Tenant {
     pub(crate) removed_builtin_service_principals: BTreeSet<String>,
     pub(crate) users: BTreeMap<String, Value>,
     pub(crate) vaults: BTreeMap<String, Vault>,
+    /// App role assignments (application permissions, admin consent) by their opaque,
+    /// case-sensitive id. Absent from files written before they existed (then empty).
+    #[serde(default)]
+    pub(crate) app_role_assignments: BTreeMap<String, Record>,
+    /// Delegated permission grants (`oauth2PermissionGrant`) by their opaque, case-sensitive id.
+    /// Absent from files written before they existed (then empty).
+    #[serde(default)]
+    pub(crate) oauth2_permission_grants: BTreeMap<String, Record>,
     /// First-party service principals rebuilt from the catalog (never serialized).
     #[serde(skip)]
     pub(crate) builtin_service_principals: BTreeMap<String, Record>,
@@ -149,6 +157,8 @@ impl Tenant {
             removed_builtin_service_principals: BTreeSet::new(),
             users: BTreeMap::new(),
             vaults: BTreeMap::new(),
+            app_role_assignments: BTreeMap::new(),
+            oauth2_permission_grants: BTreeMap::new(),
             builtin_service_principals: BTreeMap::new(),
         };
         for (upn, display, given, surname) in [
@@ -319,14 +329,82 @@ impl Tenant {
         self.service_principals.get_mut(id)
     }
 
-    /// Removes a service principal, created or first-party.
+    /// Removes a service principal, created or first-party, with the consent that names it: app
+    /// role assignments it holds or grants (as principal or resource) and delegated permission
+    /// grants it is the client or the resource of.
     pub(crate) fn remove_service_principal(&mut self, id: &str) -> Option<Record> {
-        if let Some(record) = self.builtin_service_principals.remove(id) {
+        let removed = if let Some(record) = self.builtin_service_principals.remove(id) {
             self.removed_builtin_service_principals
                 .insert(id.to_owned());
-            return Some(record);
+            Some(record)
+        } else {
+            self.service_principals.remove(id)
+        };
+        if removed.is_some() {
+            let names = |record: &Record, fields: &[&str]| {
+                fields.iter().any(|field| {
+                    record
+                        .str_field(field)
+                        .is_some_and(|value| value.eq_ignore_ascii_case(id))
+                })
+            };
+            self.app_role_assignments
+                .retain(|_, record| !names(record, &["principalId", "resourceId"]));
+            self.oauth2_permission_grants
+                .retain(|_, record| !names(record, &["clientId", "resourceId"]));
         }
-        self.service_principals.remove(id)
+        removed
+    }
+
+    /// The values of the app roles that service principal `principal_id` holds (through visible
+    /// app role assignments) on the service principal of the API `resource_app_id`: what a
+    /// client-credentials token for that API carries in `roles`.
+    pub(crate) fn granted_roles(
+        &self,
+        principal_id: &str,
+        resource_app_id: &str,
+        now_ms: i64,
+    ) -> Vec<String> {
+        let Some(resource) = self.all_service_principals().find(|sp| {
+            sp.visible(now_ms)
+                && sp
+                    .str_field("appId")
+                    .is_some_and(|app_id| app_id.eq_ignore_ascii_case(resource_app_id))
+        }) else {
+            return Vec::new();
+        };
+        let roles = resource.object["appRoles"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut values: Vec<String> = self
+            .app_role_assignments
+            .values()
+            .filter(|assignment| {
+                assignment.visible(now_ms)
+                    && assignment
+                        .str_field("principalId")
+                        .is_some_and(|id| id.eq_ignore_ascii_case(principal_id))
+                    && assignment
+                        .str_field("resourceId")
+                        .is_some_and(|id| id.eq_ignore_ascii_case(resource.id()))
+            })
+            .filter_map(|assignment| {
+                let role_id = assignment.str_field("appRoleId")?;
+                roles
+                    .iter()
+                    .find(|role| {
+                        role["id"]
+                            .as_str()
+                            .is_some_and(|id| id.eq_ignore_ascii_case(role_id))
+                    })
+                    .and_then(|role| role["value"].as_str())
+                    .map(str::to_owned)
+            })
+            .collect();
+        values.sort();
+        values.dedup();
+        values
     }
 
     /// The object id of the automation client's service principal.

@@ -175,6 +175,22 @@ fn display_name(name: &str) -> String {
     }
 }
 
+/// Percent-encodes what may not stand in a request target (spaces, quotes, non-ASCII, …):
+/// batch urls are JSON strings, and callers write `$filter=clientId eq '…'` in them as Graph's
+/// docs do.
+fn escape_url(url: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(url.len());
+    for byte in url.bytes() {
+        if byte.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
 async fn execute(emulator: &Emulator, outer: &ApiRequest, step: &Step) -> Value {
     let url = step.url.trim_start_matches('/');
     if url.starts_with("$batch") {
@@ -182,7 +198,7 @@ async fn execute(emulator: &Emulator, outer: &ApiRequest, step: &Step) -> Value 
     }
     let mut builder = Request::builder()
         .method(step.method.as_str())
-        .uri(format!("/v1.0/{url}"));
+        .uri(format!("/v1.0/{}", escape_url(url)));
     for name in ["authorization", "host", "client-request-id"] {
         if let Some(value) = outer.headers.get(name) {
             builder = builder.header(name, value);
@@ -226,4 +242,19 @@ async fn execute(emulator: &Emulator, outer: &ApiRequest, step: &Step) -> Value 
             .unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&bytes).into_owned()));
     }
     entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_url;
+
+    #[test]
+    fn batch_urls_are_escaped_where_needed() {
+        assert_eq!(
+            escape_url("/oauth2PermissionGrants?$filter=clientId eq 'a'"),
+            "/oauth2PermissionGrants?$filter=clientId%20eq%20'a'"
+        );
+        assert_eq!(escape_url("/users?$top=1&x=%20"), "/users?$top=1&x=%20");
+        assert_eq!(escape_url("/a\"b{}"), "/a%22b%7B%7D");
+    }
 }

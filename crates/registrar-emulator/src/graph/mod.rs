@@ -3,6 +3,7 @@
 
 mod applications;
 pub(crate) mod batch;
+mod consent;
 mod credentials;
 mod directory;
 mod service_principals;
@@ -62,6 +63,25 @@ pub(crate) enum FicKey {
     Name(String),
 }
 
+/// Which side of an app role assignment a service principal's collection is seen from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// `/servicePrincipals/{resource}/appRoleAssignedTo`: the holders of this resource's roles.
+    Resource,
+    /// `/servicePrincipals/{client}/appRoleAssignments`: the roles this principal holds.
+    Principal,
+}
+
+impl Side {
+    /// The navigation property's name.
+    pub(crate) fn segment(self) -> &'static str {
+        match self {
+            Self::Resource => "appRoleAssignedTo",
+            Self::Principal => "appRoleAssignments",
+        }
+    }
+}
+
 /// A parsed Graph route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -79,6 +99,16 @@ pub(crate) enum Route {
     ServicePrincipals,
     ServicePrincipalsCount,
     ServicePrincipal(Key),
+    /// `/servicePrincipals/{id}/appRoleAssignedTo` or `/appRoleAssignments`.
+    AppRoleAssignments(Key, Side),
+    /// `/servicePrincipals/{id}/appRoleAssignedTo/{assignmentId}` (or `/appRoleAssignments/…`).
+    AppRoleAssignment(Key, Side, String),
+    /// `/servicePrincipals/{id}/oauth2PermissionGrants` (the grants whose client it is).
+    ServicePrincipalGrants(Key),
+    /// `/oauth2PermissionGrants`.
+    Grants,
+    /// `/oauth2PermissionGrants/{id}`.
+    Grant(String),
     Users,
     User(String),
     DirectoryObject(String),
@@ -242,10 +272,42 @@ pub(crate) fn parse(path: &str) -> (Route, String) {
                     template.push_str("/federatedIdentityCredentials/{id}");
                     Route::Fic(key, FicKey::IdOrName((*fic).to_owned()))
                 }
+                [
+                    collection @ ("appRoleAssignedTo" | "appRoleAssignments"),
+                    rest @ ..,
+                ] if !is_app && rest.len() <= 1 => {
+                    let side = if *collection == "appRoleAssignedTo" {
+                        Side::Resource
+                    } else {
+                        Side::Principal
+                    };
+                    template.push('/');
+                    template.push_str(collection);
+                    match rest {
+                        [assignment] => {
+                            template.push_str("/{id}");
+                            Route::AppRoleAssignment(key, side, (*assignment).to_owned())
+                        }
+                        _ => Route::AppRoleAssignments(key, side),
+                    }
+                }
+                ["oauth2PermissionGrants"] if !is_app => {
+                    template.push_str("/oauth2PermissionGrants");
+                    Route::ServicePrincipalGrants(key)
+                }
                 [other, ..] => return unknown(other),
             };
             (route, template)
         }
+        "oauth2PermissionGrants" if inner.is_none() => match strs.as_slice() {
+            [_] => (Route::Grants, "/v1.0/oauth2PermissionGrants".to_owned()),
+            [_, id] => (
+                Route::Grant((*id).to_owned()),
+                "/v1.0/oauth2PermissionGrants/{id}".to_owned(),
+            ),
+            [_, _, other, ..] => unknown(other),
+            [] => unknown(""),
+        },
         "users" if inner.is_none() => match strs.as_slice() {
             [_] => (Route::Users, "/v1.0/users".to_owned()),
             [_, id] => (Route::User((*id).to_owned()), "/v1.0/users/{id}".to_owned()),
@@ -370,6 +432,31 @@ pub(crate) fn handle(tenant: &mut Tenant, route: &Route, ctx: &Ctx<'_>) -> Reply
             Method::GET => service_principals::get(tenant, key, ctx),
             Method::PATCH => service_principals::update(tenant, key, ctx),
             Method::DELETE => service_principals::delete(tenant, key, ctx),
+            _ => Err(method_not_allowed()),
+        },
+        Route::AppRoleAssignments(key, side) => match *method {
+            Method::GET => consent::list_assignments(tenant, key, *side, ctx),
+            Method::POST => consent::create_assignment(tenant, key, *side, ctx),
+            _ => Err(method_not_allowed()),
+        },
+        Route::AppRoleAssignment(key, side, id) => match *method {
+            Method::GET => consent::get_assignment(tenant, key, *side, id, ctx),
+            Method::DELETE => consent::delete_assignment(tenant, key, *side, id, ctx),
+            _ => Err(method_not_allowed()),
+        },
+        Route::ServicePrincipalGrants(key) => match *method {
+            Method::GET => consent::list_grants_of(tenant, key, ctx),
+            _ => Err(method_not_allowed()),
+        },
+        Route::Grants => match *method {
+            Method::GET => consent::list_grants(tenant, ctx),
+            Method::POST => consent::create_grant(tenant, ctx),
+            _ => Err(method_not_allowed()),
+        },
+        Route::Grant(id) => match *method {
+            Method::GET => consent::get_grant(tenant, id, ctx),
+            Method::PATCH => consent::update_grant(tenant, id, ctx),
+            Method::DELETE => consent::delete_grant(tenant, id, ctx),
             _ => Err(method_not_allowed()),
         },
         Route::Users => match *method {
@@ -533,6 +620,40 @@ mod tests {
             "applications/a/graph.addPassword",
             Route::AddPassword(Key::Id("a".into())),
             "/v1.0/applications/{id}/addPassword",
+        );
+        check(
+            "servicePrincipals/s/appRoleAssignedTo",
+            Route::AppRoleAssignments(Key::Id("s".into()), Side::Resource),
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
+        );
+        check(
+            "servicePrincipals(appId='g')/appRoleAssignments/47nZsM8O_UuNq5Jz3QValCxBBiqJea9Drc9CMK4Ru_M",
+            Route::AppRoleAssignment(
+                Key::AppId("g".into()),
+                Side::Principal,
+                "47nZsM8O_UuNq5Jz3QValCxBBiqJea9Drc9CMK4Ru_M".into(),
+            ),
+            "/v1.0/servicePrincipals(appId='{appId}')/appRoleAssignments/{id}",
+        );
+        check(
+            "servicePrincipals/s/oauth2PermissionGrants",
+            Route::ServicePrincipalGrants(Key::Id("s".into())),
+            "/v1.0/servicePrincipals/{id}/oauth2PermissionGrants",
+        );
+        check(
+            "oauth2PermissionGrants",
+            Route::Grants,
+            "/v1.0/oauth2PermissionGrants",
+        );
+        check(
+            "oauth2PermissionGrants/AVs6JuUDjkCFV7q2gd8QTPimBBgj5iBFj0C6GwwRxC0",
+            Route::Grant("AVs6JuUDjkCFV7q2gd8QTPimBBgj5iBFj0C6GwwRxC0".into()),
+            "/v1.0/oauth2PermissionGrants/{id}",
+        );
+        check(
+            "applications/a/appRoleAssignedTo",
+            Route::Unknown("appRoleAssignedTo".into()),
+            "/v1.0/{unknown}",
         );
         check("$batch", Route::Batch, "/v1.0/$batch");
         check("groups", Route::Unknown("groups".into()), "/v1.0/{unknown}");

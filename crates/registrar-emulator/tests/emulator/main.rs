@@ -2,6 +2,8 @@
 //! payloads in `tests/fixtures`) and error codes, plus tokens, faults, state and HTTPS.
 
 mod applications;
+#[cfg(test)]
+mod consent;
 mod credentials;
 mod directory;
 mod keyvault;
