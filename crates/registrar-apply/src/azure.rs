@@ -228,4 +228,100 @@ impl TenantWriter for AzureTenant {
             .await
             .map_err(boxed)
     }
+
+    async fn grant_app_role(
+        &self,
+        client_id: &str,
+        resource_id: &str,
+        app_role_id: &str,
+    ) -> Result<(), WriteError> {
+        let Err(error) = self
+            .clients
+            .graph
+            .grant_app_role(client_id, resource_id, app_role_id)
+            .await
+        else {
+            return Ok(());
+        };
+        // Graph refuses an assignment that exists (400 "Permission being assigned already
+        // exists on the object"): a create whose response was lost, or a service principal
+        // adopted by its create. Granting is idempotent for us.
+        match self
+            .clients
+            .graph
+            .list_app_role_assignments(client_id)
+            .await
+        {
+            Ok(assignments)
+                if assignments.iter().any(|assignment| {
+                    assignment.resource_id.eq_ignore_ascii_case(resource_id)
+                        && assignment.app_role_id.eq_ignore_ascii_case(app_role_id)
+                }) =>
+            {
+                Ok(())
+            }
+            _ => Err(boxed(error)),
+        }
+    }
+
+    async fn revoke_app_role(
+        &self,
+        resource_id: &str,
+        assignment_id: &str,
+    ) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .revoke_app_role(resource_id, assignment_id)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn grant_scopes(
+        &self,
+        client_id: &str,
+        resource_id: &str,
+        scope: &str,
+    ) -> Result<(), WriteError> {
+        let Err(error) = self
+            .clients
+            .graph
+            .grant_scopes(client_id, resource_id, scope)
+            .await
+        else {
+            return Ok(());
+        };
+        // Graph keeps one tenant-wide grant per client and API: if one exists (a lost
+        // response, an adopted service principal), set its scopes instead.
+        let existing = match self.clients.graph.list_permission_grants(client_id).await {
+            Ok(grants) => grants.into_iter().find(|grant| {
+                grant.consent_type.eq_ignore_ascii_case("AllPrincipals")
+                    && grant.resource_id.eq_ignore_ascii_case(resource_id)
+            }),
+            Err(_) => None,
+        };
+        let Some(existing) = existing else {
+            return Err(boxed(error));
+        };
+        self.clients
+            .graph
+            .update_granted_scopes(&existing.id, scope)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn update_granted_scopes(&self, grant_id: &str, scope: &str) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .update_granted_scopes(grant_id, scope)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn revoke_grant(&self, grant_id: &str) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .revoke_grant(grant_id)
+            .await
+            .map_err(boxed)
+    }
 }

@@ -1,5 +1,6 @@
 //! Carries out a [`Plan`] against the tenant: every change's operations in dependency order, with
-//! bounded concurrency, substituting the ids that earlier creates returned.
+//! bounded concurrency, substituting the ids that earlier creates returned (applications by
+//! manifest key, and the service principals created for them, which admin consent refers to).
 //!
 //! # Brief overview
 //! - [`apply`] runs a plan through a [`TenantWriter`] and reports each change to a
@@ -25,7 +26,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use registrar_azure::{DeliveredSecret, SecretValue};
 use registrar_model::{
     ApplicationRef, ApplicationSettings, FederatedCredential, KeyCredential, Operation,
-    PasswordCredential, SecretStoreLocation, ServicePrincipalSettings,
+    PasswordCredential, SecretStoreLocation, ServicePrincipalRef, ServicePrincipalSettings,
 };
 use registrar_plan::{Action, Plan, ResourceChange};
 use time::OffsetDateTime;
@@ -108,6 +109,33 @@ pub trait TenantWriter: Send + Sync {
         application_id: &str,
         name: &str,
     ) -> Result<(), WriteError>;
+    /// Grants the client service principal an app role of the resource service principal
+    /// (admin consent for an application permission). Idempotent: an assignment that exists
+    /// counts as done.
+    async fn grant_app_role(
+        &self,
+        client_id: &str,
+        resource_id: &str,
+        app_role_id: &str,
+    ) -> Result<(), WriteError>;
+    /// Revokes an app role assignment of the resource service principal.
+    async fn revoke_app_role(
+        &self,
+        resource_id: &str,
+        assignment_id: &str,
+    ) -> Result<(), WriteError>;
+    /// Grants the client the delegated permissions `scope` (space-separated values) of the
+    /// resource for all users. Idempotent: if such a grant exists, its scopes are set to `scope`.
+    async fn grant_scopes(
+        &self,
+        client_id: &str,
+        resource_id: &str,
+        scope: &str,
+    ) -> Result<(), WriteError>;
+    /// Replaces the scopes of a delegated permission grant.
+    async fn update_granted_scopes(&self, grant_id: &str, scope: &str) -> Result<(), WriteError>;
+    /// Deletes a delegated permission grant.
+    async fn revoke_grant(&self, grant_id: &str) -> Result<(), WriteError>;
 }
 
 /// Receives progress; the CLI prints it.
@@ -170,6 +198,12 @@ pub enum ApplyError {
     #[error("application `{key}` was not created earlier in this apply")]
     MissingPlannedApplication {
         /// The manifest key.
+        key: String,
+    },
+    /// An operation names a service principal that an earlier change should have created.
+    #[error("the service principal of application `{key}` was not created earlier in this apply")]
+    MissingPlannedServicePrincipal {
+        /// The manifest key of its application.
         key: String,
     },
 }
@@ -265,13 +299,38 @@ impl Default for ApplyOptions {
 /// Ids of objects created during this apply, by manifest key.
 #[derive(Default)]
 struct CreatedIds {
+    /// (object id, appId) of created or restored applications.
     applications: Mutex<HashMap<String, (String, String)>>,
+    /// Object ids of created (or adopted) service principals, by their application's key.
+    service_principals: Mutex<HashMap<String, String>>,
 }
 
 impl CreatedIds {
     fn record_application(&self, key: &str, id: String, app_id: String) {
         if let Ok(mut applications) = self.applications.lock() {
             applications.insert(key.to_owned(), (id, app_id));
+        }
+    }
+
+    fn record_service_principal(&self, key: &str, id: String) {
+        if let Ok(mut service_principals) = self.service_principals.lock() {
+            service_principals.insert(key.to_owned(), id);
+        }
+    }
+
+    /// The object id of a service principal that exists, or was created earlier in this apply.
+    fn resolve_service_principal(
+        &self,
+        service_principal: &ServicePrincipalRef,
+    ) -> Result<String, ApplyError> {
+        match service_principal {
+            ServicePrincipalRef::Existing { id } => Ok(id.clone()),
+            ServicePrincipalRef::Planned { key } => self
+                .service_principals
+                .lock()
+                .ok()
+                .and_then(|service_principals| service_principals.get(key).cloned())
+                .ok_or_else(|| ApplyError::MissingPlannedServicePrincipal { key: key.clone() }),
         }
     }
 
@@ -476,16 +535,18 @@ async fn run_operation(
             .await
             .map_err(write_error(format!("deleting application {id}")))?,
         Operation::CreateServicePrincipal {
+            key,
             application,
             settings,
         } => {
             let (_, app_id) = created.resolve(application)?;
-            tenant
+            let id = tenant
                 .create_service_principal(&app_id, settings)
                 .await
                 .map_err(write_error(format!(
                     "creating the service principal of {app_id}"
                 )))?;
+            created.record_service_principal(key, id);
         }
         Operation::UpdateServicePrincipal { id, settings } => tenant
             .update_service_principal(id, settings)
@@ -579,6 +640,53 @@ async fn run_operation(
                     "deleting federated credential `{name}`"
                 )))?;
         }
+        Operation::GrantAppRole {
+            client,
+            resource,
+            app_role_id,
+        } => {
+            let client_id = created.resolve_service_principal(client)?;
+            let resource_id = created.resolve_service_principal(resource)?;
+            tenant
+                .grant_app_role(&client_id, &resource_id, app_role_id)
+                .await
+                .map_err(write_error(format!(
+                    "granting app role {app_role_id} of service principal {resource_id}"
+                )))?;
+        }
+        Operation::RevokeAppRole {
+            resource_id,
+            assignment_id,
+        } => tenant
+            .revoke_app_role(resource_id, assignment_id)
+            .await
+            .map_err(write_error(format!(
+                "revoking app role assignment {assignment_id}"
+            )))?,
+        Operation::GrantScopes {
+            client,
+            resource,
+            scope,
+        } => {
+            let client_id = created.resolve_service_principal(client)?;
+            let resource_id = created.resolve_service_principal(resource)?;
+            tenant
+                .grant_scopes(&client_id, &resource_id, scope)
+                .await
+                .map_err(write_error(format!(
+                    "granting delegated permissions `{scope}` of service principal {resource_id}"
+                )))?;
+        }
+        Operation::UpdateGrantedScopes { grant_id, scope } => tenant
+            .update_granted_scopes(grant_id, scope)
+            .await
+            .map_err(write_error(format!(
+                "setting the scopes of grant {grant_id} to `{scope}`"
+            )))?,
+        Operation::RevokeGrant { grant_id } => tenant
+            .revoke_grant(grant_id)
+            .await
+            .map_err(write_error(format!("revoking grant {grant_id}")))?,
     }
     Ok(())
 }

@@ -168,6 +168,37 @@ impl TenantWriter for FakeTenant {
             "delete_federated_credential {application_id} {name}"
         ))
     }
+    async fn grant_app_role(
+        &self,
+        client_id: &str,
+        resource_id: &str,
+        app_role_id: &str,
+    ) -> Result<(), WriteError> {
+        self.record(format!(
+            "grant_app_role {client_id} {resource_id} {app_role_id}"
+        ))
+    }
+    async fn revoke_app_role(
+        &self,
+        resource_id: &str,
+        assignment_id: &str,
+    ) -> Result<(), WriteError> {
+        self.record(format!("revoke_app_role {resource_id} {assignment_id}"))
+    }
+    async fn grant_scopes(
+        &self,
+        client_id: &str,
+        resource_id: &str,
+        scope: &str,
+    ) -> Result<(), WriteError> {
+        self.record(format!("grant_scopes {client_id} {resource_id} {scope}"))
+    }
+    async fn update_granted_scopes(&self, grant_id: &str, scope: &str) -> Result<(), WriteError> {
+        self.record(format!("update_granted_scopes {grant_id} {scope}"))
+    }
+    async fn revoke_grant(&self, grant_id: &str) -> Result<(), WriteError> {
+        self.record(format!("revoke_grant {grant_id}"))
+    }
 }
 
 #[derive(Default)]
@@ -258,6 +289,7 @@ fn create_plan() -> Plan {
                 Action::Create,
                 vec![app.clone()],
                 vec![Operation::CreateServicePrincipal {
+                    key: "api".to_owned(),
                     application: planned("api"),
                     settings: ServicePrincipalSettings::default(),
                 }],
@@ -432,5 +464,215 @@ fn apply_rotation_keeps_the_old_secret_when_the_new_one_fails() {
             .calls()
             .contains(&"remove_password app old-key".to_owned())
     );
-    let _ = ServicePrincipalRef::Existing { id: String::new() };
+}
+
+fn planned_sp(key: &str) -> ServicePrincipalRef {
+    ServicePrincipalRef::Planned {
+        key: key.to_owned(),
+    }
+}
+
+/// [`create_plan`] plus a second new application `worker` whose service principal gets admin
+/// consent on Microsoft Graph (an existing service principal) and on `api`'s service principal
+/// (created in the same apply), and an existing client whose consent is revoked and updated.
+fn consent_plan() -> Plan {
+    let mut plan = create_plan();
+    let worker = Address::application("worker");
+    let worker_sp = Address::component("worker", Component::ServicePrincipal);
+    let api_sp = Address::component("api", Component::ServicePrincipal);
+    plan.changes.push(change(
+        worker.clone(),
+        Action::Create,
+        vec![],
+        vec![Operation::CreateApplication {
+            key: "worker".to_owned(),
+            unique_name: "ns.worker".to_owned(),
+            settings: ApplicationSettings::default(),
+        }],
+    ));
+    plan.changes.push(change(
+        worker_sp.clone(),
+        Action::Create,
+        vec![worker],
+        vec![Operation::CreateServicePrincipal {
+            key: "worker".to_owned(),
+            application: planned("worker"),
+            settings: ServicePrincipalSettings::default(),
+        }],
+    ));
+    let graph = ServicePrincipalRef::Existing {
+        id: "graph-sp".to_owned(),
+    };
+    plan.changes.push(change(
+        Address::component(
+            "worker",
+            Component::Consent {
+                resource: "Microsoft Graph".to_owned(),
+                permission: "Directory.Read.All".to_owned(),
+            },
+        ),
+        Action::Create,
+        vec![worker_sp.clone()],
+        vec![Operation::GrantAppRole {
+            client: planned_sp("worker"),
+            resource: graph.clone(),
+            app_role_id: "role-directory".to_owned(),
+        }],
+    ));
+    plan.changes.push(change(
+        Address::component(
+            "worker",
+            Component::Consent {
+                resource: "api".to_owned(),
+                permission: "Data.Read.All".to_owned(),
+            },
+        ),
+        Action::Create,
+        vec![worker_sp.clone(), api_sp.clone()],
+        vec![Operation::GrantAppRole {
+            client: planned_sp("worker"),
+            resource: planned_sp("api"),
+            app_role_id: "role-data".to_owned(),
+        }],
+    ));
+    plan.changes.push(change(
+        Address::component(
+            "worker",
+            Component::DelegatedConsent {
+                resource: "api".to_owned(),
+            },
+        ),
+        Action::Create,
+        vec![worker_sp, api_sp],
+        vec![Operation::GrantScopes {
+            client: planned_sp("worker"),
+            resource: planned_sp("api"),
+            scope: "Data.Read Data.Write".to_owned(),
+        }],
+    ));
+    plan.changes.push(change(
+        Address::component(
+            "old",
+            Component::Consent {
+                resource: "Microsoft Graph".to_owned(),
+                permission: "User.Read.All".to_owned(),
+            },
+        ),
+        Action::Delete,
+        vec![],
+        vec![Operation::RevokeAppRole {
+            resource_id: "graph-sp".to_owned(),
+            assignment_id: "47nZsM8O_UuNq5Jz3QValCxBBiqJea9Drc9CMK4Ru_M".to_owned(),
+        }],
+    ));
+    plan.changes.push(change(
+        Address::component(
+            "old",
+            Component::DelegatedConsent {
+                resource: "Microsoft Graph".to_owned(),
+            },
+        ),
+        Action::Update,
+        vec![],
+        vec![
+            Operation::UpdateGrantedScopes {
+                grant_id: "grant-1".to_owned(),
+                scope: "User.Read openid".to_owned(),
+            },
+            Operation::RevokeGrant {
+                grant_id: "grant-2".to_owned(),
+            },
+        ],
+    ));
+    plan
+}
+
+#[test]
+fn apply_grants_consent_with_the_created_service_principal_ids() {
+    let tenant = FakeTenant::default();
+    let (report, events) = run(&consent_plan(), &tenant);
+    assert!(report.is_success(), "{events:?}");
+    assert_eq!((report.added, report.changed, report.destroyed), (9, 1, 1));
+    let calls = tenant.calls();
+    let position = |call: &str| {
+        calls
+            .iter()
+            .position(|made| made == call)
+            .unwrap_or_else(|| panic!("no call `{call}` in {calls:?}"))
+    };
+    let worker_sp = position("create_service_principal appid-ns.worker");
+    let api_sp = position("create_service_principal appid-ns.api");
+    let graph_role = position("grant_app_role sp-appid-ns.worker graph-sp role-directory");
+    let api_role = position("grant_app_role sp-appid-ns.worker sp-appid-ns.api role-data");
+    let scopes = position("grant_scopes sp-appid-ns.worker sp-appid-ns.api Data.Read Data.Write");
+    assert!(worker_sp < graph_role && worker_sp < api_role && worker_sp < scopes);
+    assert!(api_sp < api_role && api_sp < scopes);
+    position("revoke_app_role graph-sp 47nZsM8O_UuNq5Jz3QValCxBBiqJea9Drc9CMK4Ru_M");
+    let update = position("update_granted_scopes grant-1 User.Read openid");
+    let revoke = position("revoke_grant grant-2");
+    assert!(update < revoke, "operations of one change run in order");
+}
+
+#[test]
+fn apply_failed_service_principal_create_skips_its_consent() {
+    let tenant = FakeTenant::failing(vec!["create_service_principal"]);
+    let (report, events) = run(&consent_plan(), &tenant);
+    assert!(!report.is_success());
+    let calls = tenant.calls();
+    assert!(
+        !calls
+            .iter()
+            .any(|call| call.starts_with("grant_app_role") || call.starts_with("grant_scopes")),
+        "{calls:?}"
+    );
+    for address in [
+        "application.worker.consent[\"Microsoft Graph/Directory.Read.All\"]",
+        "application.worker.consent[\"api/Data.Read.All\"]",
+        "application.worker.delegated_consent[\"api\"]",
+    ] {
+        assert!(
+            matches!(
+                report.outcomes.get(address),
+                Some(ChangeOutcome::Skipped { because_of }) if because_of.ends_with(".service_principal")
+            ),
+            "{address}: {events:?}"
+        );
+    }
+    // Consent of an existing service principal does not wait for anything.
+    assert!(
+        calls.contains(&"revoke_grant grant-2".to_owned()),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn apply_consent_without_its_service_principal_create_fails_clearly() {
+    let plan = Plan {
+        changes: vec![change(
+            Address::component(
+                "worker",
+                Component::DelegatedConsent {
+                    resource: "Microsoft Graph".to_owned(),
+                },
+            ),
+            Action::Create,
+            vec![],
+            vec![Operation::GrantScopes {
+                client: planned_sp("worker"),
+                resource: ServicePrincipalRef::Existing {
+                    id: "graph-sp".to_owned(),
+                },
+                scope: "User.Read".to_owned(),
+            }],
+        )],
+        warnings: Vec::new(),
+    };
+    let tenant = FakeTenant::default();
+    let (report, _) = run(&plan, &tenant);
+    let (_, error) = report.failures().next().expect("one failure");
+    assert_eq!(
+        error.to_string(),
+        "the service principal of application `worker` was not created earlier in this apply"
+    );
+    assert!(tenant.calls().is_empty());
 }

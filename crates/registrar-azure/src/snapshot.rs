@@ -3,9 +3,10 @@
 //!
 //! # What is read, and the request count
 //! With N managed applications, K of them declared but not carrying the marker tag (new apps,
-//! or a tag removed by hand), C that declare or have certificates, R distinct permission
-//! resources, O distinct owners and V Key Vault secret stores. Per-object reads go in JSON
-//! batches of at most 20 ([`crate::GraphClient::batch_get`]); each `POST /$batch` is one request:
+//! or a tag removed by hand), C that declare or have certificates, S that have a service
+//! principal, R distinct permission resources, O distinct owners and V Key Vault secret stores.
+//! Per-object reads go in JSON batches of at most 20 ([`crate::GraphClient::batch_get`]); each
+//! `POST /$batch` is one request:
 //!
 //! | step | inner requests | HTTP requests |
 //! |---|---:|---:|
@@ -16,15 +17,18 @@
 //! | per app that declares or has certificates: `$select=keyCredentials` (with `key`) | C | ⎬ ⌈(3N+C+R+O)/20⌉ |
 //! | resource service principals (`$filter=appId eq`) | R | ⎪ |
 //! | owners: `/users/{upn}` or `/directoryObjects/{id}` | O | ⎭ |
-//! | further pages of an answer (over 100 owners or credentials): normal GETs | — | 1 per page |
+//! | per app with a service principal, once its object id is known: `…/appRoleAssignments`, `oauth2PermissionGrants?$filter=clientId eq` | 2S | ⌈2S/20⌉ |
+//! | further pages of an answer (over 100 owners, credentials, grants): normal GETs | — | 1 per page |
 //! | Key Vault secret metadata (file stores are read locally) | — | V |
 //! | tokens: one per audience used (Graph; Key Vault when V > 0) | — | 1–2 |
 //!
-//! So a tenant with 1000 managed apps and no drift costs about 2 + ⌈(3000 + R + O)/20⌉ ≈ 153
-//! requests (before batching: 1 + 3000 + R + O), whatever else the tenant holds. Throttled
-//! inner requests are resent in a new batch (one more request per chunk and round), see
-//! [`crate::batch`]. [`crate::AzureConfig::concurrency`] (default 8) batches are in flight; Key
-//! Vault reads run alongside.
+//! The consent reads need the service principal's object id, which the first round finds, so
+//! they go in a second round of batches. A tenant with 1000 managed apps, each with a service
+//! principal, and no drift costs about 2 + ⌈(3000 + R + O)/20⌉ + 100 ≈ 253 requests (before
+//! batching: 1 + 5000 + R + O), whatever else the tenant holds. Throttled inner requests are
+//! resent in a new batch (one more request per chunk and round), see [`crate::batch`].
+//! [`crate::AzureConfig::concurrency`] (default 8) batches are in flight; Key Vault reads run
+//! alongside the first round.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -262,6 +266,31 @@ pub async fn read_live_tenant(
                 live.directory_objects.push(object);
             }
             _ => {}
+        }
+    }
+    // 4. Admin consent held by each managed application's service principal: needs the
+    //    service principal's object id from step 3, so a second round of batches.
+    let mut consent_reads = Vec::new();
+    let mut consent_slots = Vec::new();
+    for (index, app) in applications.iter().enumerate() {
+        if let Some(sp) = &app.service_principal {
+            consent_reads.push(Read::AppRoleAssignments(sp.id.clone()));
+            consent_slots.push(index);
+            consent_reads.push(Read::PermissionGrants(sp.id.clone()));
+            consent_slots.push(index);
+        }
+    }
+    if !consent_reads.is_empty() {
+        let answers = graph.read_batched(&consent_reads).await?;
+        for (index, answer) in consent_slots.into_iter().zip(answers) {
+            let Some(sp) = applications[index].service_principal.as_mut() else {
+                continue;
+            };
+            match answer {
+                ReadValue::AppRoleAssignments(assignments) => sp.app_role_assignments = assignments,
+                ReadValue::PermissionGrants(grants) => sp.permission_grants = grants,
+                _ => {}
+            }
         }
     }
     live.applications = applications;

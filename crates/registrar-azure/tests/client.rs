@@ -958,6 +958,32 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
             json!({"value": [fixture("serviceprincipal-get-msgraph-select.json")]}),
         )],
     ));
+    // The second round: the consent of `api`'s service principal (the grants over two pages).
+    routes.push((
+        "/servicePrincipals/sp-api/appRoleAssignments".to_owned(),
+        vec![inner_ok(fixture(
+            "serviceprincipal-list-approleassignedto-msgraph.json",
+        ))],
+    ));
+    let next = format!(
+        "{}/v1.0/oauth2PermissionGrants?$filter=clientId%20eq%20'sp-api'&$skiptoken=page2",
+        server.uri()
+    );
+    let mut grants = fixture("oauth2permissiongrant-list.json");
+    grants["@odata.nextLink"] = json!(next);
+    routes.push((
+        "/oauth2PermissionGrants?$filter=clientId eq 'sp-api'".to_owned(),
+        vec![inner_ok(grants)],
+    ));
+    Mock::given(method("GET"))
+        .and(path("/v1.0/oauth2PermissionGrants"))
+        .and(query_param("$skiptoken", "page2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(fixture("oauth2permissiongrant-list-filter.json")),
+        )
+        .mount(&server)
+        .await;
     routes.push((
         "/users/jo@contoso.com".to_owned(),
         vec![inner_ok(
@@ -986,9 +1012,50 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
     let api = live.application_by_unique_name("platform.api").unwrap();
     assert_eq!(api.owners, ["user-jo"]);
     assert_eq!(api.federated_credentials[0].name, "testing");
+    let sp = api.service_principal.as_ref().unwrap();
+    assert_eq!(sp.id, "sp-api");
     assert_eq!(
-        api.service_principal.as_ref().map(|sp| sp.id.as_str()),
-        Some("sp-api")
+        sp.app_role_assignments,
+        [registrar_model::AppRoleAssignment {
+            id: "47nZsM8O_UuNq5Jz3QValCxBBiqJea9Drc9CMK4Ru_M".into(),
+            resource_id: "7ea9e944-71ce-443d-811c-71e8047b557a".into(),
+            app_role_id: "df021288-bdef-4463-88db-98f22de89214".into(),
+        }]
+    );
+    let grants: Vec<(&str, &str, Option<&str>, &str)> = sp
+        .permission_grants
+        .iter()
+        .map(|grant| {
+            (
+                grant.consent_type.as_str(),
+                grant.resource_id.as_str(),
+                grant.principal_id.as_deref(),
+                grant.scope.split(' ').next().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        grants,
+        [
+            (
+                "AllPrincipals",
+                "1804a6f8-e623-4520-8f40-ba1b0c11c42d",
+                None,
+                "User.Read"
+            ),
+            (
+                "AllPrincipals",
+                "943603e4-e787-4fe9-93d1-e30f749aae39",
+                None,
+                "Tasks.ReadWrite"
+            ),
+            (
+                "Principal",
+                "7ea9e944-71ce-443d-811c-71e8047b557a",
+                Some("3fbd929d-8c56-4462-851e-0eb9a7b3a2a5"),
+                "User.Read.All"
+            ),
+        ]
     );
     assert!(
         live.application_by_unique_name("platform.web")
@@ -1016,19 +1083,187 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
     );
 
     // 1 token + 1 tag list + 1 batch (the unique-name lookup) + 1 batch (3 per app x 2 +
-    // 1 resource SP + 2 owners = 9 inner requests, under the 20 of one batch). Before batching:
-    // 1 + 1 + 1 + 9 = 12.
+    // 1 resource SP + 2 owners = 9 inner requests, under the 20 of one batch) + 1 batch (the
+    // consent of the one service principal: 2 inner requests) + 1 GET (the grants' second
+    // page). Before batching: 1 + 1 + 1 + 9 + 2 + 1 = 15.
     let stats = clients.stats();
     assert_eq!(
         (stats.token, stats.graph, stats.total, stats.batched),
-        (1, 3, 4, 10),
+        (1, 5, 6, 12),
         "{stats:?}"
     );
     let batches = batched_urls(&server).await;
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),
-        [1, 9],
+        [1, 9, 2],
         "{batches:?}"
+    );
+    assert_eq!(
+        batches[2],
+        [
+            "/servicePrincipals/sp-api/appRoleAssignments",
+            "/oauth2PermissionGrants?$filter=clientId%20eq%20'sp-api'",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn consent_writes_send_the_documented_requests() {
+    let (server, clients) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/servicePrincipals/graph-sp/appRoleAssignedTo"))
+        .and(body_partial_json(
+            json!({"principalId": "client-sp", "resourceId": "graph-sp", "appRoleId": "role-1"}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(fixture(
+            "serviceprincipal-post-approleassignedto-msgraph.json",
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(
+            "/v1.0/servicePrincipals/graph-sp/appRoleAssignedTo/47nZsM8O_UuNq5Jz3QValCxBBiqJea9Drc9CMK4Ru_M",
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/oauth2PermissionGrants"))
+        .and(body_partial_json(json!({
+            "clientId": "client-sp", "consentType": "AllPrincipals", "resourceId": "graph-sp",
+            "scope": "User.Read openid"
+        })))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(fixture("oauth2permissiongrant-post.json")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/v1.0/oauth2PermissionGrants/grant-1"))
+        .and(body_partial_json(json!({"scope": "User.Read profile"})))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1.0/oauth2PermissionGrants/gone"))
+        .respond_with(graph_error(404, "Request_ResourceNotFound", "gone"))
+        .mount(&server)
+        .await;
+
+    let graph = &clients.graph;
+    let assignment = graph
+        .grant_app_role("client-sp", "graph-sp", "role-1")
+        .await
+        .unwrap();
+    assert_eq!(assignment.id, "47nZsM8O_UuNq5Jz3QValCxBBiqJea9Drc9CMK4Ru_M");
+    graph
+        .revoke_app_role("graph-sp", &assignment.id)
+        .await
+        .unwrap();
+    let grant = graph
+        .grant_scopes("client-sp", "graph-sp", "User.Read openid")
+        .await
+        .unwrap();
+    assert_eq!(grant.id, "l5eW7x0ga0-WDOntXzHateQDNpSH5-lPk9HjD3Sarjk");
+    assert_eq!(grant.consent_type, "AllPrincipals");
+    graph
+        .update_granted_scopes("grant-1", "User.Read profile")
+        .await
+        .unwrap();
+    graph.revoke_grant("gone").await.unwrap();
+    assert_eq!(requests_to(&server, "/v1.0").await, 5);
+    // An AllPrincipals grant carries no principalId.
+    let requests = server.received_requests().await.unwrap();
+    let post = requests
+        .iter()
+        .find(|request| request.url.path() == "/v1.0/oauth2PermissionGrants")
+        .unwrap();
+    let body: Value = serde_json::from_slice(&post.body).unwrap();
+    assert!(body.get("principalId").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn consent_for_a_fresh_service_principal_retries_replication_lag() {
+    let (server, clients) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/servicePrincipals"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": "new-sp", "appId": "app-1", "appRoleAssignmentRequired": false, "tags": [], "notes": null
+        })))
+        .mount(&server)
+        .await;
+    let not_found = graph_error(
+        404,
+        "Request_ResourceNotFound",
+        "Resource 'new-sp' does not exist or one of its queried reference-property objects are not present.",
+    );
+    for route in [
+        "/v1.0/servicePrincipals/graph-sp/appRoleAssignedTo",
+        "/v1.0/oauth2PermissionGrants",
+    ] {
+        Mock::given(method("POST"))
+            .and(path(route))
+            .respond_with(not_found.clone())
+            .up_to_n_times(2)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/v1.0/servicePrincipals/graph-sp/appRoleAssignedTo"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(fixture(
+            "serviceprincipal-post-approleassignedto-msgraph.json",
+        )))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/oauth2PermissionGrants"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(fixture("oauth2permissiongrant-post.json")),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let graph = &clients.graph;
+    let sp = graph
+        .create_service_principal("app-1", &Default::default())
+        .await
+        .unwrap();
+    graph
+        .grant_app_role(&sp.id, "graph-sp", "role-1")
+        .await
+        .unwrap();
+    graph
+        .grant_scopes(&sp.id, "graph-sp", "User.Read")
+        .await
+        .unwrap();
+    assert_eq!(
+        requests_to(
+            &server,
+            "/v1.0/servicePrincipals/graph-sp/appRoleAssignedTo"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        requests_to(&server, "/v1.0/oauth2PermissionGrants").await,
+        3
+    );
+
+    // For service principals this run did not create, a 404 is an answer.
+    let error = graph
+        .grant_app_role("old-sp", "other-sp", "role-1")
+        .await
+        .unwrap_err();
+    assert!(error.is_not_found(), "{error}");
+    assert_eq!(
+        requests_to(
+            &server,
+            "/v1.0/servicePrincipals/other-sp/appRoleAssignedTo"
+        )
+        .await,
+        1
     );
 }
 

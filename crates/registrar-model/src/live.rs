@@ -130,6 +130,39 @@ pub struct LiveServicePrincipal {
     pub app_id: String,
     /// The manifest-managed settings.
     pub settings: ServicePrincipalSettings,
+    /// Application permissions granted to it (`GET /servicePrincipals/{id}/appRoleAssignments`).
+    #[serde(default)]
+    pub app_role_assignments: Vec<AppRoleAssignment>,
+    /// Delegated permissions granted to it tenant-wide or per user
+    /// (`GET /oauth2PermissionGrants?$filter=clientId eq '{id}'`).
+    #[serde(default)]
+    pub permission_grants: Vec<PermissionGrant>,
+}
+
+/// An application permission granted to a service principal (admin consent for a `Role`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AppRoleAssignment {
+    /// The assignment's id: opaque and case-sensitive, not a GUID.
+    pub id: String,
+    /// Object id of the resource API's service principal.
+    pub resource_id: String,
+    /// The granted app role's id.
+    pub app_role_id: String,
+}
+
+/// Delegated permissions granted to a client (an `oauth2PermissionGrant`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PermissionGrant {
+    /// The grant's id (opaque).
+    pub id: String,
+    /// Object id of the resource API's service principal.
+    pub resource_id: String,
+    /// `AllPrincipals` (tenant-wide admin consent) or `Principal` (one user).
+    pub consent_type: String,
+    /// The user, for `Principal` grants.
+    pub principal_id: Option<String>,
+    /// Space-separated scope values.
+    pub scope: String,
 }
 
 /// The service principal of an API that permissions are requested on, e.g. Microsoft Graph.

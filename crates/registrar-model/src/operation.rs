@@ -3,8 +3,8 @@
 //! The planner emits one [`Operation`] per resource change; the executor runs them in dependency
 //! order and `registrar-azure` turns each into its HTTP requests. An operation can refer to an
 //! object that an earlier operation of the same apply creates: [`ApplicationRef::Planned`] names
-//! that application by its manifest key, and the executor substitutes the ids the create
-//! returned.
+//! that application by its manifest key, [`ServicePrincipalRef::Planned`] the service principal
+//! created for it, and the executor substitutes the ids the creates returned.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -85,8 +85,11 @@ pub enum Operation {
         /// Object id.
         id: String,
     },
-    /// Create the application's service principal.
+    /// Create the application's service principal. The executor records the created object id
+    /// under `key`, so a later [`ServicePrincipalRef::Planned`] resolves to it.
     CreateServicePrincipal {
+        /// The manifest key of its application.
+        key: String,
         /// The application.
         application: ApplicationRef,
         /// Its settings.
@@ -164,6 +167,48 @@ pub enum Operation {
         audiences: Vec<String>,
         /// description.
         description: Option<String>,
+    },
+    /// Grant an application permission tenant-wide (admin consent for an app role): `POST
+    /// /servicePrincipals/{resource}/appRoleAssignedTo` with the client's service principal as
+    /// principal.
+    GrantAppRole {
+        /// The client's service principal.
+        client: ServicePrincipalRef,
+        /// The resource API's service principal: an existing one (e.g. Microsoft Graph's), or the
+        /// one created in the same apply for another application of the manifest.
+        resource: ServicePrincipalRef,
+        /// The app role's id.
+        app_role_id: String,
+    },
+    /// Revoke an application permission: `DELETE /servicePrincipals/{resource_id}/
+    /// appRoleAssignedTo/{assignment_id}`.
+    RevokeAppRole {
+        /// Object id of the resource API's service principal.
+        resource_id: String,
+        /// The assignment's id.
+        assignment_id: String,
+    },
+    /// Grant delegated permissions tenant-wide: `POST /oauth2PermissionGrants` with
+    /// `consentType: AllPrincipals`.
+    GrantScopes {
+        /// The client's service principal.
+        client: ServicePrincipalRef,
+        /// The resource API's service principal, as for [`Operation::GrantAppRole`].
+        resource: ServicePrincipalRef,
+        /// Space-separated scope values.
+        scope: String,
+    },
+    /// Replace the scopes of an existing grant: `PATCH /oauth2PermissionGrants/{grant_id}`.
+    UpdateGrantedScopes {
+        /// The grant's id.
+        grant_id: String,
+        /// Space-separated scope values (the whole new string).
+        scope: String,
+    },
+    /// Delete a grant: `DELETE /oauth2PermissionGrants/{grant_id}`.
+    RevokeGrant {
+        /// The grant's id.
+        grant_id: String,
     },
     /// Delete a federated identity credential by name.
     DeleteFederatedCredential {

@@ -38,6 +38,7 @@
 //! - No secret value ever enters this crate: secrets are planned by name, keyId and dates.
 //! - `Plan` has no serde derives; the wire shape is [`render::PlanDocument`], converted by hand.
 
+mod consent;
 mod credentials;
 mod error;
 mod model;

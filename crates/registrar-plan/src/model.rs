@@ -176,6 +176,9 @@ pub enum ActionReason {
         /// The values being removed.
         values: Vec<String>,
     },
+    /// Admin consent that the application's service principal holds but the manifest does not
+    /// ask for (no `adminConsent: true` entry requests that permission).
+    ConsentNotDeclared,
 }
 
 /// The address of a planned object: `application.<key>` and what lies inside it.
@@ -214,6 +217,22 @@ pub enum Component {
     },
     /// A federated identity credential, by name.
     FederatedCredential(String),
+    /// Admin consent for one application permission: an app role assignment of the application's
+    /// service principal. Shown as `consent["<resource>/<permission>"]`.
+    Consent {
+        /// The API: the manifest key of an application of this manifest, else the display name
+        /// of the API's service principal (its object id when it is not known).
+        resource: String,
+        /// The permission's value, e.g. `Directory.Read.All` (its id when it is not known).
+        permission: String,
+    },
+    /// Admin consent for the delegated permissions on one API: the tenant-wide
+    /// (`AllPrincipals`) OAuth2 permission grant of the application's service principal. Shown
+    /// as `delegated_consent["<resource>"]`.
+    DelegatedConsent {
+        /// The API, named as for [`Component::Consent`].
+        resource: String,
+    },
     /// The references of a new application to other applications created in the same apply
     /// (known clients, pre-authorized clients, required resource access). Sent by a follow-up
     /// update once all of them exist; a [`Action::NoOp`] change that carries operations, since
@@ -239,7 +258,7 @@ impl Address {
     }
 
     /// The object type, as in text plans: `application`, `service_principal`, `owner`, `secret`,
-    /// `certificate`, `federated_credential`.
+    /// `certificate`, `federated_credential`, `consent`, `delegated_consent`.
     pub fn kind(&self) -> &'static str {
         match self.component {
             Component::Application => "application",
@@ -248,29 +267,41 @@ impl Address {
             Component::Secret { .. } => "secret",
             Component::Certificate { .. } => "certificate",
             Component::FederatedCredential(_) => "federated_credential",
+            Component::Consent { .. } => "consent",
+            Component::DelegatedConsent { .. } => "delegated_consent",
             Component::References => "references",
         }
     }
 
-    /// The object's own name: the application key, the owner, the secret's name, ...
-    pub fn name(&self) -> &str {
+    /// The object's own name: the application key, the owner, the secret's name, the consent's
+    /// `<resource>/<permission>` or the delegated consent's resource, ...
+    pub fn name(&self) -> String {
         match &self.component {
             Component::Application | Component::ServicePrincipal | Component::References => {
-                &self.application
+                self.application.clone()
             }
             Component::Owner(name)
             | Component::Secret { name, .. }
             | Component::Certificate { name, .. }
-            | Component::FederatedCredential(name) => name,
+            | Component::FederatedCredential(name)
+            | Component::DelegatedConsent { resource: name } => name.clone(),
+            Component::Consent {
+                resource,
+                permission,
+            } => format!("{resource}/{permission}"),
         }
     }
 
-    /// The instance key, if any: the owner's name, or a credential's keyId.
-    pub fn index(&self) -> Option<&str> {
+    /// The instance key, if any: the owner's name, a credential's keyId, the consent's
+    /// `<resource>/<permission>` or the delegated consent's resource.
+    pub fn index(&self) -> Option<String> {
         match &self.component {
-            Component::Owner(name) => Some(name),
+            Component::Owner(name) | Component::DelegatedConsent { resource: name } => {
+                Some(name.clone())
+            }
+            Component::Consent { .. } => Some(self.name()),
             Component::Secret { instance, .. } | Component::Certificate { instance, .. } => {
-                instance.as_deref()
+                instance.clone()
             }
             _ => None,
         }
@@ -312,6 +343,10 @@ impl fmt::Display for Address {
                 }
             }
             Component::FederatedCredential(name) => write_name(f, "federated_credential", name),
+            Component::Consent { .. } => write!(f, ".consent[{}]", quoted(&self.name())),
+            Component::DelegatedConsent { resource } => {
+                write!(f, ".delegated_consent[{}]", quoted(resource))
+            }
             Component::References => write!(f, ".references"),
         }
     }
@@ -356,6 +391,25 @@ mod tests {
             (
                 Address::component("api", Component::FederatedCredential("github-main".into())),
                 "application.api.federated_credential.github-main",
+            ),
+            (
+                Address::component(
+                    "daemon",
+                    Component::Consent {
+                        resource: "Microsoft Graph".into(),
+                        permission: "Directory.Read.All".into(),
+                    },
+                ),
+                "application.daemon.consent[\"Microsoft Graph/Directory.Read.All\"]",
+            ),
+            (
+                Address::component(
+                    "daemon",
+                    Component::DelegatedConsent {
+                        resource: "Microsoft Graph".into(),
+                    },
+                ),
+                "application.daemon.delegated_consent[\"Microsoft Graph\"]",
             ),
         ];
         for (address, expected) in cases {

@@ -122,13 +122,13 @@ impl Target<'_> {
 
 /// Where the appId of an application of this manifest comes from.
 #[derive(Debug, Clone)]
-enum AppId {
+pub(crate) enum AppId {
     Known(String),
     Planned(String),
 }
 
 impl AppId {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             Self::Known(app_id) => app_id.clone(),
             Self::Planned(key) => planned_app_id(key),
@@ -144,16 +144,17 @@ struct Exposed {
 }
 
 /// A permission resolution source: the values and ids one API exposes.
-struct PermissionSource {
+pub(crate) struct PermissionSource {
     /// How errors name the API.
-    name: String,
-    /// `None` when nothing is known about the API (a bare appId), so only GUIDs resolve.
+    pub(crate) name: String,
+    /// `(value, id)` pairs; `None` when nothing is known about the API (a bare appId), so only
+    /// GUIDs resolve.
     delegated: Option<Vec<(String, String)>>,
     application: Option<Vec<(String, String)>>,
 }
 
 impl PermissionSource {
-    fn of(&self, kind: PermissionKind) -> Option<&Vec<(String, String)>> {
+    pub(crate) fn of(&self, kind: PermissionKind) -> Option<&Vec<(String, String)>> {
         match kind {
             PermissionKind::Delegated => self.delegated.as_ref(),
             PermissionKind::Application => self.application.as_ref(),
@@ -284,6 +285,10 @@ impl<'a> Planner<'a> {
             self.plan_federated_credentials(target);
             self.warn_not_yet_applied(target);
         }
+        // Consent depends on service principals and applications planned above.
+        for target in &targets {
+            self.plan_consent(target);
+        }
         self.plan_undeclared_applications();
         if !self.errors.is_empty() {
             let mut errors = self.errors;
@@ -299,8 +304,8 @@ impl<'a> Planner<'a> {
         Ok(Plan { changes, warnings })
     }
 
-    /// Role assignments and admin consent are part of manifest v1 but not planned yet: say so
-    /// on every plan rather than let a reviewer believe they were applied.
+    /// Role assignments are part of manifest v1 but not planned yet: say so on every plan rather
+    /// than let a reviewer believe they were applied.
     fn warn_not_yet_applied(&mut self, target: &Target<'_>) {
         let desired = target.desired;
         if let Some(assignment) = desired.role_assignments.first() {
@@ -311,21 +316,14 @@ impl<'a> Planner<'a> {
                 desired.role_assignments.len()
             ));
         }
-        if let Some(access) = desired
-            .required_resource_access
-            .iter()
-            .find(|access| access.admin_consent)
-        {
-            self.warnings.push(format!(
-                "{}: application `{}` asks for `adminConsent`; this version of Registrar requests the permissions but does not grant consent yet",
-                access.resource.origin, desired.key
-            ));
-        }
     }
 
     // ---- lookups that do not depend on the order of live lists ----
 
-    fn resource_sp(&self, app_id: &str) -> Option<&'a registrar_model::ResourceServicePrincipal> {
+    pub(crate) fn resource_sp(
+        &self,
+        app_id: &str,
+    ) -> Option<&'a registrar_model::ResourceServicePrincipal> {
         self.live
             .resource_service_principals
             .iter()
@@ -333,11 +331,21 @@ impl<'a> Planner<'a> {
             .min_by(|a, b| a.id.cmp(&b.id))
     }
 
-    fn target(&self, key: &str) -> Option<&Target<'a>> {
+    pub(crate) fn target(&self, key: &str) -> Option<&Target<'a>> {
         self.targets.iter().find(|target| target.key() == key)
     }
 
-    fn target_by_app_id(&self, app_id: &str) -> Option<&Target<'a>> {
+    /// The declared application whose live service principal has this object id.
+    pub(crate) fn target_by_service_principal(&self, sp_id: &str) -> Option<&Target<'a>> {
+        self.targets.iter().find(|target| {
+            target
+                .live()
+                .and_then(|app| app.service_principal.as_ref())
+                .is_some_and(|sp| sp.id.eq_ignore_ascii_case(sp_id))
+        })
+    }
+
+    pub(crate) fn target_by_app_id(&self, app_id: &str) -> Option<&Target<'a>> {
         self.targets.iter().find(|target| {
             target
                 .known_app_id()
@@ -660,36 +668,40 @@ impl<'a> Planner<'a> {
         Some((app_id, entries))
     }
 
-    fn resolve_resource(
+    /// The permissions an application of this manifest exposes, as settled for this plan.
+    pub(crate) fn managed_source(&self, key: &str) -> PermissionSource {
+        let exposed = self.exposed.get(key).cloned().unwrap_or_default();
+        PermissionSource {
+            name: format!("application `{key}`"),
+            delegated: Some(
+                exposed
+                    .scopes
+                    .iter()
+                    .map(|s| (s.value.clone(), s.id.clone()))
+                    .collect(),
+            ),
+            application: Some(
+                exposed
+                    .roles
+                    .iter()
+                    .filter(|role| {
+                        role.allowed_member_types
+                            .iter()
+                            .any(|kind| kind == "Application")
+                    })
+                    .map(|role| (role.value.clone(), role.id.clone()))
+                    .collect(),
+            ),
+        }
+    }
+
+    pub(crate) fn resolve_resource(
         &mut self,
         resource: &Located<String>,
     ) -> Option<(AppId, PermissionSource)> {
         let name = resource.value.as_str();
         if let Some(app_id) = self.app_id_of(name) {
-            let exposed = self.exposed.get(name).cloned().unwrap_or_default();
-            let source = PermissionSource {
-                name: format!("application `{name}`"),
-                delegated: Some(
-                    exposed
-                        .scopes
-                        .iter()
-                        .map(|s| (s.value.clone(), s.id.clone()))
-                        .collect(),
-                ),
-                application: Some(
-                    exposed
-                        .roles
-                        .iter()
-                        .filter(|role| {
-                            role.allowed_member_types
-                                .iter()
-                                .any(|kind| kind == "Application")
-                        })
-                        .map(|role| (role.value.clone(), role.id.clone()))
-                        .collect(),
-                ),
-            };
-            return Some((app_id, source));
+            return Some((app_id, self.managed_source(name)));
         }
         let app_id = if is_guid(name) {
             Some(name.to_lowercase())
@@ -763,7 +775,7 @@ impl<'a> Planner<'a> {
         Some((AppId::Known(app_id), source))
     }
 
-    fn resolve_permission(
+    pub(crate) fn resolve_permission(
         &mut self,
         source: &PermissionSource,
         name: &Located<String>,
@@ -1160,6 +1172,7 @@ impl<'a> Planner<'a> {
                     after_unknown,
                     depends_on: target.depends_on(),
                     operations: vec![Operation::CreateServicePrincipal {
+                        key: target.key().to_owned(),
                         application: target.application_ref(),
                         settings,
                     }],

@@ -8,11 +8,12 @@ use std::fmt::Write as _;
 
 use common::*;
 use expect_test::{Expect, expect};
+use registrar_catalog::PermissionKind;
 use registrar_model::{
     ApplicationRef, DeletedApplication, DesiredAppRole, DesiredApplication,
     DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredScope, DesiredState,
     KeyCredential, LiveApplication, LiveTenant, Operation, PasswordCredential, SecretStoreContents,
-    marker_tag,
+    ServicePrincipalRef, marker_tag,
 };
 use registrar_plan::render::{TextOptions, text};
 use registrar_plan::{PlanOptions, plan};
@@ -39,6 +40,13 @@ fn describe(application: &ApplicationRef) -> String {
     match application {
         ApplicationRef::Existing { id, .. } => id.clone(),
         ApplicationRef::Planned { key } => format!("(planned {key})"),
+    }
+}
+
+fn describe_sp(service_principal: &ServicePrincipalRef) -> String {
+    match service_principal {
+        ServicePrincipalRef::Existing { id } => id.clone(),
+        ServicePrincipalRef::Planned { key } => format!("(planned sp {key})"),
     }
 }
 
@@ -153,6 +161,32 @@ fn operation_line(operation: &Operation) -> String {
         Operation::DeleteFederatedCredential { application, name } => {
             format!("DeleteFederatedCredential {} {name}", describe(application))
         }
+        Operation::GrantAppRole {
+            client,
+            resource,
+            app_role_id,
+        } => format!(
+            "GrantAppRole {} on {} role={app_role_id}",
+            describe_sp(client),
+            describe_sp(resource)
+        ),
+        Operation::RevokeAppRole {
+            resource_id,
+            assignment_id,
+        } => format!("RevokeAppRole {assignment_id} on {resource_id}"),
+        Operation::GrantScopes {
+            client,
+            resource,
+            scope,
+        } => format!(
+            "GrantScopes {} on {} scope={scope:?}",
+            describe_sp(client),
+            describe_sp(resource)
+        ),
+        Operation::UpdateGrantedScopes { grant_id, scope } => {
+            format!("UpdateGrantedScopes {grant_id} scope={scope:?}")
+        }
+        Operation::RevokeGrant { grant_id } => format!("RevokeGrant {grant_id}"),
     }
 }
 
@@ -1276,5 +1310,540 @@ fn plan_permissions_resolve_against_the_tenant_service_principal() {
               hint: did you mean `Invoices.Write`? it is a delegated permission: list it under `scopes`
 
             1 error; nothing was changed"#]],
+    );
+}
+
+/// `daemon` asks Microsoft Graph for `roles` and `scopes`, with admin consent or not.
+fn daemon(roles: &[&str], scopes: &[&str], admin_consent: bool) -> DesiredState {
+    let mut daemon = app("daemon");
+    daemon.required_resource_access = vec![DesiredResourceAccess {
+        resource: located("Microsoft Graph", 10, 19),
+        scopes: scopes.iter().map(|scope| located(scope, 11, 18)).collect(),
+        roles: roles.iter().map(|role| located(role, 12, 17)).collect(),
+        admin_consent,
+    }];
+    state(vec![daemon])
+}
+
+fn daemon_sp(live: &mut LiveTenant) -> &mut registrar_model::LiveServicePrincipal {
+    live_app(live, "daemon").service_principal.as_mut().unwrap()
+}
+
+#[test]
+fn plan_admin_consent_grants_roles_and_scopes_after_the_service_principal() {
+    let desired = daemon(&["Directory.Read.All"], &["User.Read", "openid"], true);
+    check(
+        desired.clone(),
+        tenant(),
+        AT_NOW,
+        expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.daemon will be created
+              + application "daemon" {
+                  + display_name             = "daemon"
+                  + sign_in_audience         = "AzureADMyOrg"
+                  + tags                     = [
+                      + "registrar:platform",
+                    ]
+                  + required_resource_access = [
+                      + {
+                          + resource_app_id = "00000003-0000-0000-c000-000000000000"
+                          + resource        = "Microsoft Graph"
+                          + resource_access = [
+                              + {
+                                  + value = "User.Read"
+                                  + id    = "e1fe6dd8-ba31-4d61-89e7-88639da4683d"
+                                  + type  = "Scope"
+                                },
+                              + {
+                                  + value = "openid"
+                                  + id    = "37f7f235-527c-4136-accd-4a02d197296e"
+                                  + type  = "Scope"
+                                },
+                              + {
+                                  + value = "Directory.Read.All"
+                                  + id    = "7ab1d382-f21e-4acd-a863-ba3e13f7da61"
+                                  + type  = "Role"
+                                },
+                            ]
+                        },
+                    ]
+                  + unique_name              = "platform.daemon"
+                  + app_id                   = (known after apply)
+                }
+
+              # application.daemon.service_principal will be created
+              + service_principal "daemon" {
+                  + app_id    = (known after apply)
+                  + object_id = (known after apply)
+                }
+
+              # application.daemon.consent["Microsoft Graph/Directory.Read.All"] will be created
+              + consent "Microsoft Graph/Directory.Read.All" {
+                  + resource   = "Microsoft Graph"
+                  + permission = "Directory.Read.All"
+                  + type       = "application"
+                }
+
+              # application.daemon.delegated_consent["Microsoft Graph"] will be created
+              + delegated_consent "Microsoft Graph" {
+                  + resource = "Microsoft Graph"
+                  + scopes   = [
+                      + "User.Read",
+                      + "openid",
+                    ]
+                  + type     = "delegated"
+                }
+
+            Plan: 4 to add, 0 to change, 0 to destroy.
+            --- operations
+            application.daemon
+              CreateApplication platform.daemon identifier_uris=[]
+            application.daemon.service_principal
+              after application.daemon
+              CreateServicePrincipal (planned daemon)
+            application.daemon.consent["Microsoft Graph/Directory.Read.All"]
+              after application.daemon.service_principal
+              GrantAppRole (planned sp daemon) on 9a900000-0000-4000-8000-00000000000a role=7ab1d382-f21e-4acd-a863-ba3e13f7da61
+            application.daemon.delegated_consent["Microsoft Graph"]
+              after application.daemon.service_principal
+              GrantScopes (planned sp daemon) on 9a900000-0000-4000-8000-00000000000a scope="User.Read openid"
+        "#]],
+    );
+    let live = applied(&desired);
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+            No changes. Your tenant matches the manifest.
+        "#]],
+    );
+}
+
+#[test]
+fn plan_admin_consent_scope_changes_update_the_one_grant() {
+    let live = applied(&daemon(
+        &["Directory.Read.All"],
+        &["User.Read", "openid"],
+        true,
+    ));
+    check(
+        daemon(&["Directory.Read.All"], &["profile", "User.Read"], true),
+        live,
+        AT_NOW,
+        expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.daemon will be updated in-place
+              ~ application "daemon" {
+                  ~ required_resource_access = [
+                      ~ {
+                            resource_app_id = "00000003-0000-0000-c000-000000000000"
+                          ~ resource_access = [
+                              - {
+                                  - value = "openid"
+                                  - id    = "37f7f235-527c-4136-accd-4a02d197296e"
+                                  - type  = "Scope"
+                                },
+                              + {
+                                  + value = "profile"
+                                  + id    = "14dad69e-099b-42c9-810b-d002981feec1"
+                                  + type  = "Scope"
+                                },
+                                # (2 unchanged elements hidden)
+                            ]
+                            # (1 unchanged attribute hidden)
+                        },
+                    ]
+                }
+
+              # application.daemon.delegated_consent["Microsoft Graph"] will be updated in-place
+              ~ delegated_consent "Microsoft Graph" {
+                    resource = "Microsoft Graph"
+                  ~ scopes   = [
+                      - "openid",
+                      + "profile",
+                        # (1 unchanged element hidden)
+                    ]
+                }
+
+            Plan: 0 to add, 2 to change, 0 to destroy.
+            --- operations
+            application.daemon
+              UpdateApplication 0b1ec7000000-0000-4000-8000-000000000001 ["required_resource_access"]
+            application.daemon.delegated_consent["Microsoft Graph"]
+              UpdateGrantedScopes 9a4a47000000-0000-4000-8000-000000000005 scope="User.Read profile"
+        "#]],
+    );
+}
+
+#[test]
+fn plan_admin_consent_withdrawn_or_permission_removed_is_revoked() {
+    let live = applied(&daemon(
+        &["Directory.Read.All", "User.Read.All"],
+        &["User.Read"],
+        true,
+    ));
+    // One role removed, and no scopes left to consent.
+    let desired = daemon(&["Directory.Read.All"], &[], true);
+    check(
+        desired,
+        live.clone(),
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.daemon will be updated in-place
+          ~ application "daemon" {
+              ~ required_resource_access = [
+                  ~ {
+                        resource_app_id = "00000003-0000-0000-c000-000000000000"
+                      ~ resource_access = [
+                          - {
+                              - value = "User.Read"
+                              - id    = "e1fe6dd8-ba31-4d61-89e7-88639da4683d"
+                              - type  = "Scope"
+                            },
+                          - {
+                              - value = "User.Read.All"
+                              - id    = "df021288-bdef-4463-88db-98f22de89214"
+                              - type  = "Role"
+                            },
+                            # (1 unchanged element hidden)
+                        ]
+                        # (1 unchanged attribute hidden)
+                    },
+                ]
+            }
+
+          # application.daemon.consent["Microsoft Graph/User.Read.All"] will be destroyed
+          # (admin consent the manifest does not ask for)
+          - consent "Microsoft Graph/User.Read.All" {
+              - resource   = "Microsoft Graph" -> null
+              - permission = "User.Read.All" -> null
+              - type       = "application" -> null
+            }
+
+          # application.daemon.delegated_consent["Microsoft Graph"] will be destroyed
+          # (admin consent the manifest does not ask for)
+          - delegated_consent "Microsoft Graph" {
+              - resource = "Microsoft Graph" -> null
+              - scopes   = [
+                  - "User.Read",
+                ]
+              - type     = "delegated" -> null
+            }
+
+        Plan: 0 to add, 1 to change, 2 to destroy.
+        --- operations
+        application.daemon
+          UpdateApplication 0b1ec7000000-0000-4000-8000-000000000001 ["required_resource_access"]
+        application.daemon.consent["Microsoft Graph/User.Read.All"]
+          RevokeAppRole a5516e000000-0000-4000-8000-000000000005 on 9a900000-0000-4000-8000-00000000000a
+        application.daemon.delegated_consent["Microsoft Graph"]
+          RevokeGrant 9a4a47000000-0000-4000-8000-000000000006
+    "#]],
+    );
+    // Consent withdrawn altogether: the permissions stay requested, the grants go.
+    check(
+        daemon_state_without_consent(),
+        live,
+        AT_NOW,
+        expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.daemon.consent["Microsoft Graph/Directory.Read.All"] will be destroyed
+              # (admin consent the manifest does not ask for)
+              - consent "Microsoft Graph/Directory.Read.All" {
+                  - resource   = "Microsoft Graph" -> null
+                  - permission = "Directory.Read.All" -> null
+                  - type       = "application" -> null
+                }
+
+              # application.daemon.consent["Microsoft Graph/User.Read.All"] will be destroyed
+              # (admin consent the manifest does not ask for)
+              - consent "Microsoft Graph/User.Read.All" {
+                  - resource   = "Microsoft Graph" -> null
+                  - permission = "User.Read.All" -> null
+                  - type       = "application" -> null
+                }
+
+              # application.daemon.delegated_consent["Microsoft Graph"] will be destroyed
+              # (admin consent the manifest does not ask for)
+              - delegated_consent "Microsoft Graph" {
+                  - resource = "Microsoft Graph" -> null
+                  - scopes   = [
+                      - "User.Read",
+                    ]
+                  - type     = "delegated" -> null
+                }
+
+            Plan: 0 to add, 0 to change, 3 to destroy.
+            --- operations
+            application.daemon.consent["Microsoft Graph/Directory.Read.All"]
+              RevokeAppRole a5516e000000-0000-4000-8000-000000000004 on 9a900000-0000-4000-8000-00000000000a
+            application.daemon.consent["Microsoft Graph/User.Read.All"]
+              RevokeAppRole a5516e000000-0000-4000-8000-000000000005 on 9a900000-0000-4000-8000-00000000000a
+            application.daemon.delegated_consent["Microsoft Graph"]
+              RevokeGrant 9a4a47000000-0000-4000-8000-000000000006
+        "#]],
+    );
+}
+
+fn daemon_state_without_consent() -> DesiredState {
+    daemon(
+        &["Directory.Read.All", "User.Read.All"],
+        &["User.Read"],
+        false,
+    )
+}
+
+#[test]
+fn plan_consent_given_by_hand_is_drift_but_per_user_consent_is_left_alone() {
+    let desired = daemon(&["Directory.Read.All"], &["User.Read"], true);
+    let mut live = applied(&desired);
+    let sp = daemon_sp(&mut live);
+    sp.app_role_assignments
+        .push(registrar_model::AppRoleAssignment {
+            id: "hand-made-assignment".into(),
+            resource_id: GRAPH_SP.into(),
+            app_role_id: graph_permission("User.Read.All", PermissionKind::Application),
+        });
+    sp.app_role_assignments
+        .push(registrar_model::AppRoleAssignment {
+            id: "unknown-api-assignment".into(),
+            resource_id: "0ff1ce00-0000-4000-8000-000000000001".into(),
+            app_role_id: "7011e000-0000-4000-8000-000000000002".into(),
+        });
+    sp.permission_grants.push(registrar_model::PermissionGrant {
+        id: "alice-grant".into(),
+        resource_id: GRAPH_SP.into(),
+        consent_type: "Principal".into(),
+        principal_id: Some(ALICE.into()),
+        scope: "Mail.Read".into(),
+    });
+    sp.permission_grants.push(registrar_model::PermissionGrant {
+        id: "unknown-api-grant".into(),
+        resource_id: "0ff1ce00-0000-4000-8000-000000000001".into(),
+        consent_type: "AllPrincipals".into(),
+        principal_id: None,
+        scope: "user_impersonation".into(),
+    });
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.daemon.consent["0ff1ce00-0000-4000-8000-000000000001/7011e000-0000-4000-8000-000000000002"] will be destroyed
+          # (admin consent the manifest does not ask for)
+          - consent "0ff1ce00-0000-4000-8000-000000000001/7011e000-0000-4000-8000-000000000002" {
+              - resource   = "0ff1ce00-0000-4000-8000-000000000001" -> null
+              - permission = "7011e000-0000-4000-8000-000000000002" -> null
+              - type       = "application" -> null
+            }
+
+          # application.daemon.consent["Microsoft Graph/User.Read.All"] will be destroyed
+          # (admin consent the manifest does not ask for)
+          - consent "Microsoft Graph/User.Read.All" {
+              - resource   = "Microsoft Graph" -> null
+              - permission = "User.Read.All" -> null
+              - type       = "application" -> null
+            }
+
+          # application.daemon.delegated_consent["0ff1ce00-0000-4000-8000-000000000001"] will be destroyed
+          # (admin consent the manifest does not ask for)
+          - delegated_consent "0ff1ce00-0000-4000-8000-000000000001" {
+              - resource = "0ff1ce00-0000-4000-8000-000000000001" -> null
+              - scopes   = [
+                  - "user_impersonation",
+                ]
+              - type     = "delegated" -> null
+            }
+
+        Plan: 0 to add, 0 to change, 3 to destroy.
+        --- operations
+        application.daemon.consent["0ff1ce00-0000-4000-8000-000000000001/7011e000-0000-4000-8000-000000000002"]
+          RevokeAppRole unknown-api-assignment on 0ff1ce00-0000-4000-8000-000000000001
+        application.daemon.consent["Microsoft Graph/User.Read.All"]
+          RevokeAppRole hand-made-assignment on 9a900000-0000-4000-8000-00000000000a
+        application.daemon.delegated_consent["0ff1ce00-0000-4000-8000-000000000001"]
+          RevokeGrant unknown-api-grant
+    "#]],
+    );
+}
+
+#[test]
+fn plan_admin_consent_on_an_application_created_in_the_same_plan() {
+    let mut api = app("api");
+    api.api.scopes = vec![scope("Data.Read")];
+    api.app_roles = vec![DesiredAppRole {
+        value: "Data.Read.All".into(),
+        display_name: "Read all data".into(),
+        description: "Read all data".into(),
+        allowed_member_types: vec!["Application".into()],
+        enabled: true,
+    }];
+    let mut worker = app("worker");
+    worker.required_resource_access = vec![DesiredResourceAccess {
+        resource: located("api", 20, 19),
+        scopes: vec![located("Data.Read", 21, 18)],
+        roles: vec![located("Data.Read.All", 22, 17)],
+        admin_consent: true,
+    }];
+    let desired = state(vec![api, worker]);
+    check(
+        desired.clone(),
+        tenant(),
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api will be created
+          + application "api" {
+              + display_name                 = "api"
+              + sign_in_audience             = "AzureADMyOrg"
+              + tags                         = [
+                  + "registrar:platform",
+                ]
+              + api.oauth2_permission_scopes = [
+                  + {
+                      + value                      = "Data.Read"
+                      + id                         = "9b678ed3-476e-50f0-9b45-f88dd3bfd31c"
+                      + type                       = "User"
+                      + is_enabled                 = true
+                      + admin_consent_display_name = "Data.Read (admin)"
+                    },
+                ]
+              + app_roles                    = [
+                  + {
+                      + value                = "Data.Read.All"
+                      + id                   = "8f685ee9-cad2-5983-92d1-87fecb29c212"
+                      + display_name         = "Read all data"
+                      + description          = "Read all data"
+                      + allowed_member_types = [
+                          + "Application",
+                        ]
+                      + is_enabled           = true
+                    },
+                ]
+              + unique_name                  = "platform.api"
+              + app_id                       = (known after apply)
+            }
+
+          # application.api.service_principal will be created
+          + service_principal "api" {
+              + app_id    = (known after apply)
+              + object_id = (known after apply)
+            }
+
+          # application.worker will be created
+          + application "worker" {
+              + display_name             = "worker"
+              + sign_in_audience         = "AzureADMyOrg"
+              + tags                     = [
+                  + "registrar:platform",
+                ]
+              + unique_name              = "platform.worker"
+              + required_resource_access = (known after apply)
+              + app_id                   = (known after apply)
+            }
+
+          # application.worker.service_principal will be created
+          + service_principal "worker" {
+              + app_id    = (known after apply)
+              + object_id = (known after apply)
+            }
+
+          # application.worker.consent["api/Data.Read.All"] will be created
+          + consent "api/Data.Read.All" {
+              + resource   = "api"
+              + permission = "Data.Read.All"
+              + type       = "application"
+            }
+
+          # application.worker.delegated_consent["api"] will be created
+          + delegated_consent "api" {
+              + resource = "api"
+              + scopes   = [
+                  + "Data.Read",
+                ]
+              + type     = "delegated"
+            }
+
+        Plan: 6 to add, 0 to change, 0 to destroy.
+        --- operations
+        application.api
+          CreateApplication platform.api identifier_uris=[]
+        application.api.service_principal
+          after application.api
+          CreateServicePrincipal (planned api)
+        application.worker
+          CreateApplication platform.worker identifier_uris=[]
+        application.worker.service_principal
+          after application.worker
+          CreateServicePrincipal (planned worker)
+        application.worker.consent["api/Data.Read.All"]
+          after application.api, application.api.service_principal, application.worker.service_principal
+          GrantAppRole (planned sp worker) on (planned sp api) role=8f685ee9-cad2-5983-92d1-87fecb29c212
+        application.worker.delegated_consent["api"]
+          after application.api, application.api.service_principal, application.worker.service_principal
+          GrantScopes (planned sp worker) on (planned sp api) scope="Data.Read"
+        application.worker.references
+          after application.worker, application.api
+          UpdateApplication (planned worker) ["required_resource_access"]
+    "#]],
+    );
+    let live = applied(&desired);
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        No changes. Your tenant matches the manifest.
+    "#]],
+    );
+}
+
+#[test]
+fn plan_admin_consent_needs_the_resource_service_principal() {
+    let mut api = app("api");
+    api.service_principal = None;
+    api.app_roles = vec![DesiredAppRole {
+        value: "Data.Read.All".into(),
+        display_name: "Read all data".into(),
+        description: "Read all data".into(),
+        allowed_member_types: vec!["Application".into()],
+        enabled: true,
+    }];
+    let mut worker = app("worker");
+    worker.required_resource_access = vec![
+        DesiredResourceAccess {
+            resource: located("api", 20, 19),
+            scopes: vec![],
+            roles: vec![located("Data.Read.All", 21, 17)],
+            admin_consent: true,
+        },
+        DesiredResourceAccess {
+            resource: located("0b07f429-9f4b-4714-9392-cc5e8e80c8b0", 23, 19),
+            scopes: vec![located("Read.Write", 24, 18)],
+            roles: vec![],
+            admin_consent: true,
+        },
+    ];
+    check(
+        state(vec![api, worker]),
+        tenant(),
+        AT_NOW,
+        expect![[r#"
+        error: apps.yaml:20:19: cannot grant admin consent on application `api`: it has no service principal (`servicePrincipal: false`)
+          hint: remove `servicePrincipal: false` from `api`, or set `adminConsent: false`
+        error: apps.yaml:23:19: cannot grant admin consent on Azure Digital Twins: its service principal is not in the tenant
+          hint: create the API's service principal in this tenant first, or set `adminConsent: false`
+
+        2 errors; nothing was changed"#]],
     );
 }

@@ -7,10 +7,11 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
+use registrar_catalog::PermissionKind;
 use registrar_model::{
-    DeletedApplication, DesiredAppRole, DesiredPreAuthorizedApplication, DesiredResourceAccess,
-    DesiredScope, DesiredState, LiveTenant, PasswordCredential, SecretStoreLocation,
-    ServicePrincipalSettings,
+    AppRoleAssignment, DeletedApplication, DesiredAppRole, DesiredPreAuthorizedApplication,
+    DesiredResourceAccess, DesiredScope, DesiredState, LiveTenant, PasswordCredential,
+    PermissionGrant, SecretStoreLocation, ServicePrincipalSettings,
 };
 use registrar_plan::render::{self, PlanDocument, TextOptions};
 use registrar_plan::{Plan, PlanErrors, PlanOptions, plan};
@@ -116,20 +117,35 @@ fn desired_from(seeds: &[u64; 3]) -> DesiredState {
                 scopes: vec![app.api.scopes[0].value.clone()],
             }];
         }
+        // Admin consent needs a service principal (validation rejects it otherwise).
+        let has_sp = !bit(seed, 27);
         if bit(seed, 25) {
+            let mut scopes = vec![located("User.Read", 8, 20)];
+            if bit(seed, 35) {
+                scopes.push(located("openid", 8, 31));
+            }
             app.required_resource_access.push(DesiredResourceAccess {
                 resource: located("Microsoft Graph", 8, 9),
-                scopes: vec![located("User.Read", 8, 20)],
-                roles: vec![],
-                admin_consent: false,
+                scopes,
+                roles: if bit(seed, 33) {
+                    vec![located("User.Read.All", 8, 40)]
+                } else {
+                    vec![]
+                },
+                admin_consent: has_sp && bit(seed, 32),
             });
         }
         if bit(seed, 26) && other_has_scope {
+            let other_has_role = bit(seeds[other_index], 9);
             app.required_resource_access.push(DesiredResourceAccess {
                 resource: located(other, 9, 9),
                 scopes: vec![located("S.Read", 9, 20)],
-                roles: vec![],
-                admin_consent: false,
+                roles: if other_has_role && bit(seed, 36) {
+                    vec![located("R.All", 9, 30)]
+                } else {
+                    vec![]
+                },
+                admin_consent: has_sp && bit(seed, 34),
             });
         }
         if bit(seed, 27) {
@@ -206,6 +222,46 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
         if bit(drift, shift + 3) && !app.owners.iter().any(|owner| owner == BOB) {
             app.owners.push(BOB.into());
         }
+        // Consent given or changed by hand, and a user's own consent.
+        let consent_shift = 40 + 3 * position as u32;
+        if let Some(sp) = app.service_principal.as_mut() {
+            let role = graph_permission("Directory.Read.All", PermissionKind::Application);
+            if bit(drift, consent_shift)
+                && !sp
+                    .app_role_assignments
+                    .iter()
+                    .any(|assignment| assignment.app_role_id == role)
+            {
+                sp.app_role_assignments.push(AppRoleAssignment {
+                    id: format!("by-hand-{position}"),
+                    resource_id: GRAPH_SP.into(),
+                    app_role_id: role,
+                });
+            }
+            if bit(drift, consent_shift + 1) {
+                match sp.permission_grants.iter_mut().find(|grant| {
+                    grant.consent_type == "AllPrincipals" && grant.resource_id == GRAPH_SP
+                }) {
+                    Some(grant) => grant.scope.push_str(" Mail.Read"),
+                    None => sp.permission_grants.push(PermissionGrant {
+                        id: format!("by-hand-grant-{position}"),
+                        resource_id: GRAPH_SP.into(),
+                        consent_type: "AllPrincipals".into(),
+                        principal_id: None,
+                        scope: "Mail.Read".into(),
+                    }),
+                }
+            }
+            if bit(drift, consent_shift + 2) {
+                sp.permission_grants.push(PermissionGrant {
+                    id: format!("alice-grant-{position}"),
+                    resource_id: GRAPH_SP.into(),
+                    consent_type: "Principal".into(),
+                    principal_id: Some(ALICE.into()),
+                    scope: "Mail.Read".into(),
+                });
+            }
+        }
     }
     if bit(drift, 30) {
         let mut old = registrar_model::LiveApplication {
@@ -243,6 +299,10 @@ fn shuffled(live: &LiveTenant, seed: u64) -> LiveTenant {
         shuffle(&mut app.password_credentials, &mut state);
         shuffle(&mut app.key_credentials, &mut state);
         shuffle(&mut app.federated_credentials, &mut state);
+        if let Some(sp) = app.service_principal.as_mut() {
+            shuffle(&mut sp.app_role_assignments, &mut state);
+            shuffle(&mut sp.permission_grants, &mut state);
+        }
     }
     live
 }
@@ -330,7 +390,28 @@ proptest! {
 fn generated_inputs_cover_the_interesting_cases() {
     // Guard against a generator that only ever produces errors or empty plans.
     let desired = desired_from(&[0x7fff_ffff, 0x5555_5555, 0x0f0f_0f0f]);
-    let plan = plan(&desired, &tenant(), NOW, &PlanOptions::default());
-    assert!(plan.is_ok(), "{}", text_of(&plan));
-    assert!(plan.unwrap().has_changes());
+    let first = plan(&desired, &tenant(), NOW, &PlanOptions::default());
+    assert!(first.is_ok(), "{}", text_of(&first));
+    assert!(first.unwrap().has_changes());
+    // Admin consent on Microsoft Graph and on another application of the manifest, and drift.
+    let seeds = [0x1706000001, 0x281, 0];
+    let desired = desired_from(&seeds);
+    let text = text_of(&plan(&desired, &tenant(), NOW, &PlanOptions::default()));
+    for expected in [
+        "application.api.consent[\"Microsoft Graph/User.Read.All\"] will be created",
+        "application.api.delegated_consent[\"Microsoft Graph\"] will be created",
+        "application.api.consent[\"web/R.All\"] will be created",
+        "application.api.delegated_consent[\"web\"] will be created",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+    let live = live_from(&seeds, 10, 0b111 << 40 | 0b110);
+    let text = text_of(&plan(&desired, &live, NOW, &PlanOptions::default()));
+    for expected in [
+        "application.api.consent[\"Microsoft Graph/Directory.Read.All\"] will be destroyed",
+        "application.api.delegated_consent[\"Microsoft Graph\"] will be updated in-place",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+    assert!(!text.contains("alice"), "{text}");
 }

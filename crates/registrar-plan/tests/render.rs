@@ -346,3 +346,147 @@ fn render_never_shows_a_secret_value() {
     };
     assert!(!plain_text(&plan).contains("s3cr3t"));
 }
+
+fn consent_address(resource: &str, permission: &str) -> Address {
+    Address::component(
+        "daemon",
+        Component::Consent {
+            resource: resource.into(),
+            permission: permission.into(),
+        },
+    )
+}
+
+fn consent_plan() -> Plan {
+    Plan {
+        changes: vec![
+            ResourceChange {
+                after: Some(json!({
+                    "resource": "Microsoft Graph",
+                    "permission": "Directory.Read.All",
+                    "type": "application",
+                })),
+                ..change(
+                    consent_address("Microsoft Graph", "Directory.Read.All"),
+                    Action::Create,
+                )
+            },
+            ResourceChange {
+                reason: Some(ActionReason::ConsentNotDeclared),
+                before: Some(json!({
+                    "resource": "Microsoft Graph",
+                    "permission": "User.Read.All",
+                    "type": "application",
+                })),
+                ..change(
+                    consent_address("Microsoft Graph", "User.Read.All"),
+                    Action::Delete,
+                )
+            },
+            ResourceChange {
+                before: Some(
+                    json!({"resource": "Microsoft Graph", "scopes": ["User.Read", "openid"]}),
+                ),
+                after: Some(
+                    json!({"resource": "Microsoft Graph", "scopes": ["User.Read", "profile"]}),
+                ),
+                ..change(
+                    Address::component(
+                        "daemon",
+                        Component::DelegatedConsent {
+                            resource: "Microsoft Graph".into(),
+                        },
+                    ),
+                    Action::Update,
+                )
+            },
+        ],
+        warnings: Vec::new(),
+    }
+}
+
+/// Address, type, name, index and action reason of a change in the JSON document.
+type ChangeSummary<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>);
+
+#[test]
+fn render_consent_in_every_format() {
+    let plan = consent_plan();
+    expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.daemon.consent["Microsoft Graph/Directory.Read.All"] will be created
+          + consent "Microsoft Graph/Directory.Read.All" {
+              + resource   = "Microsoft Graph"
+              + permission = "Directory.Read.All"
+              + type       = "application"
+            }
+
+          # application.daemon.consent["Microsoft Graph/User.Read.All"] will be destroyed
+          # (admin consent the manifest does not ask for)
+          - consent "Microsoft Graph/User.Read.All" {
+              - resource   = "Microsoft Graph" -> null
+              - permission = "User.Read.All" -> null
+              - type       = "application" -> null
+            }
+
+          # application.daemon.delegated_consent["Microsoft Graph"] will be updated in-place
+          ~ delegated_consent "Microsoft Graph" {
+                resource = "Microsoft Graph"
+              ~ scopes   = [
+                  - "openid",
+                  + "profile",
+                    # (1 unchanged element hidden)
+                ]
+            }
+
+        Plan: 1 to add, 1 to change, 1 to destroy.
+    "#]]
+    .assert_eq(&plain_text(&plan));
+    let mut markdown = Vec::new();
+    render::markdown(&plan, &mut markdown).unwrap();
+    let markdown = String::from_utf8(markdown).unwrap();
+    assert!(
+        markdown.contains("> **Warning:** 1 admin consent will be revoked"),
+        "{markdown}"
+    );
+    let document = render::json(&plan);
+    let summary: Vec<ChangeSummary<'_>> = document
+        .resource_changes
+        .iter()
+        .map(|change| {
+            (
+                change.address.as_str(),
+                change.resource_type.as_str(),
+                change.name.as_str(),
+                change.index.as_deref(),
+                change.action_reason.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                r#"application.daemon.consent["Microsoft Graph/Directory.Read.All"]"#,
+                "registrar_app_role_assignment",
+                "Microsoft Graph/Directory.Read.All",
+                Some("Microsoft Graph/Directory.Read.All"),
+                None
+            ),
+            (
+                r#"application.daemon.consent["Microsoft Graph/User.Read.All"]"#,
+                "registrar_app_role_assignment",
+                "Microsoft Graph/User.Read.All",
+                Some("Microsoft Graph/User.Read.All"),
+                Some("delete_because_not_in_manifest")
+            ),
+            (
+                r#"application.daemon.delegated_consent["Microsoft Graph"]"#,
+                "registrar_oauth2_permission_grant",
+                "Microsoft Graph",
+                Some("Microsoft Graph"),
+                None
+            ),
+        ]
+    );
+}

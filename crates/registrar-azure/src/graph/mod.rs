@@ -21,9 +21,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use registrar_model::{
-    APP_ID_PLACEHOLDER, ApplicationSettings, DeletedApplication, DirectoryObject,
-    FederatedCredential, KeyCredential, LiveApplication, LiveServicePrincipal, PasswordCredential,
-    ResourceServicePrincipal, ServicePrincipalSettings,
+    APP_ID_PLACEHOLDER, AppRoleAssignment, ApplicationSettings, DeletedApplication,
+    DirectoryObject, FederatedCredential, KeyCredential, LiveApplication, LiveServicePrincipal,
+    PasswordCredential, PermissionGrant, ResourceServicePrincipal, ServicePrincipalSettings,
 };
 
 use crate::batch::BatchGet;
@@ -31,9 +31,10 @@ use crate::error::AzureError;
 use crate::http::{Call, HttpCore, Service, encode_path, encode_query, odata_string};
 use crate::secret::SecretValue;
 use wire::{
-    APPLICATION_SELECT, DELETED_APPLICATION_SELECT, GraphApplication, GraphDirectoryObject,
-    GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential, GraphServicePrincipal,
-    RESOURCE_SERVICE_PRINCIPAL_SELECT, SERVICE_PRINCIPAL_SELECT,
+    APPLICATION_SELECT, DELETED_APPLICATION_SELECT, GraphAppRoleAssignment, GraphApplication,
+    GraphDirectoryObject, GraphFederatedCredential, GraphKeyCredential, GraphPasswordCredential,
+    GraphPermissionGrant, GraphServicePrincipal, RESOURCE_SERVICE_PRINCIPAL_SELECT,
+    SERVICE_PRINCIPAL_SELECT,
 };
 
 /// The ids of an application after an upsert.
@@ -158,6 +159,12 @@ impl GraphClient {
                 app_id,
                 RESOURCE_SERVICE_PRINCIPAL_SELECT,
             )),
+            Read::AppRoleAssignments(sp_id) => {
+                BatchGet::new(app_role_assignments_path(sp_id)).fresh(self.is_fresh(sp_id))
+            }
+            Read::PermissionGrants(sp_id) => {
+                BatchGet::new(permission_grants_path(sp_id)).fresh(self.is_fresh(sp_id))
+            }
             Read::User(upn) => BatchGet::new(user_path(upn)),
             Read::DirectoryObject(id) => BatchGet::new(directory_object_path(id)),
         }
@@ -217,6 +224,24 @@ impl GraphClient {
                 let page: ValuePage<GraphServicePrincipal> = decode(body, &path())?;
                 ReadValue::ResourceServicePrincipal(
                     page.value.into_iter().next().map(|sp| sp.to_resource()),
+                )
+            }
+            Read::AppRoleAssignments(_) => {
+                let page: ValuePage<GraphAppRoleAssignment> = decode(body, &path())?;
+                ReadValue::AppRoleAssignments(
+                    page.value
+                        .iter()
+                        .map(GraphAppRoleAssignment::to_model)
+                        .collect(),
+                )
+            }
+            Read::PermissionGrants(_) => {
+                let page: ValuePage<GraphPermissionGrant> = decode(body, &path())?;
+                ReadValue::PermissionGrants(
+                    page.value
+                        .iter()
+                        .map(GraphPermissionGrant::to_model)
+                        .collect(),
                 )
             }
             Read::User(_) => {
@@ -533,6 +558,131 @@ impl GraphClient {
         Ok(())
     }
 
+    // ----- admin consent (reference §8) ------------------------------------------------------
+
+    /// The application permissions granted to a service principal:
+    /// `GET /servicePrincipals/{id}/appRoleAssignments` (all pages).
+    pub async fn list_app_role_assignments(
+        &self,
+        sp_id: &str,
+    ) -> Result<Vec<AppRoleAssignment>, AzureError> {
+        let url = self.url(&app_role_assignments_path(sp_id));
+        let found: Vec<GraphAppRoleAssignment> = self
+            .core
+            .get_all_pages_fresh(url, Service::Graph, self.is_fresh(sp_id))
+            .await?;
+        Ok(found.iter().map(GraphAppRoleAssignment::to_model).collect())
+    }
+
+    /// The delegated permission grants of a client, tenant-wide and per user:
+    /// `GET /oauth2PermissionGrants?$filter=clientId eq '{id}'` (all pages).
+    pub async fn list_permission_grants(
+        &self,
+        client_sp_id: &str,
+    ) -> Result<Vec<PermissionGrant>, AzureError> {
+        let url = self.url(&permission_grants_path(client_sp_id));
+        let found: Vec<GraphPermissionGrant> = self
+            .core
+            .get_all_pages_fresh(url, Service::Graph, self.is_fresh(client_sp_id))
+            .await?;
+        Ok(found.iter().map(GraphPermissionGrant::to_model).collect())
+    }
+
+    /// Grants the client an application permission of the resource (admin consent):
+    /// `POST /servicePrincipals/{resource}/appRoleAssignedTo` with `{principalId, resourceId,
+    /// appRoleId}`. When either service principal was created in this run, a 404 (it has not
+    /// replicated yet) is retried until the consistency deadline. Not idempotent: Graph refuses
+    /// an assignment that exists.
+    pub async fn grant_app_role(
+        &self,
+        client_sp_id: &str,
+        resource_sp_id: &str,
+        app_role_id: &str,
+    ) -> Result<AppRoleAssignment, AzureError> {
+        let path = format!(
+            "/servicePrincipals/{}/appRoleAssignedTo",
+            encode_path(resource_sp_id)
+        );
+        let call = Call::new(Method::POST, self.url(&path), Service::Graph)
+            .body(wire::app_role_assignment_json(
+                client_sp_id,
+                resource_sp_id,
+                app_role_id,
+            ))
+            .fresh(self.is_fresh(client_sp_id) || self.is_fresh(resource_sp_id));
+        let created: GraphAppRoleAssignment = self.core.send(&call).await?.json()?;
+        Ok(created.to_model())
+    }
+
+    /// Revokes an application permission:
+    /// `DELETE /servicePrincipals/{resource}/appRoleAssignedTo/{id}` (idempotent).
+    pub async fn revoke_app_role(
+        &self,
+        resource_sp_id: &str,
+        assignment_id: &str,
+    ) -> Result<(), AzureError> {
+        let path = format!(
+            "/servicePrincipals/{}/appRoleAssignedTo/{}",
+            encode_path(resource_sp_id),
+            encode_path(assignment_id)
+        );
+        self.write(Method::DELETE, &path, None, resource_sp_id)
+            .await?;
+        Ok(())
+    }
+
+    /// Grants the client delegated permissions of the resource for every user (admin consent):
+    /// `POST /oauth2PermissionGrants` with `consentType: AllPrincipals` and `scope`, the
+    /// space-separated scope values. Replication lag is retried as for
+    /// [`GraphClient::grant_app_role`]. Graph keeps one such grant per client and resource.
+    pub async fn grant_scopes(
+        &self,
+        client_sp_id: &str,
+        resource_sp_id: &str,
+        scope: &str,
+    ) -> Result<PermissionGrant, AzureError> {
+        let call = Call::new(
+            Method::POST,
+            self.url("/oauth2PermissionGrants"),
+            Service::Graph,
+        )
+        .body(wire::all_principals_grant_json(
+            client_sp_id,
+            resource_sp_id,
+            scope,
+        ))
+        .fresh(self.is_fresh(client_sp_id) || self.is_fresh(resource_sp_id));
+        let created: GraphPermissionGrant = self.core.send(&call).await?.json()?;
+        let grant = created.to_model();
+        self.mark_fresh(&grant.id);
+        Ok(grant)
+    }
+
+    /// Replaces a grant's scopes: `PATCH /oauth2PermissionGrants/{id}` with `{scope}` (the whole
+    /// space-separated string).
+    pub async fn update_granted_scopes(
+        &self,
+        grant_id: &str,
+        scope: &str,
+    ) -> Result<(), AzureError> {
+        let path = format!("/oauth2PermissionGrants/{}", encode_path(grant_id));
+        self.write(
+            Method::PATCH,
+            &path,
+            Some(json!({ "scope": scope })),
+            grant_id,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a grant: `DELETE /oauth2PermissionGrants/{id}` (idempotent).
+    pub async fn revoke_grant(&self, grant_id: &str) -> Result<(), AzureError> {
+        let path = format!("/oauth2PermissionGrants/{}", encode_path(grant_id));
+        self.write(Method::DELETE, &path, None, grant_id).await?;
+        Ok(())
+    }
+
     // ----- owners ---------------------------------------------------------------------------
 
     /// The object ids of an application's owners.
@@ -775,6 +925,10 @@ pub(crate) enum Read {
     ServicePrincipal(String),
     /// [`GraphClient::get_resource_service_principal`].
     ResourceServicePrincipal(String),
+    /// [`GraphClient::list_app_role_assignments`] of a service principal object id.
+    AppRoleAssignments(String),
+    /// [`GraphClient::list_permission_grants`] of a service principal object id.
+    PermissionGrants(String),
     /// [`GraphClient::get_user`] by UPN.
     User(String),
     /// [`GraphClient::get_directory_object`].
@@ -790,6 +944,8 @@ pub(crate) enum ReadValue {
     KeyCredentials(Vec<KeyCredential>),
     ServicePrincipal(Option<LiveServicePrincipal>),
     ResourceServicePrincipal(Option<ResourceServicePrincipal>),
+    AppRoleAssignments(Vec<AppRoleAssignment>),
+    PermissionGrants(Vec<PermissionGrant>),
     DirectoryObject(Option<DirectoryObject>),
 }
 
@@ -859,6 +1015,18 @@ fn key_credentials_path(app_object_id: &str) -> String {
 fn service_principal_path(app_id: &str, select: &str) -> String {
     let filter = encode_query(&format!("appId eq {}", odata_string(app_id)));
     format!("/servicePrincipals?$filter={filter}&$select={select}")
+}
+
+fn app_role_assignments_path(sp_id: &str) -> String {
+    format!(
+        "/servicePrincipals/{}/appRoleAssignments",
+        encode_path(sp_id)
+    )
+}
+
+fn permission_grants_path(client_sp_id: &str) -> String {
+    let filter = encode_query(&format!("clientId eq {}", odata_string(client_sp_id)));
+    format!("/oauth2PermissionGrants?$filter={filter}")
 }
 
 fn user_path(user_principal_name: &str) -> String {

@@ -11,11 +11,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use registrar_model::{
-    ApiSettings, AppRole, ApplicationSettings, DeletedApplication, DirectoryObject,
-    ExposedPermission, FederatedCredential, InformationalUrls, KeyCredential, LiveApplication,
-    LiveServicePrincipal, OptionalClaim, OptionalClaims, PasswordCredential, PermissionScope,
-    PreAuthorizedApplication, RequiredResourceAccess, ResourceAccess, ResourceServicePrincipal,
-    ServicePrincipalSettings, WebSettings,
+    ApiSettings, AppRole, AppRoleAssignment, ApplicationSettings, DeletedApplication,
+    DirectoryObject, ExposedPermission, FederatedCredential, InformationalUrls, KeyCredential,
+    LiveApplication, LiveServicePrincipal, OptionalClaim, OptionalClaims, PasswordCredential,
+    PermissionGrant, PermissionScope, PreAuthorizedApplication, RequiredResourceAccess,
+    ResourceAccess, ResourceServicePrincipal, ServicePrincipalSettings, WebSettings,
 };
 
 /// The application properties the snapshot reads (`$select`).
@@ -707,6 +707,8 @@ impl GraphServicePrincipal {
                 tags: self.tags.clone(),
                 notes: self.notes.clone(),
             },
+            app_role_assignments: Vec::new(),
+            permission_grants: Vec::new(),
         }
     }
 
@@ -742,6 +744,79 @@ impl GraphServicePrincipal {
         }
     }
 }
+
+/// An `appRoleAssignment` as read (reference §8a). Its `id` is opaque, not a GUID.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GraphAppRoleAssignment {
+    #[serde(default, deserialize_with = "nullable")]
+    id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    resource_id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    app_role_id: String,
+}
+
+impl GraphAppRoleAssignment {
+    pub(crate) fn to_model(&self) -> AppRoleAssignment {
+        AppRoleAssignment {
+            id: self.id.clone(),
+            resource_id: self.resource_id.clone(),
+            app_role_id: self.app_role_id.clone(),
+        }
+    }
+}
+
+/// The body of an app role assignment create: `POST /servicePrincipals/{resource}/appRoleAssignedTo`.
+pub(crate) fn app_role_assignment_json(
+    principal_id: &str,
+    resource_id: &str,
+    app_role_id: &str,
+) -> Value {
+    json!({ "principalId": principal_id, "resourceId": resource_id, "appRoleId": app_role_id })
+}
+
+/// An `oauth2PermissionGrant` as read (reference §8b).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GraphPermissionGrant {
+    #[serde(default, deserialize_with = "nullable")]
+    id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    resource_id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    consent_type: String,
+    #[serde(default)]
+    principal_id: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    scope: String,
+}
+
+impl GraphPermissionGrant {
+    pub(crate) fn to_model(&self) -> PermissionGrant {
+        PermissionGrant {
+            id: self.id.clone(),
+            resource_id: self.resource_id.clone(),
+            consent_type: self.consent_type.clone(),
+            principal_id: self.principal_id.clone(),
+            scope: self.scope.clone(),
+        }
+    }
+}
+
+/// The body of a tenant-wide delegated grant: `POST /oauth2PermissionGrants` with
+/// `consentType: AllPrincipals` (no `principalId`).
+pub(crate) fn all_principals_grant_json(client_id: &str, resource_id: &str, scope: &str) -> Value {
+    json!({
+        "clientId": client_id,
+        "consentType": ALL_PRINCIPALS,
+        "resourceId": resource_id,
+        "scope": scope,
+    })
+}
+
+/// `consentType` of a tenant-wide (admin) grant.
+pub(crate) const ALL_PRINCIPALS: &str = "AllPrincipals";
 
 /// The body of a service principal create (with `appId`) or update (without).
 pub(crate) fn service_principal_json(

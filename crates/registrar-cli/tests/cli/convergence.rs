@@ -98,9 +98,17 @@ fn manifest(seeds: &[u64; 3], secrets_dir: &str) -> String {
             if bit(seed, 19) {
                 text.push_str("        roles: [Directory.Read.All]\n");
             }
-            // A permission on another application of this manifest, when it exposes a scope.
+            // Consent needs this application's service principal (bit 24 turns it off).
+            if bit(seed, 26) && !bit(seed, 24) {
+                text.push_str("        adminConsent: true\n");
+            }
+            // A permission on another application of this manifest, when it exposes a scope,
+            // with consent when both have service principals.
             if index > 0 && bit(seeds[0], 0) && bit(seeds[0], 15) && bit(seed, 20) {
                 text.push_str("      - resource: api\n        scopes: [Data.Read]\n");
+                if bit(seed, 27) && !bit(seed, 24) && !bit(seeds[0], 24) {
+                    text.push_str("        adminConsent: true\n");
+                }
             }
         }
         if bit(seed, 21) {

@@ -58,13 +58,15 @@ pub struct ResourceChangeDocument {
     pub address: String,
     /// `registrar_application`, `registrar_service_principal`, `registrar_application_owner`,
     /// `registrar_application_secret`, `registrar_application_certificate`,
-    /// `registrar_federated_identity_credential`.
+    /// `registrar_federated_identity_credential`, `registrar_app_role_assignment` (admin consent
+    /// for an application permission), `registrar_oauth2_permission_grant` (admin consent for
+    /// the delegated permissions on one API), `registrar_application_references`.
     #[serde(rename = "type")]
     pub resource_type: String,
     /// The object's name: the application key, the secret's name, ...
     pub name: String,
-    /// The instance key: an owner's name, or the keyId of one of several credentials sharing a
-    /// name.
+    /// The instance key: an owner's name, the keyId of one of several credentials sharing a
+    /// name, a consent's `<resource>/<permission>` or a delegated consent's resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
     /// Why, in terraform's style: `rotate`, `restore`, `delete_because_not_in_manifest`, ...
@@ -127,6 +129,8 @@ fn resource_type(component: &Component) -> &'static str {
         Component::Secret { .. } => "registrar_application_secret",
         Component::Certificate { .. } => "registrar_application_certificate",
         Component::FederatedCredential(_) => "registrar_federated_identity_credential",
+        Component::Consent { .. } => "registrar_app_role_assignment",
+        Component::DelegatedConsent { .. } => "registrar_oauth2_permission_grant",
         Component::References => "registrar_application_references",
     }
 }
@@ -150,7 +154,9 @@ fn action_reason(change: &ResourceChange) -> Option<String> {
         (Action::Restore, _) => "restore",
         (Action::Read, _) => "read_because_not_in_manifest",
         (_, Some(ActionReason::Pruned)) => "delete_because_pruned",
-        (_, Some(ActionReason::Undeclared { .. })) => "delete_because_not_in_manifest",
+        (_, Some(ActionReason::Undeclared { .. }) | Some(ActionReason::ConsentNotDeclared)) => {
+            "delete_because_not_in_manifest"
+        }
         (_, Some(ActionReason::PreviousCredential { .. })) => "delete_because_overlap_ended",
         (_, Some(ActionReason::ServicePrincipalNotWanted)) => "delete_because_not_wanted",
         (_, Some(ActionReason::CertificateChanged)) => "replace_because_certificate_changed",
@@ -178,8 +184,8 @@ fn resource_change(change: &ResourceChange) -> ResourceChangeDocument {
     ResourceChangeDocument {
         address: address.to_string(),
         resource_type: resource_type(&address.component).to_owned(),
-        name: address.name().to_owned(),
-        index: address.index().map(str::to_owned),
+        name: address.name(),
+        index: address.index(),
         action_reason: action_reason(change),
         depends_on: change.depends_on.iter().map(ToString::to_string).collect(),
         change: ChangeDocument {

@@ -57,6 +57,8 @@ fn destructive(plan: &Plan) -> Vec<String> {
             Component::Secret { .. } => (3, "secret", "removed"),
             Component::Certificate { .. } => (4, "certificate", "removed"),
             Component::FederatedCredential(_) => (5, "federated credential", "removed"),
+            Component::Consent { .. } => (6, "admin consent", "revoked"),
+            Component::DelegatedConsent { .. } => (7, "delegated admin consent", "revoked"),
             Component::References => continue,
         };
         let verb = match change.action {

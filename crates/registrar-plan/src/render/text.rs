@@ -222,6 +222,9 @@ fn detail(reason: &ActionReason) -> Option<String> {
                 values.join(", ") + if values.len() == 1 { " is" } else { " are" }
             )
         }
+        ActionReason::ConsentNotDeclared => {
+            "admin consent the manifest does not ask for".to_owned()
+        }
         ActionReason::Expiring { .. }
         | ActionReason::StoreMissing
         | ActionReason::StoreMismatch { .. }
@@ -254,7 +257,7 @@ fn render_change(lines: &mut Lines, change: &ResourceChange) {
     let kind = change.address.kind();
     lines.toned(
         tone,
-        format!("{glyph:>3} {kind} {} {{", quoted(change.address.name())),
+        format!("{glyph:>3} {kind} {} {{", quoted(&change.address.name())),
     );
     let sensitive = |name: &str| {
         matches!(change.address.component, Component::Secret { .. }) && name == "value"

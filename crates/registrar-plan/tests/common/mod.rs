@@ -4,11 +4,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use registrar_catalog::PermissionKind;
 use registrar_model::{
-    ApplicationRef, ApplicationSettings, DeletedApplication, DesiredApplication,
+    AppRoleAssignment, ApplicationRef, ApplicationSettings, DeletedApplication, DesiredApplication,
     DesiredCertificate, DesiredFederatedCredential, DesiredSecret, DesiredState, DirectoryObject,
-    FederatedCredential, LiveApplication, LiveServicePrincipal, LiveTenant, Located, Operation,
-    Origin, PasswordCredential, SecretStoreContents, SecretStoreLocation, SecretStoreState,
+    ExposedPermission, FederatedCredential, LiveApplication, LiveServicePrincipal, LiveTenant,
+    Located, Operation, Origin, PasswordCredential, PermissionGrant, ResourceServicePrincipal,
+    SecretStoreContents, SecretStoreLocation, SecretStoreState, ServicePrincipalRef,
     ServicePrincipalSettings,
 };
 use registrar_plan::{Plan, PlanOptions, parse_planned_app_id, plan};
@@ -18,6 +20,8 @@ use time::{Duration, OffsetDateTime};
 pub const NOW: OffsetDateTime = datetime!(2026-01-01 0:00 UTC);
 pub const ALICE: &str = "a11ce000-0000-4000-8000-000000000001";
 pub const BOB: &str = "b0b00000-0000-4000-8000-000000000002";
+/// The object id of Microsoft Graph's service principal in the test tenant.
+pub const GRAPH_SP: &str = "9a900000-0000-4000-8000-00000000000a";
 
 pub fn origin(line: usize, column: usize) -> Origin {
     Origin {
@@ -111,11 +115,44 @@ pub fn directory() -> Vec<DirectoryObject> {
     ]
 }
 
-/// An empty tenant that knows the test users.
+/// Microsoft Graph's service principal, with the catalog's permissions.
+pub fn graph_service_principal() -> ResourceServicePrincipal {
+    let graph = registrar_catalog::catalog().graph();
+    let exposed = |kind| {
+        graph
+            .permissions_of(kind)
+            .map(|permission| ExposedPermission {
+                id: permission.id.clone(),
+                value: permission.value.clone(),
+                is_enabled: true,
+            })
+            .collect()
+    };
+    ResourceServicePrincipal {
+        id: GRAPH_SP.into(),
+        app_id: graph.app_id.clone(),
+        display_name: "Microsoft Graph".into(),
+        app_roles: exposed(PermissionKind::Application),
+        oauth2_permission_scopes: exposed(PermissionKind::Delegated),
+    }
+}
+
+/// The id of a Microsoft Graph permission in the catalog.
+pub fn graph_permission(value: &str, kind: PermissionKind) -> String {
+    registrar_catalog::catalog()
+        .graph()
+        .permission(value, kind)
+        .expect("a Graph permission")
+        .id
+        .clone()
+}
+
+/// An empty tenant that knows the test users and Microsoft Graph's service principal.
 pub fn tenant() -> LiveTenant {
     LiveTenant {
         tenant_id: "tenant".into(),
         directory_objects: directory(),
+        resource_service_principals: vec![graph_service_principal()],
         ..Default::default()
     }
 }
@@ -133,6 +170,7 @@ pub struct Simulator {
     pub live: LiveTenant,
     pub now: OffsetDateTime,
     created: HashMap<String, (String, String)>,
+    created_service_principals: HashMap<String, String>,
     counter: u32,
 }
 
@@ -142,6 +180,7 @@ impl Simulator {
             live,
             now,
             created: HashMap::new(),
+            created_service_principals: HashMap::new(),
             counter: 0,
         }
     }
@@ -207,6 +246,73 @@ impl Simulator {
             .iter_mut()
             .find(|app| app.id == id)
             .ok_or_else(|| format!("Request_ResourceNotFound: application {id}"))
+    }
+
+    fn resolve_service_principal(&self, sp: &ServicePrincipalRef) -> Result<String, String> {
+        match sp {
+            ServicePrincipalRef::Existing { id } => Ok(id.clone()),
+            ServicePrincipalRef::Planned { key } => self
+                .created_service_principals
+                .get(key)
+                .cloned()
+                .ok_or_else(|| format!("the service principal of `{key}` was not created")),
+        }
+    }
+
+    fn managed_sp_mut(&mut self, id: &str) -> Result<&mut LiveServicePrincipal, String> {
+        self.live
+            .applications
+            .iter_mut()
+            .filter_map(|app| app.service_principal.as_mut())
+            .find(|sp| sp.id == id)
+            .ok_or_else(|| format!("Request_ResourceNotFound: service principal {id}"))
+    }
+
+    /// The app roles (for application permissions) and scopes a resource service principal
+    /// exposes, as Graph checks them: an application's service principal copies its app's.
+    fn resource_exposes(&self, resource_id: &str) -> Result<(Vec<String>, Vec<String>), String> {
+        if let Some(sp) = self
+            .live
+            .resource_service_principals
+            .iter()
+            .find(|sp| sp.id == resource_id)
+        {
+            return Ok((
+                sp.app_roles.iter().map(|role| role.id.clone()).collect(),
+                sp.oauth2_permission_scopes
+                    .iter()
+                    .map(|scope| scope.value.clone())
+                    .collect(),
+            ));
+        }
+        let app = self
+            .live
+            .applications
+            .iter()
+            .find(|app| {
+                app.service_principal
+                    .as_ref()
+                    .is_some_and(|sp| sp.id == resource_id)
+            })
+            .ok_or_else(|| format!("Request_ResourceNotFound: resource {resource_id}"))?;
+        Ok((
+            app.settings
+                .app_roles
+                .iter()
+                .filter(|role| {
+                    role.allowed_member_types
+                        .iter()
+                        .any(|kind| kind == "Application")
+                })
+                .map(|role| role.id.clone())
+                .collect(),
+            app.settings
+                .api
+                .oauth2_permission_scopes
+                .iter()
+                .map(|scope| scope.value.clone())
+                .collect(),
+        ))
     }
 
     fn resolve_planned(&self, text: &mut String) -> Result<(), String> {
@@ -383,6 +489,7 @@ impl Simulator {
                 });
             }
             Operation::CreateServicePrincipal {
+                key,
                 application,
                 settings,
             } => {
@@ -392,10 +499,114 @@ impl Simulator {
                     return Err("a service principal already exists".into());
                 }
                 app.service_principal = Some(LiveServicePrincipal {
-                    id,
+                    id: id.clone(),
                     app_id: app.app_id.clone(),
                     settings: settings.clone(),
+                    ..Default::default()
                 });
+                self.created_service_principals.insert(key.clone(), id);
+            }
+            Operation::GrantAppRole {
+                client,
+                resource,
+                app_role_id,
+            } => {
+                let client = self.resolve_service_principal(client)?;
+                let resource = self.resolve_service_principal(resource)?;
+                let (roles, _) = self.resource_exposes(&resource)?;
+                if !roles
+                    .iter()
+                    .any(|role| role.eq_ignore_ascii_case(app_role_id))
+                {
+                    return Err(format!(
+                        "Permission being assigned was not found on application: {app_role_id}"
+                    ));
+                }
+                let id = self.next_id("a5516e");
+                let sp = self.managed_sp_mut(&client)?;
+                if sp.app_role_assignments.iter().any(|assignment| {
+                    assignment.resource_id == resource && &assignment.app_role_id == app_role_id
+                }) {
+                    return Err("Permission being assigned already exists on the object".into());
+                }
+                sp.app_role_assignments.push(AppRoleAssignment {
+                    id,
+                    resource_id: resource,
+                    app_role_id: app_role_id.clone(),
+                });
+            }
+            Operation::RevokeAppRole {
+                resource_id,
+                assignment_id,
+            } => {
+                let sp = self
+                    .live
+                    .applications
+                    .iter_mut()
+                    .filter_map(|app| app.service_principal.as_mut())
+                    .find(|sp| {
+                        sp.app_role_assignments.iter().any(|assignment| {
+                            &assignment.id == assignment_id
+                                && &assignment.resource_id == resource_id
+                        })
+                    })
+                    .ok_or("Request_ResourceNotFound: app role assignment")?;
+                sp.app_role_assignments
+                    .retain(|assignment| &assignment.id != assignment_id);
+            }
+            Operation::GrantScopes {
+                client,
+                resource,
+                scope,
+            } => {
+                let client = self.resolve_service_principal(client)?;
+                let resource = self.resolve_service_principal(resource)?;
+                let (_, scopes) = self.resource_exposes(&resource)?;
+                if let Some(unknown) = scope
+                    .split(' ')
+                    .find(|value| !scopes.iter().any(|s| s == value))
+                {
+                    return Err(format!("scope `{unknown}` is not exposed by {resource}"));
+                }
+                let id = self.next_id("9a4a47");
+                let sp = self.managed_sp_mut(&client)?;
+                if sp.permission_grants.iter().any(|grant| {
+                    grant.consent_type == "AllPrincipals" && grant.resource_id == resource
+                }) {
+                    return Err("an AllPrincipals grant for this client and resource exists".into());
+                }
+                sp.permission_grants.push(PermissionGrant {
+                    id,
+                    resource_id: resource,
+                    consent_type: "AllPrincipals".into(),
+                    principal_id: None,
+                    scope: scope.clone(),
+                });
+            }
+            Operation::UpdateGrantedScopes { grant_id, scope } => {
+                let grant = self
+                    .live
+                    .applications
+                    .iter_mut()
+                    .filter_map(|app| app.service_principal.as_mut())
+                    .flat_map(|sp| sp.permission_grants.iter_mut())
+                    .find(|grant| &grant.id == grant_id)
+                    .ok_or("Request_ResourceNotFound: grant")?;
+                grant.scope = scope.clone();
+            }
+            Operation::RevokeGrant { grant_id } => {
+                let sp = self
+                    .live
+                    .applications
+                    .iter_mut()
+                    .filter_map(|app| app.service_principal.as_mut())
+                    .find(|sp| {
+                        sp.permission_grants
+                            .iter()
+                            .any(|grant| &grant.id == grant_id)
+                    })
+                    .ok_or("Request_ResourceNotFound: grant")?;
+                sp.permission_grants.retain(|grant| &grant.id != grant_id);
             }
             Operation::UpdateServicePrincipal { id, settings } => {
                 let sp = self
