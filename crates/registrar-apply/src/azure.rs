@@ -1,5 +1,6 @@
 //! [`AzureTenant`]: the [`TenantWriter`] that apply uses for real, over `registrar-azure`'s
-//! clients. Each method is one client call; retries and read-your-writes live in the clients.
+//! clients (Graph, ARM, Key Vault). Each method is one client call; retries and read-your-writes
+//! live in the clients.
 
 use registrar_azure::{Clients, DeliveredSecret, SecretValue};
 use registrar_model::{
@@ -10,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::{TenantWriter, WriteError};
 
-/// Writes to a tenant through the Graph and Key Vault clients.
+/// Writes to a tenant through the Graph, ARM and Key Vault clients.
 #[derive(Debug, Clone)]
 pub struct AzureTenant {
     clients: Clients,
@@ -321,6 +322,44 @@ impl TenantWriter for AzureTenant {
         self.clients
             .graph
             .revoke_grant(grant_id)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn create_role_assignment(
+        &self,
+        scope: &str,
+        name: &str,
+        role_definition_id: &str,
+        principal_id: &str,
+        description: Option<&str>,
+    ) -> Result<(), WriteError> {
+        match self
+            .clients
+            .arm
+            .create_role_assignment(scope, name, role_definition_id, principal_id, description)
+            .await
+        {
+            Ok(_) => Ok(()),
+            // The same role, scope and principal exist under another name (made by hand, or by
+            // another tool): that assignment is the one the manifest asks for; adopt it.
+            Err(error) if error.is_role_assignment_exists() => {
+                tracing::debug!(
+                    scope,
+                    role_definition_id,
+                    principal_id,
+                    "role assignment exists under another name: adopted"
+                );
+                Ok(())
+            }
+            Err(error) => Err(boxed(error)),
+        }
+    }
+
+    async fn delete_role_assignment(&self, id: &str) -> Result<(), WriteError> {
+        self.clients
+            .arm
+            .delete_role_assignment(id)
             .await
             .map_err(boxed)
     }

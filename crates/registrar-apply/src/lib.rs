@@ -1,6 +1,7 @@
 //! Carries out a [`Plan`] against the tenant: every change's operations in dependency order, with
 //! bounded concurrency, substituting the ids that earlier creates returned (applications by
-//! manifest key, and the service principals created for them, which admin consent refers to).
+//! manifest key, and the service principals created for them, which admin consent and role
+//! assignments refer to).
 //!
 //! # Brief overview
 //! - [`apply`] runs a plan through a [`TenantWriter`] and reports each change to a
@@ -136,6 +137,20 @@ pub trait TenantWriter: Send + Sync {
     async fn update_granted_scopes(&self, grant_id: &str, scope: &str) -> Result<(), WriteError>;
     /// Deletes a delegated permission grant.
     async fn revoke_grant(&self, grant_id: &str) -> Result<(), WriteError>;
+    /// Assigns the Azure role `role_definition_id` (a GUID) at `scope` to the service principal
+    /// `principal_id`, as the assignment `name` (from [`registrar_model::role_assignment_name`]).
+    /// Idempotent: the same role, scope and principal assigned already, under this name or
+    /// another (ARM's 409 `RoleAssignmentExists`), counts as done.
+    async fn create_role_assignment(
+        &self,
+        scope: &str,
+        name: &str,
+        role_definition_id: &str,
+        principal_id: &str,
+        description: Option<&str>,
+    ) -> Result<(), WriteError>;
+    /// Deletes a role assignment by its full ARM id; one already gone counts as done.
+    async fn delete_role_assignment(&self, id: &str) -> Result<(), WriteError>;
 }
 
 /// Receives progress; the CLI prints it.
@@ -687,6 +702,32 @@ async fn run_operation(
             .revoke_grant(grant_id)
             .await
             .map_err(write_error(format!("revoking grant {grant_id}")))?,
+        Operation::CreateRoleAssignment {
+            principal,
+            scope,
+            role_definition_id,
+            description,
+        } => {
+            let principal_id = created.resolve_service_principal(principal)?;
+            let name =
+                registrar_model::role_assignment_name(scope, role_definition_id, &principal_id);
+            tenant
+                .create_role_assignment(
+                    scope,
+                    &name,
+                    role_definition_id,
+                    &principal_id,
+                    description.as_deref(),
+                )
+                .await
+                .map_err(write_error(format!(
+                    "assigning role {role_definition_id} at `{scope}` to service principal {principal_id}"
+                )))?;
+        }
+        Operation::DeleteRoleAssignment { id } => tenant
+            .delete_role_assignment(id)
+            .await
+            .map_err(write_error(format!("deleting role assignment {id}")))?,
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use azure_core::http::HttpClient;
 
+use crate::arm::ArmClient;
 use crate::auth::{CredentialFactory, CredentialKind, TokenProvider};
 use crate::endpoints::Endpoints;
 use crate::error::AzureError;
@@ -74,7 +75,7 @@ impl AzureConfig {
     }
 }
 
-/// The Graph and Key Vault clients of one tenant, sharing one HTTP client, token cache, retry
+/// The Graph, Key Vault and ARM clients of one tenant, sharing one HTTP client, token cache, retry
 /// policy and request counter. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Clients {
@@ -82,6 +83,8 @@ pub struct Clients {
     pub graph: GraphClient,
     /// Key Vault.
     pub key_vault: KeyVaultClient,
+    /// Azure Resource Manager (RBAC).
+    pub arm: ArmClient,
     pub(crate) core: Arc<HttpCore>,
     pub(crate) concurrency: usize,
     configured_tenant: Option<String>,
@@ -113,6 +116,7 @@ impl Clients {
         Ok(Self {
             graph: GraphClient::new(core.clone(), config.concurrency),
             key_vault: KeyVaultClient::new(core.clone()),
+            arm: ArmClient::new(core.clone()),
             core,
             concurrency: config.concurrency.max(1),
             configured_tenant: config.credential.configured_tenant(),

@@ -123,6 +123,21 @@ impl AzureError {
         self.graph().is_some_and(|error| error.has_code(code))
     }
 
+    /// Whether ARM refused a role assignment create because the same scope, role and principal
+    /// are already assigned under another name (`409 RoleAssignmentExists`, reference §13).
+    pub fn is_role_assignment_exists(&self) -> bool {
+        self.graph()
+            .is_some_and(|error| error.status == 409 && error.has_code("RoleAssignmentExists"))
+    }
+
+    /// Whether ARM does not know the principal of a role assignment yet
+    /// (`PrincipalNotFound`: replication lag after the service principal was created).
+    pub fn is_principal_not_found(&self) -> bool {
+        self.graph().is_some_and(|error| {
+            (error.status == 400 || error.status == 404) && error.has_code("PrincipalNotFound")
+        })
+    }
+
     /// Whether Graph says the object does not exist (404 `Request_ResourceNotFound`, or a 404
     /// without a body).
     pub fn is_not_found(&self) -> bool {

@@ -98,7 +98,6 @@ impl RequestCounter {
 pub(crate) enum Service {
     Graph,
     KeyVault,
-    #[allow(dead_code)]
     Arm,
 }
 
@@ -455,7 +454,8 @@ fn check_next_link(link: &str, current: &str, first: &str) -> Result<(), AzureEr
 struct Page<T> {
     #[serde(default = "Vec::new")]
     value: Vec<T>,
-    #[serde(rename = "@odata.nextLink", default)]
+    /// Graph's `@odata.nextLink`, or ARM's `nextLink`.
+    #[serde(rename = "@odata.nextLink", alias = "nextLink", default)]
     next_link: Option<String>,
 }
 

@@ -1,17 +1,18 @@
-//! Registrar's clients for Microsoft Graph, Key Vault and the Entra ID token endpoint: auth,
-//! retry, paging and typed errors; the live snapshot reader; the single mutations apply
-//! performs; the secret stores.
+//! Registrar's clients for Microsoft Graph, Azure Resource Manager (RBAC), Key Vault and the
+//! Entra ID token endpoint: auth, retry, paging and typed errors; the live snapshot reader; the
+//! single mutations apply performs; the secret stores.
 //!
 //! # Brief overview
 //! - [`Clients`], built from an [`AzureConfig`] ([`Endpoints`] + [`CredentialKind`] +
-//!   [`RetryConfig`]), holds the [`GraphClient`] and the [`KeyVaultClient`], which share one
-//!   HTTP client, one token cache per [`Audience`] and one request counter ([`Clients::stats`]).
+//!   [`RetryConfig`]), holds the [`GraphClient`], the [`ArmClient`] and the [`KeyVaultClient`],
+//!   which share one HTTP client, one token cache per [`Audience`] and one request counter
+//!   ([`Clients::stats`]).
 //! - [`read_live_tenant`] reads the [`registrar_model::LiveTenant`] for a
 //!   [`registrar_model::DesiredState`], with a request count proportional to what is declared
 //!   (see [`snapshot`]); per-object reads go in JSON batches ([`GraphClient::batch_get`],
 //!   [`batch`]).
 //! - [`retry_policy`] is the one place that decides retries (throttling, transient errors,
-//!   read-your-writes after a create).
+//!   read-your-writes after a create, ARM's `PrincipalNotFound` for a new service principal).
 //! - [`SecretValue`] is the only holder of a client secret's value; [`Clients::deliver_secret`]
 //!   writes it to Key Vault or a 0600 file.
 //!
@@ -35,6 +36,7 @@
 //!   the real `ClientSecretCredential` at a stub token endpoint.
 //! - No `unwrap` on data from the network.
 
+pub mod arm;
 mod auth;
 pub mod batch;
 mod clients;
@@ -49,6 +51,7 @@ mod secret;
 pub mod snapshot;
 mod stores;
 
+pub use arm::{API_VERSION as ARM_API_VERSION, ArmClient};
 pub use auth::CredentialKind;
 pub use batch::{BatchGet, MAX_BATCH};
 pub use clients::{AzureConfig, Clients};

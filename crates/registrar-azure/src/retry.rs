@@ -20,6 +20,13 @@
 //!    [`RetryConfig::consistency_deadline`] of waiting has accumulated, for every method (the
 //!    request was rejected, not processed).
 //!
+//! 5. **`PrincipalNotFound`** (ARM, on a role assignment create): the principal is always a
+//!    service principal that Graph just created or returned in this run, so ARM has not seen it
+//!    yet (reference §12, §13). Retried like rule 4, until the consistency deadline, whether or
+//!    not this run created the principal: a service principal created by a previous apply that
+//!    stopped here is just as likely to be lagging. A principal that really vanished between
+//!    plan and apply costs one deadline of waiting before the error is reported.
+//!
 //! Waiting is measured as the sum of the delays this policy chose (unscaled), so with
 //! [`RetryConfig::delay_scale`] = 0 (tests) the number of attempts is the same as in production,
 //! and nothing sleeps.
@@ -129,8 +136,8 @@ pub struct Attempt<'a> {
 /// for the rules.
 pub fn retry_policy(error: &AzureError, attempt: &Attempt<'_>) -> Retry {
     let config = attempt.config;
-    // Rule 4: read-your-writes.
-    if attempt.fresh_object && is_consistency_error(error) {
+    // Rules 4 and 5: read-your-writes.
+    if (attempt.fresh_object && is_consistency_error(error)) || error.is_principal_not_found() {
         if attempt.number >= config.max_consistency_attempts
             || attempt.waited >= config.consistency_deadline
         {

@@ -20,7 +20,9 @@
 //! | per app with a service principal, once its object id is known: `…/appRoleAssignments`, `oauth2PermissionGrants?$filter=clientId eq` | 2S | ⌈2S/20⌉ |
 //! | further pages of an answer (over 100 owners, credentials, grants): normal GETs | — | 1 per page |
 //! | Key Vault secret metadata (file stores are read locally) | — | V |
-//! | tokens: one per audience used (Graph; Key Vault when V > 0) | — | 1–2 |
+//! | ARM: custom role names, `{scope}/…/roleDefinitions?$filter=roleName eq '…'` | — | D |
+//! | ARM: per declared app with a service principal and root, `{root}/…/roleAssignments?$filter=principalId eq '…'` | — | P × G |
+//! | tokens: one per audience used (Graph; Key Vault when V > 0; ARM when D + P × G > 0) | — | 1–3 |
 //!
 //! The consent reads need the service principal's object id, which the first round finds, so
 //! they go in a second round of batches. A tenant with 1000 managed apps, each with a service
@@ -29,14 +31,31 @@
 //! resent in a new batch (one more request per chunk and round), see [`crate::batch`].
 //! [`crate::AzureConfig::concurrency`] (default 8) batches are in flight; Key Vault reads run
 //! alongside the first round.
+//!
+//! # Azure RBAC
+//! ARM has no `$batch`, so role assignments cost one request each. G is the number of distinct
+//! roots the manifest's role assignments name: the subscription (`/subscriptions/{id}`) of
+//! every scope under a subscription, and every management group. For each of the P declared
+//! applications that have a service principal, one list per root, filtered by principal:
+//! P × G requests (plus further pages), [`crate::AzureConfig::concurrency`] in flight, alongside
+//! the consent round. ARM answers with the assignments at, above and below the root; the
+//! snapshot keeps those whose scope is the root or lies below it (compared case-insensitively),
+//! so assignments elsewhere (another subscription, a management group above) are neither read
+//! as drift nor removed. A manifest without role assignments sends no ARM request at all.
+//! D is the number of distinct (role name, scope) pairs whose role is neither a GUID nor a
+//! built-in role of the catalog: each is looked up at its scope, alongside the first round.
+//! 1000 declared applications with a service principal and role assignments in one
+//! subscription cost 1000 ARM reads (within ARM's read bucket of 250 plus 25/s, about 30 s when
+//! throttled, which the retry policy absorbs).
 
 use std::collections::{BTreeSet, HashSet};
 
 use futures::stream::{self, StreamExt};
 
 use registrar_model::{
-    DesiredApplication, DesiredState, LiveApplication, LiveTenant, SecretStoreContents,
-    SecretStoreLocation, SecretStoreState, marker_tag, unique_name,
+    DesiredApplication, DesiredState, LiveApplication, LiveTenant, RoleAssignment, RoleDefinition,
+    SecretStoreContents, SecretStoreLocation, SecretStoreState, marker_tag, scope_is_within,
+    scope_root, unique_name,
 };
 
 use crate::clients::Clients;
@@ -94,6 +113,73 @@ pub fn resource_app_ids(desired: &DesiredState) -> BTreeSet<String> {
             }
         })
         .collect()
+}
+
+/// The subscriptions and management groups the manifest's role assignments lie in, each once
+/// (compared case-insensitively, first spelling kept), in order.
+pub fn role_assignment_roots(desired: &DesiredState) -> Vec<String> {
+    let mut roots: Vec<String> = Vec::new();
+    for assignment in desired
+        .applications
+        .iter()
+        .flat_map(|app| &app.role_assignments)
+    {
+        if let Some(root) = scope_root(&assignment.scope.value)
+            && !roots.iter().any(|known| known.eq_ignore_ascii_case(&root))
+        {
+            roots.push(root);
+        }
+    }
+    roots.sort_by_key(|root| root.to_ascii_lowercase());
+    roots
+}
+
+/// The `(scope, role name)` pairs to look up in ARM: roles that are neither a GUID nor a
+/// built-in role of the catalog, so presumably custom roles. Each pair once.
+pub fn custom_role_lookups(desired: &DesiredState) -> Vec<(String, String)> {
+    let catalog = registrar_catalog::catalog();
+    let mut lookups: Vec<(String, String)> = Vec::new();
+    for assignment in desired
+        .applications
+        .iter()
+        .flat_map(|app| &app.role_assignments)
+    {
+        let role = assignment.role.value.trim();
+        let scope = assignment.scope.value.trim_end_matches('/');
+        if role.is_empty() || is_guid(role) || catalog.role(role).is_some() {
+            continue;
+        }
+        if !lookups.iter().any(|(known_scope, known_role)| {
+            known_scope.eq_ignore_ascii_case(scope) && known_role.eq_ignore_ascii_case(role)
+        }) {
+            lookups.push((scope.to_owned(), role.to_owned()));
+        }
+    }
+    lookups
+}
+
+/// Keeps the assignments of `principal_id` whose scope lies in one of `roots`, each once (by id,
+/// case-insensitively), sorted by id.
+fn managed_role_assignments(
+    found: Vec<RoleAssignment>,
+    principal_id: &str,
+    roots: &[String],
+) -> Vec<RoleAssignment> {
+    let mut kept: Vec<RoleAssignment> = Vec::new();
+    for assignment in found {
+        let inside = roots
+            .iter()
+            .any(|root| scope_is_within(&assignment.scope, root));
+        let principal = assignment.principal_id.eq_ignore_ascii_case(principal_id);
+        let seen = kept
+            .iter()
+            .any(|known| known.id.eq_ignore_ascii_case(&assignment.id));
+        if inside && principal && !seen {
+            kept.push(assignment);
+        }
+    }
+    kept.sort_by_key(|assignment| assignment.id.to_ascii_lowercase());
+    kept
 }
 
 /// What a batched read fills in.
@@ -233,16 +319,35 @@ pub async fn read_live_tenant(
             }
         })
         .collect();
-    let (answers, secret_stores) = futures::join!(
+    let definition_reads: Vec<_> = custom_role_lookups(desired)
+        .into_iter()
+        .map(|(scope, role)| async move { clients.arm.find_role_definitions(&scope, &role).await })
+        .collect();
+    let (answers, secret_stores, definitions) = futures::join!(
         graph.read_batched(&reads),
         stream::iter(store_reads)
             .buffer_unordered(concurrency)
+            .collect::<Vec<_>>(),
+        stream::iter(definition_reads)
+            .buffer_unordered(concurrency)
             .collect::<Vec<_>>()
     );
+    let mut role_definitions: Vec<RoleDefinition> = Vec::new();
+    for found in definitions {
+        role_definitions.extend(found?);
+    }
+    role_definitions.sort_by(|a, b| {
+        (a.scope.to_ascii_lowercase(), &a.role_name, &a.id).cmp(&(
+            b.scope.to_ascii_lowercase(),
+            &b.role_name,
+            &b.id,
+        ))
+    });
 
     let mut live = LiveTenant {
         deleted_applications,
         secret_stores,
+        role_definitions,
         ..LiveTenant::default()
     };
     for (slot, answer) in slots.into_iter().zip(answers?) {
@@ -269,7 +374,33 @@ pub async fn read_live_tenant(
         }
     }
     // 4. Admin consent held by each managed application's service principal: needs the
-    //    service principal's object id from step 3, so a second round of batches.
+    //    service principal's object id from step 3, so a second round of batches. Role
+    //    assignments of the declared applications' service principals alongside, from ARM.
+    let roots = role_assignment_roots(desired);
+    let mut rbac_reads = Vec::new();
+    if !roots.is_empty() {
+        for (index, app) in applications.iter().enumerate() {
+            let Some(sp) = &app.service_principal else {
+                continue;
+            };
+            if declared_for(desired, app).is_none() {
+                continue;
+            }
+            for root in &roots {
+                let principal_id = sp.id.clone();
+                rbac_reads.push(async move {
+                    let found = clients
+                        .arm
+                        .list_role_assignments_for_principal(root, &principal_id)
+                        .await;
+                    (index, found)
+                });
+            }
+        }
+    }
+    let rbac = stream::iter(rbac_reads)
+        .buffer_unordered(concurrency)
+        .collect::<Vec<_>>();
     let mut consent_reads = Vec::new();
     let mut consent_slots = Vec::new();
     for (index, app) in applications.iter().enumerate() {
@@ -280,8 +411,26 @@ pub async fn read_live_tenant(
             consent_slots.push(index);
         }
     }
-    if !consent_reads.is_empty() {
-        let answers = graph.read_batched(&consent_reads).await?;
+    let consent = async {
+        if consent_reads.is_empty() {
+            Ok(Vec::new())
+        } else {
+            graph.read_batched(&consent_reads).await
+        }
+    };
+    let (consent_answers, rbac_answers) = futures::join!(consent, rbac);
+    let mut found_assignments: Vec<Vec<RoleAssignment>> = vec![Vec::new(); applications.len()];
+    for (index, found) in rbac_answers {
+        found_assignments[index].extend(found?);
+    }
+    for (index, found) in found_assignments.into_iter().enumerate() {
+        if let Some(sp) = applications[index].service_principal.as_mut() {
+            let principal_id = sp.id.clone();
+            sp.role_assignments = managed_role_assignments(found, &principal_id, &roots);
+        }
+    }
+    {
+        let answers = consent_answers?;
         for (index, answer) in consent_slots.into_iter().zip(answers) {
             let Some(sp) = applications[index].service_principal.as_mut() else {
                 continue;

@@ -1899,3 +1899,358 @@ async fn batch_resend_waits_for_the_longest_retry_after() {
         ]
     );
 }
+
+// ----- Azure RBAC over ARM (reference §13) --------------------------------------------------
+
+const SUBSCRIPTION: &str = "aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e";
+const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+
+fn arm_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("x-ms-request-id", "arm-rid")
+        .set_body_json(json!({"error": {"code": code, "message": message, "target": null, "details": [], "additionalInfo": []}}))
+}
+
+fn arm_assignment(scope: &str, name: &str, role: &str, principal: &str) -> Value {
+    json!({
+        "properties": {
+            "roleDefinitionId": format!("/providers/Microsoft.Authorization/roleDefinitions/{role}"),
+            "principalId": principal,
+            "principalType": "ServicePrincipal",
+            "scope": scope,
+        },
+        "id": format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"),
+        "type": "Microsoft.Authorization/roleAssignments",
+        "name": name,
+    })
+}
+
+#[tokio::test]
+async fn arm_role_assignment_writes_send_the_documented_requests() {
+    let (server, clients) = setup().await;
+    let scope = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-001");
+    let name = registrar_model::role_assignment_name(&scope, READER, "sp-1");
+    let assignment_path =
+        format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
+    // A new service principal: ARM does not know it for two attempts, then creates (201).
+    Mock::given(method("PUT"))
+        .and(path(assignment_path.clone()))
+        .and(query_param("api-version", "2022-04-01"))
+        .and(header("authorization", "Bearer stub-access-token"))
+        .and(body_partial_json(json!({"properties": {
+            "roleDefinitionId": format!("/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{READER}"),
+            "principalId": "sp-1",
+            "principalType": "ServicePrincipal",
+            "description": "Read monitoring data",
+        }})))
+        .respond_with(arm_error(
+            400,
+            "PrincipalNotFound",
+            "Principal sp-1 does not exist in the directory.",
+        ))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(assignment_path.clone()))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(arm_assignment(&scope, &name, READER, "sp-1")),
+        )
+        .mount(&server)
+        .await;
+    let created = clients
+        .arm
+        .create_role_assignment(&scope, &name, READER, "sp-1", Some("Read monitoring data"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (created.name.as_str(), created.scope.as_str()),
+        (name.as_str(), scope.as_str())
+    );
+    assert_eq!(created.role_definition_id, READER);
+    assert_eq!(requests_to(&server, &assignment_path).await, 3);
+    assert_eq!(clients.stats().retries, 2);
+
+    // The same scope, role and principal under another name: 409 RoleAssignmentExists.
+    let other = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/other");
+    Mock::given(method("PUT"))
+        .and(path(other.clone()))
+        .respond_with(arm_error(
+            409,
+            "RoleAssignmentExists",
+            "The role assignment already exists.",
+        ))
+        .mount(&server)
+        .await;
+    let error = clients
+        .arm
+        .create_role_assignment(&scope, "other", READER, "sp-1", None)
+        .await
+        .unwrap_err();
+    assert!(error.is_role_assignment_exists(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "PUT {other} returned 409 RoleAssignmentExists: The role assignment already exists. (request-id arm-rid)"
+        )
+    );
+    assert_eq!(
+        requests_to(&server, &other).await,
+        1,
+        "a 409 is not retried"
+    );
+
+    // Delete: 200 with the body, 204 when already gone, 404 counts as gone too.
+    for (name, status) in [("n200", 200), ("n204", 204), ("n404", 404)] {
+        let id = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
+        let response = match status {
+            200 => ResponseTemplate::new(200)
+                .set_body_json(arm_assignment(&scope, name, READER, "sp-1")),
+            404 => arm_error(404, "RoleAssignmentNotFound", "gone"),
+            _ => ResponseTemplate::new(204),
+        };
+        Mock::given(method("DELETE"))
+            .and(path(id.clone()))
+            .and(query_param("api-version", "2022-04-01"))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+        clients.arm.delete_role_assignment(&id).await.unwrap();
+    }
+    let stats = clients.stats();
+    assert_eq!((stats.arm, stats.graph), (7, 0), "{stats:?}");
+}
+
+#[tokio::test]
+async fn arm_principal_not_found_gives_up_at_the_consistency_deadline() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let retry = RetryConfig {
+        max_consistency_attempts: 4,
+        ..RetryConfig::no_delay()
+    };
+    let clients = clients_with(&server, retry);
+    Mock::given(method("PUT"))
+        .respond_with(arm_error(
+            400,
+            "PrincipalNotFound",
+            "Principal sp-1 does not exist",
+        ))
+        .mount(&server)
+        .await;
+    let scope = format!("/subscriptions/{SUBSCRIPTION}");
+    let error = clients
+        .arm
+        .create_role_assignment(&scope, "n", READER, "sp-1", None)
+        .await
+        .unwrap_err();
+    assert!(error.is_principal_not_found(), "{error}");
+    assert_eq!(clients.stats().arm, 4);
+}
+
+#[tokio::test]
+async fn arm_lists_follow_next_link_and_escape_role_names() {
+    let (server, clients) = setup().await;
+    let scope = format!("/subscriptions/{SUBSCRIPTION}");
+    let list_path = format!("{scope}/providers/Microsoft.Authorization/roleAssignments");
+    let next = format!(
+        "{}{list_path}?api-version=2022-04-01&$filter=principalId%20eq%20'sp-1'&$skiptoken=2",
+        server.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path(list_path.clone()))
+        .and(query_param("$skiptoken", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [arm_assignment(&format!("{scope}/resourceGroups/rg-2"), "n2", READER, "sp-1")]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list_path.clone()))
+        .and(query_param("$filter", "principalId eq 'sp-1'"))
+        .and(query_param("api-version", "2022-04-01"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [arm_assignment(&scope, "n1", READER, "sp-1")],
+            "nextLink": next,
+        })))
+        .mount(&server)
+        .await;
+    let found = clients
+        .arm
+        .list_role_assignments_for_principal(&scope, "sp-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|assignment| assignment.name.as_str())
+            .collect::<Vec<_>>(),
+        ["n1", "n2"]
+    );
+
+    let mut definitions = fixture("arm-roledefinitions-list.json");
+    definitions["value"][0]["name"] = json!("C0FFEE00-0000-4000-8000-000000000001");
+    definitions["value"][0]["properties"]["roleName"] = json!("O'Brien Deployer");
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{scope}/resourceGroups/rg-1/providers/Microsoft.Authorization/roleDefinitions"
+        )))
+        .and(query_param("$filter", "roleName eq 'O''Brien Deployer'"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(definitions))
+        .mount(&server)
+        .await;
+    let found = clients
+        .arm
+        .find_role_definitions(&format!("{scope}/resourceGroups/rg-1"), "O'Brien Deployer")
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        [registrar_model::RoleDefinition {
+            id: "c0ffee00-0000-4000-8000-000000000001".into(),
+            role_name: "O'Brien Deployer".into(),
+            scope: format!("{scope}/resourceGroups/rg-1"),
+        }]
+    );
+}
+
+#[tokio::test]
+async fn snapshot_reads_role_assignments_per_root_and_keeps_the_managed_ones() {
+    let (server, clients) = setup().await;
+    let rg = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-001");
+    let mg = "/providers/Microsoft.Management/managementGroups/mg-1";
+    let assignment = |role: &str, scope: &str| registrar_model::DesiredRoleAssignment {
+        role: located(role),
+        scope: located(scope),
+        description: None,
+    };
+    let desired = DesiredState {
+        namespace: "platform".into(),
+        tenant: None,
+        applications: vec![
+            DesiredApplication {
+                key: "api".into(),
+                role_assignments: vec![
+                    assignment("Reader", &rg),
+                    assignment("Platform Deployer", &rg),
+                    assignment(READER, mg),
+                ],
+                ..Default::default()
+            },
+            DesiredApplication {
+                key: "web".into(),
+                ..Default::default()
+            },
+        ],
+    };
+    let mut apps = Vec::new();
+    for key in ["api", "web", "old"] {
+        let mut app = fixture("application-get.json");
+        app["id"] = json!(format!("obj-{key}"));
+        app["appId"] = json!(format!("app-{key}"));
+        app["uniqueName"] = json!(format!("platform.{key}"));
+        app["tags"] = json!(["registrar:platform"]);
+        apps.push(app);
+    }
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": apps })))
+        .mount(&server)
+        .await;
+    let mut routes = Vec::new();
+    for key in ["api", "web", "old"] {
+        routes.push((
+            format!("/servicePrincipals?$filter=appId eq 'app-{key}'"),
+            vec![inner_ok(json!({"value": [{"id": format!("sp-{key}"), "appId": format!("app-{key}"), "tags": []}]}))],
+        ));
+    }
+    routes.push(("/".to_owned(), vec![inner_ok(json!({"value": []}))]));
+    BatchStub::new(routes).mount(&server).await;
+
+    // ARM: `api` has Reader on rg-001 (kept), on another subscription and on a management group
+    // above (both outside the roots), and Reader on mg-1, which the management group's list
+    // returns again with rg-001's.
+    let assignments_path =
+        |root: &str| format!("{root}/providers/Microsoft.Authorization/roleAssignments");
+    let subscription = format!("/subscriptions/{SUBSCRIPTION}");
+    let mut outside = fixture("arm-roleassignments-list.json");
+    outside["value"][0]["properties"]["principalId"] = json!("sp-api");
+    let mut subscription_list = json!({"value": [
+        arm_assignment(&rg, "n-rg", READER, "sp-api"),
+        arm_assignment("/subscriptions/bbbb0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e", "n-other", READER, "sp-api"),
+        arm_assignment("/providers/Microsoft.Management/managementGroups/mg-0", "n-above", READER, "sp-api"),
+    ]});
+    if let Some(list) = subscription_list["value"].as_array_mut() {
+        list.push(outside["value"][0].clone());
+    }
+    Mock::given(method("GET"))
+        .and(path(assignments_path(&subscription)))
+        .and(query_param("$filter", "principalId eq 'sp-api'"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(subscription_list))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(assignments_path(mg)))
+        .and(query_param("$filter", "principalId eq 'sp-api'"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            arm_assignment(mg, "n-mg", READER, "sp-api"),
+            arm_assignment(&rg, "n-rg", READER, "sp-api"),
+        ]})))
+        .mount(&server)
+        .await;
+    for root in [subscription.as_str(), mg] {
+        Mock::given(method("GET"))
+            .and(path(assignments_path(root)))
+            .and(query_param("$filter", "principalId eq 'sp-web'"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+            .mount(&server)
+            .await;
+    }
+    let mut definitions = fixture("arm-roledefinitions-list.json");
+    definitions["value"][0]["name"] = json!("c0ffee00-0000-4000-8000-000000000001");
+    definitions["value"][0]["properties"]["roleName"] = json!("Platform Deployer");
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{rg}/providers/Microsoft.Authorization/roleDefinitions"
+        )))
+        .and(query_param("$filter", "roleName eq 'Platform Deployer'"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(definitions))
+        .mount(&server)
+        .await;
+
+    let live = read_live_tenant(&clients, &desired).await.unwrap();
+
+    let api = live.application_by_unique_name("platform.api").unwrap();
+    let found: Vec<(&str, &str, &str)> = api
+        .service_principal
+        .as_ref()
+        .unwrap()
+        .role_assignments
+        .iter()
+        .map(|assignment| {
+            (
+                assignment.name.as_str(),
+                assignment.scope.as_str(),
+                assignment.role_definition_id.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("n-mg", mg, READER), ("n-rg", rg.as_str(), READER)]);
+    assert_eq!(
+        live.role_definition("platform deployer", &rg.to_uppercase())
+            .map(|definition| definition.id.as_str()),
+        Some("c0ffee00-0000-4000-8000-000000000001")
+    );
+    // `old` is not declared: its role assignments are not read.
+    let old = live.application_by_unique_name("platform.old").unwrap();
+    assert!(
+        old.service_principal
+            .as_ref()
+            .unwrap()
+            .role_assignments
+            .is_empty()
+    );
+    // 2 roots x 2 declared service principals + 1 custom role lookup; one ARM token.
+    let stats = clients.stats();
+    assert_eq!((stats.arm, stats.token), (5, 2), "{stats:?}");
+}

@@ -1,5 +1,5 @@
-//! The local tenant: a Microsoft Entra ID / Microsoft Graph v1.0, Azure Key Vault and token
-//! endpoint emulator that speaks the real wire format, so that the official Microsoft SDKs and
+//! The local tenant: a Microsoft Entra ID / Microsoft Graph v1.0, Azure Key Vault, Azure Resource
+//! Manager (`Microsoft.Authorization`) and token endpoint emulator that speaks the real wire format, so that the official Microsoft SDKs and
 //! Registrar's own client work against it unchanged. It is how tests, benchmarks and the `--local`
 //! quick start run without reaching Azure.
 //!
@@ -20,6 +20,9 @@
 //!   directory/deletedItems, addPassword/removePassword, federatedIdentityCredentials, admin
 //!   consent through appRoleAssignedTo/appRoleAssignments and oauth2PermissionGrants, `$batch`);
 //! - Key Vault at `/vaults/{vault}/secrets/…` (or by Host / HTTP/2 `:authority` `{vault}.vault.azure.net`);
+//! - Azure Resource Manager `Microsoft.Authorization` (role definitions and role assignments) at
+//!   the root, as `management.azure.com` serves it: `/subscriptions/{s}/…/providers/Microsoft.Authorization/…`,
+//!   `/providers/Microsoft.Management/managementGroups/{mg}/…`, `/providers/Microsoft.Authorization/…`;
 //! - the control surface `/_emulator/{health,faults,requests,requests/reset}` (no auth, not counted).
 //!
 //! ```
@@ -35,7 +38,8 @@
 //! # Invariants
 //! - Depends on no other Registrar crate except `registrar-catalog`; it owns its wire structs
 //!   (stored objects are `serde_json::Value`s shaped like `tests/fixtures/*.json`), so a misspelt
-//!   field cannot pass silently on both the client and the emulator side.
+//!   field cannot pass silently on both the client and the emulator side. ARM role assignments
+//!   are stored typed and rendered as `arm-roleassignments-*.json`.
 //! - Client secrets from `addPassword` are never stored: only their SHA-256. Key Vault secret
 //!   values are stored, because the emulator is the vault.
 //! - All tenant state sits behind one mutex and is written to the state file (temporary file, then
@@ -45,6 +49,7 @@
 #![recursion_limit = "256"]
 
 mod api;
+mod arm;
 mod auth;
 mod graph;
 mod keyvault;
@@ -76,7 +81,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::api::{ApiRequest, ApiResponse, graph_error, kv_error};
-use crate::auth::{GRAPH_AUDIENCE, TokenProblem, VAULT_AUDIENCE};
+use crate::auth::{ARM_AUDIENCE, GRAPH_AUDIENCE, TokenProblem, VAULT_AUDIENCE};
 use crate::state::Tenant;
 use crate::util::{graph_date_short, lock, new_guid, now, now_ms, percent_decode};
 
@@ -94,13 +99,69 @@ pub struct EmulatorConfig {
     pub seed: u64,
     /// Faults active from the start.
     pub faults: Faults,
+    /// How the Azure Resource Manager (`Microsoft.Authorization`) routes behave where Azure's
+    /// behaviour is not pinned down by its documentation.
+    pub arm: ArmOptions,
+}
+
+/// The form of `properties.roleDefinitionId` in role assignment responses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RoleDefinitionIdForm {
+    /// `/providers/Microsoft.Authorization/roleDefinitions/{guid}`, as the 2022-04-01 spec
+    /// examples answer even to a subscription-scoped request (the default).
+    #[default]
+    Tenant,
+    /// `/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}` for
+    /// assignments inside a subscription, as Azure is commonly seen to answer.
+    Subscription,
+}
+
+/// ARM options (`Microsoft.Authorization`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ArmOptions {
+    /// The form of `roleDefinitionId` in role assignment responses.
+    pub role_definition_id_form: RoleDefinitionIdForm,
+    /// Role assignments per subscription before `RoleAssignmentLimitExceeded` (4,000 in the
+    /// public cloud, 2,000 in sovereign clouds).
+    pub assignments_per_subscription: usize,
+    /// Role assignments at one management group before `RoleAssignmentLimitExceeded` (500).
+    pub assignments_per_management_group: usize,
+}
+
+impl Default for ArmOptions {
+    fn default() -> Self {
+        Self {
+            role_definition_id_form: RoleDefinitionIdForm::default(),
+            assignments_per_subscription: 4000,
+            assignments_per_management_group: 500,
+        }
+    }
+}
+
+impl ArmOptions {
+    /// Sets [`Self::role_definition_id_form`].
+    #[must_use]
+    pub fn with_role_definition_id_form(mut self, form: RoleDefinitionIdForm) -> Self {
+        self.role_definition_id_form = form;
+        self
+    }
+
+    /// Sets both role assignment limits.
+    #[must_use]
+    pub fn with_limits(mut self, per_subscription: usize, per_management_group: usize) -> Self {
+        self.assignments_per_subscription = per_subscription;
+        self.assignments_per_management_group = per_management_group;
+        self
+    }
 }
 
 /// Injected faults; changeable at run time with [`Emulator::set_faults`] or `PUT /_emulator/faults`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {
-    /// Added to every API request (Graph, Key Vault), not to token or control routes.
+    /// Added to every API request (Graph, Key Vault, ARM), not to token or control routes.
     pub latency_ms: u64,
     /// Share (0..1) of API requests answered 429 `TooManyRequests` with `Retry-After`.
     pub throttle_rate: f64,
@@ -246,7 +307,16 @@ struct Inner {
     counts: Mutex<BTreeMap<String, u64>>,
     total: AtomicU64,
     base_url: Mutex<Option<String>>,
+    arm: ArmOptions,
+    /// ARM's rate-limit token buckets by (subscription or `tenant`, operation kind): tokens left
+    /// and when they were last refilled (ms).
+    arm_buckets: Mutex<BTreeMap<BucketKey, Bucket>>,
 }
+
+/// An ARM rate-limit bucket: (subscription id or `tenant`, `reads`/`writes`/`deletes`).
+type BucketKey = (String, &'static str);
+/// Tokens left and when they were last refilled (ms since the epoch).
+type Bucket = (f64, i64);
 
 /// The emulator; cheap to clone (all clones share one tenant).
 #[derive(Clone)]
@@ -324,6 +394,8 @@ impl Emulator {
                 counts: Mutex::new(BTreeMap::new()),
                 total: AtomicU64::new(0),
                 base_url: Mutex::new(None),
+                arm: config.arm,
+                arm_buckets: Mutex::new(BTreeMap::new()),
             }),
         })
     }
@@ -457,6 +529,41 @@ impl Emulator {
             return served;
         }
         request_base.to_owned()
+    }
+
+    /// Takes one token from ARM's bucket for this subscription (or the tenant) and operation
+    /// kind, and returns the `x-ms-ratelimit-remaining-…` header to send. The 2024+ public-cloud
+    /// buckets: reads 250 (25/s), writes and deletes 200 (10/s). Only the header is computed:
+    /// throttling itself is injected by [`Faults::throttle_rate`].
+    fn arm_rate_limit(
+        &self,
+        subscription: Option<&str>,
+        method: &axum::http::Method,
+    ) -> (String, String) {
+        use axum::http::Method;
+        let (kind, capacity, refill_per_sec) = match *method {
+            Method::GET | Method::HEAD => ("reads", 250.0, 25.0),
+            Method::DELETE if subscription.is_some() => ("deletes", 200.0, 10.0),
+            _ => ("writes", 200.0, 10.0),
+        };
+        let (owner, key) = match subscription {
+            Some(subscription) => ("subscription", subscription.to_ascii_lowercase()),
+            None => ("tenant", "tenant".to_owned()),
+        };
+        let now = now_ms();
+        let mut buckets = lock(&self.inner.arm_buckets);
+        let (tokens, refilled_at) = buckets.entry((key, kind)).or_insert((capacity, now));
+        #[allow(clippy::cast_precision_loss)]
+        let elapsed_secs = (now - *refilled_at).max(0) as f64 / 1000.0;
+        *tokens = (*tokens + elapsed_secs * refill_per_sec).min(capacity);
+        *refilled_at = now;
+        *tokens = (*tokens - 1.0).max(0.0);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let remaining = tokens.floor() as u64;
+        (
+            format!("x-ms-ratelimit-remaining-{owner}-{kind}"),
+            remaining.to_string(),
+        )
     }
 
     fn count(&self, key: String) {
@@ -619,6 +726,7 @@ fn finish_plain(mut response: ApiResponse) -> Response {
 /// Which service an API request is for.
 enum Service {
     Graph(graph::Route),
+    Arm(arm::Route),
     Vault {
         route: keyvault::KvRoute,
         vault: String,
@@ -650,18 +758,28 @@ fn classify(path: &str, host: Option<&str>, base: &str) -> Option<(Service, Stri
             template,
         ));
     }
-    let host = host?.split(':').next()?.to_ascii_lowercase();
-    let vault = host.strip_suffix(".vault.azure.net")?;
-    let (route, template) = keyvault::parse(&strs);
-    let vault_url = format!("https://{}", host_with_port(base, &host));
-    Some((
-        Service::Vault {
-            route,
-            vault: vault.to_owned(),
-            vault_url,
-        },
-        template,
-    ))
+    let host = host
+        .and_then(|host| host.split(':').next())
+        .map(str::to_ascii_lowercase);
+    if let Some(host) = &host
+        && let Some(vault) = host.strip_suffix(".vault.azure.net")
+    {
+        let (route, template) = keyvault::parse(&strs);
+        let vault_url = format!("https://{}", host_with_port(base, host));
+        return Some((
+            Service::Vault {
+                route,
+                vault: vault.to_owned(),
+                vault_url,
+            },
+            template,
+        ));
+    }
+    if arm::is_arm_path(&strs) {
+        let (route, template) = arm::parse(&strs);
+        return Some((Service::Arm(route), template));
+    }
+    None
 }
 
 fn host_with_port(base: &str, host: &str) -> String {
@@ -712,7 +830,7 @@ async fn api_request(State(emulator): State<Emulator>, request: Request) -> Resp
             StatusCode::BAD_REQUEST,
             "BadRequest",
             &format!(
-                "Invalid version or resource: '{path}'. The emulator serves /v1.0/…, /vaults/{{vault}}/… and /{{tenant}}/oauth2/v2.0/token."
+                "Invalid version or resource: '{path}'. The emulator serves /v1.0/…, /vaults/{{vault}}/…, ARM's /subscriptions/… and /providers/… and /{{tenant}}/oauth2/v2.0/token."
             ),
         );
         return finish_graph(response, &parts.headers);
@@ -741,11 +859,19 @@ async fn api_request(State(emulator): State<Emulator>, request: Request) -> Resp
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
     let is_graph = matches!(service, Service::Graph(_));
+    let is_arm = matches!(service, Service::Arm(_));
+    let arm_rate = match &service {
+        Service::Arm(route) => Some(emulator.arm_rate_limit(route.subscription(), &parts.method)),
+        _ => None,
+    };
+    let arm_reply = |response: ApiResponse| finish_arm(response, &parts.headers, arm_rate.as_ref());
     // Authentication.
     {
         let tenant = lock(&emulator.inner.tenant);
         let audience = if is_graph {
             GRAPH_AUDIENCE
+        } else if is_arm {
+            ARM_AUDIENCE
         } else {
             VAULT_AUDIENCE
         };
@@ -760,11 +886,16 @@ async fn api_request(State(emulator): State<Emulator>, request: Request) -> Resp
                 drop(tenant);
                 return if is_graph {
                     graph_unauthorized(&problem, &parts.headers)
+                } else if is_arm {
+                    arm_reply(arm_unauthorized(&problem, &base, &tenant_id))
                 } else {
                     vault_unauthorized(&problem, &emulator.login_base(&base), &tenant_id)
                 };
             }
         }
+    }
+    if is_arm && let Err(response) = arm::check_api_version(&api_request, &template) {
+        return arm_reply(response);
     }
     // Throttling and unavailability.
     let (throttled, unavailable) = {
@@ -777,6 +908,26 @@ async fn api_request(State(emulator): State<Emulator>, request: Request) -> Resp
         )
     };
     let retry_after = retry_after_text(faults.retry_after_seconds);
+    if throttled && is_arm {
+        return arm_reply(
+            arm::arm_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "The request is being throttled as the limit has been reached for operation type - Read_ObservationWindow_00:05:00. For more information, see - https://aka.ms/srpthrottlinglimits",
+            )
+            .with_header("Retry-After", retry_after),
+        );
+    }
+    if unavailable && is_arm {
+        return arm_reply(
+            arm::arm_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "The service is temporarily unavailable. Please retry later.",
+            )
+            .with_header("Retry-After", retry_after),
+        );
+    }
     if throttled {
         return if is_graph {
             let body = json!({ "error": {
@@ -826,6 +977,21 @@ async fn api_request(State(emulator): State<Emulator>, request: Request) -> Resp
         };
     }
     match service {
+        Service::Arm(route) => {
+            let ctx = arm::Ctx {
+                request: &api_request,
+                now_ms: now_ms(),
+                lag_ms: i64::try_from(faults.replication_lag_ms).unwrap_or(i64::MAX),
+                options: &emulator.inner.arm,
+            };
+            let mut tenant = lock(&emulator.inner.tenant);
+            let response = arm::handle(&mut tenant, &route, &ctx).unwrap_or_else(|error| error);
+            if response.mutated {
+                emulator.persist(&tenant);
+            }
+            drop(tenant);
+            arm_reply(response)
+        }
         Service::Graph(graph::Route::Batch) => {
             let response = if parts.method == axum::http::Method::POST {
                 graph::batch::run(&emulator, &api_request).await
@@ -978,6 +1144,90 @@ fn finish_graph(mut response: ApiResponse, request_headers: &HeaderMap) -> Respo
         }
     }
     out
+}
+
+/// ARM's 401: `AuthenticationFailed` without a token, `InvalidAuthenticationTokenAudience` for a
+/// token of another resource (Graph, Key Vault), `InvalidAuthenticationToken` for a bad one.
+fn arm_unauthorized(problem: &TokenProblem, base: &str, tenant_id: &str) -> ApiResponse {
+    let (code, message) = match problem {
+        TokenProblem::Missing => (
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.".to_owned(),
+        ),
+        TokenProblem::Malformed | TokenProblem::BadSignature | TokenProblem::NotYetValid => (
+            "InvalidAuthenticationToken",
+            "The access token is invalid.".to_owned(),
+        ),
+        TokenProblem::Expired => (
+            "ExpiredAuthenticationToken",
+            "The access token expiry UTC time is earlier than current UTC time.".to_owned(),
+        ),
+        TokenProblem::WrongAudience(found) => (
+            "InvalidAuthenticationTokenAudience",
+            format!(
+                "The access token has been obtained for wrong audience or resource '{found}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."
+            ),
+        ),
+        TokenProblem::WrongTenant => (
+            "InvalidAuthenticationTokenTenant",
+            format!(
+                "The access token is from the wrong issuer. It must match the tenant '{base}/{tenant_id}/' associated with this subscription."
+            ),
+        ),
+    };
+    arm::arm_error(StatusCode::UNAUTHORIZED, code, &message).with_header(
+        "WWW-Authenticate",
+        format!(
+            "Bearer authorization_uri=\"{base}/{tenant_id}\", error=\"invalid_token\", error_description=\"{}\"",
+            message.replace('"', "'")
+        ),
+    )
+}
+
+/// Adds ARM's headers: `x-ms-request-id`, `x-ms-correlation-request-id` (the client's, else new),
+/// `x-ms-routing-request-id` and the request's `x-ms-ratelimit-remaining-…` header.
+fn finish_arm(
+    response: ApiResponse,
+    request_headers: &HeaderMap,
+    rate: Option<&(String, String)>,
+) -> Response {
+    let mut out = finish_plain(response);
+    let request_id = new_guid();
+    let correlation_id = request_headers
+        .get("x-ms-correlation-request-id")
+        .and_then(|value| value.to_str().ok())
+        .map_or_else(|| request_id.clone(), str::to_owned);
+    let headers = out.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    headers.insert(header::EXPIRES, HeaderValue::from_static("-1"));
+    let routing = format!("LOCAL:{}:{request_id}", arm_routing_time());
+    for (name, value) in [
+        ("x-ms-request-id", request_id.clone()),
+        ("x-ms-correlation-request-id", correlation_id),
+        ("x-ms-routing-request-id", routing),
+    ] {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            headers.insert(name, value);
+        }
+    }
+    if let Some(client_request_id) = request_headers.get("x-ms-client-request-id") {
+        headers.insert("x-ms-client-request-id", client_request_id.clone());
+    }
+    if let Some((name, value)) = rate
+        && let (Ok(name), Ok(value)) = (
+            header::HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        )
+    {
+        headers.insert(name, value);
+    }
+    out
+}
+
+/// `20240101T120000Z`, as in ARM's `x-ms-routing-request-id`.
+fn arm_routing_time() -> String {
+    graph_date_short(now()).replace(['-', ':'], "") + "Z"
 }
 
 /// Adds Key Vault's headers.

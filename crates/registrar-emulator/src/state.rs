@@ -112,6 +112,33 @@ pub(crate) struct Vault {
     pub(crate) deleted: BTreeMap<String, DeletedSecret>,
 }
 
+/// An Azure RBAC role assignment (`Microsoft.Authorization/roleAssignments`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RoleAssignment {
+    /// The assignment's name (a GUID) as first written.
+    pub(crate) name: String,
+    /// The scope as first written (`/subscriptions/…`, `/` for the tenant root).
+    pub(crate) scope: String,
+    /// The role definition's GUID (lower-case).
+    pub(crate) role_definition: String,
+    pub(crate) principal_id: String,
+    pub(crate) principal_type: String,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+    #[serde(default)]
+    pub(crate) condition: Option<String>,
+    #[serde(default)]
+    pub(crate) condition_version: Option<String>,
+    #[serde(default)]
+    pub(crate) delegated_managed_identity_resource_id: Option<String>,
+    pub(crate) created_on: String,
+    pub(crate) updated_on: String,
+    #[serde(default)]
+    pub(crate) created_by: Option<String>,
+    #[serde(default)]
+    pub(crate) updated_by: Option<String>,
+}
+
 /// The whole tenant; serialized as the state file.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Tenant {
@@ -136,6 +163,11 @@ pub(crate) struct Tenant {
     /// Absent from files written before they existed (then empty).
     #[serde(default)]
     pub(crate) oauth2_permission_grants: BTreeMap<String, Record>,
+    /// Azure RBAC role assignments by lower-cased name (names are unique tenant-wide). They are
+    /// not removed with their principal ("Identity not found" in Azure). Absent from files
+    /// written before they existed (then empty).
+    #[serde(default)]
+    pub(crate) role_assignments: BTreeMap<String, RoleAssignment>,
     /// First-party service principals rebuilt from the catalog (never serialized).
     #[serde(skip)]
     pub(crate) builtin_service_principals: BTreeMap<String, Record>,
@@ -159,6 +191,7 @@ impl Tenant {
             vaults: BTreeMap::new(),
             app_role_assignments: BTreeMap::new(),
             oauth2_permission_grants: BTreeMap::new(),
+            role_assignments: BTreeMap::new(),
             builtin_service_principals: BTreeMap::new(),
         };
         for (upn, display, given, surname) in [

@@ -25,6 +25,10 @@ pub struct LiveTenant {
     pub directory_objects: Vec<DirectoryObject>,
     /// What each declared secret store holds, keyed by [`SecretStoreLocation`].
     pub secret_stores: Vec<SecretStoreState>,
+    /// Custom Azure role definitions the manifest names, looked up by name at the scope of the
+    /// assignment that names them (built-in roles come from the catalog, GUIDs need no lookup).
+    #[serde(default)]
+    pub role_definitions: Vec<RoleDefinition>,
 }
 
 impl LiveTenant {
@@ -73,6 +77,18 @@ impl LiveTenant {
                     .as_deref()
                     .is_some_and(|upn| upn.eq_ignore_ascii_case(name_or_id))
         })
+    }
+
+    /// The custom role definition called `role_name` (case-insensitive) as looked up at `scope`
+    /// (compared case-insensitively); the smallest id when several answer.
+    pub fn role_definition(&self, role_name: &str, scope: &str) -> Option<&RoleDefinition> {
+        self.role_definitions
+            .iter()
+            .filter(|definition| {
+                definition.role_name.eq_ignore_ascii_case(role_name)
+                    && same_scope(&definition.scope, scope)
+            })
+            .min_by(|a, b| a.id.cmp(&b.id))
     }
 
     /// What the secret store at `location` holds, if it was read.
@@ -137,6 +153,77 @@ pub struct LiveServicePrincipal {
     /// (`GET /oauth2PermissionGrants?$filter=clientId eq '{id}'`).
     #[serde(default)]
     pub permission_grants: Vec<PermissionGrant>,
+    /// Azure RBAC role assignments held by it, inside the subscriptions and management groups
+    /// the manifest's role assignments name (`GET {root}/providers/Microsoft.Authorization/
+    /// roleAssignments?$filter=principalId eq '{id}'`, kept when their scope is inside the root).
+    #[serde(default)]
+    pub role_assignments: Vec<RoleAssignment>,
+}
+
+/// An Azure RBAC role assignment (ARM `Microsoft.Authorization/roleAssignments`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoleAssignment {
+    /// The full ARM id: `{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`.
+    pub id: String,
+    /// The assignment's name (a GUID).
+    pub name: String,
+    /// The scope it is assigned at, as ARM spells it.
+    pub scope: String,
+    /// The role definition's GUID (the trailing segment of ARM's `roleDefinitionId`, lowercase).
+    pub role_definition_id: String,
+    /// The principal's object id.
+    pub principal_id: String,
+    /// `description`, if any.
+    pub description: Option<String>,
+}
+
+/// An Azure role definition found by name (a custom role; built-in roles are in the catalog).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoleDefinition {
+    /// The definition's GUID (lowercase).
+    pub id: String,
+    /// `roleName`.
+    pub role_name: String,
+    /// The scope it was looked up at (the scope of the manifest's assignment), not where it is
+    /// defined.
+    pub scope: String,
+}
+
+/// Whether two ARM scopes are the same: compared case-insensitively, ignoring a trailing `/`.
+pub fn same_scope(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/')
+        .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
+/// Whether `scope` is `root` or lies below it (case-insensitive, on segment boundaries).
+pub fn scope_is_within(scope: &str, root: &str) -> bool {
+    let scope = scope.trim_end_matches('/').to_ascii_lowercase();
+    let root = root.trim_end_matches('/').to_ascii_lowercase();
+    scope == root || scope.starts_with(&format!("{root}/"))
+}
+
+/// The subscription or management group a scope lies in, as the snapshot reads role
+/// assignments per root: `/subscriptions/{id}` for anything under a subscription,
+/// `/providers/Microsoft.Management/managementGroups/{name}` for a management group. `None`
+/// for anything else (validation rejects such scopes).
+pub fn scope_root(scope: &str) -> Option<String> {
+    let segments: Vec<&str> = scope.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        [first, id, ..] if first.eq_ignore_ascii_case("subscriptions") && !id.is_empty() => {
+            Some(format!("/subscriptions/{id}"))
+        }
+        [providers, namespace, groups, name, ..]
+            if providers.eq_ignore_ascii_case("providers")
+                && namespace.eq_ignore_ascii_case("Microsoft.Management")
+                && groups.eq_ignore_ascii_case("managementGroups")
+                && !name.is_empty() =>
+        {
+            Some(format!(
+                "/providers/Microsoft.Management/managementGroups/{name}"
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// An application permission granted to a service principal (admin consent for a `Role`).

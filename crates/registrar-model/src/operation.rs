@@ -210,6 +210,25 @@ pub enum Operation {
         /// The grant's id.
         grant_id: String,
     },
+    /// Assign an Azure role to a service principal: `PUT {scope}/providers/
+    /// Microsoft.Authorization/roleAssignments/{name}` with `principalType: ServicePrincipal`.
+    /// The executor resolves the principal's object id, then names the assignment with
+    /// [`crate::role_assignment_name`], so repeating the create is harmless.
+    CreateRoleAssignment {
+        /// The service principal the role is assigned to.
+        principal: ServicePrincipalRef,
+        /// The ARM scope, as the manifest writes it.
+        scope: String,
+        /// The role definition's GUID.
+        role_definition_id: String,
+        /// `description`, sent on create only.
+        description: Option<String>,
+    },
+    /// Remove a role assignment: `DELETE {id}` (200, or 204 when already gone).
+    DeleteRoleAssignment {
+        /// The assignment's full ARM id.
+        id: String,
+    },
     /// Delete a federated identity credential by name.
     DeleteFederatedCredential {
         /// The application.

@@ -3,8 +3,8 @@
 //!
 //! # Brief overview
 //! - [`plan()`] diffs a [`registrar_model::DesiredState`] against a [`registrar_model::LiveTenant`]
-//!   at a given `now`, resolving what needs the tenant (owners, permission names, other
-//!   applications' appIds) and returning every resolution error at once ([`PlanErrors`]).
+//!   at a given `now`, resolving what needs the tenant (owners, permission names, role names,
+//!   other applications' appIds) and returning every resolution error at once ([`PlanErrors`]).
 //! - [`Plan`] is a sorted list of [`ResourceChange`]s, each with an [`Address`], an [`Action`],
 //!   an optional UI-only [`ActionReason`], before/after attribute values, what is known only
 //!   after apply, dependencies, and the [`registrar_model::Operation`]s apply runs.
@@ -43,6 +43,7 @@ mod credentials;
 mod error;
 mod model;
 mod planner;
+mod rbac;
 pub mod render;
 mod settings;
 
@@ -55,8 +56,9 @@ use time::OffsetDateTime;
 
 /// Plans the changes that make `live` match `desired` at `now`.
 ///
-/// Returns every plan-time resolution error at once (unknown owners, permissions, resources and
-/// client applications, pinned appIds that are not in the tenant), each with its origin.
+/// Returns every plan-time resolution error at once (unknown owners, permissions, resources,
+/// roles and client applications, pinned appIds that are not in the tenant), each with its
+/// origin.
 pub fn plan(
     desired: &DesiredState,
     live: &LiveTenant,

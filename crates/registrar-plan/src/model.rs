@@ -233,6 +233,15 @@ pub enum Component {
         /// The API, named as for [`Component::Consent`].
         resource: String,
     },
+    /// An Azure RBAC role assignment of the application's service principal, by role name and
+    /// scope. Shown as `role_assignment.<key>["<role> @ <scope>"]` (design.md), outside the
+    /// `application.` tree because it lives in ARM, not in the application registration.
+    RoleAssignment {
+        /// The role's name (built-in or custom); its GUID when the name is not known.
+        role: String,
+        /// The ARM scope, as the manifest (or, for an undeclared assignment, ARM) spells it.
+        scope: String,
+    },
     /// The references of a new application to other applications created in the same apply
     /// (known clients, pre-authorized clients, required resource access). Sent by a follow-up
     /// update once all of them exist; a [`Action::NoOp`] change that carries operations, since
@@ -258,7 +267,7 @@ impl Address {
     }
 
     /// The object type, as in text plans: `application`, `service_principal`, `owner`, `secret`,
-    /// `certificate`, `federated_credential`, `consent`, `delegated_consent`.
+    /// `certificate`, `federated_credential`, `consent`, `delegated_consent`, `role_assignment`.
     pub fn kind(&self) -> &'static str {
         match self.component {
             Component::Application => "application",
@@ -269,6 +278,7 @@ impl Address {
             Component::FederatedCredential(_) => "federated_credential",
             Component::Consent { .. } => "consent",
             Component::DelegatedConsent { .. } => "delegated_consent",
+            Component::RoleAssignment { .. } => "role_assignment",
             Component::References => "references",
         }
     }
@@ -289,17 +299,19 @@ impl Address {
                 resource,
                 permission,
             } => format!("{resource}/{permission}"),
+            Component::RoleAssignment { role, scope } => format!("{role} @ {scope}"),
         }
     }
 
     /// The instance key, if any: the owner's name, a credential's keyId, the consent's
-    /// `<resource>/<permission>` or the delegated consent's resource.
+    /// `<resource>/<permission>`, the delegated consent's resource or the role assignment's
+    /// `<role> @ <scope>`.
     pub fn index(&self) -> Option<String> {
         match &self.component {
             Component::Owner(name) | Component::DelegatedConsent { resource: name } => {
                 Some(name.clone())
             }
-            Component::Consent { .. } => Some(self.name()),
+            Component::Consent { .. } | Component::RoleAssignment { .. } => Some(self.name()),
             Component::Secret { instance, .. } | Component::Certificate { instance, .. } => {
                 instance.clone()
             }
@@ -330,6 +342,14 @@ pub(crate) fn quoted(text: &str) -> String {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Component::RoleAssignment { .. } = &self.component {
+            return write!(
+                f,
+                "role_assignment.{}[{}]",
+                self.application,
+                quoted(&self.name())
+            );
+        }
         write!(f, "application.{}", self.application)?;
         match &self.component {
             Component::Application => Ok(()),
@@ -348,6 +368,8 @@ impl fmt::Display for Address {
                 write!(f, ".delegated_consent[{}]", quoted(resource))
             }
             Component::References => write!(f, ".references"),
+            // Written above.
+            Component::RoleAssignment { .. } => Ok(()),
         }
     }
 }
@@ -410,6 +432,16 @@ mod tests {
                     },
                 ),
                 "application.daemon.delegated_consent[\"Microsoft Graph\"]",
+            ),
+            (
+                Address::component(
+                    "api",
+                    Component::RoleAssignment {
+                        role: "Reader".into(),
+                        scope: "/subscriptions/s1/resourceGroups/rg".into(),
+                    },
+                ),
+                "role_assignment.api[\"Reader @ /subscriptions/s1/resourceGroups/rg\"]",
             ),
         ];
         for (address, expected) in cases {

@@ -1,5 +1,6 @@
 //! The planner: identity, settings resolution and diff, service principal and owners.
-//! Credentials are in [`crate::credentials`].
+//! Credentials are in [`crate::credentials`], admin consent in [`crate::consent`], role
+//! assignments in [`crate::rbac`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -283,7 +284,7 @@ impl<'a> Planner<'a> {
             self.plan_secrets(target);
             self.plan_certificates(target);
             self.plan_federated_credentials(target);
-            self.warn_not_yet_applied(target);
+            self.plan_role_assignments(target);
         }
         // Consent depends on service principals and applications planned above.
         for target in &targets {
@@ -302,20 +303,6 @@ impl<'a> Planner<'a> {
         warnings.sort();
         warnings.dedup();
         Ok(Plan { changes, warnings })
-    }
-
-    /// Role assignments are part of manifest v1 but not planned yet: say so on every plan rather
-    /// than let a reviewer believe they were applied.
-    fn warn_not_yet_applied(&mut self, target: &Target<'_>) {
-        let desired = target.desired;
-        if let Some(assignment) = desired.role_assignments.first() {
-            self.warnings.push(format!(
-                "{}: application `{}` declares {} role assignment(s); this version of Registrar does not apply `roleAssignments` yet",
-                assignment.role.origin,
-                desired.key,
-                desired.role_assignments.len()
-            ));
-        }
     }
 
     // ---- lookups that do not depend on the order of live lists ----

@@ -11,9 +11,9 @@ use expect_test::{Expect, expect};
 use registrar_catalog::PermissionKind;
 use registrar_model::{
     ApplicationRef, DeletedApplication, DesiredAppRole, DesiredApplication,
-    DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredScope, DesiredState,
-    KeyCredential, LiveApplication, LiveTenant, Operation, PasswordCredential, SecretStoreContents,
-    ServicePrincipalRef, marker_tag,
+    DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
+    DesiredState, KeyCredential, LiveApplication, LiveTenant, Operation, PasswordCredential,
+    RoleAssignment, SecretStoreContents, ServicePrincipalRef, marker_tag,
 };
 use registrar_plan::render::{TextOptions, text};
 use registrar_plan::{PlanOptions, plan};
@@ -187,6 +187,16 @@ fn operation_line(operation: &Operation) -> String {
             format!("UpdateGrantedScopes {grant_id} scope={scope:?}")
         }
         Operation::RevokeGrant { grant_id } => format!("RevokeGrant {grant_id}"),
+        Operation::CreateRoleAssignment {
+            principal,
+            scope,
+            role_definition_id,
+            description,
+        } => format!(
+            "CreateRoleAssignment {} role={role_definition_id} scope={scope} description={description:?}",
+            describe_sp(principal)
+        ),
+        Operation::DeleteRoleAssignment { id } => format!("DeleteRoleAssignment {id}"),
     }
 }
 
@@ -1845,5 +1855,213 @@ fn plan_admin_consent_needs_the_resource_service_principal() {
           hint: create the API's service principal in this tenant first, or set `adminConsent: false`
 
         2 errors; nothing was changed"#]],
+    );
+}
+
+fn role_assignment(role: &str, scope: &str, line: usize) -> DesiredRoleAssignment {
+    DesiredRoleAssignment {
+        role: located(role, line, 15),
+        scope: located(scope, line + 1, 16),
+        description: None,
+    }
+}
+
+fn rg(name: &str) -> String {
+    format!("{SUBSCRIPTION}/resourceGroups/{name}")
+}
+
+fn worker(assignments: Vec<DesiredRoleAssignment>) -> DesiredState {
+    let mut worker = app("worker");
+    worker.role_assignments = assignments;
+    state(vec![worker])
+}
+
+#[test]
+fn plan_role_assignments_are_created_after_the_service_principal() {
+    let mut monitoring = role_assignment(
+        "43d0d8ad-25c7-4714-9337-8ba259a9fe05",
+        "/providers/Microsoft.Management/managementGroups/mg-1",
+        24,
+    );
+    monitoring.description = Some("Read monitoring data".into());
+    let desired = worker(vec![
+        role_assignment("reader", &rg("rg-001"), 20),
+        role_assignment("Platform Deployer", &rg("rg-001"), 22),
+        monitoring,
+        // The same assignment again, by GUID: one assignment.
+        role_assignment(READER, &format!("{}/", rg("RG-001")), 26),
+    ]);
+    check(
+        desired.clone(),
+        tenant(),
+        AT_NOW,
+        expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.worker will be created
+              + application "worker" {
+                  + display_name     = "worker"
+                  + sign_in_audience = "AzureADMyOrg"
+                  + tags             = [
+                      + "registrar:platform",
+                    ]
+                  + unique_name      = "platform.worker"
+                  + app_id           = (known after apply)
+                }
+
+              # application.worker.service_principal will be created
+              + service_principal "worker" {
+                  + app_id    = (known after apply)
+                  + object_id = (known after apply)
+                }
+
+              # role_assignment.worker["Monitoring Reader @ /providers/Microsoft.Management/managementGroups/mg-1"] will be created
+              + role_assignment "Monitoring Reader @ /providers/Microsoft.Management/managementGroups/mg-1" {
+                  + role        = "Monitoring Reader"
+                  + scope       = "/providers/Microsoft.Management/managementGroups/mg-1"
+                  + description = "Read monitoring data"
+                  + principal   = (known after apply)
+                }
+
+              # role_assignment.worker["Platform Deployer @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"] will be created
+              + role_assignment "Platform Deployer @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001" {
+                  + role      = "Platform Deployer"
+                  + scope     = "/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"
+                  + principal = (known after apply)
+                }
+
+              # role_assignment.worker["Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"] will be created
+              + role_assignment "Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001" {
+                  + role      = "Reader"
+                  + scope     = "/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"
+                  + principal = (known after apply)
+                }
+
+            Plan: 5 to add, 0 to change, 0 to destroy.
+            --- operations
+            application.worker
+              CreateApplication platform.worker identifier_uris=[]
+            application.worker.service_principal
+              after application.worker
+              CreateServicePrincipal (planned worker)
+            role_assignment.worker["Monitoring Reader @ /providers/Microsoft.Management/managementGroups/mg-1"]
+              after application.worker.service_principal
+              CreateRoleAssignment (planned sp worker) role=43d0d8ad-25c7-4714-9337-8ba259a9fe05 scope=/providers/Microsoft.Management/managementGroups/mg-1 description=Some("Read monitoring data")
+            role_assignment.worker["Platform Deployer @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"]
+              after application.worker.service_principal
+              CreateRoleAssignment (planned sp worker) role=c0ffee00-0000-4000-8000-000000000001 scope=/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001 description=None
+            role_assignment.worker["Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"]
+              after application.worker.service_principal
+              CreateRoleAssignment (planned sp worker) role=acdd72a7-3385-48ef-bd42-f606fba81ae7 scope=/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001 description=None
+        "#]],
+    );
+    let live = converged(&desired, tenant());
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+            No changes. Your tenant matches the manifest.
+        "#]],
+    );
+}
+
+#[test]
+fn plan_role_assignments_replace_a_changed_role_and_remove_undeclared_ones() {
+    let mut live = converged(
+        &worker(vec![role_assignment("Reader", &rg("rg-001"), 20)]),
+        tenant(),
+    );
+    let sp = live_app(&mut live, "worker")
+        .service_principal
+        .as_mut()
+        .unwrap();
+    let principal = sp.id.clone();
+    // Made by hand: a role the manifest does not declare, and the declared custom role with
+    // another description and the scope in other case, which counts as present.
+    for (scope, role, name, description) in [
+        (rg("rg-002"), CONTRIBUTOR, "hand-1", None),
+        (rg("RG-001"), CUSTOM_ROLE, "hand-2", Some("by hand")),
+    ] {
+        sp.role_assignments.push(RoleAssignment {
+            id: format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"),
+            name: name.into(),
+            scope,
+            role_definition_id: role.into(),
+            principal_id: principal.clone(),
+            description: description.map(str::to_owned),
+        });
+    }
+    let desired = worker(vec![
+        role_assignment("Monitoring Reader", &rg("rg-001"), 20),
+        role_assignment("Platform Deployer", &rg("rg-001"), 22),
+    ]);
+    check(
+        desired.clone(),
+        live.clone(),
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # role_assignment.worker["Contributor @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-002"] will be destroyed
+          # (role assignment is not in the manifest)
+          - role_assignment "Contributor @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-002" {
+              - role      = "Contributor" -> null
+              - scope     = "/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-002" -> null
+              - principal = "5e7e1c000000-0000-4000-8000-000000000003" -> null
+            }
+
+          # role_assignment.worker["Monitoring Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"] will be created
+          + role_assignment "Monitoring Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001" {
+              + role      = "Monitoring Reader"
+              + scope     = "/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"
+              + principal = "5e7e1c000000-0000-4000-8000-000000000003"
+            }
+
+          # role_assignment.worker["Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"] will be destroyed
+          # (role assignment is not in the manifest)
+          - role_assignment "Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001" {
+              - role      = "Reader" -> null
+              - scope     = "/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001" -> null
+              - principal = "5e7e1c000000-0000-4000-8000-000000000003" -> null
+            }
+
+        Plan: 1 to add, 0 to change, 2 to destroy.
+        --- operations
+        role_assignment.worker["Contributor @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-002"]
+          DeleteRoleAssignment /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-002/providers/Microsoft.Authorization/roleAssignments/hand-1
+        role_assignment.worker["Monitoring Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"]
+          CreateRoleAssignment 5e7e1c000000-0000-4000-8000-000000000003 role=43d0d8ad-25c7-4714-9337-8ba259a9fe05 scope=/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001 description=None
+        role_assignment.worker["Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"]
+          DeleteRoleAssignment /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001/providers/Microsoft.Authorization/roleAssignments/222289fa-3d1f-55c1-9114-639b4e64f680
+    "#]],
+    );
+    let live = converged(&desired, live);
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+            No changes. Your tenant matches the manifest.
+        "#]],
+    );
+}
+
+#[test]
+fn plan_role_assignment_with_an_unknown_role_is_an_error_with_a_hint() {
+    check(
+        worker(vec![
+            role_assignment("Platform Deployr", &rg("rg-001"), 20),
+            role_assignment("Nobody Knows", &rg("rg-001"), 22),
+        ]),
+        tenant(),
+        AT_NOW,
+        expect![[r#"
+            error: apps.yaml:20:15: role `Platform Deployr` is neither a built-in role nor a custom role at `/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001`
+              hint: did you mean `Platform Deployer`?
+            error: apps.yaml:22:15: role `Nobody Knows` is neither a built-in role nor a custom role at `/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001`
+              hint: name a built-in role, a custom role that can be assigned at this scope, or a role definition GUID
+
+            2 errors; nothing was changed"#]],
     );
 }

@@ -10,8 +10,9 @@ use proptest::prelude::*;
 use registrar_catalog::PermissionKind;
 use registrar_model::{
     AppRoleAssignment, DeletedApplication, DesiredAppRole, DesiredPreAuthorizedApplication,
-    DesiredResourceAccess, DesiredScope, DesiredState, LiveTenant, PasswordCredential,
-    PermissionGrant, SecretStoreLocation, ServicePrincipalSettings,
+    DesiredResourceAccess, DesiredRoleAssignment, DesiredScope, DesiredState, LiveTenant,
+    PasswordCredential, PermissionGrant, RoleAssignment, SecretStoreLocation,
+    ServicePrincipalSettings,
 };
 use registrar_plan::render::{self, PlanDocument, TextOptions};
 use registrar_plan::{Plan, PlanErrors, PlanOptions, plan};
@@ -148,6 +149,28 @@ fn desired_from(seeds: &[u64; 3]) -> DesiredState {
                 admin_consent: has_sp && bit(seed, 34),
             });
         }
+        // Role assignments need a service principal too.
+        if has_sp {
+            let rg = |name: &str| format!("{SUBSCRIPTION}/resourceGroups/{name}");
+            let candidates = [
+                ("Reader".to_owned(), rg("rg-001")),
+                ("Monitoring Reader".to_owned(), rg("rg-002")),
+                (CUSTOM_ROLE_NAME.to_owned(), rg("rg-001")),
+                (
+                    READER.to_owned(),
+                    "/providers/Microsoft.Management/managementGroups/mg-1".to_owned(),
+                ),
+            ];
+            for (offset, (role, scope)) in candidates.into_iter().enumerate() {
+                if bit(seed, 41 + offset as u32) {
+                    app.role_assignments.push(DesiredRoleAssignment {
+                        role: located(&role, 12, 15),
+                        scope: located(&scope, 13, 16),
+                        description: bit(seed, 45).then(|| "from the manifest".to_owned()),
+                    });
+                }
+            }
+        }
         if bit(seed, 27) {
             app.service_principal = None;
         } else if bit(seed, 28) {
@@ -222,6 +245,26 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
         if bit(drift, shift + 3) && !app.owners.iter().any(|owner| owner == BOB) {
             app.owners.push(BOB.into());
         }
+        // Role assignments made or removed by hand.
+        let rbac_shift = 52 + 2 * position as u32;
+        if let Some(sp) = app.service_principal.as_mut() {
+            if bit(drift, rbac_shift) {
+                let scope = format!("{SUBSCRIPTION}/resourceGroups/rg-003");
+                sp.role_assignments.push(RoleAssignment {
+                    id: format!(
+                        "{scope}/providers/Microsoft.Authorization/roleAssignments/hand-{position}"
+                    ),
+                    name: format!("hand-{position}"),
+                    scope,
+                    role_definition_id: CONTRIBUTOR.into(),
+                    principal_id: sp.id.clone(),
+                    description: None,
+                });
+            }
+            if bit(drift, rbac_shift + 1) && !sp.role_assignments.is_empty() {
+                sp.role_assignments.remove(0);
+            }
+        }
         // Consent given or changed by hand, and a user's own consent.
         let consent_shift = 40 + 3 * position as u32;
         if let Some(sp) = app.service_principal.as_mut() {
@@ -294,6 +337,7 @@ fn shuffled(live: &LiveTenant, seed: u64) -> LiveTenant {
     shuffle(&mut live.resource_service_principals, &mut state);
     shuffle(&mut live.directory_objects, &mut state);
     shuffle(&mut live.secret_stores, &mut state);
+    shuffle(&mut live.role_definitions, &mut state);
     for app in &mut live.applications {
         shuffle(&mut app.owners, &mut state);
         shuffle(&mut app.password_credentials, &mut state);
@@ -302,6 +346,7 @@ fn shuffled(live: &LiveTenant, seed: u64) -> LiveTenant {
         if let Some(sp) = app.service_principal.as_mut() {
             shuffle(&mut sp.app_role_assignments, &mut state);
             shuffle(&mut sp.permission_grants, &mut state);
+            shuffle(&mut sp.role_assignments, &mut state);
         }
     }
     live

@@ -490,3 +490,110 @@ fn render_consent_in_every_format() {
         ]
     );
 }
+
+fn role_assignment_address(role: &str, scope: &str) -> Address {
+    Address::component(
+        "worker",
+        Component::RoleAssignment {
+            role: role.into(),
+            scope: scope.into(),
+        },
+    )
+}
+
+#[test]
+fn render_role_assignments_in_every_format() {
+    let rg = "/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001";
+    let plan = Plan {
+        changes: vec![
+            ResourceChange {
+                after: Some(json!({"role": "Reader", "scope": rg})),
+                after_unknown: vec!["principal".into()],
+                depends_on: vec![Address::component("worker", Component::ServicePrincipal)],
+                ..change(role_assignment_address("Reader", rg), Action::Create)
+            },
+            ResourceChange {
+                reason: Some(ActionReason::Undeclared {
+                    kind: "role assignment",
+                    name: None,
+                    hint: None,
+                    end: None,
+                }),
+                before: Some(json!({
+                    "role": "Contributor",
+                    "scope": rg,
+                    "principal": "5e7e1c00-0000-4000-8000-000000000001",
+                })),
+                ..change(role_assignment_address("Contributor", rg), Action::Delete)
+            },
+        ],
+        warnings: Vec::new(),
+    };
+    expect![[r#"
+        Registrar will perform the following actions:
+
+          # role_assignment.worker["Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"] will be created
+          + role_assignment "Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001" {
+              + role      = "Reader"
+              + scope     = "/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"
+              + principal = (known after apply)
+            }
+
+          # role_assignment.worker["Contributor @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001"] will be destroyed
+          # (role assignment is not in the manifest)
+          - role_assignment "Contributor @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001" {
+              - role      = "Contributor" -> null
+              - scope     = "/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001" -> null
+              - principal = "5e7e1c00-0000-4000-8000-000000000001" -> null
+            }
+
+        Plan: 1 to add, 0 to change, 1 to destroy.
+    "#]]
+    .assert_eq(&plain_text(&plan));
+    let mut markdown = Vec::new();
+    render::markdown(&plan, &mut markdown).unwrap();
+    let markdown = String::from_utf8(markdown).unwrap();
+    assert!(
+        markdown.contains("> **Warning:** 1 role assignment will be removed"),
+        "{markdown}"
+    );
+    let document = render::json(&plan);
+    let summary: Vec<ChangeSummary<'_>> = document
+        .resource_changes
+        .iter()
+        .map(|change| {
+            (
+                change.address.as_str(),
+                change.resource_type.as_str(),
+                change.name.as_str(),
+                change.index.as_deref(),
+                change.action_reason.as_deref(),
+            )
+        })
+        .collect();
+    let reader = format!("Reader @ {rg}");
+    let contributor = format!("Contributor @ {rg}");
+    assert_eq!(
+        summary,
+        [
+            (
+                format!("role_assignment.worker[\"{reader}\"]").as_str(),
+                "registrar_role_assignment",
+                reader.as_str(),
+                Some(reader.as_str()),
+                None
+            ),
+            (
+                format!("role_assignment.worker[\"{contributor}\"]").as_str(),
+                "registrar_role_assignment",
+                contributor.as_str(),
+                Some(contributor.as_str()),
+                Some("delete_because_not_in_manifest")
+            ),
+        ]
+    );
+    assert_eq!(
+        document.resource_changes[0].depends_on,
+        ["application.worker.service_principal"]
+    );
+}

@@ -709,6 +709,7 @@ impl GraphServicePrincipal {
             },
             app_role_assignments: Vec::new(),
             permission_grants: Vec::new(),
+            role_assignments: Vec::new(),
         }
     }
 

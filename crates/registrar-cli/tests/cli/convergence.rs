@@ -122,6 +122,17 @@ fn manifest(seeds: &[u64; 3], secrets_dir: &str) -> String {
                 if bit(seed, 23) { "main" } else { "dev" }
             ));
         }
+        // Role assignments need the service principal (bit 24 turns it off).
+        if bit(seed, 28) && !bit(seed, 24) {
+            text.push_str("    roleAssignments:\n");
+            text.push_str(&format!(
+                "      - role: {}\n        scope: /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-{key}\n",
+                if bit(seed, 29) { "Reader" } else { "Monitoring Reader" }
+            ));
+            if bit(seed, 30) {
+                text.push_str("      - role: Contributor\n        scope: /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e\n");
+            }
+        }
         if bit(seed, 24) {
             text.push_str("    servicePrincipal: false\n");
         } else if bit(seed, 25) {

@@ -267,6 +267,29 @@ impl TestTenant {
         })
     }
 
+    /// Sends an ARM request (`path` from the root, with its query) as the automation client.
+    pub(crate) fn arm(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let token = self.token("https://management.azure.com/.default");
+        let client = self.http_client();
+        let url = format!("{}{path}", self.base_url);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        self.runtime.block_on(async {
+            let mut request = client.request(method, url).bearer_auth(token);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.expect("ARM request");
+            let status = response.status().as_u16();
+            let text = response.text().await.expect("body");
+            let json = if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).expect("json")
+            };
+            (status, json)
+        })
+    }
+
     /// The application with this uniqueName, as Graph returns it.
     pub(crate) fn application(&self, unique_name: &str) -> Value {
         let (status, body) = self.graph(

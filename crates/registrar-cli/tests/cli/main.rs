@@ -12,6 +12,7 @@ mod convergence;
 mod credentials;
 mod examples;
 mod harness;
+mod rbac;
 mod reconcile;
 mod standalone;
 mod validate;

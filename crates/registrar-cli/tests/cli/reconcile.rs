@@ -335,7 +335,7 @@ fn manifest_for_another_tenant_is_refused() {
 }
 
 #[test]
-fn role_assignments_are_flagged_as_not_applied_yet() {
+fn role_assignments_and_admin_consent_are_planned() {
     let tenant = TestTenant::new();
     let manifest = tenant.write(
         "apps.yaml",
@@ -356,16 +356,19 @@ applications:
     let run = tenant.plan(&manifest);
     run.expect_code(2);
     assert!(
-        run.stderr.contains("does not apply `roleAssignments` yet"),
+        run.stdout.contains("role_assignment.daemon[\"Reader @ /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001\"] will be created"),
         "{}",
-        run.stderr
+        run.stdout
     );
     assert!(
-        !run.stderr.contains("consent"),
-        "consent is applied now: {}",
-        run.stderr
+        run.stdout
+            .contains("consent[\"Microsoft Graph/Directory.Read.All\"] will be created"),
+        "{}",
+        run.stdout
     );
-    assert!(run.stderr.contains("apps.yaml:"), "{}", run.stderr);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    tenant.apply(&manifest);
+    tenant.assert_converged(&manifest);
 }
 
 /// Runs `registrar --local ARGS` on a pseudo-terminal (util-linux `script`), typing `answer`

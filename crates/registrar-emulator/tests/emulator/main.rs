@@ -3,6 +3,8 @@
 
 mod applications;
 #[cfg(test)]
+mod arm;
+#[cfg(test)]
 mod consent;
 mod credentials;
 mod directory;

@@ -11,6 +11,7 @@ use tower::ServiceExt as _;
 
 pub(crate) const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 pub(crate) const VAULT_SCOPE: &str = "https://vault.azure.net/.default";
+pub(crate) const ARM_SCOPE: &str = "https://management.azure.com/.default";
 
 /// A JSON-decoded response.
 pub(crate) struct Reply {
@@ -35,6 +36,7 @@ pub(crate) struct Harness {
     pub(crate) router: Router,
     pub(crate) graph_token: String,
     pub(crate) vault_token: String,
+    pub(crate) arm_token: String,
 }
 
 impl Harness {
@@ -50,9 +52,11 @@ impl Harness {
             router,
             graph_token: String::new(),
             vault_token: String::new(),
+            arm_token: String::new(),
         };
         harness.graph_token = harness.token(GRAPH_SCOPE).await;
         harness.vault_token = harness.token(VAULT_SCOPE).await;
+        harness.arm_token = harness.token(ARM_SCOPE).await;
         harness
     }
 
@@ -165,6 +169,26 @@ impl Harness {
             .await
     }
 
+    /// An ARM call with the automation client's ARM token (`path` includes the query).
+    pub(crate) async fn arm(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.call(method, path, Some(&self.arm_token), &[], body)
+            .await
+    }
+
+    /// Creates an application and its service principal; returns the service principal's id.
+    pub(crate) async fn create_service_principal(&self, name: &str) -> String {
+        let app = self.create_app(app_body(name)).await;
+        let sp = self
+            .graph(
+                Method::POST,
+                "/servicePrincipals",
+                Some(json!({ "appId": app["appId"] })),
+            )
+            .await;
+        assert_eq!(sp.status, StatusCode::CREATED, "{}", sp.body);
+        sp.body["id"].as_str().unwrap().to_owned()
+    }
+
     /// Creates an application and returns its body.
     pub(crate) async fn create_app(&self, body: Value) -> Value {
         let reply = self.graph(Method::POST, "/applications", Some(body)).await;
@@ -256,6 +280,17 @@ pub(crate) fn assert_graph_error(reply: &Reply, status: StatusCode, code: &str) 
     assert_eq!(reply.error_code(), code, "{}", reply.body);
     assert_shape(&reply.body, &fixture("error-unsupported-query.json"));
     assert!(reply.header("request-id").is_some());
+}
+
+/// ARM's error body (`{"error": {"code", "message"}}`, no Graph `innerError`) and headers.
+#[track_caller]
+pub(crate) fn assert_arm_error(reply: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.error_code(), code, "{}", reply.body);
+    assert!(reply.body["error"]["message"].is_string(), "{}", reply.body);
+    assert!(reply.body["error"].get("innerError").is_none());
+    assert!(reply.header("x-ms-request-id").is_some());
+    assert!(reply.header("x-ms-correlation-request-id").is_some());
 }
 
 /// The certificate from `application-update-keycredentials.request.json`.

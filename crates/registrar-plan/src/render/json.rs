@@ -131,6 +131,7 @@ fn resource_type(component: &Component) -> &'static str {
         Component::FederatedCredential(_) => "registrar_federated_identity_credential",
         Component::Consent { .. } => "registrar_app_role_assignment",
         Component::DelegatedConsent { .. } => "registrar_oauth2_permission_grant",
+        Component::RoleAssignment { .. } => "registrar_role_assignment",
         Component::References => "registrar_application_references",
     }
 }

@@ -59,6 +59,7 @@ fn destructive(plan: &Plan) -> Vec<String> {
             Component::FederatedCredential(_) => (5, "federated credential", "removed"),
             Component::Consent { .. } => (6, "admin consent", "revoked"),
             Component::DelegatedConsent { .. } => (7, "delegated admin consent", "revoked"),
+            Component::RoleAssignment { .. } => (8, "role assignment", "removed"),
             Component::References => continue,
         };
         let verb = match change.action {

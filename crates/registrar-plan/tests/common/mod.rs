@@ -10,8 +10,8 @@ use registrar_model::{
     DesiredCertificate, DesiredFederatedCredential, DesiredSecret, DesiredState, DirectoryObject,
     ExposedPermission, FederatedCredential, LiveApplication, LiveServicePrincipal, LiveTenant,
     Located, Operation, Origin, PasswordCredential, PermissionGrant, ResourceServicePrincipal,
-    SecretStoreContents, SecretStoreLocation, SecretStoreState, ServicePrincipalRef,
-    ServicePrincipalSettings,
+    RoleAssignment, RoleDefinition, SecretStoreContents, SecretStoreLocation, SecretStoreState,
+    ServicePrincipalRef, ServicePrincipalSettings, role_assignment_name, same_scope,
 };
 use registrar_plan::{Plan, PlanOptions, parse_planned_app_id, plan};
 use time::macros::datetime;
@@ -147,12 +147,29 @@ pub fn graph_permission(value: &str, kind: PermissionKind) -> String {
         .clone()
 }
 
-/// An empty tenant that knows the test users and Microsoft Graph's service principal.
+/// The subscription role assignment scopes of the tests lie in.
+pub const SUBSCRIPTION: &str = "/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e";
+/// The built-in role Reader.
+pub const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+/// The built-in role Contributor.
+pub const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+/// A custom role the test tenant defines, found at `rg-001`.
+pub const CUSTOM_ROLE: &str = "c0ffee00-0000-4000-8000-000000000001";
+/// Its name.
+pub const CUSTOM_ROLE_NAME: &str = "Platform Deployer";
+
+/// An empty tenant that knows the test users, Microsoft Graph's service principal and the
+/// custom role `Platform Deployer` (as the snapshot looks it up at `rg-001`).
 pub fn tenant() -> LiveTenant {
     LiveTenant {
         tenant_id: "tenant".into(),
         directory_objects: directory(),
         resource_service_principals: vec![graph_service_principal()],
+        role_definitions: vec![RoleDefinition {
+            id: CUSTOM_ROLE.into(),
+            role_name: CUSTOM_ROLE_NAME.into(),
+            scope: format!("{SUBSCRIPTION}/resourceGroups/rg-001"),
+        }],
         ..Default::default()
     }
 }
@@ -607,6 +624,48 @@ impl Simulator {
                     })
                     .ok_or("Request_ResourceNotFound: grant")?;
                 sp.permission_grants.retain(|grant| &grant.id != grant_id);
+            }
+            Operation::CreateRoleAssignment {
+                principal,
+                scope,
+                role_definition_id,
+                description,
+            } => {
+                // As ARM: PUT by the deterministic name; the same (scope, role, principal) under
+                // another name is 409 RoleAssignmentExists, which the executor counts as done.
+                let principal = self.resolve_service_principal(principal)?;
+                let name = role_assignment_name(scope, role_definition_id, &principal);
+                let sp = self.managed_sp_mut(&principal)?;
+                let exists = sp.role_assignments.iter().any(|assignment| {
+                    same_scope(&assignment.scope, scope)
+                        && assignment
+                            .role_definition_id
+                            .eq_ignore_ascii_case(role_definition_id)
+                });
+                if !exists {
+                    sp.role_assignments.push(RoleAssignment {
+                        id: format!(
+                            "{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+                        ),
+                        name,
+                        scope: scope.clone(),
+                        role_definition_id: role_definition_id.to_ascii_lowercase(),
+                        principal_id: principal.clone(),
+                        description: description.clone(),
+                    });
+                }
+            }
+            Operation::DeleteRoleAssignment { id } => {
+                // 204 when already gone.
+                for sp in self
+                    .live
+                    .applications
+                    .iter_mut()
+                    .filter_map(|app| app.service_principal.as_mut())
+                {
+                    sp.role_assignments
+                        .retain(|assignment| !assignment.id.eq_ignore_ascii_case(id));
+                }
             }
             Operation::UpdateServicePrincipal { id, settings } => {
                 let sp = self
