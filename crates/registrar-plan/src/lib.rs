@@ -8,7 +8,7 @@
 //! - [`Plan`] is a sorted list of [`ResourceChange`]s, each with an [`Address`], an [`Action`],
 //!   an optional UI-only [`ActionReason`], before/after attribute values, what is known only
 //!   after apply, dependencies, and the [`registrar_model::Operation`]s apply runs.
-//! - [`render::text`], [`render::json`] (a versioned [`render::PlanDocument`]) and
+//! - [`render::text()`], [`render::json()`] (a versioned [`render::PlanDocument`]) and
 //!   [`render::markdown`] are pure functions of a plan.
 //!
 //! ```
