@@ -91,18 +91,7 @@ impl<'a> Planner<'a> {
             return;
         }
         let live_sp = target.live().and_then(|app| app.service_principal.as_ref());
-        let (client, client_depends) = match live_sp {
-            Some(sp) => (
-                ServicePrincipalRef::Existing { id: sp.id.clone() },
-                Vec::new(),
-            ),
-            None => (
-                ServicePrincipalRef::Planned {
-                    key: target.key().to_owned(),
-                },
-                vec![target.address(Component::ServicePrincipal)],
-            ),
-        };
+        let (client, client_depends) = target.service_principal_ref();
         let wanted = self.wanted_consent(target);
 
         // Application permissions: one app role assignment each.

@@ -8,8 +8,8 @@ use registrar_catalog::{PermissionKind, catalog};
 use registrar_model::{
     AppRole, ApplicationRef, ApplicationSettings, DeletedApplication, DesiredApplication,
     DesiredState, LiveApplication, LiveTenant, Located, Operation, PermissionScope,
-    PreAuthorizedApplication, RequiredResourceAccess, ResourceAccess, ServicePrincipalSettings,
-    marker_tag, unique_name,
+    PreAuthorizedApplication, RequiredResourceAccess, ResourceAccess, ServicePrincipalRef,
+    ServicePrincipalSettings, marker_tag, unique_name,
 };
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -80,6 +80,23 @@ impl Target<'_> {
         match self.identity {
             Identity::Existing(live) => Some(live),
             _ => None,
+        }
+    }
+
+    /// The application's service principal as operations name it, and the change to wait for:
+    /// the live one, or the one this plan creates (then its create is a dependency).
+    pub(crate) fn service_principal_ref(&self) -> (ServicePrincipalRef, Vec<Address>) {
+        match self.live().and_then(|app| app.service_principal.as_ref()) {
+            Some(sp) => (
+                ServicePrincipalRef::Existing { id: sp.id.clone() },
+                Vec::new(),
+            ),
+            None => (
+                ServicePrincipalRef::Planned {
+                    key: self.key().to_owned(),
+                },
+                vec![self.address(Component::ServicePrincipal)],
+            ),
         }
     }
 

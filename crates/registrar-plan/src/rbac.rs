@@ -69,18 +69,7 @@ impl<'a> Planner<'a> {
         if target.desired.service_principal.is_none() {
             wanted.clear();
         }
-        let (principal, principal_depends) = match live_sp {
-            Some(sp) => (
-                ServicePrincipalRef::Existing { id: sp.id.clone() },
-                Vec::new(),
-            ),
-            None => (
-                ServicePrincipalRef::Planned {
-                    key: target.key().to_owned(),
-                },
-                vec![target.address(Component::ServicePrincipal)],
-            ),
-        };
+        let (principal, principal_depends) = target.service_principal_ref();
 
         let mut live: Vec<&RoleAssignment> = live_sp
             .map(|sp| sp.role_assignments.iter().collect())
