@@ -6,7 +6,10 @@ use serde_json::json;
 
 use crate::harness::TestTenant;
 
-const TWO_APPS: &str = "\
+/// One application exposing a scope and an app role.
+macro_rules! api_only {
+    () => {
+        "\
 version: 1
 namespace: it
 defaults:
@@ -26,7 +29,17 @@ applications:
         displayName: Read all things
         description: Read all things
         allowedMemberTypes: [Application]
-  web:
+"
+    };
+}
+
+const API_ONLY: &str = api_only!();
+
+/// The API and a web client calling it.
+const TWO_APPS: &str = concat!(
+    api_only!(),
+    // No line continuation here: it would eat the indentation of `web:`.
+    "  web:
     displayName: Test web
     notes: |
       Owned by the integration tests.
@@ -40,29 +53,8 @@ applications:
         scopes: [Things.Read]
     tags: [team:it]
     owners: [bob@contoso.com]
-";
-
-const API_ONLY: &str = "\
-version: 1
-namespace: it
-defaults:
-  owners: [alice@contoso.com]
-applications:
-  api:
-    displayName: Test API
-    identifierUris: [\"api://{appId}\"]
-    api:
-      scopes:
-        Things.Read:
-          type: User
-          adminConsentDisplayName: Read things
-          adminConsentDescription: Allows reading things.
-    appRoles:
-      Things.Read.All:
-        displayName: Read all things
-        description: Read all things
-        allowedMemberTypes: [Application]
-";
+"
+);
 
 #[test]
 fn plan_apply_creates_then_converges() {
