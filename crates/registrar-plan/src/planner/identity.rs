@@ -22,8 +22,8 @@ use crate::model::{Address, Component};
 /// `{appId:<key>}`. It appears in the settings of
 /// [`registrar_model::Operation::UpdateApplication`] (in `api.known_client_applications`,
 /// `api.pre_authorized_applications[].app_id` and `required_resource_access[].resource_app_id`);
-/// the executor replaces it with the appId the
-/// create returned, as it does for [`registrar_model::APP_ID_PLACEHOLDER`].
+/// the executor replaces it with the appId the create returned, as it does for
+/// [`registrar_model::APP_ID_PLACEHOLDER`].
 pub fn planned_app_id(key: &str) -> String {
     format!("{{appId:{key}}}")
 }
