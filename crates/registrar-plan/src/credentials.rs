@@ -8,47 +8,14 @@ use registrar_model::{
     PasswordCredential, SecretStoreContents, SecretStoreLocation,
 };
 use serde_json::{Map, Value, json};
-use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-use crate::model::{Action, ActionReason, Address, Component, ResourceChange};
+use crate::model::{Action, ActionReason, Address, Component, PlanWarning, ResourceChange};
 use crate::planner::{Planner, Target, derived_id};
+use crate::values::{optional_timestamp, store_text, timestamp};
 
 /// The audience federated credentials get when the manifest names none.
 const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
-
-pub(crate) fn timestamp(at: OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| at.to_string())
-}
-
-fn optional_timestamp(at: Option<OffsetDateTime>) -> Value {
-    at.map_or(Value::Null, |at| Value::String(timestamp(at)))
-}
-
-/// A duration as the manifest writes it: `7d`, `12h`, `90m`, `30s`.
-pub(crate) fn duration_text(duration: Duration) -> String {
-    let seconds = duration.whole_seconds();
-    if seconds != 0 && seconds % 86_400 == 0 {
-        format!("{}d", seconds / 86_400)
-    } else if seconds != 0 && seconds % 3_600 == 0 {
-        format!("{}h", seconds / 3_600)
-    } else if seconds != 0 && seconds % 60 == 0 {
-        format!("{}m", seconds / 60)
-    } else {
-        format!("{seconds}s")
-    }
-}
-
-pub(crate) fn store_text(store: &SecretStoreLocation) -> String {
-    match store {
-        SecretStoreLocation::KeyVault { vault, name } => format!("keyVault {vault}/{name}"),
-        SecretStoreLocation::File { path, format } => {
-            format!("file {path} ({})", format!("{format:?}").to_lowercase())
-        }
-    }
-}
 
 /// Oldest first: by start, then end, then keyId. The last one is the current credential.
 fn by_age<'c>(
@@ -128,20 +95,16 @@ impl Planner<'_> {
                 let until = current.start.map(|start| start + overlap);
                 match until {
                     Some(until) if secret.overlap.is_some() && self.now < until => {
-                        self.warnings.push(format!(
-                            "{}: the previous credential (key {}{}) is kept until {} ({} overlap)",
-                            target.address(Component::Secret {
+                        self.warnings.push(PlanWarning::PreviousCredentialKept {
+                            secret: target.address(Component::Secret {
                                 name: secret.name.clone(),
-                                instance: None
+                                instance: None,
                             }),
-                            previous.key_id,
-                            previous
-                                .end
-                                .map(|end| format!(", expires {}", timestamp(end)))
-                                .unwrap_or_default(),
-                            timestamp(until),
-                            duration_text(overlap),
-                        ));
+                            key_id: previous.key_id.clone(),
+                            end: previous.end,
+                            until,
+                            overlap,
+                        });
                     }
                     _ => self.changes.push(
                         ResourceChange::delete(
@@ -197,7 +160,6 @@ impl Planner<'_> {
                     }],
                 )
                 .with_reason(ActionReason::Undeclared {
-                    kind: "secret",
                     name: credential.display_name.clone(),
                     hint: credential.hint.clone(),
                     end: credential.end,
@@ -248,40 +210,29 @@ impl Planner<'_> {
         secret: &DesiredSecret,
         current: &PasswordCredential,
     ) -> Option<ActionReason> {
-        let expiring = current.end.and_then(|end| {
-            let remaining = end - self.now;
-            (remaining < secret.rotate_before).then_some(ActionReason::Expiring { remaining })
-        });
-        let address = target.address(Component::Secret {
-            name: secret.name.clone(),
-            instance: None,
-        });
+        let remaining = current.end.map(|end| end - self.now);
+        let rotation_due = remaining.filter(|remaining| *remaining < secret.rotate_before);
         let store = self
             .live
             .secret_stores
             .iter()
             .find(|store| store.location == secret.store);
-        let unreadable = |reason: &str| {
-            let due = match &expiring {
-                Some(ActionReason::Expiring { remaining }) => {
-                    format!("; rotation is due ({})", expires_text(*remaining))
-                }
-                _ => String::new(),
-            };
-            format!(
-                "{address}: the store {} could not be read ({reason}); the secret is not rotated until it can be{due}",
-                store_text(&secret.store)
-            )
+        let unreadable = |reason: Option<&String>| PlanWarning::SecretStoreUnreadable {
+            secret: target.address(Component::Secret {
+                name: secret.name.clone(),
+                instance: None,
+            }),
+            store: secret.store.clone(),
+            reason: reason.cloned(),
+            rotation_due,
         };
         match store.map(|store| &store.contents) {
             None => {
-                let warning = unreadable("it was not read");
-                self.warnings.push(warning);
+                self.warnings.push(unreadable(None));
                 None
             }
             Some(SecretStoreContents::Unreadable { reason }) => {
-                let warning = unreadable(reason);
-                self.warnings.push(warning);
+                self.warnings.push(unreadable(Some(reason)));
                 None
             }
             Some(SecretStoreContents::Missing) => Some(ActionReason::StoreMissing),
@@ -301,7 +252,9 @@ impl Planner<'_> {
                     key_vault: matches!(secret.store, SecretStoreLocation::KeyVault { .. }),
                 })
             }
-            Some(SecretStoreContents::Present { .. }) => expiring,
+            Some(SecretStoreContents::Present { .. }) => {
+                rotation_due.map(|remaining| ActionReason::Expiring { remaining })
+            }
         }
     }
 
@@ -385,7 +338,6 @@ impl Planner<'_> {
                     Vec::new(),
                 )
                 .with_reason(ActionReason::Undeclared {
-                    kind: "certificate",
                     name: live.display_name.clone(),
                     hint: None,
                     end: live.end,
@@ -502,7 +454,6 @@ impl Planner<'_> {
                     }],
                 )
                 .with_reason(ActionReason::Undeclared {
-                    kind: "federated credential",
                     name: Some(credential.name.clone()),
                     hint: None,
                     end: None,
@@ -581,30 +532,4 @@ fn desired_certificate_attributes(desired: &DesiredCertificate, new: &KeyCredent
         "end_date_time": timestamp(desired.not_after),
         "file": desired.file,
     })
-}
-
-/// `expires in 12 days`, `expires in 5 hours`, `expired 3 days ago`.
-pub(crate) fn expires_text(remaining: Duration) -> String {
-    let days = remaining.whole_days();
-    let hours = remaining.whole_hours();
-    if remaining.is_negative() {
-        let ago = -remaining;
-        if ago.whole_days() >= 1 {
-            format!("expired {} ago", plural_unit(ago.whole_days(), "day"))
-        } else {
-            format!("expired {} ago", plural_unit(ago.whole_hours(), "hour"))
-        }
-    } else if days >= 1 {
-        format!("expires in {}", plural_unit(days, "day"))
-    } else {
-        format!("expires in {}", plural_unit(hours, "hour"))
-    }
-}
-
-fn plural_unit(count: i64, unit: &str) -> String {
-    if count == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{count} {unit}s")
-    }
 }

@@ -18,7 +18,7 @@ use registrar_model::{DesiredState, LiveTenant};
 use time::OffsetDateTime;
 
 use crate::error::{PlanError, PlanErrors};
-use crate::model::{Plan, ResourceChange};
+use crate::model::{Plan, PlanWarning, ResourceChange};
 
 pub(crate) use identity::{Target, derived_id};
 pub use identity::{parse_planned_app_id, planned_app_id};
@@ -41,7 +41,7 @@ pub(crate) struct Planner<'a> {
     options: &'a PlanOptions,
     pub(crate) errors: Vec<PlanError>,
     pub(crate) changes: Vec<ResourceChange>,
-    pub(crate) warnings: Vec<String>,
+    pub(crate) warnings: Vec<PlanWarning>,
     targets: Vec<Target<'a>>,
     exposed: HashMap<String, Exposed>,
 }

@@ -151,7 +151,6 @@ impl<'a> Planner<'a> {
             self.changes.push(
                 ResourceChange::delete(address, before, operations).with_reason(
                     ActionReason::Undeclared {
-                        kind: "role assignment",
                         name: None,
                         hint: None,
                         end: None,

@@ -159,7 +159,6 @@ impl<'a> Planner<'a> {
                     }],
                 )
                 .with_reason(ActionReason::Undeclared {
-                    kind: "owner",
                     name: Some(name),
                     hint: None,
                     end: None,
