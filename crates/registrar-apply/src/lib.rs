@@ -29,7 +29,7 @@ use registrar_model::{
     ApplicationRef, ApplicationSettings, FederatedCredential, KeyCredential, Operation,
     PasswordCredential, SecretStoreLocation, ServicePrincipalRef, ServicePrincipalSettings,
 };
-use registrar_plan::{Action, Plan, ResourceChange};
+use registrar_plan::{Plan, ResourceChange, Tally};
 use time::OffsetDateTime;
 
 /// Boxed error from a [`TenantWriter`]; its `Display` is shown to the user.
@@ -242,12 +242,9 @@ pub enum ChangeOutcome {
 pub struct ApplyReport {
     /// Outcome per change address, for changes that had operations.
     pub outcomes: BTreeMap<String, ChangeOutcome>,
-    /// Resources created (create, restore, and the create half of replace).
-    pub added: usize,
-    /// Resources changed in place (update, rotate).
-    pub changed: usize,
-    /// Resources destroyed (delete, and the delete half of replace).
-    pub destroyed: usize,
+    /// What the changes that succeeded added, changed and destroyed, counted as the plan's
+    /// summary counts them.
+    pub tally: Tally,
 }
 
 impl ApplyReport {
@@ -282,19 +279,6 @@ impl ApplyReport {
             .values()
             .filter(|outcome| matches!(outcome, ChangeOutcome::Skipped { .. }))
             .count()
-    }
-
-    fn count(&mut self, action: Action) {
-        match action {
-            Action::Create | Action::Restore => self.added += 1,
-            Action::Update | Action::Rotate => self.changed += 1,
-            Action::Delete => self.destroyed += 1,
-            Action::Replace => {
-                self.added += 1;
-                self.destroyed += 1;
-            }
-            Action::NoOp | Action::Read => {}
-        }
     }
 }
 
@@ -474,7 +458,7 @@ pub async fn apply(
             Ok(()) => {
                 state[index] = Some(true);
                 reporter.succeeded(change, elapsed);
-                report.count(change.action);
+                report.tally.count(change.action);
                 report.outcomes.insert(address, ChangeOutcome::Succeeded);
             }
             Err(error) => {

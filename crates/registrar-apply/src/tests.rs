@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use registrar_model::{FileFormat, ServicePrincipalRef};
-use registrar_plan::{Address, Component};
+use registrar_plan::{Action, Address, Component};
 
 use super::*;
 
@@ -356,7 +356,10 @@ fn apply_creates_in_dependency_order_with_created_ids() {
     let tenant = FakeTenant::default();
     let (report, _) = run(&create_plan(), &tenant);
     assert!(report.is_success());
-    assert_eq!((report.added, report.changed, report.destroyed), (4, 0, 0));
+    assert_eq!(
+        (report.tally.add, report.tally.change, report.tally.destroy),
+        (4, 0, 0)
+    );
     let calls = tenant.calls();
     assert_eq!(calls[0], "upsert_application ns.api");
     assert_eq!(
@@ -403,7 +406,7 @@ fn apply_failure_skips_dependents_only() {
             .any(|event| event.starts_with("skipped application.api.service_principal")),
         "{events:?}"
     );
-    assert_eq!(report.changed, 1);
+    assert_eq!(report.tally.change, 1);
 }
 
 #[test]
@@ -607,7 +610,10 @@ fn apply_grants_consent_with_the_created_service_principal_ids() {
     let tenant = FakeTenant::default();
     let (report, events) = run(&consent_plan(), &tenant);
     assert!(report.is_success(), "{events:?}");
-    assert_eq!((report.added, report.changed, report.destroyed), (9, 1, 1));
+    assert_eq!(
+        (report.tally.add, report.tally.change, report.tally.destroy),
+        (9, 1, 1)
+    );
     let calls = tenant.calls();
     let position = |call: &str| {
         calls
@@ -738,7 +744,7 @@ fn apply_role_assignment_after_the_service_principal_uses_its_created_id() {
     let tenant = FakeTenant::default();
     let (report, _) = run(&role_assignment_plan(), &tenant);
     assert!(report.is_success(), "{report:?}");
-    assert_eq!((report.added, report.destroyed), (5, 1));
+    assert_eq!((report.tally.add, report.tally.destroy), (5, 1));
     let calls = tenant.calls();
     let name = registrar_model::role_assignment_name(RG, READER, "sp-appid-ns.api");
     let create = calls

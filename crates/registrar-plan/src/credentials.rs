@@ -8,47 +8,14 @@ use registrar_model::{
     PasswordCredential, SecretStoreContents, SecretStoreLocation,
 };
 use serde_json::{Map, Value, json};
-use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-use crate::model::{Action, ActionReason, Address, Component, ResourceChange};
+use crate::model::{Action, ActionReason, Address, Component, PlanWarning, ResourceChange};
 use crate::planner::{Planner, Target, derived_id};
+use crate::values::{optional_timestamp, store_text, timestamp};
 
 /// The audience federated credentials get when the manifest names none.
 const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
-
-pub(crate) fn timestamp(at: OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| at.to_string())
-}
-
-fn optional_timestamp(at: Option<OffsetDateTime>) -> Value {
-    at.map_or(Value::Null, |at| Value::String(timestamp(at)))
-}
-
-/// A duration as the manifest writes it: `7d`, `12h`, `90m`, `30s`.
-pub(crate) fn duration_text(duration: Duration) -> String {
-    let seconds = duration.whole_seconds();
-    if seconds != 0 && seconds % 86_400 == 0 {
-        format!("{}d", seconds / 86_400)
-    } else if seconds != 0 && seconds % 3_600 == 0 {
-        format!("{}h", seconds / 3_600)
-    } else if seconds != 0 && seconds % 60 == 0 {
-        format!("{}m", seconds / 60)
-    } else {
-        format!("{seconds}s")
-    }
-}
-
-pub(crate) fn store_text(store: &SecretStoreLocation) -> String {
-    match store {
-        SecretStoreLocation::KeyVault { vault, name } => format!("keyVault {vault}/{name}"),
-        SecretStoreLocation::File { path, format } => {
-            format!("file {path} ({})", format!("{format:?}").to_lowercase())
-        }
-    }
-}
 
 /// Oldest first: by start, then end, then keyId. The last one is the current credential.
 fn by_age<'c>(
@@ -108,19 +75,19 @@ impl Planner<'_> {
                         key_id: current.key_id.clone(),
                     });
                 }
-                self.changes.push(ResourceChange {
-                    address: target.address(Component::Secret {
-                        name: secret.name.clone(),
-                        instance: None,
-                    }),
-                    action: Action::Rotate,
-                    reason: Some(reason),
-                    before: Some(secret_before(&secret.name, current, Some(&secret.store))),
-                    after: Some(self.secret_after(secret)),
-                    after_unknown: secret_unknown(),
-                    depends_on: Vec::new(),
-                    operations,
-                });
+                self.changes.push(
+                    ResourceChange::rotate(
+                        target.address(Component::Secret {
+                            name: secret.name.clone(),
+                            instance: None,
+                        }),
+                        secret_before(&secret.name, current, Some(&secret.store)),
+                        self.secret_after(secret),
+                        operations,
+                    )
+                    .with_reason(reason)
+                    .with_after_unknown(secret_unknown()),
+                );
             }
             // Older credentials with the same name: previous values kept for the overlap.
             let overlap = secret.overlap.unwrap_or(Duration::ZERO);
@@ -128,39 +95,33 @@ impl Planner<'_> {
                 let until = current.start.map(|start| start + overlap);
                 match until {
                     Some(until) if secret.overlap.is_some() && self.now < until => {
-                        self.warnings.push(format!(
-                            "{}: the previous credential (key {}{}) is kept until {} ({} overlap)",
+                        self.warnings.push(PlanWarning::PreviousCredentialKept {
+                            secret: target.address(Component::Secret {
+                                name: secret.name.clone(),
+                                instance: None,
+                            }),
+                            key_id: previous.key_id.clone(),
+                            end: previous.end,
+                            until,
+                            overlap,
+                        });
+                    }
+                    _ => self.changes.push(
+                        ResourceChange::delete(
                             target.address(Component::Secret {
                                 name: secret.name.clone(),
-                                instance: None
+                                instance: Some(previous.key_id.clone()),
                             }),
-                            previous.key_id,
-                            previous
-                                .end
-                                .map(|end| format!(", expires {}", timestamp(end)))
-                                .unwrap_or_default(),
-                            timestamp(until),
-                            duration_text(overlap),
-                        ));
-                    }
-                    _ => self.changes.push(ResourceChange {
-                        address: target.address(Component::Secret {
-                            name: secret.name.clone(),
-                            instance: Some(previous.key_id.clone()),
-                        }),
-                        action: Action::Delete,
-                        reason: Some(ActionReason::PreviousCredential {
+                            secret_before(&secret.name, previous, None),
+                            vec![Operation::RemoveSecret {
+                                application: target.application_ref(),
+                                key_id: previous.key_id.clone(),
+                            }],
+                        )
+                        .with_reason(ActionReason::PreviousCredential {
                             overlap: secret.overlap,
                         }),
-                        before: Some(secret_before(&secret.name, previous, None)),
-                        after: None,
-                        after_unknown: Vec::new(),
-                        depends_on: Vec::new(),
-                        operations: vec![Operation::RemoveSecret {
-                            application: target.application_ref(),
-                            key_id: previous.key_id.clone(),
-                        }],
-                    }),
+                    ),
                 }
             }
         }
@@ -186,27 +147,24 @@ impl Planner<'_> {
             let instance = (name.is_empty()
                 || name_counts.get(name.as_str()).copied().unwrap_or(0) > 1)
                 .then(|| credential.key_id.clone());
-            self.changes.push(ResourceChange {
-                address: target.address(Component::Secret {
-                    name: name.clone(),
-                    instance,
-                }),
-                action: Action::Delete,
-                reason: Some(ActionReason::Undeclared {
-                    kind: "secret",
+            self.changes.push(
+                ResourceChange::delete(
+                    target.address(Component::Secret {
+                        name: name.clone(),
+                        instance,
+                    }),
+                    secret_before(&name, credential, None),
+                    vec![Operation::RemoveSecret {
+                        application: target.application_ref(),
+                        key_id: credential.key_id.clone(),
+                    }],
+                )
+                .with_reason(ActionReason::Undeclared {
                     name: credential.display_name.clone(),
                     hint: credential.hint.clone(),
                     end: credential.end,
                 }),
-                before: Some(secret_before(&name, credential, None)),
-                after: None,
-                after_unknown: Vec::new(),
-                depends_on: Vec::new(),
-                operations: vec![Operation::RemoveSecret {
-                    application: target.application_ref(),
-                    key_id: credential.key_id.clone(),
-                }],
-            });
+            );
         }
     }
 
@@ -230,19 +188,18 @@ impl Planner<'_> {
 
     fn create_secret(&mut self, target: &Target<'_>, secret: &DesiredSecret) {
         let operation = self.add_secret(target, secret);
-        self.changes.push(ResourceChange {
-            address: target.address(Component::Secret {
-                name: secret.name.clone(),
-                instance: None,
-            }),
-            action: Action::Create,
-            reason: None,
-            before: None,
-            after: Some(self.secret_after(secret)),
-            after_unknown: secret_unknown(),
-            depends_on: target.depends_on(),
-            operations: vec![operation],
-        });
+        self.changes.push(
+            ResourceChange::create(
+                target.address(Component::Secret {
+                    name: secret.name.clone(),
+                    instance: None,
+                }),
+                self.secret_after(secret),
+                vec![operation],
+            )
+            .with_depends_on(target.depends_on())
+            .with_after_unknown(secret_unknown()),
+        );
     }
 
     /// Why the current credential must be replaced, if it must. An unreadable store stops any
@@ -253,40 +210,29 @@ impl Planner<'_> {
         secret: &DesiredSecret,
         current: &PasswordCredential,
     ) -> Option<ActionReason> {
-        let expiring = current.end.and_then(|end| {
-            let remaining = end - self.now;
-            (remaining < secret.rotate_before).then_some(ActionReason::Expiring { remaining })
-        });
-        let address = target.address(Component::Secret {
-            name: secret.name.clone(),
-            instance: None,
-        });
+        let remaining = current.end.map(|end| end - self.now);
+        let rotation_due = remaining.filter(|remaining| *remaining < secret.rotate_before);
         let store = self
             .live
             .secret_stores
             .iter()
             .find(|store| store.location == secret.store);
-        let unreadable = |reason: &str| {
-            let due = match &expiring {
-                Some(ActionReason::Expiring { remaining }) => {
-                    format!("; rotation is due ({})", expires_text(*remaining))
-                }
-                _ => String::new(),
-            };
-            format!(
-                "{address}: the store {} could not be read ({reason}); the secret is not rotated until it can be{due}",
-                store_text(&secret.store)
-            )
+        let unreadable = |reason: Option<&String>| PlanWarning::SecretStoreUnreadable {
+            secret: target.address(Component::Secret {
+                name: secret.name.clone(),
+                instance: None,
+            }),
+            store: secret.store.clone(),
+            reason: reason.cloned(),
+            rotation_due,
         };
         match store.map(|store| &store.contents) {
             None => {
-                let warning = unreadable("it was not read");
-                self.warnings.push(warning);
+                self.warnings.push(unreadable(None));
                 None
             }
             Some(SecretStoreContents::Unreadable { reason }) => {
-                let warning = unreadable(reason);
-                self.warnings.push(warning);
+                self.warnings.push(unreadable(Some(reason)));
                 None
             }
             Some(SecretStoreContents::Missing) => Some(ActionReason::StoreMissing),
@@ -306,7 +252,9 @@ impl Planner<'_> {
                     key_vault: matches!(secret.store, SecretStoreLocation::KeyVault { .. }),
                 })
             }
-            Some(SecretStoreContents::Present { .. }) => expiring,
+            Some(SecretStoreContents::Present { .. }) => {
+                rotation_due.map(|remaining| ActionReason::Expiring { remaining })
+            }
         }
     }
 
@@ -346,27 +294,21 @@ impl Planner<'_> {
             match unmatched.iter().position(is_named) {
                 Some(position) => {
                     let live = unmatched.remove(position);
-                    changes.push(ResourceChange {
-                        address,
-                        action: Action::Replace,
-                        reason: Some(ActionReason::CertificateChanged),
-                        before: Some(live_certificate_attributes(live)),
-                        after: Some(after),
-                        after_unknown: Vec::new(),
-                        depends_on: target.depends_on(),
-                        operations: Vec::new(),
-                    });
+                    changes.push(
+                        ResourceChange::replace(
+                            address,
+                            live_certificate_attributes(live),
+                            after,
+                            Vec::new(),
+                        )
+                        .with_reason(ActionReason::CertificateChanged)
+                        .with_depends_on(target.depends_on()),
+                    );
                 }
-                None => changes.push(ResourceChange {
-                    address,
-                    action: Action::Create,
-                    reason: None,
-                    before: None,
-                    after: Some(after),
-                    after_unknown: Vec::new(),
-                    depends_on: target.depends_on(),
-                    operations: Vec::new(),
-                }),
+                None => changes.push(
+                    ResourceChange::create(address, after, Vec::new())
+                        .with_depends_on(target.depends_on()),
+                ),
             }
         }
         let mut name_counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -386,24 +328,21 @@ impl Planner<'_> {
                 || name.is_empty()
                 || name_counts.get(name.as_str()).copied().unwrap_or(0) > 1)
                 .then(|| live.key_id.clone());
-            changes.push(ResourceChange {
-                address: target.address(Component::Certificate {
-                    name: name.clone(),
-                    instance,
-                }),
-                action: Action::Delete,
-                reason: Some(ActionReason::Undeclared {
-                    kind: "certificate",
+            changes.push(
+                ResourceChange::delete(
+                    target.address(Component::Certificate {
+                        name: name.clone(),
+                        instance,
+                    }),
+                    live_certificate_attributes(live),
+                    Vec::new(),
+                )
+                .with_reason(ActionReason::Undeclared {
                     name: live.display_name.clone(),
                     hint: None,
                     end: live.end,
                 }),
-                before: Some(live_certificate_attributes(live)),
-                after: None,
-                after_unknown: Vec::new(),
-                depends_on: Vec::new(),
-                operations: Vec::new(),
-            });
+            );
         }
         if changes.is_empty() {
             return;
@@ -465,16 +404,10 @@ impl Planner<'_> {
             };
             let address = target.address(Component::FederatedCredential(desired.name.clone()));
             match existing {
-                None => self.changes.push(ResourceChange {
-                    address,
-                    action: Action::Create,
-                    reason: None,
-                    before: None,
-                    after: Some(after_all),
-                    after_unknown: Vec::new(),
-                    depends_on: target.depends_on(),
-                    operations: vec![operation],
-                }),
+                None => self.changes.push(
+                    ResourceChange::create(address, after_all, vec![operation])
+                        .with_depends_on(target.depends_on()),
+                ),
                 Some(existing) => {
                     let before_all = federated_attributes(existing);
                     let (mut before, mut after) = (Map::new(), Map::new());
@@ -490,16 +423,12 @@ impl Planner<'_> {
                     if after.is_empty() {
                         continue;
                     }
-                    self.changes.push(ResourceChange {
+                    self.changes.push(ResourceChange::update(
                         address,
-                        action: Action::Update,
-                        reason: None,
-                        before: Some(Value::Object(before)),
-                        after: Some(Value::Object(after)),
-                        after_unknown: Vec::new(),
-                        depends_on: Vec::new(),
-                        operations: vec![operation],
-                    });
+                        before,
+                        after,
+                        vec![operation],
+                    ));
                 }
             }
         }
@@ -515,24 +444,21 @@ impl Planner<'_> {
                 continue;
             }
             seen.push(&credential.name);
-            self.changes.push(ResourceChange {
-                address: target.address(Component::FederatedCredential(credential.name.clone())),
-                action: Action::Delete,
-                reason: Some(ActionReason::Undeclared {
-                    kind: "federated credential",
+            self.changes.push(
+                ResourceChange::delete(
+                    target.address(Component::FederatedCredential(credential.name.clone())),
+                    federated_attributes(credential),
+                    vec![Operation::DeleteFederatedCredential {
+                        application: target.application_ref(),
+                        name: credential.name.clone(),
+                    }],
+                )
+                .with_reason(ActionReason::Undeclared {
                     name: Some(credential.name.clone()),
                     hint: None,
                     end: None,
                 }),
-                before: Some(federated_attributes(credential)),
-                after: None,
-                after_unknown: Vec::new(),
-                depends_on: Vec::new(),
-                operations: vec![Operation::DeleteFederatedCredential {
-                    application: target.application_ref(),
-                    name: credential.name.clone(),
-                }],
-            });
+            );
         }
         // Graph keeps (issuer, subject) unique per application and allows 20 credentials, so a
         // renamed credential can only be created once the old name is gone: writes wait for the
@@ -606,30 +532,4 @@ fn desired_certificate_attributes(desired: &DesiredCertificate, new: &KeyCredent
         "end_date_time": timestamp(desired.not_after),
         "file": desired.file,
     })
-}
-
-/// `expires in 12 days`, `expires in 5 hours`, `expired 3 days ago`.
-pub(crate) fn expires_text(remaining: Duration) -> String {
-    let days = remaining.whole_days();
-    let hours = remaining.whole_hours();
-    if remaining.is_negative() {
-        let ago = -remaining;
-        if ago.whole_days() >= 1 {
-            format!("expired {} ago", plural_unit(ago.whole_days(), "day"))
-        } else {
-            format!("expired {} ago", plural_unit(ago.whole_hours(), "hour"))
-        }
-    } else if days >= 1 {
-        format!("expires in {}", plural_unit(days, "day"))
-    } else {
-        format!("expires in {}", plural_unit(hours, "hour"))
-    }
-}
-
-fn plural_unit(count: i64, unit: &str) -> String {
-    if count == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{count} {unit}s")
-    }
 }

@@ -7,7 +7,9 @@
 //!   other applications' appIds) and returning every resolution error at once ([`PlanErrors`]).
 //! - [`Plan`] is a sorted list of [`ResourceChange`]s, each with an [`Address`], an [`Action`],
 //!   an optional UI-only [`ActionReason`], before/after attribute values, what is known only
-//!   after apply, dependencies, and the [`registrar_model::Operation`]s apply runs.
+//!   after apply, dependencies, and the [`registrar_model::Operation`]s apply runs; and
+//!   [`PlanWarning`]s, notes that change nothing. [`Tally`] counts actions for the summary line
+//!   and for the apply report alike.
 //! - [`render::text()`], [`render::json()`] (a versioned [`render::PlanDocument`]) and
 //!   [`render::markdown`] are pure functions of a plan.
 //!
@@ -36,6 +38,7 @@
 //!   arguments; the catalog is compiled-in data.
 //! - Deterministic: the plan does not depend on the order of the live snapshot's lists.
 //! - No secret value ever enters this crate: secrets are planned by name, keyId and dates.
+//! - The plan is data: reasons and warnings are typed, and only [`render`] words them.
 //! - `Plan` has no serde derives; the wire shape is [`render::PlanDocument`], converted by hand.
 
 mod consent;
@@ -46,9 +49,12 @@ mod planner;
 mod rbac;
 pub mod render;
 mod settings;
+mod values;
 
 pub use error::{PlanError, PlanErrors};
-pub use model::{Action, ActionReason, Address, Component, Plan, ResourceChange, Summary};
+pub use model::{
+    Action, ActionReason, Address, Component, Plan, PlanWarning, ResourceChange, Tally,
+};
 pub use planner::{PlanOptions, parse_planned_app_id, planned_app_id};
 
 use registrar_model::{DesiredState, LiveTenant};

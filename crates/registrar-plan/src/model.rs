@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use registrar_model::Operation;
+use registrar_model::{Operation, SecretStoreLocation};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
@@ -16,28 +16,15 @@ pub struct Plan {
     /// The resource changes, sorted by [`Address`].
     pub changes: Vec<ResourceChange>,
     /// Notes that change nothing but need attention (an unreadable secret store, a previous
-    /// credential kept during its overlap), sorted.
-    pub warnings: Vec<String>,
+    /// credential kept during its overlap), sorted and without duplicates. Worded by
+    /// [`crate::render::warning_text`].
+    pub warnings: Vec<PlanWarning>,
 }
 
 impl Plan {
-    /// Counts in terraform's way: a replace is one add and one destroy, a rotation is one change,
-    /// a restore is one add; reads and no-ops count nothing.
-    pub fn summary(&self) -> Summary {
-        let mut summary = Summary::default();
-        for change in &self.changes {
-            match change.action {
-                Action::Create | Action::Restore => summary.add += 1,
-                Action::Update | Action::Rotate => summary.change += 1,
-                Action::Delete => summary.destroy += 1,
-                Action::Replace => {
-                    summary.add += 1;
-                    summary.destroy += 1;
-                }
-                Action::NoOp | Action::Read => {}
-            }
-        }
-        summary
+    /// The plan's [`Tally`]: what applying it would add, change and destroy.
+    pub fn summary(&self) -> Tally {
+        self.changes.iter().map(|change| change.action).collect()
     }
 
     /// Whether applying the plan would change anything (any change other than a no-op or a
@@ -47,15 +34,76 @@ impl Plan {
     }
 }
 
-/// The counts of a plan's summary line: `Plan: 1 to add, 2 to change, 0 to destroy.`
+/// Actions counted in terraform's way: a replace is one add and one destroy, a rotation is one
+/// change, a restore is one add; reads and no-ops count nothing. The one count behind both the
+/// plan's summary line (`Plan: 1 to add, 2 to change, 0 to destroy.`) and the apply report's
+/// (`Resources: 1 added, 2 changed, 0 destroyed.`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Summary {
+pub struct Tally {
     /// Creates, restores, and the create half of replaces.
     pub add: usize,
     /// In-place updates and rotations.
     pub change: usize,
     /// Deletes, and the delete half of replaces.
     pub destroy: usize,
+}
+
+impl Tally {
+    /// Counts one action.
+    pub fn count(&mut self, action: Action) {
+        match action {
+            Action::Create | Action::Restore => self.add += 1,
+            Action::Update | Action::Rotate => self.change += 1,
+            Action::Delete => self.destroy += 1,
+            Action::Replace => {
+                self.add += 1;
+                self.destroy += 1;
+            }
+            Action::NoOp | Action::Read => {}
+        }
+    }
+}
+
+impl FromIterator<Action> for Tally {
+    fn from_iter<I: IntoIterator<Item = Action>>(actions: I) -> Self {
+        let mut tally = Self::default();
+        for action in actions {
+            tally.count(action);
+        }
+        tally
+    }
+}
+
+/// A note that changes nothing but needs the reader's attention. Data only: the renderers word
+/// it ([`crate::render::warning_text`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PlanWarning {
+    /// A declared secret's previous credential stays until its overlap after a rotation ends.
+    PreviousCredentialKept {
+        /// The secret's address (without an instance).
+        secret: Address,
+        /// The previous credential's keyId.
+        key_id: String,
+        /// When the previous credential expires, if it does.
+        end: Option<OffsetDateTime>,
+        /// When its overlap ends (the current credential's start plus the overlap).
+        until: OffsetDateTime,
+        /// The declared overlap.
+        overlap: Duration,
+    },
+    /// A secret's store could not be read, so the secret is not rotated: a new value could not
+    /// be delivered.
+    SecretStoreUnreadable {
+        /// The secret's address (without an instance).
+        secret: Address,
+        /// The store the manifest names.
+        store: SecretStoreLocation,
+        /// Why, as the snapshot reported it; `None` when the snapshot did not read the store.
+        reason: Option<String>,
+        /// Time left until the current credential's end, when a rotation is due (negative when
+        /// it has already expired).
+        rotation_due: Option<Duration>,
+    },
 }
 
 /// One change to one addressed object.
@@ -80,6 +128,133 @@ pub struct ResourceChange {
     pub depends_on: Vec<Address>,
     /// What apply does, in order.
     pub operations: Vec<Operation>,
+}
+
+impl ResourceChange {
+    /// A change with no attributes, dependencies or operations yet; the constructors below fill
+    /// in what their action has.
+    fn new(address: Address, action: Action) -> Self {
+        Self {
+            address,
+            action,
+            reason: None,
+            before: None,
+            after: None,
+            after_unknown: Vec::new(),
+            depends_on: Vec::new(),
+            operations: Vec::new(),
+        }
+    }
+
+    /// A new object with these attributes.
+    pub fn create(address: Address, after: impl Into<Value>, operations: Vec<Operation>) -> Self {
+        Self {
+            after: Some(after.into()),
+            operations,
+            ..Self::new(address, Action::Create)
+        }
+    }
+
+    /// An object changed in place: the changed attributes before and after.
+    pub fn update(
+        address: Address,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+        operations: Vec<Operation>,
+    ) -> Self {
+        Self::with_both(address, Action::Update, before, after, operations)
+    }
+
+    /// An object removed and re-added.
+    pub fn replace(
+        address: Address,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+        operations: Vec<Operation>,
+    ) -> Self {
+        Self::with_both(address, Action::Replace, before, after, operations)
+    }
+
+    /// A secret's credential replaced by a fresh one.
+    pub fn rotate(
+        address: Address,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+        operations: Vec<Operation>,
+    ) -> Self {
+        Self::with_both(address, Action::Rotate, before, after, operations)
+    }
+
+    /// An object brought back from deleted items.
+    pub fn restore(
+        address: Address,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+        operations: Vec<Operation>,
+    ) -> Self {
+        Self::with_both(address, Action::Restore, before, after, operations)
+    }
+
+    /// An object removed; `before` is what it was.
+    pub fn delete(address: Address, before: impl Into<Value>, operations: Vec<Operation>) -> Self {
+        Self {
+            before: Some(before.into()),
+            operations,
+            ..Self::new(address, Action::Delete)
+        }
+    }
+
+    /// An object only looked at: nothing is done to it.
+    pub fn read(address: Address, before: impl Into<Value>) -> Self {
+        Self {
+            before: Some(before.into()),
+            ..Self::new(address, Action::Read)
+        }
+    }
+
+    /// A change that shows nothing but carries operations (see [`Component::References`]).
+    pub fn no_op(address: Address, operations: Vec<Operation>) -> Self {
+        Self {
+            operations,
+            ..Self::new(address, Action::NoOp)
+        }
+    }
+
+    fn with_both(
+        address: Address,
+        action: Action,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+        operations: Vec<Operation>,
+    ) -> Self {
+        Self {
+            before: Some(before.into()),
+            after: Some(after.into()),
+            operations,
+            ..Self::new(address, action)
+        }
+    }
+
+    /// The same change, with why it is planned (for the reader).
+    #[must_use]
+    pub fn with_reason(mut self, reason: impl Into<Option<ActionReason>>) -> Self {
+        self.reason = reason.into();
+        self
+    }
+
+    /// The same change, waiting for these changes.
+    #[must_use]
+    pub fn with_depends_on(mut self, depends_on: Vec<Address>) -> Self {
+        self.depends_on = depends_on;
+        self
+    }
+
+    /// The same change, with these attributes known only after apply.
+    #[must_use]
+    pub fn with_after_unknown(mut self, after_unknown: Vec<String>) -> Self {
+        self.after_unknown = after_unknown;
+        self
+    }
 }
 
 /// What happens to an addressed object.
@@ -149,11 +324,9 @@ pub enum ActionReason {
     NotInManifest,
     /// An application that is not in the manifest is deleted because of `--prune`.
     Pruned,
-    /// An object inside a managed application is not in the manifest.
+    /// An object inside a managed application is not in the manifest (a secret, certificate,
+    /// federated credential, owner or role assignment: the change's address says which).
     Undeclared {
-        /// What kind of object, for the wording: `secret`, `certificate`, `federated credential`,
-        /// `owner`.
-        kind: &'static str,
         /// Its name (display name or owner), if it has one.
         name: Option<String>,
         /// A secret's hint (first characters of the value).
@@ -377,6 +550,23 @@ impl fmt::Display for Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tally_counts_a_replace_twice_and_reads_not_at_all() {
+        let tally: Tally = [
+            Action::Create,
+            Action::Restore,
+            Action::Update,
+            Action::Rotate,
+            Action::Replace,
+            Action::Delete,
+            Action::Read,
+            Action::NoOp,
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!((tally.add, tally.change, tally.destroy), (3, 2, 2));
+    }
 
     #[test]
     fn addresses_display_like_terraform() {

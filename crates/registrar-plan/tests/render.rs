@@ -3,8 +3,9 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use expect_test::{Expect, expect};
+use registrar_model::SecretStoreLocation;
 use registrar_plan::render::{self, PlanDocument, TextOptions};
-use registrar_plan::{Action, ActionReason, Address, Component, Plan, ResourceChange};
+use registrar_plan::{Action, ActionReason, Address, Component, Plan, PlanWarning, ResourceChange};
 use serde_json::json;
 use time::Duration;
 use time::macros::datetime;
@@ -88,7 +89,6 @@ fn rotate() -> ResourceChange {
 fn delete() -> ResourceChange {
     ResourceChange {
         reason: Some(ActionReason::Undeclared {
-            kind: "secret",
             name: Some("legacy".into()),
             hint: Some("abc".into()),
             end: Some(datetime!(2027-01-01 0:00 UTC)),
@@ -280,9 +280,15 @@ fn sample() -> Plan {
                 }
             },
         ],
-        warnings: vec![
-            "application.api.secret.ci: the store keyVault kv/ci could not be read (403)".into(),
-        ],
+        warnings: vec![PlanWarning::SecretStoreUnreadable {
+            secret: secret_address("ci"),
+            store: SecretStoreLocation::KeyVault {
+                vault: "kv".into(),
+                name: "ci".into(),
+            },
+            reason: Some("403".into()),
+            rotation_due: None,
+        }],
     };
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
     plan
@@ -514,7 +520,6 @@ fn render_role_assignments_in_every_format() {
             },
             ResourceChange {
                 reason: Some(ActionReason::Undeclared {
-                    kind: "role assignment",
                     name: None,
                     hint: None,
                     end: None,

@@ -81,10 +81,7 @@ fn confirm() -> anyhow::Result<()> {
 }
 
 fn finish(report: &ApplyReport) -> anyhow::Result<Outcome> {
-    let summary = format!(
-        "Resources: {} added, {} changed, {} destroyed.",
-        report.added, report.changed, report.destroyed
-    );
+    let summary = registrar_plan::render::applied_counts(&report.tally);
     if report.is_success() {
         println!("\nApply complete! {summary}");
         return Ok(Outcome::Success);

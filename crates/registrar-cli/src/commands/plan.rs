@@ -80,7 +80,7 @@ pub(crate) async fn make_plan(
             return Err(AlreadyReported.into());
         }
     };
-    for warning in &plan.warnings {
+    for warning in registrar_plan::render::warnings(&plan) {
         eprintln!("warning: {warning}");
     }
     Ok(plan)

@@ -46,7 +46,7 @@ pub struct PlanDocument {
     pub resource_changes: Vec<ResourceChangeDocument>,
     /// The summary line's counts.
     pub summary: SummaryDocument,
-    /// Notes that change nothing but need attention.
+    /// Notes that change nothing but need attention, worded as the text plan words them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -117,7 +117,7 @@ pub fn json(plan: &Plan) -> PlanDocument {
             change: summary.change,
             destroy: summary.destroy,
         },
-        warnings: plan.warnings.clone(),
+        warnings: crate::render::warnings(plan),
     }
 }
 

@@ -6,16 +6,12 @@ use std::io::{self, Write};
 
 use crate::model::{Action, Component, Plan};
 use crate::render::text::plain;
+use crate::render::words::{object_noun, planned_counts};
 
 /// Writes the plan as GitHub-flavoured Markdown.
 pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     if plan.has_changes() {
-        let summary = plan.summary();
-        writeln!(
-            out,
-            "**Plan:** {} to add, {} to change, {} to destroy.",
-            summary.add, summary.change, summary.destroy
-        )?;
+        writeln!(out, "**Plan:** {}", planned_counts(&plan.summary()))?;
     } else {
         writeln!(out, "**No changes.** Your tenant matches the manifest.")?;
     }
@@ -50,18 +46,19 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
 fn destructive(plan: &Plan) -> Vec<String> {
     let mut counts: BTreeMap<(u8, &'static str, &'static str), usize> = BTreeMap::new();
     for change in &plan.changes {
-        let (order, noun, removed) = match change.address.component {
-            Component::Application => (0, "application", "destroyed"),
-            Component::ServicePrincipal => (1, "service principal", "destroyed"),
-            Component::Owner(_) => (2, "owner", "removed"),
-            Component::Secret { .. } => (3, "secret", "removed"),
-            Component::Certificate { .. } => (4, "certificate", "removed"),
-            Component::FederatedCredential(_) => (5, "federated credential", "removed"),
-            Component::Consent { .. } => (6, "admin consent", "revoked"),
-            Component::DelegatedConsent { .. } => (7, "delegated admin consent", "revoked"),
-            Component::RoleAssignment { .. } => (8, "role assignment", "removed"),
+        let (order, removed) = match change.address.component {
+            Component::Application => (0, "destroyed"),
+            Component::ServicePrincipal => (1, "destroyed"),
+            Component::Owner(_) => (2, "removed"),
+            Component::Secret { .. } => (3, "removed"),
+            Component::Certificate { .. } => (4, "removed"),
+            Component::FederatedCredential(_) => (5, "removed"),
+            Component::Consent { .. } => (6, "revoked"),
+            Component::DelegatedConsent { .. } => (7, "revoked"),
+            Component::RoleAssignment { .. } => (8, "removed"),
             Component::References => continue,
         };
+        let noun = object_noun(&change.address.component);
         let verb = match change.action {
             Action::Delete => removed,
             Action::Replace => "replaced",

@@ -3,11 +3,16 @@
 //! - [`text()`]: terraform-style text, optionally with ANSI colours.
 //! - [`json()`]: the versioned [`PlanDocument`], shaped like `terraform show -json`.
 //! - [`markdown()`]: a pull-request comment.
+//! - [`warning_text()`], [`warnings()`], [`planned_counts()`] and [`applied_counts()`]: the
+//!   wording the renderers share with the CLI (which prints warnings on stderr and the apply
+//!   report's counts).
 
 pub mod json;
 mod markdown;
 mod text;
+mod words;
 
 pub use json::{PlanDocument, json};
 pub use markdown::markdown;
 pub use text::{TextOptions, text};
+pub use words::{applied_counts, planned_counts, warning_text, warnings};

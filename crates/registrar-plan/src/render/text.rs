@@ -1,13 +1,13 @@
-//! The terraform-style text plan. All of a plan's wording lives here (and in the Markdown
-//! renderer, which embeds this text).
+//! The terraform-style text plan. A plan's wording lives here, with what the other renderers and
+//! the CLI share in [`super::words`] (the Markdown renderer embeds this text).
 
 use std::io::{self, Write};
 
 use owo_colors::OwoColorize;
 use serde_json::{Map, Value};
 
-use crate::credentials::{duration_text, expires_text};
 use crate::model::{Action, ActionReason, Component, Plan, ResourceChange, quoted};
+use crate::render::words::{duration_text, expires_text, object_noun, planned_counts, warnings};
 
 /// Options of the text renderer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -110,11 +110,7 @@ fn lines(plan: &Plan) -> Vec<Line> {
             render_change(&mut lines, change);
             lines.plain("");
         }
-        let summary = plan.summary();
-        lines.plain(format!(
-            "Plan: {} to add, {} to change, {} to destroy.",
-            summary.add, summary.change, summary.destroy
-        ));
+        lines.plain(format!("Plan: {}", planned_counts(&plan.summary())));
     } else {
         let reads: Vec<&ResourceChange> = plan
             .changes
@@ -129,9 +125,10 @@ fn lines(plan: &Plan) -> Vec<Line> {
         }
         lines.plain("No changes. Your tenant matches the manifest.");
     }
-    if !plan.warnings.is_empty() {
+    let warnings = warnings(plan);
+    if !warnings.is_empty() {
         lines.plain("");
-        for warning in &plan.warnings {
+        for warning in warnings {
             lines.toned(Tone::Warn, format!("Warning: {warning}"));
         }
     }
@@ -146,7 +143,10 @@ fn header(change: &ResourceChange) -> String {
         Action::Update => "will be updated in-place".to_owned(),
         Action::Replace => "must be replaced".to_owned(),
         Action::Rotate => match &change.reason {
-            Some(reason) => format!("will be rotated ({})", rotation_text(reason)),
+            Some(reason) => format!(
+                "will be rotated ({})",
+                rotation_text(reason, &address.component)
+            ),
             None => "will be rotated".to_owned(),
         },
         Action::Delete => "will be destroyed".to_owned(),
@@ -156,7 +156,7 @@ fn header(change: &ResourceChange) -> String {
     format!("  # {address} {wording}")
 }
 
-fn rotation_text(reason: &ActionReason) -> String {
+fn rotation_text(reason: &ActionReason, component: &Component) -> String {
     match reason {
         ActionReason::Expiring { remaining } => expires_text(*remaining),
         ActionReason::StoreMissing => "the store has no value".to_owned(),
@@ -166,19 +166,15 @@ fn rotation_text(reason: &ActionReason) -> String {
         ActionReason::StoreMismatch { key_vault: false } => {
             "the store holds a different credential".to_owned()
         }
-        _ => detail(reason).unwrap_or_default(),
+        _ => detail(reason, component).unwrap_or_default(),
     }
 }
 
-/// The second comment line, `# (…)`, for reasons the header does not already say.
-fn detail(reason: &ActionReason) -> Option<String> {
+/// The second comment line, `# (…)`, for reasons the header does not already say, about the
+/// object `component` names.
+fn detail(reason: &ActionReason, component: &Component) -> Option<String> {
     Some(match reason {
-        ActionReason::Undeclared {
-            kind,
-            name,
-            hint,
-            end,
-        } => {
+        ActionReason::Undeclared { name, hint, end } => {
             let mut facts = Vec::new();
             if let Some(hint) = hint {
                 facts.push(format!("hint {hint}"));
@@ -186,7 +182,7 @@ fn detail(reason: &ActionReason) -> Option<String> {
             if let Some(end) = end {
                 facts.push(format!("expires {}", end.date()));
             }
-            let mut text = (*kind).to_owned();
+            let mut text = object_noun(component).to_owned();
             if let Some(name) = name {
                 text.push(' ');
                 text.push_str(&quoted(name));
@@ -245,7 +241,11 @@ fn render_change(lines: &mut Lines, change: &ResourceChange) {
     if change.action == Action::Read {
         return;
     }
-    if let Some(text) = change.reason.as_ref().and_then(detail) {
+    if let Some(text) = change
+        .reason
+        .as_ref()
+        .and_then(|reason| detail(reason, &change.address.component))
+    {
         lines.plain(format!("  # ({text})"));
     }
     let glyph = change.action.glyph();
