@@ -26,8 +26,9 @@ use serde_json::json;
 
 use registrar_model::{RoleAssignment, RoleDefinition, scope_root};
 
+use crate::endpoints::Service;
 use crate::error::AzureError;
-use crate::http::{Call, HttpCore, Service, encode_path, encode_query, odata_string};
+use crate::http::{Call, HttpCore, encode_path, encode_query, odata_string};
 
 /// The `Microsoft.Authorization` API version.
 pub const API_VERSION: &str = "2022-04-01";

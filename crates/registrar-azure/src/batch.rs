@@ -9,7 +9,7 @@
 //!   the shared retry loop: an outer 429, 503, 504 or connection error is retried like a GET.
 //!   When it still fails, the whole call fails.
 //! - Graph answers 200 even when inner requests fail. An inner non-2xx is parsed into the same
-//!   typed [`crate::GraphError`] a direct request would get (code, message, request-id and
+//!   typed [`crate::ServiceError`] a direct request would get (code, message, request-id and
 //!   `Retry-After` from the inner headers and body; the path is the inner URL's path under the
 //!   version root), then handed to [`retry_policy`] with that inner request's own attempt number,
 //!   waiting so far and read-your-writes flag: the same rules and limits as a direct request.
@@ -29,8 +29,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::endpoints::Service;
 use crate::error::AzureError;
-use crate::http::{Call, HttpCore, Service, service_error};
+use crate::http::{Call, HttpCore, service_error};
 use crate::retry::{Attempt, Retry, retry_policy};
 
 /// Graph's limit of inner requests in one `$batch`.

@@ -21,7 +21,7 @@ pub struct AzureConfig {
     pub endpoints: Endpoints,
     /// How to authenticate.
     pub credential: CredentialKind,
-    /// Retry tunables ([`RetryConfig::from_env`] by default).
+    /// Retry tunables ([`RetryConfig::default`] unless set with [`AzureConfig::with_retry`]).
     pub retry: RetryConfig,
     /// How many reads the snapshot keeps in flight.
     pub concurrency: usize,
@@ -44,13 +44,12 @@ impl fmt::Debug for AzureConfig {
 }
 
 impl AzureConfig {
-    /// A configuration with the default retry tunables (honoring `REGISTRAR_TEST_NO_RETRY_DELAY`)
-    /// and 8 reads in flight.
+    /// A configuration with the default retry tunables and 8 reads in flight.
     pub fn new(endpoints: Endpoints, credential: CredentialKind) -> Self {
         Self {
             endpoints,
             credential,
-            retry: RetryConfig::from_env(),
+            retry: RetryConfig::default(),
             concurrency: 8,
             token_transport: None,
         }

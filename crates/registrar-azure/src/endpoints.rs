@@ -5,10 +5,11 @@
 
 use std::fmt;
 
-/// The service a token is issued for. Each needs its own token (reference §0): a Graph token is
-/// rejected by Key Vault and the other way round.
+/// A service Registrar talks to. It names the service in errors ([`crate::ServiceError`]) and
+/// is the audience of a token: each needs its own (reference §0), a Graph token is rejected by
+/// Key Vault and the other way round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Audience {
+pub enum Service {
     /// Microsoft Graph.
     Graph,
     /// Azure Resource Manager.
@@ -17,12 +18,12 @@ pub enum Audience {
     KeyVault,
 }
 
-impl fmt::Display for Audience {
+impl fmt::Display for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Audience::Graph => "Microsoft Graph",
-            Audience::Arm => "Azure Resource Manager",
-            Audience::KeyVault => "Key Vault",
+            Service::Graph => "Microsoft Graph",
+            Service::Arm => "Azure Resource Manager",
+            Service::KeyVault => "Key Vault",
         })
     }
 }
@@ -40,11 +41,11 @@ pub struct Scopes {
 
 impl Scopes {
     /// The scope for one audience.
-    pub fn for_audience(&self, audience: Audience) -> &str {
+    pub fn for_audience(&self, audience: Service) -> &str {
         match audience {
-            Audience::Graph => &self.graph,
-            Audience::Arm => &self.arm,
-            Audience::KeyVault => &self.key_vault,
+            Service::Graph => &self.graph,
+            Service::Arm => &self.arm,
+            Service::KeyVault => &self.key_vault,
         }
     }
 }
@@ -196,7 +197,7 @@ mod tests {
             "https://kv1.vault.azure.net"
         );
         assert_eq!(
-            endpoints.scopes.for_audience(Audience::KeyVault),
+            endpoints.scopes.for_audience(Service::KeyVault),
             "https://vault.azure.net/.default"
         );
         assert_eq!(

@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::auth::TokenProvider;
-use crate::endpoints::{Audience, Endpoints};
-use crate::error::{AzureError, GraphError, KeyVaultError};
+use crate::endpoints::{Endpoints, Service};
+use crate::error::{AzureError, ServiceError};
 use crate::retry::{Attempt, Retry, RetryConfig, parse_retry_after, retry_policy};
 
 /// Counts the HTTP requests sent, retries and token requests included.
@@ -88,25 +88,6 @@ impl RequestCounter {
             token,
             retries: self.retries.load(Ordering::Relaxed),
             batched: self.batched.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// Which service a request goes to: picks the token audience, the request-id headers and the
-/// error body shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Service {
-    Graph,
-    KeyVault,
-    Arm,
-}
-
-impl Service {
-    fn audience(self) -> Audience {
-        match self {
-            Service::Graph => Audience::Graph,
-            Service::KeyVault => Audience::KeyVault,
-            Service::Arm => Audience::Arm,
         }
     }
 }
@@ -284,7 +265,7 @@ impl HttpCore {
         let mut waited = Duration::ZERO;
         loop {
             number += 1;
-            let authorization = self.tokens.authorization(call.service.audience()).await?;
+            let authorization = self.tokens.authorization(call.service).await?;
             let mut request = self
                 .client
                 .request(call.method.clone(), url.clone())
@@ -519,36 +500,31 @@ pub(crate) fn service_error(
         .get(RETRY_AFTER)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| parse_retry_after(value, OffsetDateTime::now_utc()));
-    let message = error.message.unwrap_or_default();
-    match service {
-        Service::Graph | Service::Arm => AzureError::from(GraphError {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            status,
-            code: error.code,
-            message,
-            request_id: header(headers, "request-id")
-                .or_else(|| error.inner_error.and_then(|inner| inner.request_id))
-                .or_else(|| header(headers, "x-ms-request-id")),
-            details: error
-                .details
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|detail| detail.code)
-                .collect(),
-            retry_after,
-        }),
-        Service::KeyVault => AzureError::from(KeyVaultError {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            status,
-            code: error.code,
-            message,
-            request_id: header(headers, "x-ms-request-id"),
-            inner_code: error.innererror.and_then(|inner| inner.code),
-            retry_after,
-        }),
-    }
+    let request_id = match service {
+        Service::Graph | Service::Arm => header(headers, "request-id")
+            .or_else(|| error.inner_error.and_then(|inner| inner.request_id))
+            .or_else(|| header(headers, "x-ms-request-id")),
+        Service::KeyVault => header(headers, "x-ms-request-id"),
+    };
+    let correlation_id = match service {
+        Service::Arm => header(headers, "x-ms-correlation-request-id"),
+        Service::Graph | Service::KeyVault => None,
+    };
+    AzureError::from(ServiceError {
+        code: error.code,
+        message: error.message.unwrap_or_default(),
+        request_id,
+        correlation_id,
+        details: error
+            .details
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|detail| detail.code)
+            .collect(),
+        inner_code: error.innererror.and_then(|inner| inner.code),
+        retry_after,
+        ..ServiceError::new(service, method, path, status)
+    })
 }
 
 /// Percent-encodes a query value: everything but unreserved characters and the OData
@@ -610,15 +586,16 @@ mod tests {
             &headers,
             body,
         );
-        let graph = error.graph().cloned();
+        let graph = error.service_error().cloned();
         let graph = graph.as_ref();
-        assert_eq!(graph.map(GraphError::code), Some("Request_BadRequest"));
+        assert_eq!(graph.map(|g| g.service), Some(Service::Graph));
+        assert_eq!(graph.map(ServiceError::code), Some("Request_BadRequest"));
         assert_eq!(graph.and_then(|g| g.request_id.as_deref()), Some("rid-1"));
         assert_eq!(
             graph.and_then(|g| g.retry_after),
             Some(Duration::from_secs(3))
         );
-        assert!(error.is_graph_code("NoBackingApplicationObject"));
+        assert!(error.has_code("NoBackingApplicationObject"));
     }
 
     #[test]
@@ -632,7 +609,10 @@ mod tests {
             &HeaderMap::new(),
             body,
         );
-        let AzureError::KeyVault(error) = error else {
+        let Some(error) = error
+            .service_error()
+            .filter(|e| e.service == Service::KeyVault)
+        else {
             panic!("not a Key Vault error")
         };
         assert_eq!(
@@ -641,7 +621,7 @@ mod tests {
         );
         assert_eq!(
             error.to_string(),
-            "PUT /secrets/x returned 409 Conflict: deleted [ObjectIsDeletedButRecoverable]"
+            "Key Vault: PUT /secrets/x returned 409 Conflict: deleted [ObjectIsDeletedButRecoverable]"
         );
     }
 
@@ -655,6 +635,9 @@ mod tests {
             &HeaderMap::new(),
             b"<html>",
         );
-        assert_eq!(error.to_string(), "GET /v1.0/applications returned 503");
+        assert_eq!(
+            error.to_string(),
+            "Microsoft Graph: GET /v1.0/applications returned 503"
+        );
     }
 }

@@ -12,8 +12,9 @@ use zeroize::Zeroizing;
 
 use registrar_model::SecretStoreContents;
 
+use crate::endpoints::Service;
 use crate::error::AzureError;
-use crate::http::{Call, HttpCore, Service, encode_path};
+use crate::http::{Call, HttpCore, encode_path};
 use crate::secret::SecretValue;
 
 /// The Key Vault data-plane API version.

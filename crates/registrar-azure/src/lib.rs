@@ -5,7 +5,7 @@
 //! # Brief overview
 //! - [`Clients`], built from an [`AzureConfig`] ([`Endpoints`] + [`CredentialKind`] +
 //!   [`RetryConfig`]), holds the [`GraphClient`], the [`ArmClient`] and the [`KeyVaultClient`],
-//!   which share one HTTP client, one token cache per [`Audience`] and one request counter
+//!   which share one HTTP client, one token cache per [`Service`] and one request counter
 //!   ([`Clients::stats`]).
 //! - [`read_live_tenant`] reads the [`registrar_model::LiveTenant`] for a
 //!   [`registrar_model::DesiredState`], with a request count proportional to what is declared
@@ -55,8 +55,8 @@ pub use arm::{API_VERSION as ARM_API_VERSION, ArmClient};
 pub use auth::CredentialKind;
 pub use batch::{BatchGet, MAX_BATCH};
 pub use clients::{AzureConfig, Clients};
-pub use endpoints::{Audience, Endpoints, Scopes, VAULT_PLACEHOLDER};
-pub use error::{AzureError, GraphError, KeyVaultError};
+pub use endpoints::{Endpoints, Scopes, Service, VAULT_PLACEHOLDER};
+pub use error::{AzureError, ServiceError};
 pub use graph::{AddedPassword, GraphClient, UpsertedApplication};
 pub use http::{RequestCounter, RequestStats};
 pub use key_vault::{

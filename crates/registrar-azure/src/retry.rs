@@ -39,10 +39,8 @@ use time::macros::format_description;
 
 use crate::error::AzureError;
 
-/// The environment variable that turns retry delays off (for tests): `1` or `true`.
-pub const NO_RETRY_DELAY_ENV: &str = "REGISTRAR_TEST_NO_RETRY_DELAY";
-
-/// Tunables of [`retry_policy`].
+/// Tunables of [`retry_policy`]. The caller builds them: [`RetryConfig::default`] for real use,
+/// [`RetryConfig::without_delays`] for tests (this crate reads no environment for them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryConfig {
     /// Most attempts (first try included) for throttling, transient and connection errors.
@@ -78,19 +76,9 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
-    /// The defaults, with delays disabled when [`NO_RETRY_DELAY_ENV`] is `1` or `true`.
-    pub fn from_env() -> Self {
-        let mut config = Self::default();
-        if std::env::var(NO_RETRY_DELAY_ENV)
-            .is_ok_and(|value| value == "1" || value.eq_ignore_ascii_case("true"))
-        {
-            config.delay_scale = 0.0;
-        }
-        config
-    }
-
-    /// The defaults without any sleeping (for tests).
-    pub fn no_delay() -> Self {
+    /// The defaults without any sleeping (for tests): the same decisions and number of
+    /// requests, no waiting.
+    pub fn without_delays() -> Self {
         Self {
             delay_scale: 0.0,
             ..Self::default()
@@ -137,7 +125,8 @@ pub struct Attempt<'a> {
 pub fn retry_policy(error: &AzureError, attempt: &Attempt<'_>) -> Retry {
     let config = attempt.config;
     // Rules 4 and 5: read-your-writes.
-    if (attempt.fresh_object && is_consistency_error(error)) || error.is_principal_not_found() {
+    if (attempt.fresh_object && error.is_graph_replication_lag()) || error.is_principal_not_found()
+    {
         if attempt.number >= config.max_consistency_attempts
             || attempt.waited >= config.consistency_deadline
         {
@@ -158,19 +147,12 @@ pub fn retry_policy(error: &AzureError, attempt: &Attempt<'_>) -> Retry {
                 Retry::No
             }
         }
-        AzureError::Graph(graph) => throttled(
+        AzureError::Service(answer) => throttled(
             config,
             attempt,
-            graph.status,
-            graph.code.is_some(),
-            graph.retry_after,
-        ),
-        AzureError::KeyVault(vault) => throttled(
-            config,
-            attempt,
-            vault.status,
-            vault.code.is_some(),
-            vault.retry_after,
+            answer.status,
+            answer.code.is_some(),
+            answer.retry_after,
         ),
         _ => Retry::No,
     }
@@ -194,17 +176,6 @@ fn throttled(
     match retry_after {
         Some(wait) => Retry::After(wait.min(config.max_retry_after)),
         None => Retry::After(backoff(config, attempt.number)),
-    }
-}
-
-fn is_consistency_error(error: &AzureError) -> bool {
-    match error {
-        AzureError::Graph(graph) => {
-            (graph.status == 404
-                && (graph.code.is_none() || graph.has_code("Request_ResourceNotFound")))
-                || (graph.status == 400 && graph.has_code("NoBackingApplicationObject"))
-        }
-        _ => false,
     }
 }
 
@@ -245,18 +216,14 @@ pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::GraphError;
+    use crate::endpoints::Service;
+    use crate::error::ServiceError;
 
     fn graph(status: u16, code: Option<&str>, retry_after: Option<Duration>) -> AzureError {
-        AzureError::from(GraphError {
-            method: "GET".into(),
-            path: "/v1.0/applications".into(),
-            status,
+        AzureError::from(ServiceError {
             code: code.map(str::to_owned),
-            message: String::new(),
-            request_id: None,
-            details: vec![],
             retry_after,
+            ..ServiceError::new(Service::Graph, "GET", "/v1.0/applications", status)
         })
     }
 
@@ -360,15 +327,10 @@ mod tests {
             ..attempt(&config, 3, true, true)
         };
         assert_eq!(retry_policy(&not_found, &late), Retry::No);
-        let mut no_backing = GraphError {
-            method: "POST".into(),
-            path: "/v1.0/servicePrincipals".into(),
-            status: 400,
+        let mut no_backing = ServiceError {
             code: Some("Request_BadRequest".into()),
-            message: String::new(),
-            request_id: None,
             details: vec!["NoBackingApplicationObject".into()],
-            retry_after: None,
+            ..ServiceError::new(Service::Graph, "POST", "/v1.0/servicePrincipals", 400)
         };
         assert!(matches!(
             retry_policy(

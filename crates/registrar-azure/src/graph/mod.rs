@@ -27,8 +27,9 @@ use registrar_model::{
 };
 
 use crate::batch::BatchGet;
+use crate::endpoints::Service;
 use crate::error::AzureError;
-use crate::http::{Call, HttpCore, Service, encode_path, encode_query, odata_string};
+use crate::http::{Call, HttpCore, encode_path, encode_query, odata_string};
 use crate::secret::SecretValue;
 use wire::{
     APPLICATION_SELECT, DELETED_APPLICATION_SELECT, GraphAppRoleAssignment, GraphApplication,
@@ -111,7 +112,7 @@ impl GraphClient {
     /// [`crate::AzureConfig::concurrency`] batches in flight) and returns one result per request,
     /// in order: the response body (a collection with every page's `value`: a nextLink in an
     /// answer is followed with normal GETs) or the typed error a direct GET would get
-    /// ([`crate::GraphError`] for an inner non-2xx). Inner 429, 503 and 504 answers are resent
+    /// ([`crate::ServiceError`] for an inner non-2xx). Inner 429, 503 and 504 answers are resent
     /// alone, in a new batch, after the longest inner `Retry-After`, as [`crate::retry_policy`]
     /// decides for each; a request on a fresh object also retries replication-lag 404s.
     ///
