@@ -42,7 +42,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> 
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&format!(".{file_name}.")).suffix(".tmp");
+    let prefix = format!(".{file_name}.");
+    builder.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
