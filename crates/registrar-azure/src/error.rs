@@ -78,7 +78,7 @@ pub enum AzureError {
     File {
         /// The file.
         path: String,
-        /// What was being done, e.g. `rename the temporary file into place`.
+        /// What was being done, e.g. `write it`, `remove the file`.
         action: &'static str,
         /// The I/O error.
         #[source]

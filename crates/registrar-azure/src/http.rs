@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use reqwest::{Method, Url};
 use serde::Deserialize;
@@ -527,27 +528,51 @@ pub(crate) fn service_error(
     })
 }
 
-/// Percent-encodes a query value: everything but unreserved characters and the OData
-/// punctuation that is safe in a query (`' ( ) , / : $ @ !`). Spaces become `%20`, not `+`.
+/// What a query value keeps unescaped: unreserved characters and the OData punctuation that is
+/// safe in a query (`' ( ) , / : $ @ ! *`). Spaces become `%20`, not `+`.
+const QUERY_KEEPS: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b',')
+    .remove(b'/')
+    .remove(b':')
+    .remove(b'$')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'*');
+
+/// What one path segment keeps unescaped: unreserved characters and `@ ! $ ' ( ) * , ; = :`;
+/// `/`, `?`, `#`, `&`, `+` and spaces are escaped.
+const PATH_SEGMENT_KEEPS: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':');
+
+/// Percent-encodes a query value (see [`QUERY_KEEPS`]).
 pub(crate) fn encode_query(value: &str) -> String {
-    encode(value, b"-._~'(),/:$@!*")
+    utf8_percent_encode(value, QUERY_KEEPS).to_string()
 }
 
 /// Percent-encodes one path segment (an id, a UPN with `#EXT#`, a name).
 pub(crate) fn encode_path(value: &str) -> String {
-    encode(value, b"-._~@!$'()*,;=:")
-}
-
-fn encode(value: &str, keep: &[u8]) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(value, PATH_SEGMENT_KEEPS).to_string()
 }
 
 /// Quotes a string literal for OData (`'` doubled).
@@ -571,6 +596,8 @@ mod tests {
             "jo_x%23EXT%23@contoso.com"
         );
         assert_eq!(odata_string("o'neil"), "'o''neil'");
+        assert_eq!(encode_path("a/b?c é"), "a%2Fb%3Fc%20%C3%A9");
+        assert_eq!(encode_query("x y+é"), "x%20y%2B%C3%A9");
     }
 
     #[test]
