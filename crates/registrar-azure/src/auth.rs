@@ -94,7 +94,7 @@ impl fmt::Debug for CredentialKind {
 impl CredentialKind {
     /// The tenant this credential is configured for, when it says (explicit secret, or
     /// `AZURE_TENANT_ID` for the environment-based kinds).
-    pub fn configured_tenant(&self) -> Option<String> {
+    pub(crate) fn configured_tenant(&self) -> Option<String> {
         match self {
             CredentialKind::ClientSecret { tenant_id, .. } => Some(tenant_id.clone()),
             CredentialKind::Environment

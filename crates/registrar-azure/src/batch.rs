@@ -35,7 +35,7 @@ use crate::http::{Call, HttpCore, service_error};
 use crate::retry::{Attempt, Retry, retry_policy};
 
 /// Graph's limit of inner requests in one `$batch`.
-pub const MAX_BATCH: usize = 20;
+pub(crate) const MAX_BATCH: usize = 20;
 
 /// One GET to send inside a `$batch`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub struct BatchGet {
     /// `/applications/{id}/owners?$select=id`.
     pub path: String,
     /// The request reads an object this run created or restored, so a "not found" is retried
-    /// as replication lag (see [`crate::retry`]).
+    /// as replication lag (see the retry rules, [`crate::RetryConfig`]).
     pub fresh_object: bool,
 }
 

@@ -18,17 +18,17 @@ use crate::retry::RetryConfig;
 /// Everything needed to talk to one tenant.
 pub struct AzureConfig {
     /// Where the services are.
-    pub endpoints: Endpoints,
+    pub(crate) endpoints: Endpoints,
     /// How to authenticate.
-    pub credential: CredentialKind,
+    pub(crate) credential: CredentialKind,
     /// Retry tunables ([`RetryConfig::default`] unless set with [`AzureConfig::with_retry`]).
-    pub retry: RetryConfig,
+    pub(crate) retry: RetryConfig,
     /// How many reads the snapshot keeps in flight.
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Replaces the HTTP client azure_identity's credentials send token requests through
     /// (tests point an https authority at a plain-http stub this way). `None`: our reqwest
     /// client, which trusts the extra CA.
-    pub token_transport: Option<Arc<dyn HttpClient>>,
+    pub(crate) token_transport: Option<Arc<dyn HttpClient>>,
 }
 
 impl fmt::Debug for AzureConfig {
@@ -61,12 +61,6 @@ impl AzureConfig {
         self
     }
 
-    /// Sets how many snapshot reads are in flight at once (at least 1).
-    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
-        self.concurrency = concurrency.max(1);
-        self
-    }
-
     /// Sends token requests through `transport` instead of our reqwest client.
     pub fn with_token_transport(mut self, transport: Arc<dyn HttpClient>) -> Self {
         self.token_transport = Some(transport);
@@ -81,7 +75,7 @@ pub struct Clients {
     /// Microsoft Graph.
     pub graph: GraphClient,
     /// Key Vault.
-    pub key_vault: KeyVaultClient,
+    pub(crate) key_vault: KeyVaultClient,
     /// Azure Resource Manager (RBAC).
     pub arm: ArmClient,
     pub(crate) core: Arc<HttpCore>,
@@ -120,11 +114,6 @@ impl Clients {
             concurrency: config.concurrency.max(1),
             configured_tenant: config.credential.configured_tenant(),
         })
-    }
-
-    /// The endpoints in use.
-    pub fn endpoints(&self) -> &Endpoints {
-        &self.core.endpoints
     }
 
     /// Requests sent so far (Graph, Key Vault, ARM, token requests; retries included).

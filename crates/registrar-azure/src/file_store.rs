@@ -36,7 +36,7 @@ struct JsonFileKeyId {
 }
 
 /// The variable that records the keyId in `env` files.
-pub const ENV_KEY_ID: &str = "REGISTRAR_KEY_ID";
+pub(crate) const ENV_KEY_ID: &str = "REGISTRAR_KEY_ID";
 
 fn file_error(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> AzureError {
     let path = path.display().to_string();
@@ -169,15 +169,6 @@ pub fn read_secret_file(path: &Path, format: FileFormat) -> SecretStoreContents 
                 key_id: key_id.filter(|key_id| !key_id.is_empty()),
             }
         }
-    }
-}
-
-/// Removes the file (a missing file counts as removed).
-pub fn delete_secret_file(path: &Path) -> Result<(), AzureError> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(file_error(path, "remove the file")(error)),
     }
 }
 

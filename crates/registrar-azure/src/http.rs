@@ -22,7 +22,7 @@ use crate::retry::{Attempt, Retry, RetryConfig, parse_retry_after, retry_policy}
 
 /// Counts the HTTP requests sent, retries and token requests included.
 #[derive(Debug, Default)]
-pub struct RequestCounter {
+pub(crate) struct RequestCounter {
     graph: AtomicU64,
     key_vault: AtomicU64,
     arm: AtomicU64,
@@ -31,7 +31,7 @@ pub struct RequestCounter {
     batched: AtomicU64,
 }
 
-/// A snapshot of [`RequestCounter`].
+/// How many requests the clients sent so far ([`crate::Clients::stats`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RequestStats {
     /// Every request sent: Graph, Key Vault, ARM and token requests, retries included.
@@ -76,7 +76,7 @@ impl RequestCounter {
     }
 
     /// The counts so far.
-    pub fn stats(&self) -> RequestStats {
+    pub(crate) fn stats(&self) -> RequestStats {
         let graph = self.graph.load(Ordering::Relaxed);
         let key_vault = self.key_vault.load(Ordering::Relaxed);
         let arm = self.arm.load(Ordering::Relaxed);

@@ -18,25 +18,25 @@ use crate::http::{Call, HttpCore, encode_path};
 use crate::secret::SecretValue;
 
 /// The Key Vault data-plane API version.
-pub const API_VERSION: &str = "7.4";
+pub(crate) const API_VERSION: &str = "7.4";
 
 /// The tag that records which credential (keyId) a stored value belongs to.
-pub const KEY_ID_TAG: &str = "registrar-key-id";
+pub(crate) const KEY_ID_TAG: &str = "registrar-key-id";
 
 /// What is stored beside a secret's value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SecretProperties {
+pub(crate) struct SecretProperties {
     /// `contentType`.
-    pub content_type: Option<String>,
+    pub(crate) content_type: Option<String>,
     /// `tags`.
-    pub tags: BTreeMap<String, String>,
+    pub(crate) tags: BTreeMap<String, String>,
     /// `attributes.exp`.
-    pub expires: Option<OffsetDateTime>,
+    pub(crate) expires: Option<OffsetDateTime>,
 }
 
 /// Key Vault secret operations. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct KeyVaultClient {
+pub(crate) struct KeyVaultClient {
     core: Arc<HttpCore>,
 }
 
@@ -81,13 +81,13 @@ struct AttributesWire {
 
 /// What a secret's current version records.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretMetadata {
+pub(crate) struct SecretMetadata {
     /// The version's id, `https://{vault}.vault.azure.net/secrets/{name}/{version}`.
-    pub id: String,
+    pub(crate) id: String,
     /// Properties.
-    pub properties: SecretProperties,
+    pub(crate) properties: SecretProperties,
     /// `attributes.enabled`.
-    pub enabled: bool,
+    pub(crate) enabled: bool,
 }
 
 impl KeyVaultClient {
@@ -105,7 +105,7 @@ impl KeyVaultClient {
 
     /// Sets a secret (a new version) and returns the version id. `PUT` is idempotent, so it is
     /// retried like any idempotent request.
-    pub async fn set_secret(
+    pub(crate) async fn set_secret(
         &self,
         vault: &str,
         name: &str,
@@ -139,7 +139,7 @@ impl KeyVaultClient {
     /// What the secret's current version records, or `None` when there is no such secret
     /// (404). The response carries the value; it is skipped while parsing and the buffer is
     /// zeroized.
-    pub async fn get_secret_metadata(
+    pub(crate) async fn get_secret_metadata(
         &self,
         vault: &str,
         name: &str,
@@ -170,7 +170,7 @@ impl KeyVaultClient {
 
     /// What the store holds, for the snapshot: `Missing` on 404, `Present` with the keyId tag,
     /// `Unreadable` with the reason on any other error (403 and the like).
-    pub async fn read_store(&self, vault: &str, name: &str) -> SecretStoreContents {
+    pub(crate) async fn read_store(&self, vault: &str, name: &str) -> SecretStoreContents {
         match self.get_secret_metadata(vault, name).await {
             Ok(None) => SecretStoreContents::Missing,
             Ok(Some(metadata)) if !metadata.enabled => SecretStoreContents::Unreadable {
@@ -182,21 +182,6 @@ impl KeyVaultClient {
             Err(error) => SecretStoreContents::Unreadable {
                 reason: error.to_string(),
             },
-        }
-    }
-
-    /// Deletes a secret (soft delete where the vault has it). A missing secret counts as
-    /// deleted.
-    pub async fn delete_secret(&self, vault: &str, name: &str) -> Result<(), AzureError> {
-        let call = Call::new(
-            Method::DELETE,
-            self.secret_url(vault, name),
-            Service::KeyVault,
-        );
-        match self.core.send(&call).await {
-            Ok(_) => Ok(()),
-            Err(error) if error.is_not_found() => Ok(()),
-            Err(error) => Err(error),
         }
     }
 }

@@ -39,7 +39,7 @@ use time::macros::format_description;
 
 use crate::error::AzureError;
 
-/// Tunables of [`retry_policy`]. The caller builds them: [`RetryConfig::default`] for real use,
+/// Tunables of the retry policy (see the module docs). The caller builds them: [`RetryConfig::default`] for real use,
 /// [`RetryConfig::without_delays`] for tests (this crate reads no environment for them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryConfig {
@@ -86,7 +86,7 @@ impl RetryConfig {
     }
 
     /// The real sleep for a chosen delay.
-    pub fn scaled(&self, delay: Duration) -> Duration {
+    pub(crate) fn scaled(&self, delay: Duration) -> Duration {
         if self.delay_scale <= 0.0 {
             Duration::ZERO
         } else {
@@ -97,7 +97,7 @@ impl RetryConfig {
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// Give up and return the error.
     No,
     /// Try again after this delay (before [`RetryConfig::delay_scale`]).
@@ -106,23 +106,23 @@ pub enum Retry {
 
 /// Facts about the attempt that failed.
 #[derive(Debug, Clone, Copy)]
-pub struct Attempt<'a> {
+pub(crate) struct Attempt<'a> {
     /// 1 for the first try.
-    pub number: u32,
+    pub(crate) number: u32,
     /// Whether repeating the request is harmless (GET, PUT, PATCH, DELETE).
-    pub idempotent: bool,
+    pub(crate) idempotent: bool,
     /// Whether the request acts on an object this run created or restored, so a "not found"
     /// may be replication lag.
-    pub fresh_object: bool,
+    pub(crate) fresh_object: bool,
     /// The sum of the delays chosen so far for this request.
-    pub waited: Duration,
+    pub(crate) waited: Duration,
     /// The tunables.
-    pub config: &'a RetryConfig,
+    pub(crate) config: &'a RetryConfig,
 }
 
 /// Decides whether the failed `attempt` is tried again, and after how long. See the module docs
 /// for the rules.
-pub fn retry_policy(error: &AzureError, attempt: &Attempt<'_>) -> Retry {
+pub(crate) fn retry_policy(error: &AzureError, attempt: &Attempt<'_>) -> Retry {
     let config = attempt.config;
     // Rules 4 and 5: read-your-writes.
     if (attempt.fresh_object && error.is_graph_replication_lag()) || error.is_principal_not_found()
@@ -193,7 +193,7 @@ fn backoff(config: &RetryConfig, attempt_number: u32) -> Duration {
 /// Parses a `Retry-After` value: decimal seconds (`10`, `2.128`) or an HTTP-date
 /// (`Wed, 21 Oct 2015 07:28:00 GMT`, relative to `now`). Unparseable or negative values give
 /// `None`.
-pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<f64>() {
         return (seconds.is_finite() && seconds >= 0.0)

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use azure_core::http::{AsyncRawResponse, HttpClient, Request, Url};
-use registrar_azure::graph::wire;
+use registrar_azure::wire;
 use registrar_azure::{
     AzureConfig, AzureError, BatchGet, Clients, CredentialKind, DeliveredSecret, Endpoints,
     RetryConfig, SecretValue, Service, ServiceError, read_live_tenant,
@@ -706,7 +706,7 @@ fn file_store_writes_0600_atomically_and_reads_back_the_key_id() {
         (FileFormat::Raw, "d/raw"),
     ] {
         let path = dir.path().join(file);
-        registrar_azure::file_store::write_secret_file(&path, format, &secret).unwrap();
+        registrar_azure::write_secret_file(&path, format, &secret).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{file}");
         let expected = match format {
@@ -714,7 +714,7 @@ fn file_store_writes_0600_atomically_and_reads_back_the_key_id() {
             _ => Some(secret.key_id.clone()),
         };
         assert_eq!(
-            registrar_azure::file_store::read_secret_file(&path, format),
+            registrar_azure::read_secret_file(&path, format),
             SecretStoreContents::Present { key_id: expected },
             "{file}"
         );
@@ -745,10 +745,7 @@ fn file_store_writes_0600_atomically_and_reads_back_the_key_id() {
         "va'lue with spaces"
     );
     assert_eq!(
-        registrar_azure::file_store::read_secret_file(
-            &dir.path().join("missing.json"),
-            FileFormat::Json
-        ),
+        registrar_azure::read_secret_file(&dir.path().join("missing.json"), FileFormat::Json),
         SecretStoreContents::Missing
     );
     // Overwriting keeps the mode and replaces the content.
@@ -757,17 +754,14 @@ fn file_store_writes_0600_atomically_and_reads_back_the_key_id() {
         value: SecretValue::new("v2".into()),
         ..secret
     };
-    registrar_azure::file_store::write_secret_file(
+    registrar_azure::write_secret_file(
         &dir.path().join("a/b/app.json"),
         FileFormat::Json,
         &rotated,
     )
     .unwrap();
     assert_eq!(
-        registrar_azure::file_store::read_secret_file(
-            &dir.path().join("a/b/app.json"),
-            FileFormat::Json
-        ),
+        registrar_azure::read_secret_file(&dir.path().join("a/b/app.json"), FileFormat::Json),
         SecretStoreContents::Present {
             key_id: Some("new-key".into())
         }
