@@ -1,6 +1,14 @@
 //! [`KeyVaultClient`]: the Key Vault secret calls Registrar needs (api-version 7.4): set a secret
 //! with its tags and expiry, read what a secret's current version records (never keeping its
-//! value), delete a secret.
+//! value).
+//!
+//! # Why not `azure_security_keyvault_secrets`
+//! 1.0.0 (1.1.0-beta.1 needs azure_core 1.2.0-beta.1) builds on azure_core ^1.0 and takes our
+//! CA-trusting transport, but: its `Secret`/`SetSecretParameters` keep the value in a plain
+//! `String` (Clone, Serialize, no zeroize) whose `SafeDebug` prints it once azure_core's `debug`
+//! feature is on anywhere in the build; it retries by `RetryOptions`, not our policy, and its
+//! errors must be re-parsed into [`crate::ServiceError`]; its challenge auth adds a request and
+//! rejects `{base}/vaults/{vault}` on 127.0.0.1 unless `verify_challenge_resource` is off.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
