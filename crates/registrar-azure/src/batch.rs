@@ -42,10 +42,10 @@ pub(crate) const MAX_BATCH: usize = 20;
 pub struct BatchGet {
     /// Relative to the Graph version root, starting with `/`, query included:
     /// `/applications/{id}/owners?$select=id`.
-    pub path: String,
+    pub(crate) path: String,
     /// The request reads an object this run created or restored, so a "not found" is retried
     /// as replication lag (see the retry rules, [`crate::RetryConfig`]).
-    pub fresh_object: bool,
+    pub(crate) fresh_object: bool,
 }
 
 impl BatchGet {
