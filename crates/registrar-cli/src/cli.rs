@@ -47,12 +47,14 @@ pub(crate) struct GlobalArgs {
 
     /// Test only: retries do not wait (the same retry decisions and number of requests, without
     /// the sleeping), so tests that inject throttling run fast. Hidden; also
-    /// `REGISTRAR_TEST_NO_RETRY_DELAY=1`. No library crate reads this.
+    /// `REGISTRAR_TEST_NO_RETRY_DELAY` (any value but empty, `0`, `false`, `no`, `off`). No
+    /// library crate reads this.
     #[arg(
         long,
         global = true,
         hide = true,
-        env = "REGISTRAR_TEST_NO_RETRY_DELAY"
+        env = "REGISTRAR_TEST_NO_RETRY_DELAY",
+        value_parser = clap::builder::FalseyValueParser::new()
     )]
     pub(crate) test_no_retry_delay: bool,
 }
