@@ -9,7 +9,7 @@
 //!
 //! # Retries and idempotency
 //! - PUT and DELETE are idempotent: throttling (429 with `Retry-After`), 503, 504 and dropped
-//!   connections are retried as for any idempotent request ([`crate::retry_policy`]).
+//!   connections are retried as for any idempotent request ([`crate::retry::retry_policy`]).
 //! - `PrincipalNotFound` on a create is replication lag between Entra ID and ARM: the principal
 //!   is a service principal Graph just created or returned, so it exists. It is retried with
 //!   backoff until [`crate::RetryConfig::consistency_deadline`], whether or not this run created
@@ -26,11 +26,12 @@ use serde_json::json;
 
 use registrar_model::{RoleAssignment, RoleDefinition, scope_root};
 
+use crate::endpoints::Service;
 use crate::error::AzureError;
-use crate::http::{Call, HttpCore, Service, encode_path, encode_query, odata_string};
+use crate::http::{Call, HttpCore, encode_path, encode_query, odata_string};
 
 /// The `Microsoft.Authorization` API version.
-pub const API_VERSION: &str = "2022-04-01";
+pub(crate) const API_VERSION: &str = "2022-04-01";
 
 /// Azure RBAC operations over ARM. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -125,7 +126,7 @@ fn scope_path(scope: &str) -> String {
 
 /// The `roleDefinitionId` sent with a create: subscription-qualified under a subscription (as
 /// the portal and the az CLI send it), tenant-level otherwise.
-pub fn role_definition_resource_id(scope: &str, role_definition_id: &str) -> String {
+pub(crate) fn role_definition_resource_id(scope: &str, role_definition_id: &str) -> String {
     match scope_root(scope) {
         Some(root) if root.starts_with("/subscriptions/") => {
             format!("{root}/providers/Microsoft.Authorization/roleDefinitions/{role_definition_id}")

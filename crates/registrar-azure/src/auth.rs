@@ -1,6 +1,6 @@
 //! Authentication through azure_identity 1.0: the selectable [`CredentialKind`], our own
 //! credential chain (azure_identity 1.0 has no DefaultAzureCredential), and a token cache per
-//! [`Audience`].
+//! audience ([`Service`]).
 //!
 //! Every credential that talks HTTP (client secret, workload identity, managed identity) sends
 //! its requests through our reqwest client (which trusts the local tenant's CA), wrapped so each
@@ -28,7 +28,7 @@ use base64::Engine;
 use reqwest::header::HeaderValue;
 use time::OffsetDateTime;
 
-use crate::endpoints::{Audience, Endpoints};
+use crate::endpoints::{Endpoints, Service};
 use crate::error::AzureError;
 use crate::http::RequestCounter;
 use crate::secret::SecretValue;
@@ -94,7 +94,7 @@ impl fmt::Debug for CredentialKind {
 impl CredentialKind {
     /// The tenant this credential is configured for, when it says (explicit secret, or
     /// `AZURE_TENANT_ID` for the environment-based kinds).
-    pub fn configured_tenant(&self) -> Option<String> {
+    pub(crate) fn configured_tenant(&self) -> Option<String> {
         match self {
             CredentialKind::ClientSecret { tenant_id, .. } => Some(tenant_id.clone()),
             CredentialKind::Environment
@@ -389,7 +389,7 @@ fn first_line(text: &str) -> &str {
 pub(crate) struct TokenProvider {
     credential: Arc<dyn TokenCredential>,
     endpoints: Endpoints,
-    cache: HashMap<Audience, tokio::sync::Mutex<Option<AccessToken>>>,
+    cache: HashMap<Service, tokio::sync::Mutex<Option<AccessToken>>>,
 }
 
 impl fmt::Debug for TokenProvider {
@@ -400,7 +400,7 @@ impl fmt::Debug for TokenProvider {
 
 impl TokenProvider {
     pub(crate) fn new(credential: Arc<dyn TokenCredential>, endpoints: Endpoints) -> Self {
-        let cache = [Audience::Graph, Audience::Arm, Audience::KeyVault]
+        let cache = [Service::Graph, Service::Arm, Service::KeyVault]
             .into_iter()
             .map(|audience| (audience, tokio::sync::Mutex::new(None)))
             .collect();
@@ -412,10 +412,7 @@ impl TokenProvider {
     }
 
     /// The `Authorization: Bearer …` header value for `audience`, marked sensitive.
-    pub(crate) async fn authorization(
-        &self,
-        audience: Audience,
-    ) -> Result<HeaderValue, AzureError> {
+    pub(crate) async fn authorization(&self, audience: Service) -> Result<HeaderValue, AzureError> {
         let token = self.token(audience).await?;
         let mut value =
             HeaderValue::try_from(format!("Bearer {}", token.token.secret())).map_err(|_| {
@@ -431,7 +428,7 @@ impl TokenProvider {
         Ok(value)
     }
 
-    async fn token(&self, audience: Audience) -> Result<AccessToken, AzureError> {
+    async fn token(&self, audience: Service) -> Result<AccessToken, AzureError> {
         let Some(slot) = self.cache.get(&audience) else {
             return Err(AzureError::InvalidRequest(format!(
                 "no token cache for {audience}"
@@ -456,7 +453,7 @@ impl TokenProvider {
 
     /// The tenant id (`tid` claim) of the Graph token, when it is a JWT.
     pub(crate) async fn token_tenant(&self) -> Option<String> {
-        let token = self.token(Audience::Graph).await.ok()?;
+        let token = self.token(Service::Graph).await.ok()?;
         jwt_claim(token.token.secret(), "tid")
     }
 }

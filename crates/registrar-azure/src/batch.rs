@@ -9,7 +9,7 @@
 //!   the shared retry loop: an outer 429, 503, 504 or connection error is retried like a GET.
 //!   When it still fails, the whole call fails.
 //! - Graph answers 200 even when inner requests fail. An inner non-2xx is parsed into the same
-//!   typed [`crate::GraphError`] a direct request would get (code, message, request-id and
+//!   typed [`crate::ServiceError`] a direct request would get (code, message, request-id and
 //!   `Retry-After` from the inner headers and body; the path is the inner URL's path under the
 //!   version root), then handed to [`retry_policy`] with that inner request's own attempt number,
 //!   waiting so far and read-your-writes flag: the same rules and limits as a direct request.
@@ -29,22 +29,23 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::endpoints::Service;
 use crate::error::AzureError;
-use crate::http::{Call, HttpCore, Service, service_error};
+use crate::http::{Call, HttpCore, service_error};
 use crate::retry::{Attempt, Retry, retry_policy};
 
 /// Graph's limit of inner requests in one `$batch`.
-pub const MAX_BATCH: usize = 20;
+pub(crate) const MAX_BATCH: usize = 20;
 
 /// One GET to send inside a `$batch`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchGet {
     /// Relative to the Graph version root, starting with `/`, query included:
     /// `/applications/{id}/owners?$select=id`.
-    pub path: String,
+    pub(crate) path: String,
     /// The request reads an object this run created or restored, so a "not found" is retried
-    /// as replication lag (see [`crate::retry`]).
-    pub fresh_object: bool,
+    /// as replication lag (see the retry rules, [`crate::RetryConfig`]).
+    pub(crate) fresh_object: bool,
 }
 
 impl BatchGet {

@@ -18,17 +18,17 @@ use crate::retry::RetryConfig;
 /// Everything needed to talk to one tenant.
 pub struct AzureConfig {
     /// Where the services are.
-    pub endpoints: Endpoints,
+    pub(crate) endpoints: Endpoints,
     /// How to authenticate.
-    pub credential: CredentialKind,
-    /// Retry tunables ([`RetryConfig::from_env`] by default).
-    pub retry: RetryConfig,
+    pub(crate) credential: CredentialKind,
+    /// Retry tunables ([`RetryConfig::default`] unless set with [`AzureConfig::with_retry`]).
+    pub(crate) retry: RetryConfig,
     /// How many reads the snapshot keeps in flight.
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Replaces the HTTP client azure_identity's credentials send token requests through
     /// (tests point an https authority at a plain-http stub this way). `None`: our reqwest
     /// client, which trusts the extra CA.
-    pub token_transport: Option<Arc<dyn HttpClient>>,
+    pub(crate) token_transport: Option<Arc<dyn HttpClient>>,
 }
 
 impl fmt::Debug for AzureConfig {
@@ -44,13 +44,12 @@ impl fmt::Debug for AzureConfig {
 }
 
 impl AzureConfig {
-    /// A configuration with the default retry tunables (honoring `REGISTRAR_TEST_NO_RETRY_DELAY`)
-    /// and 8 reads in flight.
+    /// A configuration with the default retry tunables and 8 reads in flight.
     pub fn new(endpoints: Endpoints, credential: CredentialKind) -> Self {
         Self {
             endpoints,
             credential,
-            retry: RetryConfig::from_env(),
+            retry: RetryConfig::default(),
             concurrency: 8,
             token_transport: None,
         }
@@ -59,12 +58,6 @@ impl AzureConfig {
     /// Sets the retry tunables.
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
-        self
-    }
-
-    /// Sets how many snapshot reads are in flight at once (at least 1).
-    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
-        self.concurrency = concurrency.max(1);
         self
     }
 
@@ -82,7 +75,7 @@ pub struct Clients {
     /// Microsoft Graph.
     pub graph: GraphClient,
     /// Key Vault.
-    pub key_vault: KeyVaultClient,
+    pub(crate) key_vault: KeyVaultClient,
     /// Azure Resource Manager (RBAC).
     pub arm: ArmClient,
     pub(crate) core: Arc<HttpCore>,
@@ -121,11 +114,6 @@ impl Clients {
             concurrency: config.concurrency.max(1),
             configured_tenant: config.credential.configured_tenant(),
         })
-    }
-
-    /// The endpoints in use.
-    pub fn endpoints(&self) -> &Endpoints {
-        &self.core.endpoints
     }
 
     /// Requests sent so far (Graph, Key Vault, ARM, token requests; retries included).

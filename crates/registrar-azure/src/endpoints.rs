@@ -5,10 +5,11 @@
 
 use std::fmt;
 
-/// The service a token is issued for. Each needs its own token (reference §0): a Graph token is
-/// rejected by Key Vault and the other way round.
+/// A service Registrar talks to. It names the service in errors ([`crate::ServiceError`]) and
+/// is the audience of a token: each needs its own (reference §0), a Graph token is rejected by
+/// Key Vault and the other way round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Audience {
+pub enum Service {
     /// Microsoft Graph.
     Graph,
     /// Azure Resource Manager.
@@ -17,40 +18,40 @@ pub enum Audience {
     KeyVault,
 }
 
-impl fmt::Display for Audience {
+impl fmt::Display for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Audience::Graph => "Microsoft Graph",
-            Audience::Arm => "Azure Resource Manager",
-            Audience::KeyVault => "Key Vault",
+            Service::Graph => "Microsoft Graph",
+            Service::Arm => "Azure Resource Manager",
+            Service::KeyVault => "Key Vault",
         })
     }
 }
 
 /// The token scope (`{resource}/.default`) of each audience.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scopes {
+pub(crate) struct Scopes {
     /// e.g. `https://graph.microsoft.com/.default`.
-    pub graph: String,
+    pub(crate) graph: String,
     /// e.g. `https://management.azure.com/.default`.
-    pub arm: String,
+    pub(crate) arm: String,
     /// e.g. `https://vault.azure.net/.default`.
-    pub key_vault: String,
+    pub(crate) key_vault: String,
 }
 
 impl Scopes {
     /// The scope for one audience.
-    pub fn for_audience(&self, audience: Audience) -> &str {
+    pub(crate) fn for_audience(&self, audience: Service) -> &str {
         match audience {
-            Audience::Graph => &self.graph,
-            Audience::Arm => &self.arm,
-            Audience::KeyVault => &self.key_vault,
+            Service::Graph => &self.graph,
+            Service::Arm => &self.arm,
+            Service::KeyVault => &self.key_vault,
         }
     }
 }
 
 /// The placeholder for the vault name in [`Endpoints::key_vault_template`].
-pub const VAULT_PLACEHOLDER: &str = "{vault}";
+pub(crate) const VAULT_PLACEHOLDER: &str = "{vault}";
 
 /// The service endpoints of one cloud (or of the local tenant).
 ///
@@ -63,16 +64,16 @@ pub struct Endpoints {
     /// rejects anything but https.
     pub authority_host: String,
     /// Microsoft Graph v1.0 base, e.g. `https://graph.microsoft.com/v1.0`.
-    pub graph_base: String,
+    pub(crate) graph_base: String,
     /// Azure Resource Manager base, e.g. `https://management.azure.com`.
-    pub arm_base: String,
+    pub(crate) arm_base: String,
     /// The Key Vault URL of a vault, with [`VAULT_PLACEHOLDER`] standing for the vault name:
     /// `https://{vault}.vault.azure.net` in Azure, `{base}/vaults/{vault}` in the local tenant.
-    pub key_vault_template: String,
+    pub(crate) key_vault_template: String,
     /// The token scope per audience.
-    pub scopes: Scopes,
+    pub(crate) scopes: Scopes,
     /// An extra CA certificate (PEM) to trust, for the local tenant's generated certificate.
-    pub extra_ca_pem: Option<Vec<u8>>,
+    pub(crate) extra_ca_pem: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for Endpoints {
@@ -168,17 +169,17 @@ impl Endpoints {
     }
 
     /// Whether these are the local tenant's endpoints (only the extra CA is trusted then).
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         self.name == "local"
     }
 
     /// The base URL of a vault, e.g. `https://myvault.vault.azure.net`.
-    pub fn key_vault_url(&self, vault: &str) -> String {
+    pub(crate) fn key_vault_url(&self, vault: &str) -> String {
         self.key_vault_template.replace(VAULT_PLACEHOLDER, vault)
     }
 
     /// The `@odata.id` Graph expects when adding a reference: `{graph base}/directoryObjects/{id}`.
-    pub fn directory_object_odata_id(&self, object_id: &str) -> String {
+    pub(crate) fn directory_object_odata_id(&self, object_id: &str) -> String {
         format!("{}/directoryObjects/{object_id}", self.graph_base)
     }
 }
@@ -196,7 +197,7 @@ mod tests {
             "https://kv1.vault.azure.net"
         );
         assert_eq!(
-            endpoints.scopes.for_audience(Audience::KeyVault),
+            endpoints.scopes.for_audience(Service::KeyVault),
             "https://vault.azure.net/.default"
         );
         assert_eq!(

@@ -2,22 +2,21 @@
 //!
 //! Each error's Display carries only this layer's context (which request, what the service
 //! said); a cause from a lower layer (reqwest, azure_identity, std::io) sits in `#[source]`.
-//! Callers branch on [`GraphError::code`] and [`KeyVaultError::code`], never on messages.
+//! An error answer from Graph, ARM or Key Vault is one [`ServiceError`], whichever service sent
+//! it: callers branch on its [`Service`], [`ServiceError::status`] and [`ServiceError::code`]
+//! (or [`AzureError::has_code`]), never on messages.
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::endpoints::Audience;
+use crate::endpoints::Service;
 
 /// Any failure of a request to Graph, ARM, Key Vault or a file secret store.
 #[derive(Debug, thiserror::Error)]
 pub enum AzureError {
-    /// Graph (or ARM, whose error body has the same shape) answered with an error status.
+    /// Graph, ARM or Key Vault answered with an error status.
     #[error(transparent)]
-    Graph(Box<GraphError>),
-    /// Key Vault answered with an error status.
-    #[error(transparent)]
-    KeyVault(Box<KeyVaultError>),
+    Service(Box<ServiceError>),
     /// The request could not be completed: connection refused, TLS failure, timeout, reset.
     #[error("{method} {path} failed: {}", if *.connect { "could not connect" } else { "no complete response" })]
     Transport {
@@ -49,7 +48,7 @@ pub enum AzureError {
     #[error("could not get a token for {audience}")]
     Auth {
         /// Which service the token was for.
-        audience: Audience,
+        audience: Service,
         /// What azure_identity said (for a chain: what each credential said).
         #[source]
         source: azure_core::Error,
@@ -79,7 +78,7 @@ pub enum AzureError {
     File {
         /// The file.
         path: String,
-        /// What was being done, e.g. `rename the temporary file into place`.
+        /// What was being done, e.g. `write it`, `remove the file`.
         action: &'static str,
         /// The I/O error.
         #[source]
@@ -87,136 +86,187 @@ pub enum AzureError {
     },
 }
 
-impl From<GraphError> for AzureError {
-    fn from(error: GraphError) -> Self {
-        AzureError::Graph(Box::new(error))
-    }
-}
-
-impl From<KeyVaultError> for AzureError {
-    fn from(error: KeyVaultError) -> Self {
-        AzureError::KeyVault(Box::new(error))
+impl From<ServiceError> for AzureError {
+    fn from(error: ServiceError) -> Self {
+        AzureError::Service(Box::new(error))
     }
 }
 
 impl AzureError {
-    /// The Graph error, if this is one.
-    pub fn graph(&self) -> Option<&GraphError> {
+    /// The service's error answer, if this is one.
+    pub fn service_error(&self) -> Option<&ServiceError> {
         match self {
-            AzureError::Graph(error) => Some(error.as_ref()),
+            AzureError::Service(error) => Some(error.as_ref()),
             _ => None,
         }
+    }
+
+    /// The service's error answer, if `service` sent it.
+    fn answer_of(&self, service: Service) -> Option<&ServiceError> {
+        self.service_error()
+            .filter(|error| error.service == service)
     }
 
     /// The HTTP status the service answered with, if it answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            AzureError::Graph(error) => Some(error.status),
-            AzureError::KeyVault(error) => Some(error.status),
+            AzureError::Service(error) => Some(error.status),
             AzureError::Decode { status, .. } => Some(*status),
             _ => None,
         }
     }
 
-    /// Whether this is a Graph error with `code` (top-level or in `details`).
-    pub fn is_graph_code(&self, code: &str) -> bool {
-        self.graph().is_some_and(|error| error.has_code(code))
+    /// The service's error code (`error.code`), if the service answered with one.
+    pub fn code(&self) -> Option<&str> {
+        self.service_error().and_then(|error| error.code.as_deref())
+    }
+
+    /// Whether this is a service error with `code` (see [`ServiceError::has_code`]).
+    pub fn has_code(&self, code: &str) -> bool {
+        self.service_error()
+            .is_some_and(|error| error.has_code(code))
     }
 
     /// Whether ARM refused a role assignment create because the same scope, role and principal
     /// are already assigned under another name (`409 RoleAssignmentExists`, reference §13).
     pub fn is_role_assignment_exists(&self) -> bool {
-        self.graph()
+        self.answer_of(Service::Arm)
             .is_some_and(|error| error.status == 409 && error.has_code("RoleAssignmentExists"))
     }
 
     /// Whether ARM does not know the principal of a role assignment yet
     /// (`PrincipalNotFound`: replication lag after the service principal was created).
     pub fn is_principal_not_found(&self) -> bool {
-        self.graph().is_some_and(|error| {
+        self.answer_of(Service::Arm).is_some_and(|error| {
             (error.status == 400 || error.status == 404) && error.has_code("PrincipalNotFound")
         })
     }
 
-    /// Whether Graph says the object does not exist (404 `Request_ResourceNotFound`, or a 404
-    /// without a body).
+    /// Whether Graph may still be replicating an object this run wrote: 404
+    /// `Request_ResourceNotFound` (or a 404 without a Graph body), or 400
+    /// `NoBackingApplicationObject` (reference §12).
+    pub(crate) fn is_graph_replication_lag(&self) -> bool {
+        self.answer_of(Service::Graph).is_some_and(|error| {
+            (error.status == 404
+                && (error.code.is_none() || error.has_code("Request_ResourceNotFound")))
+                || (error.status == 400 && error.has_code("NoBackingApplicationObject"))
+        })
+    }
+
+    /// Whether the service says the object does not exist (any 404 answer).
     pub fn is_not_found(&self) -> bool {
-        match self {
-            AzureError::Graph(error) => error.status == 404,
-            AzureError::KeyVault(error) => error.status == 404,
-            _ => false,
-        }
+        self.service_error()
+            .is_some_and(|error| error.status == 404)
     }
 }
 
-/// An error answer from Microsoft Graph:
-/// `{"error": {"code", "message", "innerError": {"request-id"}, "details": [{"code"}]}}`.
+/// An error answer from Microsoft Graph, Azure Resource Manager or Key Vault. All three send
+/// `{"error": {"code", "message", ...}}`; what differs is kept in the optional fields:
+/// Graph's `innerError.request-id` and `details[].code`, ARM's `details[].code` and correlation
+/// id, Key Vault's `innererror.code`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GraphError {
+pub struct ServiceError {
+    /// Which service answered.
+    pub service: Service,
     /// HTTP method of the request.
     pub method: String,
-    /// URL path of the request, e.g. `/v1.0/applications` (no host, no query).
+    /// URL path of the request, e.g. `/v1.0/applications` or `/secrets/app-secret` (no host, no
+    /// query).
     pub path: String,
     /// HTTP status.
     pub status: u16,
-    /// `error.code`, e.g. `Request_ResourceNotFound`; `None` when the body was not a Graph
-    /// error (a proxy's HTML page, an empty 503).
+    /// `error.code`, e.g. `Request_ResourceNotFound`, `RoleAssignmentExists`, `SecretNotFound`;
+    /// `None` when the body was not a service error (a proxy's HTML page, an empty 503).
     pub code: Option<String>,
     /// `error.message`.
     pub message: String,
-    /// `request-id` header or `innerError.request-id`, for support cases.
+    /// The service's request id, for support cases: Graph's `request-id` header (or
+    /// `innerError.request-id`), ARM's and Key Vault's `x-ms-request-id` header.
     pub request_id: Option<String>,
-    /// `error.details[].code`, e.g. `NoBackingApplicationObject`.
+    /// ARM's `x-ms-correlation-request-id` header.
+    pub correlation_id: Option<String>,
+    /// `error.details[].code` (Graph, ARM), e.g. `NoBackingApplicationObject`.
     pub details: Vec<String>,
+    /// `error.innererror.code` (Key Vault), e.g. `ObjectIsDeletedButRecoverable`.
+    pub inner_code: Option<String>,
     /// The `Retry-After` header, parsed (not capped).
     pub retry_after: Option<Duration>,
 }
 
-impl GraphError {
+impl ServiceError {
+    /// An answer of `service` to `method path` with `status` and nothing else known yet.
+    pub(crate) fn new(service: Service, method: &str, path: &str, status: u16) -> Self {
+        Self {
+            service,
+            method: method.to_owned(),
+            path: path.to_owned(),
+            status,
+            code: None,
+            message: String::new(),
+            request_id: None,
+            correlation_id: None,
+            details: Vec::new(),
+            inner_code: None,
+            retry_after: None,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
     /// `error.code`, or `""`.
     pub fn code(&self) -> &str {
         self.code.as_deref().unwrap_or("")
     }
 
-    /// Whether `code` is the top-level code or one of the details' codes.
+    /// Whether `code` is the top-level code, one of the details' codes or the inner error's
+    /// code.
     pub fn has_code(&self, code: &str) -> bool {
-        self.code() == code || self.details.iter().any(|detail| detail == code)
+        self.code() == code
+            || self.details.iter().any(|detail| detail == code)
+            || self.inner_code.as_deref() == Some(code)
+    }
+
+    /// What the service calls its request id header.
+    fn request_id_name(&self) -> &'static str {
+        match self.service {
+            Service::Graph => "request-id",
+            Service::Arm | Service::KeyVault => "x-ms-request-id",
+        }
     }
 }
 
-fn write_service_error(
-    f: &mut fmt::Formatter<'_>,
-    method: &str,
-    path: &str,
-    status: u16,
-    code: Option<&str>,
-    message: &str,
-    request_id: Option<&str>,
-) -> fmt::Result {
-    write!(f, "{method} {path} returned {status}")?;
-    if let Some(code) = code.filter(|code| !code.is_empty()) {
-        write!(f, " {code}")?;
-    }
-    if !message.is_empty() {
-        write!(f, ": {message}")?;
-    }
-    if let Some(request_id) = request_id {
-        write!(f, " (request-id {request_id})")?;
-    }
-    Ok(())
-}
-
-impl fmt::Display for GraphError {
+/// `Microsoft Graph: POST /v1.0/applications returned 403 Authorization_RequestDenied:
+/// Insufficient privileges to complete the operation. (request-id 7c1f…) [details: …]`
+impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_service_error(
+        write!(
             f,
-            &self.method,
-            &self.path,
-            self.status,
-            self.code.as_deref(),
-            &self.message,
-            self.request_id.as_deref(),
+            "{}: {} {} returned {}",
+            self.service, self.method, self.path, self.status
         )?;
+        if let Some(code) = self.code.as_deref().filter(|code| !code.is_empty()) {
+            write!(f, " {code}")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        let ids: Vec<String> = [
+            self.request_id
+                .as_deref()
+                .map(|id| format!("{} {id}", self.request_id_name())),
+            self.correlation_id
+                .as_deref()
+                .map(|id| format!("x-ms-correlation-request-id {id}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !ids.is_empty() {
+            write!(f, " ({})", ids.join(", "))?;
+        }
         let extra: Vec<&str> = self
             .details
             .iter()
@@ -226,51 +276,6 @@ impl fmt::Display for GraphError {
         if !extra.is_empty() {
             write!(f, " [details: {}]", extra.join(", "))?;
         }
-        Ok(())
-    }
-}
-
-impl std::error::Error for GraphError {}
-
-/// An error answer from Key Vault: `{"error": {"code", "message", "innererror"}}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyVaultError {
-    /// HTTP method.
-    pub method: String,
-    /// URL path, e.g. `/secrets/app-secret`.
-    pub path: String,
-    /// HTTP status.
-    pub status: u16,
-    /// `error.code`, e.g. `SecretNotFound`, `Forbidden`.
-    pub code: Option<String>,
-    /// `error.message`.
-    pub message: String,
-    /// `x-ms-request-id` header.
-    pub request_id: Option<String>,
-    /// `innererror.code`, e.g. `ObjectIsDeletedButRecoverable`, `AccessDenied`.
-    pub inner_code: Option<String>,
-    /// The `Retry-After` header, parsed.
-    pub retry_after: Option<Duration>,
-}
-
-impl KeyVaultError {
-    /// `error.code`, or `""`.
-    pub fn code(&self) -> &str {
-        self.code.as_deref().unwrap_or("")
-    }
-}
-
-impl fmt::Display for KeyVaultError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_service_error(
-            f,
-            &self.method,
-            &self.path,
-            self.status,
-            self.code.as_deref(),
-            &self.message,
-            self.request_id.as_deref(),
-        )?;
         if let Some(inner) = &self.inner_code {
             write!(f, " [{inner}]")?;
         }
@@ -278,43 +283,37 @@ impl fmt::Display for KeyVaultError {
     }
 }
 
-impl std::error::Error for KeyVaultError {}
+impl std::error::Error for ServiceError {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn graph_error_display_keeps_code_and_request_id() {
-        let error = GraphError {
-            method: "POST".into(),
-            path: "/v1.0/applications".into(),
-            status: 403,
+    fn service_error_display_names_the_service_and_keeps_code_and_request_id() {
+        let error = ServiceError {
             code: Some("Authorization_RequestDenied".into()),
             message: "Insufficient privileges to complete the operation.".into(),
             request_id: Some("7c1f0000-aaaa".into()),
-            details: vec![],
-            retry_after: None,
+            ..ServiceError::new(Service::Graph, "POST", "/v1.0/applications", 403)
         };
         assert_eq!(
             error.to_string(),
-            "POST /v1.0/applications returned 403 Authorization_RequestDenied: Insufficient privileges to complete the operation. (request-id 7c1f0000-aaaa)"
+            "Microsoft Graph: POST /v1.0/applications returned 403 Authorization_RequestDenied: Insufficient privileges to complete the operation. (request-id 7c1f0000-aaaa)"
         );
         let wrapped = AzureError::from(error);
         assert!(wrapped.to_string().contains("Authorization_RequestDenied"));
+        assert_eq!(wrapped.code(), Some("Authorization_RequestDenied"));
+        assert_eq!(wrapped.status(), Some(403));
     }
 
     #[test]
-    fn graph_error_display_lists_detail_codes() {
-        let error = GraphError {
-            method: "POST".into(),
-            path: "/v1.0/servicePrincipals".into(),
-            status: 400,
+    fn service_error_display_lists_detail_codes() {
+        let error = ServiceError {
             code: Some("Request_BadRequest".into()),
             message: "The appId 'x' of the service principal does not reference a valid application object.".into(),
-            request_id: None,
             details: vec!["NoBackingApplicationObject".into()],
-            retry_after: None,
+            ..ServiceError::new(Service::Graph, "POST", "/v1.0/servicePrincipals", 400)
         };
         assert!(error.has_code("NoBackingApplicationObject"));
         assert!(
@@ -322,5 +321,23 @@ mod tests {
                 .to_string()
                 .ends_with("[details: NoBackingApplicationObject]")
         );
+    }
+
+    #[test]
+    fn service_error_display_names_arm_ids() {
+        let error = ServiceError {
+            code: Some("RoleAssignmentExists".into()),
+            message: "The role assignment already exists.".into(),
+            request_id: Some("arm-rid".into()),
+            correlation_id: Some("arm-cid".into()),
+            ..ServiceError::new(Service::Arm, "PUT", "/x", 409)
+        };
+        assert_eq!(
+            error.to_string(),
+            "Azure Resource Manager: PUT /x returned 409 RoleAssignmentExists: The role assignment already exists. (x-ms-request-id arm-rid, x-ms-correlation-request-id arm-cid)"
+        );
+        let error = AzureError::from(error);
+        assert!(error.is_role_assignment_exists());
+        assert!(!error.is_principal_not_found());
     }
 }

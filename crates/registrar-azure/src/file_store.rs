@@ -1,12 +1,12 @@
 //! File secret stores for local use: `json`, `env` or `raw`, written atomically with mode 0600.
 //!
-//! A write creates the parent directories, opens a new temporary file beside the target with
-//! mode 0600 (set at creation and again explicitly, before any byte of the value is written),
-//! writes and syncs it, then renames it over the target. A reader never sees a half-written
-//! file, and the value never sits in a world-readable file.
+//! A write goes through [`registrar_files::write_atomically`] with
+//! [`registrar_files::OWNER_ONLY`]: a new temporary file beside the target, owner-only from its
+//! creation, synced, then renamed over the target. A reader never sees a half-written file, and
+//! the value never sits in a world-readable file. This module only renders and parses the
+//! formats.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,7 @@ struct JsonFileKeyId {
 }
 
 /// The variable that records the keyId in `env` files.
-pub const ENV_KEY_ID: &str = "REGISTRAR_KEY_ID";
+pub(crate) const ENV_KEY_ID: &str = "REGISTRAR_KEY_ID";
 
 fn file_error(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> AzureError {
     let path = path.display().to_string();
@@ -108,56 +108,10 @@ pub fn write_secret_file(
     secret: &DeliveredSecret,
 ) -> Result<(), AzureError> {
     let bytes = contents(format, secret)?;
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    fs::create_dir_all(&directory).map_err(file_error(path, "create its directory"))?;
-    let file_name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = directory.join(format!(
-        ".{file_name}.{}.tmp",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let result = write_new_private(&temporary, &bytes).and_then(|()| {
-        fs::rename(&temporary, path)
-            .map_err(file_error(path, "rename the temporary file into place"))
-    });
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
-        return result;
-    }
-    // Make the rename durable; not all platforms can open a directory, so this is best effort.
-    if let Ok(dir) = fs::File::open(&directory) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
-}
-
-fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), AzureError> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(file_error(path, "create a temporary file"))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(fs::Permissions::from_mode(0o600))
-            .map_err(file_error(path, "restrict the temporary file to its owner"))?;
-    }
-    file.write_all(bytes)
-        .map_err(file_error(path, "write the temporary file"))?;
-    file.sync_all()
-        .map_err(file_error(path, "flush the temporary file"))?;
-    Ok(())
+    // The io::Error names the step that failed (create the folder, the temporary file, write,
+    // flush, rename); it is the source of the error.
+    registrar_files::write_atomically(path, &bytes, registrar_files::OWNER_ONLY)
+        .map_err(file_error(path, "write it"))
 }
 
 /// What the file at `path` holds: `Missing` when absent, `Present` with the recorded keyId
@@ -215,15 +169,6 @@ pub fn read_secret_file(path: &Path, format: FileFormat) -> SecretStoreContents 
                 key_id: key_id.filter(|key_id| !key_id.is_empty()),
             }
         }
-    }
-}
-
-/// Removes the file (a missing file counts as removed).
-pub fn delete_secret_file(path: &Path) -> Result<(), AzureError> {
-    match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(file_error(path, "remove the file")(error)),
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use reqwest::{Method, Url};
 use serde::Deserialize;
@@ -15,13 +16,13 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::auth::TokenProvider;
-use crate::endpoints::{Audience, Endpoints};
-use crate::error::{AzureError, GraphError, KeyVaultError};
+use crate::endpoints::{Endpoints, Service};
+use crate::error::{AzureError, ServiceError};
 use crate::retry::{Attempt, Retry, RetryConfig, parse_retry_after, retry_policy};
 
 /// Counts the HTTP requests sent, retries and token requests included.
 #[derive(Debug, Default)]
-pub struct RequestCounter {
+pub(crate) struct RequestCounter {
     graph: AtomicU64,
     key_vault: AtomicU64,
     arm: AtomicU64,
@@ -30,7 +31,7 @@ pub struct RequestCounter {
     batched: AtomicU64,
 }
 
-/// A snapshot of [`RequestCounter`].
+/// How many requests the clients sent so far ([`crate::Clients::stats`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RequestStats {
     /// Every request sent: Graph, Key Vault, ARM and token requests, retries included.
@@ -75,7 +76,7 @@ impl RequestCounter {
     }
 
     /// The counts so far.
-    pub fn stats(&self) -> RequestStats {
+    pub(crate) fn stats(&self) -> RequestStats {
         let graph = self.graph.load(Ordering::Relaxed);
         let key_vault = self.key_vault.load(Ordering::Relaxed);
         let arm = self.arm.load(Ordering::Relaxed);
@@ -88,25 +89,6 @@ impl RequestCounter {
             token,
             retries: self.retries.load(Ordering::Relaxed),
             batched: self.batched.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// Which service a request goes to: picks the token audience, the request-id headers and the
-/// error body shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Service {
-    Graph,
-    KeyVault,
-    Arm,
-}
-
-impl Service {
-    fn audience(self) -> Audience {
-        match self {
-            Service::Graph => Audience::Graph,
-            Service::KeyVault => Audience::KeyVault,
-            Service::Arm => Audience::Arm,
         }
     }
 }
@@ -284,7 +266,7 @@ impl HttpCore {
         let mut waited = Duration::ZERO;
         loop {
             number += 1;
-            let authorization = self.tokens.authorization(call.service.audience()).await?;
+            let authorization = self.tokens.authorization(call.service).await?;
             let mut request = self
                 .client
                 .request(call.method.clone(), url.clone())
@@ -519,59 +501,78 @@ pub(crate) fn service_error(
         .get(RETRY_AFTER)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| parse_retry_after(value, OffsetDateTime::now_utc()));
-    let message = error.message.unwrap_or_default();
-    match service {
-        Service::Graph | Service::Arm => AzureError::from(GraphError {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            status,
-            code: error.code,
-            message,
-            request_id: header(headers, "request-id")
-                .or_else(|| error.inner_error.and_then(|inner| inner.request_id))
-                .or_else(|| header(headers, "x-ms-request-id")),
-            details: error
-                .details
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|detail| detail.code)
-                .collect(),
-            retry_after,
-        }),
-        Service::KeyVault => AzureError::from(KeyVaultError {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            status,
-            code: error.code,
-            message,
-            request_id: header(headers, "x-ms-request-id"),
-            inner_code: error.innererror.and_then(|inner| inner.code),
-            retry_after,
-        }),
-    }
+    let request_id = match service {
+        Service::Graph | Service::Arm => header(headers, "request-id")
+            .or_else(|| error.inner_error.and_then(|inner| inner.request_id))
+            .or_else(|| header(headers, "x-ms-request-id")),
+        Service::KeyVault => header(headers, "x-ms-request-id"),
+    };
+    let correlation_id = match service {
+        Service::Arm => header(headers, "x-ms-correlation-request-id"),
+        Service::Graph | Service::KeyVault => None,
+    };
+    AzureError::from(ServiceError {
+        code: error.code,
+        message: error.message.unwrap_or_default(),
+        request_id,
+        correlation_id,
+        details: error
+            .details
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|detail| detail.code)
+            .collect(),
+        inner_code: error.innererror.and_then(|inner| inner.code),
+        retry_after,
+        ..ServiceError::new(service, method, path, status)
+    })
 }
 
-/// Percent-encodes a query value: everything but unreserved characters and the OData
-/// punctuation that is safe in a query (`' ( ) , / : $ @ !`). Spaces become `%20`, not `+`.
+/// What a query value keeps unescaped: unreserved characters and the OData punctuation that is
+/// safe in a query (`' ( ) , / : $ @ ! *`). Spaces become `%20`, not `+`.
+const QUERY_KEEPS: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b',')
+    .remove(b'/')
+    .remove(b':')
+    .remove(b'$')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'*');
+
+/// What one path segment keeps unescaped: unreserved characters and `@ ! $ ' ( ) * , ; = :`;
+/// `/`, `?`, `#`, `&`, `+` and spaces are escaped.
+const PATH_SEGMENT_KEEPS: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':');
+
+/// Percent-encodes a query value (see [`QUERY_KEEPS`]).
 pub(crate) fn encode_query(value: &str) -> String {
-    encode(value, b"-._~'(),/:$@!*")
+    utf8_percent_encode(value, QUERY_KEEPS).to_string()
 }
 
 /// Percent-encodes one path segment (an id, a UPN with `#EXT#`, a name).
 pub(crate) fn encode_path(value: &str) -> String {
-    encode(value, b"-._~@!$'()*,;=:")
-}
-
-fn encode(value: &str, keep: &[u8]) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(value, PATH_SEGMENT_KEEPS).to_string()
 }
 
 /// Quotes a string literal for OData (`'` doubled).
@@ -595,6 +596,8 @@ mod tests {
             "jo_x%23EXT%23@contoso.com"
         );
         assert_eq!(odata_string("o'neil"), "'o''neil'");
+        assert_eq!(encode_path("a/b?c é"), "a%2Fb%3Fc%20%C3%A9");
+        assert_eq!(encode_query("x y+é"), "x%20y%2B%C3%A9");
     }
 
     #[test]
@@ -610,15 +613,16 @@ mod tests {
             &headers,
             body,
         );
-        let graph = error.graph().cloned();
+        let graph = error.service_error().cloned();
         let graph = graph.as_ref();
-        assert_eq!(graph.map(GraphError::code), Some("Request_BadRequest"));
+        assert_eq!(graph.map(|g| g.service), Some(Service::Graph));
+        assert_eq!(graph.map(ServiceError::code), Some("Request_BadRequest"));
         assert_eq!(graph.and_then(|g| g.request_id.as_deref()), Some("rid-1"));
         assert_eq!(
             graph.and_then(|g| g.retry_after),
             Some(Duration::from_secs(3))
         );
-        assert!(error.is_graph_code("NoBackingApplicationObject"));
+        assert!(error.has_code("NoBackingApplicationObject"));
     }
 
     #[test]
@@ -632,7 +636,10 @@ mod tests {
             &HeaderMap::new(),
             body,
         );
-        let AzureError::KeyVault(error) = error else {
+        let Some(error) = error
+            .service_error()
+            .filter(|e| e.service == Service::KeyVault)
+        else {
             panic!("not a Key Vault error")
         };
         assert_eq!(
@@ -641,7 +648,7 @@ mod tests {
         );
         assert_eq!(
             error.to_string(),
-            "PUT /secrets/x returned 409 Conflict: deleted [ObjectIsDeletedButRecoverable]"
+            "Key Vault: PUT /secrets/x returned 409 Conflict: deleted [ObjectIsDeletedButRecoverable]"
         );
     }
 
@@ -655,6 +662,9 @@ mod tests {
             &HeaderMap::new(),
             b"<html>",
         );
-        assert_eq!(error.to_string(), "GET /v1.0/applications returned 503");
+        assert_eq!(
+            error.to_string(),
+            "Microsoft Graph: GET /v1.0/applications returned 503"
+        );
     }
 }

@@ -1,6 +1,14 @@
 //! [`KeyVaultClient`]: the Key Vault secret calls Registrar needs (api-version 7.4): set a secret
 //! with its tags and expiry, read what a secret's current version records (never keeping its
-//! value), delete a secret.
+//! value).
+//!
+//! # Why not `azure_security_keyvault_secrets`
+//! 1.0.0 (1.1.0-beta.1 needs azure_core 1.2.0-beta.1) builds on azure_core ^1.0 and takes our
+//! CA-trusting transport, but: its `Secret`/`SetSecretParameters` keep the value in a plain
+//! `String` (Clone, Serialize, no zeroize) whose `SafeDebug` prints it once azure_core's `debug`
+//! feature is on anywhere in the build; it retries by `RetryOptions`, not our policy, and its
+//! errors must be re-parsed into [`crate::ServiceError`]; its challenge auth adds a request and
+//! rejects `{base}/vaults/{vault}` on 127.0.0.1 unless `verify_challenge_resource` is off.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,30 +20,31 @@ use zeroize::Zeroizing;
 
 use registrar_model::SecretStoreContents;
 
+use crate::endpoints::Service;
 use crate::error::AzureError;
-use crate::http::{Call, HttpCore, Service, encode_path};
+use crate::http::{Call, HttpCore, encode_path};
 use crate::secret::SecretValue;
 
 /// The Key Vault data-plane API version.
-pub const API_VERSION: &str = "7.4";
+pub(crate) const API_VERSION: &str = "7.4";
 
 /// The tag that records which credential (keyId) a stored value belongs to.
-pub const KEY_ID_TAG: &str = "registrar-key-id";
+pub(crate) const KEY_ID_TAG: &str = "registrar-key-id";
 
 /// What is stored beside a secret's value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SecretProperties {
+pub(crate) struct SecretProperties {
     /// `contentType`.
-    pub content_type: Option<String>,
+    pub(crate) content_type: Option<String>,
     /// `tags`.
-    pub tags: BTreeMap<String, String>,
+    pub(crate) tags: BTreeMap<String, String>,
     /// `attributes.exp`.
-    pub expires: Option<OffsetDateTime>,
+    pub(crate) expires: Option<OffsetDateTime>,
 }
 
 /// Key Vault secret operations. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct KeyVaultClient {
+pub(crate) struct KeyVaultClient {
     core: Arc<HttpCore>,
 }
 
@@ -80,13 +89,13 @@ struct AttributesWire {
 
 /// What a secret's current version records.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretMetadata {
+pub(crate) struct SecretMetadata {
     /// The version's id, `https://{vault}.vault.azure.net/secrets/{name}/{version}`.
-    pub id: String,
+    pub(crate) id: String,
     /// Properties.
-    pub properties: SecretProperties,
+    pub(crate) properties: SecretProperties,
     /// `attributes.enabled`.
-    pub enabled: bool,
+    pub(crate) enabled: bool,
 }
 
 impl KeyVaultClient {
@@ -104,7 +113,7 @@ impl KeyVaultClient {
 
     /// Sets a secret (a new version) and returns the version id. `PUT` is idempotent, so it is
     /// retried like any idempotent request.
-    pub async fn set_secret(
+    pub(crate) async fn set_secret(
         &self,
         vault: &str,
         name: &str,
@@ -138,7 +147,7 @@ impl KeyVaultClient {
     /// What the secret's current version records, or `None` when there is no such secret
     /// (404). The response carries the value; it is skipped while parsing and the buffer is
     /// zeroized.
-    pub async fn get_secret_metadata(
+    pub(crate) async fn get_secret_metadata(
         &self,
         vault: &str,
         name: &str,
@@ -169,7 +178,7 @@ impl KeyVaultClient {
 
     /// What the store holds, for the snapshot: `Missing` on 404, `Present` with the keyId tag,
     /// `Unreadable` with the reason on any other error (403 and the like).
-    pub async fn read_store(&self, vault: &str, name: &str) -> SecretStoreContents {
+    pub(crate) async fn read_store(&self, vault: &str, name: &str) -> SecretStoreContents {
         match self.get_secret_metadata(vault, name).await {
             Ok(None) => SecretStoreContents::Missing,
             Ok(Some(metadata)) if !metadata.enabled => SecretStoreContents::Unreadable {
@@ -181,21 +190,6 @@ impl KeyVaultClient {
             Err(error) => SecretStoreContents::Unreadable {
                 reason: error.to_string(),
             },
-        }
-    }
-
-    /// Deletes a secret (soft delete where the vault has it). A missing secret counts as
-    /// deleted.
-    pub async fn delete_secret(&self, vault: &str, name: &str) -> Result<(), AzureError> {
-        let call = Call::new(
-            Method::DELETE,
-            self.secret_url(vault, name),
-            Service::KeyVault,
-        );
-        match self.core.send(&call).await {
-            Ok(_) => Ok(()),
-            Err(error) if error.is_not_found() => Ok(()),
-            Err(error) => Err(error),
         }
     }
 }

@@ -4,15 +4,17 @@
 //!
 //! # Brief overview
 //! - [`Clients`], built from an [`AzureConfig`] ([`Endpoints`] + [`CredentialKind`] +
-//!   [`RetryConfig`]), holds the [`GraphClient`], the [`ArmClient`] and the [`KeyVaultClient`],
-//!   which share one HTTP client, one token cache per [`Audience`] and one request counter
+//!   [`RetryConfig`]), holds the [`GraphClient`], the [`ArmClient`] and the Key Vault client,
+//!   which share one HTTP client, one token cache per [`Service`] and one request counter
 //!   ([`Clients::stats`]).
 //! - [`read_live_tenant`] reads the [`registrar_model::LiveTenant`] for a
 //!   [`registrar_model::DesiredState`], with a request count proportional to what is declared
-//!   (see [`snapshot`]); per-object reads go in JSON batches ([`GraphClient::batch_get`],
-//!   [`batch`]).
-//! - [`retry_policy`] is the one place that decides retries (throttling, transient errors,
-//!   read-your-writes after a create, ARM's `PrincipalNotFound` for a new service principal).
+//!   (see [`snapshot`]); per-object reads go in JSON batches ([`GraphClient::batch_get`]).
+//! - One retry policy (module `retry`) decides every retry (throttling, transient errors,
+//!   read-your-writes after a create, ARM's `PrincipalNotFound` for a new service principal);
+//!   the caller picks its timing in [`RetryConfig`].
+//! - Every error answer of Graph, ARM or Key Vault is one [`ServiceError`] naming its
+//!   [`Service`].
 //! - [`SecretValue`] is the only holder of a client secret's value; [`Clients::deliver_secret`]
 //!   writes it to Key Vault or a 0600 file.
 //!
@@ -36,34 +38,31 @@
 //!   the real `ClientSecretCredential` at a stub token endpoint.
 //! - No `unwrap` on data from the network.
 
-pub mod arm;
+mod arm;
 mod auth;
-pub mod batch;
+mod batch;
 mod clients;
 mod endpoints;
 mod error;
-pub mod file_store;
-pub mod graph;
+mod file_store;
+mod graph;
 mod http;
 mod key_vault;
-pub mod retry;
+mod retry;
 mod secret;
 pub mod snapshot;
 mod stores;
 
-pub use arm::{API_VERSION as ARM_API_VERSION, ArmClient};
+pub use arm::ArmClient;
 pub use auth::CredentialKind;
-pub use batch::{BatchGet, MAX_BATCH};
+pub use batch::BatchGet;
 pub use clients::{AzureConfig, Clients};
-pub use endpoints::{Audience, Endpoints, Scopes, VAULT_PLACEHOLDER};
-pub use error::{AzureError, GraphError, KeyVaultError};
-pub use graph::{AddedPassword, GraphClient, UpsertedApplication};
-pub use http::{RequestCounter, RequestStats};
-pub use key_vault::{
-    API_VERSION as KEY_VAULT_API_VERSION, KEY_ID_TAG, KeyVaultClient, SecretMetadata,
-    SecretProperties,
-};
-pub use retry::{Attempt, Retry, RetryConfig, retry_policy};
+pub use endpoints::{Endpoints, Service};
+pub use error::{AzureError, ServiceError};
+pub use file_store::{read_secret_file, write_secret_file};
+pub use graph::{AddedPassword, GraphClient, UpsertedApplication, wire};
+pub use http::RequestStats;
+pub use retry::RetryConfig;
 pub use secret::SecretValue;
 pub use snapshot::read_live_tenant;
-pub use stores::{CLIENT_ID_TAG, DeliveredSecret, TENANT_ID_TAG};
+pub use stores::DeliveredSecret;

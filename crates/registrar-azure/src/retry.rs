@@ -39,10 +39,8 @@ use time::macros::format_description;
 
 use crate::error::AzureError;
 
-/// The environment variable that turns retry delays off (for tests): `1` or `true`.
-pub const NO_RETRY_DELAY_ENV: &str = "REGISTRAR_TEST_NO_RETRY_DELAY";
-
-/// Tunables of [`retry_policy`].
+/// Tunables of the retry policy (see the module docs). The caller builds them: [`RetryConfig::default`] for real use,
+/// [`RetryConfig::without_delays`] for tests (this crate reads no environment for them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryConfig {
     /// Most attempts (first try included) for throttling, transient and connection errors.
@@ -78,19 +76,9 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
-    /// The defaults, with delays disabled when [`NO_RETRY_DELAY_ENV`] is `1` or `true`.
-    pub fn from_env() -> Self {
-        let mut config = Self::default();
-        if std::env::var(NO_RETRY_DELAY_ENV)
-            .is_ok_and(|value| value == "1" || value.eq_ignore_ascii_case("true"))
-        {
-            config.delay_scale = 0.0;
-        }
-        config
-    }
-
-    /// The defaults without any sleeping (for tests).
-    pub fn no_delay() -> Self {
+    /// The defaults without any sleeping (for tests): the same decisions and number of
+    /// requests, no waiting.
+    pub fn without_delays() -> Self {
         Self {
             delay_scale: 0.0,
             ..Self::default()
@@ -98,7 +86,7 @@ impl RetryConfig {
     }
 
     /// The real sleep for a chosen delay.
-    pub fn scaled(&self, delay: Duration) -> Duration {
+    pub(crate) fn scaled(&self, delay: Duration) -> Duration {
         if self.delay_scale <= 0.0 {
             Duration::ZERO
         } else {
@@ -109,7 +97,7 @@ impl RetryConfig {
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// Give up and return the error.
     No,
     /// Try again after this delay (before [`RetryConfig::delay_scale`]).
@@ -118,26 +106,27 @@ pub enum Retry {
 
 /// Facts about the attempt that failed.
 #[derive(Debug, Clone, Copy)]
-pub struct Attempt<'a> {
+pub(crate) struct Attempt<'a> {
     /// 1 for the first try.
-    pub number: u32,
+    pub(crate) number: u32,
     /// Whether repeating the request is harmless (GET, PUT, PATCH, DELETE).
-    pub idempotent: bool,
+    pub(crate) idempotent: bool,
     /// Whether the request acts on an object this run created or restored, so a "not found"
     /// may be replication lag.
-    pub fresh_object: bool,
+    pub(crate) fresh_object: bool,
     /// The sum of the delays chosen so far for this request.
-    pub waited: Duration,
+    pub(crate) waited: Duration,
     /// The tunables.
-    pub config: &'a RetryConfig,
+    pub(crate) config: &'a RetryConfig,
 }
 
 /// Decides whether the failed `attempt` is tried again, and after how long. See the module docs
 /// for the rules.
-pub fn retry_policy(error: &AzureError, attempt: &Attempt<'_>) -> Retry {
+pub(crate) fn retry_policy(error: &AzureError, attempt: &Attempt<'_>) -> Retry {
     let config = attempt.config;
     // Rules 4 and 5: read-your-writes.
-    if (attempt.fresh_object && is_consistency_error(error)) || error.is_principal_not_found() {
+    if (attempt.fresh_object && error.is_graph_replication_lag()) || error.is_principal_not_found()
+    {
         if attempt.number >= config.max_consistency_attempts
             || attempt.waited >= config.consistency_deadline
         {
@@ -158,19 +147,12 @@ pub fn retry_policy(error: &AzureError, attempt: &Attempt<'_>) -> Retry {
                 Retry::No
             }
         }
-        AzureError::Graph(graph) => throttled(
+        AzureError::Service(answer) => throttled(
             config,
             attempt,
-            graph.status,
-            graph.code.is_some(),
-            graph.retry_after,
-        ),
-        AzureError::KeyVault(vault) => throttled(
-            config,
-            attempt,
-            vault.status,
-            vault.code.is_some(),
-            vault.retry_after,
+            answer.status,
+            answer.code.is_some(),
+            answer.retry_after,
         ),
         _ => Retry::No,
     }
@@ -197,17 +179,6 @@ fn throttled(
     }
 }
 
-fn is_consistency_error(error: &AzureError) -> bool {
-    match error {
-        AzureError::Graph(graph) => {
-            (graph.status == 404
-                && (graph.code.is_none() || graph.has_code("Request_ResourceNotFound")))
-                || (graph.status == 400 && graph.has_code("NoBackingApplicationObject"))
-        }
-        _ => false,
-    }
-}
-
 /// Capped exponential backoff with jitter: `base * 2^(n-1)`, capped, then a random 50–100 %.
 fn backoff(config: &RetryConfig, attempt_number: u32) -> Duration {
     let exponent = attempt_number.saturating_sub(1).min(20);
@@ -222,7 +193,7 @@ fn backoff(config: &RetryConfig, attempt_number: u32) -> Duration {
 /// Parses a `Retry-After` value: decimal seconds (`10`, `2.128`) or an HTTP-date
 /// (`Wed, 21 Oct 2015 07:28:00 GMT`, relative to `now`). Unparseable or negative values give
 /// `None`.
-pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<f64>() {
         return (seconds.is_finite() && seconds >= 0.0)
@@ -245,18 +216,14 @@ pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::GraphError;
+    use crate::endpoints::Service;
+    use crate::error::ServiceError;
 
     fn graph(status: u16, code: Option<&str>, retry_after: Option<Duration>) -> AzureError {
-        AzureError::from(GraphError {
-            method: "GET".into(),
-            path: "/v1.0/applications".into(),
-            status,
+        AzureError::from(ServiceError {
             code: code.map(str::to_owned),
-            message: String::new(),
-            request_id: None,
-            details: vec![],
             retry_after,
+            ..ServiceError::new(Service::Graph, "GET", "/v1.0/applications", status)
         })
     }
 
@@ -360,15 +327,10 @@ mod tests {
             ..attempt(&config, 3, true, true)
         };
         assert_eq!(retry_policy(&not_found, &late), Retry::No);
-        let mut no_backing = GraphError {
-            method: "POST".into(),
-            path: "/v1.0/servicePrincipals".into(),
-            status: 400,
+        let mut no_backing = ServiceError {
             code: Some("Request_BadRequest".into()),
-            message: String::new(),
-            request_id: None,
             details: vec!["NoBackingApplicationObject".into()],
-            retry_after: None,
+            ..ServiceError::new(Service::Graph, "POST", "/v1.0/servicePrincipals", 400)
         };
         assert!(matches!(
             retry_policy(

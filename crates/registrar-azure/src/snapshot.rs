@@ -28,8 +28,8 @@
 //! they go in a second round of batches. A tenant with 1000 managed apps, each with a service
 //! principal, and no drift costs about 2 + ⌈(3000 + R + O)/20⌉ + 100 ≈ 253 requests (before
 //! batching: 1 + 5000 + R + O), whatever else the tenant holds. Throttled inner requests are
-//! resent in a new batch (one more request per chunk and round), see [`crate::batch`].
-//! [`crate::AzureConfig::concurrency`] (default 8) batches are in flight; Key Vault reads run
+//! resent in a new batch (one more request per chunk and round), see the `batch` module.
+//! `AzureConfig::concurrency` (default 8) batches are in flight; Key Vault reads run
 //! alongside the first round.
 //!
 //! # Azure RBAC
@@ -37,7 +37,7 @@
 //! roots the manifest's role assignments name: the subscription (`/subscriptions/{id}`) of
 //! every scope under a subscription, and every management group. For each of the P declared
 //! applications that have a service principal, one list per root, filtered by principal:
-//! P × G requests (plus further pages), [`crate::AzureConfig::concurrency`] in flight, alongside
+//! P × G requests (plus further pages), `AzureConfig::concurrency` in flight, alongside
 //! the consent round. ARM answers with the assignments at, above and below the root; the
 //! snapshot keeps those whose scope is the root or lies below it (compared case-insensitively),
 //! so assignments elsewhere (another subscription, a management group above) are neither read
@@ -89,7 +89,7 @@ fn declared_for<'a>(
 /// The appIds of the APIs the manifest requests permissions on: catalog names resolved through
 /// `registrar-catalog`, GUIDs as written, keys of this manifest skipped (they are managed apps).
 /// Unknown names are skipped too; the planner reports them.
-pub fn resource_app_ids(desired: &DesiredState) -> BTreeSet<String> {
+pub(crate) fn resource_app_ids(desired: &DesiredState) -> BTreeSet<String> {
     let catalog = registrar_catalog::catalog();
     let keys: HashSet<&str> = desired
         .applications
@@ -117,7 +117,7 @@ pub fn resource_app_ids(desired: &DesiredState) -> BTreeSet<String> {
 
 /// The subscriptions and management groups the manifest's role assignments lie in, each once
 /// (compared case-insensitively, first spelling kept), in order.
-pub fn role_assignment_roots(desired: &DesiredState) -> Vec<String> {
+pub(crate) fn role_assignment_roots(desired: &DesiredState) -> Vec<String> {
     let mut roots: Vec<String> = Vec::new();
     for assignment in desired
         .applications
@@ -136,7 +136,7 @@ pub fn role_assignment_roots(desired: &DesiredState) -> Vec<String> {
 
 /// The `(scope, role name)` pairs to look up in ARM: roles that are neither a GUID nor a
 /// built-in role of the catalog, so presumably custom roles. Each pair once.
-pub fn custom_role_lookups(desired: &DesiredState) -> Vec<(String, String)> {
+pub(crate) fn custom_role_lookups(desired: &DesiredState) -> Vec<(String, String)> {
     let catalog = registrar_catalog::catalog();
     let mut lookups: Vec<(String, String)> = Vec::new();
     for assignment in desired

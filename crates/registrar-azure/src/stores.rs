@@ -15,9 +15,9 @@ use crate::key_vault::{KEY_ID_TAG, SecretProperties};
 use crate::secret::SecretValue;
 
 /// The Key Vault tag recording the application's appId.
-pub const CLIENT_ID_TAG: &str = "registrar-client-id";
+pub(crate) const CLIENT_ID_TAG: &str = "registrar-client-id";
 /// The Key Vault tag recording the tenant id.
-pub const TENANT_ID_TAG: &str = "registrar-tenant-id";
+pub(crate) const TENANT_ID_TAG: &str = "registrar-tenant-id";
 
 /// A new client secret on its way to its store. Debug shows the value as `***`.
 #[derive(Debug)]
@@ -77,21 +77,6 @@ impl Clients {
             }
             SecretStoreLocation::File { path, format } => {
                 file_store::read_secret_file(Path::new(path), *format)
-            }
-        }
-    }
-
-    /// Removes what the store holds (a missing secret or file counts as removed).
-    pub async fn delete_from_store(
-        &self,
-        location: &SecretStoreLocation,
-    ) -> Result<(), AzureError> {
-        match location {
-            SecretStoreLocation::KeyVault { vault, name } => {
-                self.key_vault.delete_secret(vault, name).await
-            }
-            SecretStoreLocation::File { path, .. } => {
-                file_store::delete_secret_file(Path::new(path))
             }
         }
     }

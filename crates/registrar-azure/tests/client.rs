@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use azure_core::http::{AsyncRawResponse, HttpClient, Request, Url};
-use registrar_azure::graph::wire;
+use registrar_azure::wire;
 use registrar_azure::{
     AzureConfig, AzureError, BatchGet, Clients, CredentialKind, DeliveredSecret, Endpoints,
-    RetryConfig, SecretValue, read_live_tenant,
+    RetryConfig, SecretValue, Service, ServiceError, read_live_tenant,
 };
 use registrar_model::{
     ApplicationSettings, DesiredApplication, DesiredResourceAccess, DesiredSecret, DesiredState,
@@ -81,10 +81,18 @@ fn clients_with(server: &MockServer, retry: RetryConfig) -> Clients {
     Clients::new(config).unwrap()
 }
 
+/// The Graph error answer inside `error`; panics for anything else.
+#[track_caller]
+fn graph_answer(error: &AzureError) -> &ServiceError {
+    let answer = error.service_error().expect("a service error");
+    assert_eq!(answer.service, Service::Graph, "{error}");
+    answer
+}
+
 async fn setup() -> (MockServer, Clients) {
     let server = MockServer::start().await;
     mount_token_endpoint(&server).await;
-    let clients = clients_with(&server, RetryConfig::no_delay());
+    let clients = clients_with(&server, RetryConfig::without_delays());
     (server, clients)
 }
 
@@ -246,7 +254,7 @@ async fn token_failure_is_typed() {
         })))
         .mount(&server)
         .await;
-    let clients = clients_with(&server, RetryConfig::no_delay());
+    let clients = clients_with(&server, RetryConfig::without_delays());
     let error = clients.graph.get_directory_object("abc").await.unwrap_err();
     assert!(matches!(error, AzureError::Auth { .. }), "{error:?}");
     assert_eq!(
@@ -290,7 +298,7 @@ async fn retry_gives_up_after_max_attempts_with_typed_error() {
         &server,
         RetryConfig {
             max_attempts: 4,
-            ..RetryConfig::no_delay()
+            ..RetryConfig::without_delays()
         },
     );
     Mock::given(method("GET"))
@@ -306,7 +314,7 @@ async fn retry_gives_up_after_max_attempts_with_typed_error() {
         .mount(&server)
         .await;
     let error = clients.graph.list_applications(None).await.unwrap_err();
-    let graph = error.graph().unwrap();
+    let graph = graph_answer(&error);
     assert_eq!((graph.status, graph.code()), (503, "serviceNotAvailable"));
     assert_eq!(graph.request_id.as_deref(), Some("rid-503"));
     assert_eq!(requests_to(&server, "/v1.0").await, 4);
@@ -454,7 +462,7 @@ async fn read_your_writes_404_after_create_is_retried() {
         .update_application("other", &settings, &["tags"])
         .await
         .unwrap_err();
-    assert!(error.is_graph_code("Request_ResourceNotFound"));
+    assert!(graph_answer(&error).has_code("Request_ResourceNotFound"));
     assert_eq!(requests_to(&server, "/v1.0/applications/other").await, 1);
 }
 
@@ -595,7 +603,7 @@ async fn error_display_keeps_code_and_request_id() {
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "PATCH /v1.0/applications(uniqueName='platform.api') returned 403 Authorization_RequestDenied: \
+        "Microsoft Graph: PATCH /v1.0/applications(uniqueName='platform.api') returned 403 Authorization_RequestDenied: \
          Insufficient privileges to complete the operation. (request-id 7c1f4f2e-0000-4000-8000-000000000001)"
     );
     assert_eq!(requests_to(&server, "/v1.0").await, 1, "403 is not retried");
@@ -698,7 +706,7 @@ fn file_store_writes_0600_atomically_and_reads_back_the_key_id() {
         (FileFormat::Raw, "d/raw"),
     ] {
         let path = dir.path().join(file);
-        registrar_azure::file_store::write_secret_file(&path, format, &secret).unwrap();
+        registrar_azure::write_secret_file(&path, format, &secret).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{file}");
         let expected = match format {
@@ -706,7 +714,7 @@ fn file_store_writes_0600_atomically_and_reads_back_the_key_id() {
             _ => Some(secret.key_id.clone()),
         };
         assert_eq!(
-            registrar_azure::file_store::read_secret_file(&path, format),
+            registrar_azure::read_secret_file(&path, format),
             SecretStoreContents::Present { key_id: expected },
             "{file}"
         );
@@ -737,10 +745,7 @@ fn file_store_writes_0600_atomically_and_reads_back_the_key_id() {
         "va'lue with spaces"
     );
     assert_eq!(
-        registrar_azure::file_store::read_secret_file(
-            &dir.path().join("missing.json"),
-            FileFormat::Json
-        ),
+        registrar_azure::read_secret_file(&dir.path().join("missing.json"), FileFormat::Json),
         SecretStoreContents::Missing
     );
     // Overwriting keeps the mode and replaces the content.
@@ -749,17 +754,14 @@ fn file_store_writes_0600_atomically_and_reads_back_the_key_id() {
         value: SecretValue::new("v2".into()),
         ..secret
     };
-    registrar_azure::file_store::write_secret_file(
+    registrar_azure::write_secret_file(
         &dir.path().join("a/b/app.json"),
         FileFormat::Json,
         &rotated,
     )
     .unwrap();
     assert_eq!(
-        registrar_azure::file_store::read_secret_file(
-            &dir.path().join("a/b/app.json"),
-            FileFormat::Json
-        ),
+        registrar_azure::read_secret_file(&dir.path().join("a/b/app.json"), FileFormat::Json),
         SecretStoreContents::Present {
             key_id: Some("new-key".into())
         }
@@ -1655,7 +1657,7 @@ async fn batch_inner_throttling_gives_up_after_max_attempts() {
         &server,
         RetryConfig {
             max_attempts: 3,
-            ..RetryConfig::no_delay()
+            ..RetryConfig::without_delays()
         },
     );
     BatchStub::new(vec![
@@ -1684,7 +1686,7 @@ async fn batch_inner_throttling_gives_up_after_max_attempts() {
         .unwrap();
     assert!(results[1].is_ok());
     let error = results[0].as_ref().unwrap_err();
-    let graph = error.graph().unwrap();
+    let graph = graph_answer(error);
     assert_eq!((graph.status, graph.code()), (429, "TooManyRequests"));
     assert_eq!(graph.retry_after, Some(std::time::Duration::from_secs(1)));
     // 3 attempts of the throttled request, its sibling sent once.
@@ -1724,12 +1726,12 @@ async fn batch_inner_404_is_a_typed_graph_error_and_retried_only_when_fresh() {
         .unwrap();
     let error = results[0].as_ref().unwrap_err();
     assert!(error.is_not_found());
-    let graph = error.graph().unwrap();
+    let graph = graph_answer(error);
     assert_eq!(graph.code(), "Request_ResourceNotFound");
     assert_eq!(graph.request_id.as_deref(), Some("inner-header-rid"));
     assert_eq!(
         error.to_string(),
-        "GET /v1.0/applications/missing returned 404 Request_ResourceNotFound: Resource 'missing' does not exist. (request-id inner-header-rid)"
+        "Microsoft Graph: GET /v1.0/applications/missing returned 404 Request_ResourceNotFound: Resource 'missing' does not exist. (request-id inner-header-rid)"
     );
     // The object this run created is read again (replication lag); the other is not.
     assert_eq!(results[1].as_ref().unwrap()["id"], "new");
@@ -1831,7 +1833,7 @@ async fn batch_request_itself_is_retried_like_a_get() {
     // A batch that keeps failing is an error of the whole call.
     let server = MockServer::start().await;
     mount_token_endpoint(&server).await;
-    let clients = clients_with(&server, RetryConfig::no_delay());
+    let clients = clients_with(&server, RetryConfig::without_delays());
     Mock::given(method("POST"))
         .and(path("/v1.0/$batch"))
         .respond_with(graph_error(
@@ -1846,7 +1848,7 @@ async fn batch_request_itself_is_retried_like_a_get() {
         .batch_get(batch_requests(&["/directoryObjects/a"]))
         .await
         .unwrap_err();
-    assert_eq!(error.graph().map(|graph| graph.status), Some(400));
+    assert_eq!(graph_answer(&error).status(), 400);
 }
 
 #[tokio::test]
@@ -1859,7 +1861,7 @@ async fn batch_resend_waits_for_the_longest_retry_after() {
         &server,
         RetryConfig {
             consistency_deadline: std::time::Duration::from_secs(10),
-            ..RetryConfig::no_delay()
+            ..RetryConfig::without_delays()
         },
     );
     BatchStub::new(vec![
@@ -1991,7 +1993,7 @@ async fn arm_role_assignment_writes_send_the_documented_requests() {
     assert_eq!(
         error.to_string(),
         format!(
-            "PUT {other} returned 409 RoleAssignmentExists: The role assignment already exists. (request-id arm-rid)"
+            "Azure Resource Manager: PUT {other} returned 409 RoleAssignmentExists: The role assignment already exists. (x-ms-request-id arm-rid)"
         )
     );
     assert_eq!(
@@ -2027,7 +2029,7 @@ async fn arm_principal_not_found_gives_up_at_the_consistency_deadline() {
     mount_token_endpoint(&server).await;
     let retry = RetryConfig {
         max_consistency_attempts: 4,
-        ..RetryConfig::no_delay()
+        ..RetryConfig::without_delays()
     };
     let clients = clients_with(&server, retry);
     Mock::given(method("PUT"))

@@ -44,6 +44,19 @@ pub(crate) struct GlobalArgs {
     /// The current time for the planner (RFC 3339), for testing rotation. Hidden.
     #[arg(long, global = true, hide = true, env = "REGISTRAR_NOW")]
     pub(crate) now: Option<String>,
+
+    /// Test only: retries do not wait (the same retry decisions and number of requests, without
+    /// the sleeping), so tests that inject throttling run fast. Hidden; also
+    /// `REGISTRAR_TEST_NO_RETRY_DELAY` (any value but empty, `0`, `false`, `no`, `off`). No
+    /// library crate reads this.
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        env = "REGISTRAR_TEST_NO_RETRY_DELAY",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub(crate) test_no_retry_delay: bool,
 }
 
 /// The clouds Registrar knows the endpoints of.

@@ -114,8 +114,9 @@ pub(crate) const SIGN_IN_HINT: &str = "sign in with `AZURE_TENANT_ID`, `AZURE_CL
 fn azure_hint(error: &registrar_azure::AzureError) -> Option<&'static str> {
     match error {
         registrar_azure::AzureError::Auth { .. } => Some(SIGN_IN_HINT),
-        registrar_azure::AzureError::Graph(graph)
-            if graph.has_code("Authorization_RequestDenied") =>
+        registrar_azure::AzureError::Service(answer)
+            if answer.service == registrar_azure::Service::Graph
+                && answer.has_code("Authorization_RequestDenied") =>
         {
             Some(
                 "grant the credential the Microsoft Graph application permission `Application.ReadWrite.OwnedBy` (or `Application.ReadWrite.All` to manage owners and applications it does not own)",

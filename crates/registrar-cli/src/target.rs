@@ -10,7 +10,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use registrar_azure::{AzureConfig, Clients, CredentialKind, Endpoints, SecretValue};
+use registrar_azure::{AzureConfig, Clients, CredentialKind, Endpoints, RetryConfig, SecretValue};
 use registrar_emulator::{Emulator, EmulatorConfig, RunningEmulator};
 
 use crate::cli::{Cloud, CredentialChoice, GlobalArgs};
@@ -63,12 +63,23 @@ fn wants_local(global: &GlobalArgs) -> bool {
 
 /// Connects to the target the flags and environment name.
 pub(crate) async fn connect(global: &GlobalArgs) -> anyhow::Result<Target> {
+    let retry = retry_config(global);
     if !wants_local(global) {
-        return connect_azure(global.cloud, global.credential);
+        return connect_azure(global.cloud, global.credential, retry);
     }
     match std::env::var("REGISTRAR_LOCAL_URL") {
-        Ok(url) if !url.is_empty() => connect_standalone(&url),
-        _ => connect_embedded().await,
+        Ok(url) if !url.is_empty() => connect_standalone(&url, retry),
+        _ => connect_embedded(retry).await,
+    }
+}
+
+/// The retry tunables: the defaults, without the waiting under the hidden test-only
+/// `--test-no-retry-delay` (`REGISTRAR_TEST_NO_RETRY_DELAY`).
+fn retry_config(global: &GlobalArgs) -> RetryConfig {
+    if global.test_no_retry_delay {
+        RetryConfig::without_delays()
+    } else {
+        RetryConfig::default()
     }
 }
 
@@ -86,20 +97,23 @@ fn credential_kind(choice: CredentialChoice) -> CredentialKind {
     }
 }
 
-fn connect_azure(cloud: Cloud, credential: CredentialChoice) -> anyhow::Result<Target> {
+fn connect_azure(
+    cloud: Cloud,
+    credential: CredentialChoice,
+    retry: RetryConfig,
+) -> anyhow::Result<Target> {
     let (endpoints, name) = match cloud {
         Cloud::Public => (Endpoints::public(), "public"),
         Cloud::Usgov => (Endpoints::us_gov(), "usgov"),
         Cloud::China => (Endpoints::china(), "china"),
     };
-    let clients = Clients::new(AzureConfig::new(endpoints, credential_kind(credential))).map_err(
-        |error| {
-            anyhow::Error::new(error).context(Hinted {
-                message: "cannot set up the Azure clients".to_owned(),
-                hint: crate::output::SIGN_IN_HINT.to_owned(),
-            })
-        },
-    )?;
+    let config = AzureConfig::new(endpoints, credential_kind(credential)).with_retry(retry);
+    let clients = Clients::new(config).map_err(|error| {
+        anyhow::Error::new(error).context(Hinted {
+            message: "cannot set up the Azure clients".to_owned(),
+            hint: crate::output::SIGN_IN_HINT.to_owned(),
+        })
+    })?;
     Ok(Target {
         clients,
         description: format!("Azure ({name} cloud)"),
@@ -108,7 +122,11 @@ fn connect_azure(cloud: Cloud, credential: CredentialChoice) -> anyhow::Result<T
     })
 }
 
-fn local_clients(base_url: &str, ca_pem: Vec<u8>) -> anyhow::Result<(Clients, String)> {
+fn local_clients(
+    base_url: &str,
+    ca_pem: Vec<u8>,
+    retry: RetryConfig,
+) -> anyhow::Result<(Clients, String)> {
     let tenant = registrar_emulator::well_known_tenant();
     let endpoints = Endpoints::local(base_url).with_extra_ca_pem(ca_pem);
     let credential = CredentialKind::ClientSecret {
@@ -116,12 +134,12 @@ fn local_clients(base_url: &str, ca_pem: Vec<u8>) -> anyhow::Result<(Clients, St
         client_id: tenant.client_id,
         secret: SecretValue::new(tenant.client_secret),
     };
-    let clients = Clients::new(AzureConfig::new(endpoints, credential))
+    let clients = Clients::new(AzureConfig::new(endpoints, credential).with_retry(retry))
         .context("cannot set up the clients for the local tenant")?;
     Ok((clients, tenant.tenant_id))
 }
 
-fn connect_standalone(url: &str) -> anyhow::Result<Target> {
+fn connect_standalone(url: &str, retry: RetryConfig) -> anyhow::Result<Target> {
     let ca_path = std::env::var_os("REGISTRAR_LOCAL_CA")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(".registrar/emulator-ca.pem"));
@@ -135,7 +153,7 @@ fn connect_standalone(url: &str) -> anyhow::Result<Target> {
                 .to_owned(),
         })
     })?;
-    let (clients, tenant_id) = local_clients(url, ca_pem)?;
+    let (clients, tenant_id) = local_clients(url, ca_pem, retry)?;
     Ok(Target {
         clients,
         description: format!("the local tenant at {url}"),
@@ -144,7 +162,7 @@ fn connect_standalone(url: &str) -> anyhow::Result<Target> {
     })
 }
 
-async fn connect_embedded() -> anyhow::Result<Target> {
+async fn connect_embedded(retry: RetryConfig) -> anyhow::Result<Target> {
     let state_file = Path::new(LOCAL_STATE_FILE);
     if let Some(parent) = state_file.parent() {
         std::fs::create_dir_all(parent)
@@ -162,6 +180,7 @@ async fn connect_embedded() -> anyhow::Result<Target> {
     let (clients, tenant_id) = local_clients(
         running.base_url.as_str(),
         running.ca_certificate_pem.clone().into_bytes(),
+        retry,
     )?;
     Ok(Target {
         clients,

@@ -27,8 +27,9 @@ use registrar_model::{
 };
 
 use crate::batch::BatchGet;
+use crate::endpoints::Service;
 use crate::error::AzureError;
-use crate::http::{Call, HttpCore, Service, encode_path, encode_query, odata_string};
+use crate::http::{Call, HttpCore, encode_path, encode_query, odata_string};
 use crate::secret::SecretValue;
 use wire::{
     APPLICATION_SELECT, DELETED_APPLICATION_SELECT, GraphAppRoleAssignment, GraphApplication,
@@ -94,25 +95,25 @@ impl GraphClient {
 
     /// Remembers that `id` (an object id or appId) was created in this run, so requests on it
     /// retry replication-lag errors. The upsert and create calls do this themselves.
-    pub fn mark_fresh(&self, id: &str) {
+    pub(crate) fn mark_fresh(&self, id: &str) {
         if let Ok(mut fresh) = self.fresh.lock() {
             fresh.insert(id.to_ascii_lowercase());
         }
     }
 
     /// Whether `id` was created or restored in this run.
-    pub fn is_fresh(&self, id: &str) -> bool {
+    pub(crate) fn is_fresh(&self, id: &str) -> bool {
         self.fresh
             .lock()
             .is_ok_and(|fresh| fresh.contains(&id.to_ascii_lowercase()))
     }
 
-    /// Sends GETs in JSON batches (`POST /$batch`, at most [`crate::MAX_BATCH`] each,
-    /// [`crate::AzureConfig::concurrency`] batches in flight) and returns one result per request,
+    /// Sends GETs in JSON batches (`POST /$batch`, at most 20 each,
+    /// `AzureConfig::concurrency` batches in flight) and returns one result per request,
     /// in order: the response body (a collection with every page's `value`: a nextLink in an
     /// answer is followed with normal GETs) or the typed error a direct GET would get
-    /// ([`crate::GraphError`] for an inner non-2xx). Inner 429, 503 and 504 answers are resent
-    /// alone, in a new batch, after the longest inner `Retry-After`, as [`crate::retry_policy`]
+    /// ([`crate::ServiceError`] for an inner non-2xx). Inner 429, 503 and 504 answers are resent
+    /// alone, in a new batch, after the longest inner `Retry-After`, as the retry policy
     /// decides for each; a request on a fresh object also retries replication-lag 404s.
     ///
     /// `Err` when a `$batch` request itself failed after its retries (transport, token, an
@@ -323,39 +324,6 @@ impl GraphClient {
             .await
     }
 
-    async fn get_application_at(
-        &self,
-        address: &str,
-    ) -> Result<Option<LiveApplication>, AzureError> {
-        let url = self.url(&application_path(address));
-        let app: Option<GraphApplication> = self.get_optional(url).await?;
-        Ok(app.map(|app| app.to_live()))
-    }
-
-    /// The application with this object id, or `None`.
-    pub async fn get_application(&self, id: &str) -> Result<Option<LiveApplication>, AzureError> {
-        self.get_application_at(&format!("/{}", encode_path(id)))
-            .await
-    }
-
-    /// The application with this appId, or `None`.
-    pub async fn get_application_by_app_id(
-        &self,
-        app_id: &str,
-    ) -> Result<Option<LiveApplication>, AzureError> {
-        self.get_application_at(&application_by_app_id(app_id))
-            .await
-    }
-
-    /// The application with this uniqueName, or `None`.
-    pub async fn get_application_by_unique_name(
-        &self,
-        unique_name: &str,
-    ) -> Result<Option<LiveApplication>, AzureError> {
-        self.get_application_at(&application_by_unique_name(unique_name))
-            .await
-    }
-
     /// Creates the application idempotently: `PATCH /applications(uniqueName='…')` with
     /// `Prefer: create-if-missing` and every managed setting (identifier URIs still holding
     /// [`APP_ID_PLACEHOLDER`] left out). On 201 the ids come from the response; on 204 (it
@@ -449,7 +417,9 @@ impl GraphClient {
     }
 
     /// Lists every soft-deleted application (all pages).
-    pub async fn list_deleted_applications(&self) -> Result<Vec<DeletedApplication>, AzureError> {
+    pub(crate) async fn list_deleted_applications(
+        &self,
+    ) -> Result<Vec<DeletedApplication>, AzureError> {
         let url = self.url(&format!(
             "/directory/deletedItems/microsoft.graph.application?$select={DELETED_APPLICATION_SELECT}&$top=999"
         ));
@@ -462,18 +432,6 @@ impl GraphClient {
         let path = format!("/directory/deletedItems/{}/restore", encode_path(id));
         self.write(Method::POST, &path, None, id).await?;
         self.mark_fresh(id);
-        Ok(())
-    }
-
-    /// Purges a soft-deleted item for good (idempotent).
-    pub async fn purge_deleted_item(&self, id: &str) -> Result<(), AzureError> {
-        self.write(
-            Method::DELETE,
-            &format!("/directory/deletedItems/{}", encode_path(id)),
-            None,
-            id,
-        )
-        .await?;
         Ok(())
     }
 
@@ -499,17 +457,6 @@ impl GraphClient {
             .find_service_principal(app_id, SERVICE_PRINCIPAL_SELECT)
             .await?
             .map(|sp| sp.to_live()))
-    }
-
-    /// An API's service principal with the permissions it exposes, by appId.
-    pub async fn get_resource_service_principal(
-        &self,
-        app_id: &str,
-    ) -> Result<Option<ResourceServicePrincipal>, AzureError> {
-        Ok(self
-            .find_service_principal(app_id, RESOURCE_SERVICE_PRINCIPAL_SELECT)
-            .await?
-            .map(|sp| sp.to_resource()))
     }
 
     /// Creates the service principal of `app_id`. `NoBackingApplicationObject` (the application
@@ -723,35 +670,6 @@ impl GraphClient {
 
     // ----- directory objects ----------------------------------------------------------------
 
-    /// A user by UPN (`/users/{upn}`), or `None`.
-    pub async fn get_user(
-        &self,
-        user_principal_name: &str,
-    ) -> Result<Option<DirectoryObject>, AzureError> {
-        let url = self.url(&user_path(user_principal_name));
-        let user: Option<GraphDirectoryObject> = self.get_optional(url).await?;
-        Ok(user.map(|user| user.to_model("#microsoft.graph.user")))
-    }
-
-    /// A user found with `$filter=userPrincipalName eq '…'`, or `None` (for UPNs that do not
-    /// work as a path segment).
-    pub async fn find_user(
-        &self,
-        user_principal_name: &str,
-    ) -> Result<Option<DirectoryObject>, AzureError> {
-        let filter = encode_query(&format!(
-            "userPrincipalName eq {}",
-            odata_string(user_principal_name)
-        ));
-        let url = self.url(&format!(
-            "/users?$filter={filter}&$select=id,userPrincipalName,displayName"
-        ));
-        let users: Vec<GraphDirectoryObject> = self.core.get_all_pages(url, Service::Graph).await?;
-        Ok(users
-            .first()
-            .map(|user| user.to_model("#microsoft.graph.user")))
-    }
-
     /// A directory object (user, service principal, group) by object id, or `None`.
     pub async fn get_directory_object(
         &self,
@@ -853,22 +771,6 @@ impl GraphClient {
 
     // ----- federated identity credentials ---------------------------------------------------
 
-    /// The application's federated identity credentials.
-    pub async fn list_federated_credentials(
-        &self,
-        app_object_id: &str,
-    ) -> Result<Vec<FederatedCredential>, AzureError> {
-        let url = self.url(&federated_credentials_path(app_object_id));
-        let found: Vec<GraphFederatedCredential> = self
-            .core
-            .get_all_pages_fresh(url, Service::Graph, self.is_fresh(app_object_id))
-            .await?;
-        Ok(found
-            .iter()
-            .map(GraphFederatedCredential::to_model)
-            .collect())
-    }
-
     /// Creates or updates a federated credential by name:
     /// `PATCH …/federatedIdentityCredentials(name='{name}')` with `Prefer: create-if-missing`.
     pub async fn upsert_federated_credential(
@@ -911,25 +813,25 @@ impl GraphClient {
 /// A read [`GraphClient::read_batched`] sends in a JSON batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Read {
-    /// [`GraphClient::get_application_by_app_id`].
+    /// The application with this appId (`None` on 404).
     ApplicationByAppId(String),
-    /// [`GraphClient::get_application_by_unique_name`].
+    /// The application with this uniqueName (`None` on 404).
     ApplicationByUniqueName(String),
     /// [`GraphClient::list_owners`] of an application object id.
     Owners(String),
-    /// [`GraphClient::list_federated_credentials`] of an application object id.
+    /// The federated identity credentials of an application object id.
     FederatedCredentials(String),
     /// [`GraphClient::get_key_credentials`] of an application object id.
     KeyCredentials(String),
     /// [`GraphClient::get_service_principal_by_app_id`].
     ServicePrincipal(String),
-    /// [`GraphClient::get_resource_service_principal`].
+    /// An API's service principal with the permissions it exposes, by appId.
     ResourceServicePrincipal(String),
     /// [`GraphClient::list_app_role_assignments`] of a service principal object id.
     AppRoleAssignments(String),
     /// [`GraphClient::list_permission_grants`] of a service principal object id.
     PermissionGrants(String),
-    /// [`GraphClient::get_user`] by UPN.
+    /// A user by UPN (`/users/{upn}`, `None` on 404).
     User(String),
     /// [`GraphClient::get_directory_object`].
     DirectoryObject(String),
