@@ -18,7 +18,6 @@ use time::Duration;
 use crate::certificate::read_certificate;
 use crate::diagnostics::Diagnostic;
 use crate::load::{ManifestFile, resolve_path};
-use crate::spanned::Spanned;
 use crate::types::{
     Application, Defaults, FileFormat, MemberType, OptionalClaim, ScopeType, Secret,
     ServicePrincipal,
@@ -63,15 +62,15 @@ pub(crate) fn convert(files: &[ManifestFile], diagnostics: &mut Vec<Diagnostic>)
     }
 }
 
-fn values(list: &[Spanned<String>]) -> Vec<String> {
+fn values(list: &[Located<String>]) -> Vec<String> {
     list.iter().map(|item| item.value.clone()).collect()
 }
 
-fn located(list: &[Spanned<String>]) -> Vec<Located<String>> {
-    list.iter().map(Spanned::located).collect()
+fn located(list: &[Located<String>]) -> Vec<Located<String>> {
+    list.to_vec()
 }
 
-fn value_of(item: Option<&Spanned<String>>) -> Option<String> {
+fn value_of(item: Option<&Located<String>>) -> Option<String> {
     item.map(|item| item.value.clone())
 }
 
@@ -87,7 +86,7 @@ fn merged<T: Clone>(first: &[T], second: &[T], same: impl Fn(&T, &T) -> bool) ->
 }
 
 fn convert_application(
-    key: &Spanned<String>,
+    key: &Located<String>,
     app: &Application,
     defaults: Option<&Defaults>,
     file: &ManifestFile,
@@ -199,7 +198,7 @@ fn convert_application(
             .required_resource_access
             .iter()
             .map(|entry| DesiredResourceAccess {
-                resource: entry.resource.located(),
+                resource: entry.resource.clone(),
                 scopes: located(&entry.scopes),
                 roles: located(&entry.roles),
                 admin_consent: entry.admin_consent,
@@ -266,8 +265,8 @@ fn convert_application(
             .role_assignments
             .iter()
             .map(|assignment| DesiredRoleAssignment {
-                role: assignment.role.located(),
-                scope: assignment.scope.located(),
+                role: assignment.role.clone(),
+                scope: assignment.scope.clone(),
                 description: assignment.description.clone(),
             })
             .collect(),
@@ -303,7 +302,7 @@ fn convert_api(app: &Application, personal_accounts: bool) -> DesiredApi {
             .pre_authorized_applications
             .iter()
             .map(|pre| DesiredPreAuthorizedApplication {
-                app: pre.app.located(),
+                app: pre.app.clone(),
                 scopes: values(&pre.scopes),
             })
             .collect(),
@@ -327,7 +326,7 @@ fn convert_api(app: &Application, personal_accounts: bool) -> DesiredApi {
 }
 
 fn convert_secret(
-    name: &Spanned<String>,
+    name: &Located<String>,
     secret: &Secret,
     defaults: Option<&Defaults>,
     file: &ManifestFile,

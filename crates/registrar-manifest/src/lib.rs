@@ -62,9 +62,9 @@ mod diagnostics;
 mod duration;
 mod interpolate;
 mod load;
+mod named_map;
 mod node;
 mod schema;
-mod spanned;
 pub mod types;
 mod validate;
 
@@ -73,7 +73,8 @@ mod tests;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use load::{Loaded, load, load_str};
+pub use named_map::NamedMap;
 pub use node::MAX_FILE_BYTES;
+pub use registrar_model::{Located, Origin};
 pub use schema::json_schema;
-pub use spanned::{NamedMap, Spanned};
 pub use types::Manifest;

@@ -14,13 +14,12 @@
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use registrar_model::{DesiredState, Origin};
+use registrar_model::{DesiredState, Located, Origin};
 
 use crate::de::{Ctx, from_node};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::interpolate::{Env, interpolate_tree};
 use crate::node::{self, MAX_FILE_BYTES, Node, Value};
-use crate::spanned::Spanned;
 use crate::types::{Application, Manifest};
 
 /// A manifest that loaded: the desired state, the files it came from, and warnings.
@@ -45,7 +44,7 @@ pub(crate) struct ManifestFile {
     /// they did not deserialize (the error is reported).
     pub(crate) header: Option<Manifest>,
     /// Each application key, with the application if it deserialized.
-    pub(crate) applications: Vec<(Spanned<String>, Option<Application>)>,
+    pub(crate) applications: Vec<(Located<String>, Option<Application>)>,
     /// Places where a type error was reported and a stand-in value used; validation findings
     /// there are about the stand-in and are dropped.
     pub(crate) stand_ins: Vec<Origin>,
@@ -322,7 +321,7 @@ fn load_applications(
     node: &Node,
     ctx: &Ctx<'_>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<(Spanned<String>, Option<Application>)> {
+) -> Vec<(Located<String>, Option<Application>)> {
     let Some(entries) = node.as_map() else {
         if node.scalar_text().is_some_and(str::is_empty) {
             return Vec::new();
@@ -348,7 +347,7 @@ fn load_applications(
             ));
             continue;
         };
-        let key = Spanned {
+        let key = Located {
             value: key.to_owned(),
             origin: key_node.origin(ctx.file),
         };

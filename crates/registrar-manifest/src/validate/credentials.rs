@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use registrar_model::Origin;
+use registrar_model::{Located, Origin};
 use time::Duration;
 
 use super::{Report, names, uri};
 use crate::diagnostics::Diagnostic;
 use crate::duration::{format_duration, parse_duration};
-use crate::spanned::{NamedMap, Spanned};
+use crate::named_map::NamedMap;
 use crate::types::{Certificate, Defaults, FederatedCredential, RoleAssignment, Secret};
 
 /// A secret's lifetime when neither it nor `defaults.secretLifetime` says: 180 days.
@@ -25,7 +25,7 @@ const MAX_FEDERATED_CREDENTIALS: usize = 20;
 pub(crate) fn lifetime_source<'a>(
     secret: &'a Secret,
     defaults: Option<&'a Defaults>,
-) -> Option<&'a Spanned<String>> {
+) -> Option<&'a Located<String>> {
     secret
         .lifetime
         .as_ref()
@@ -36,7 +36,7 @@ pub(crate) fn lifetime_source<'a>(
 pub(crate) fn rotate_before_source<'a>(
     secret: &'a Secret,
     defaults: Option<&'a Defaults>,
-) -> Option<&'a Spanned<String>> {
+) -> Option<&'a Located<String>> {
     secret
         .rotate_before
         .as_ref()
@@ -46,7 +46,7 @@ pub(crate) fn rotate_before_source<'a>(
 /// Parses a duration written in the manifest, reporting a bad one at its place. `what` names it
 /// in messages (`lifetime`, `rotateBefore`, ...).
 pub(crate) fn check_duration(
-    text: &Spanned<String>,
+    text: &Located<String>,
     what: &str,
     report: &mut Report,
 ) -> Option<Duration> {
@@ -81,7 +81,7 @@ pub(crate) fn check_duration(
 }
 
 /// Parses a duration known to be valid (checked by validation); `None` if it is not.
-pub(crate) fn duration_of(text: Option<&Spanned<String>>) -> Option<Duration> {
+pub(crate) fn duration_of(text: Option<&Located<String>>) -> Option<Duration> {
     text.and_then(|text| parse_duration(&text.value).ok())
 }
 
@@ -295,7 +295,7 @@ pub(super) fn check_federated_credentials(
             .with_hint("Graph allows at most 20 per application"),
         );
     }
-    let mut pairs: HashMap<(&str, &str), &Spanned<String>> = HashMap::new();
+    let mut pairs: HashMap<(&str, &str), &Located<String>> = HashMap::new();
     for (name, credential) in credentials.iter() {
         if let Some(problem) = names::federated_name_problem(&name.value) {
             report.push(Diagnostic::error(
@@ -360,7 +360,7 @@ pub(super) fn check_federated_credentials(
     }
 }
 
-fn check_length(text: &Spanned<String>, what: &str, report: &mut Report) {
+fn check_length(text: &Located<String>, what: &str, report: &mut Report) {
     let length = text.value.chars().count();
     if length > 600 {
         report.push(Diagnostic::error(
@@ -372,7 +372,7 @@ fn check_length(text: &Spanned<String>, what: &str, report: &mut Report) {
 
 pub(super) fn check_role_assignments(assignments: &[RoleAssignment], report: &mut Report) {
     let catalog = registrar_catalog::catalog();
-    let mut seen: HashMap<(String, String), &Spanned<String>> = HashMap::new();
+    let mut seen: HashMap<(String, String), &Located<String>> = HashMap::new();
     for assignment in assignments {
         let role = assignment.role.value.as_str();
         if names::is_guid(role) {

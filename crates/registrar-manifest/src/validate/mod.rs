@@ -17,9 +17,10 @@ pub(crate) mod uri;
 
 use std::collections::HashMap;
 
+use registrar_model::Located;
+
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::load::ManifestFile;
-use crate::spanned::Spanned;
 use crate::types::{Api, Application, Defaults, Manifest, ServicePrincipal};
 
 /// The diagnostics found so far.
@@ -36,7 +37,7 @@ impl Report {
 
 /// Every application of the manifest that deserialized, for rules that look across them.
 pub(crate) struct Apps<'a> {
-    entries: Vec<(&'a Spanned<String>, &'a Application, &'a ManifestFile)>,
+    entries: Vec<(&'a Located<String>, &'a Application, &'a ManifestFile)>,
 }
 
 impl<'a> Apps<'a> {
@@ -86,7 +87,7 @@ pub(crate) fn validate(files: &[ManifestFile]) -> Vec<Diagnostic> {
     let apps = Apps::new(files);
     let keys: Vec<&str> = apps.keys().collect();
     let mut stores = credentials::StoreRegistry::new();
-    let mut identifier_uris: HashMap<String, (&str, &Spanned<String>)> = HashMap::new();
+    let mut identifier_uris: HashMap<String, (&str, &Located<String>)> = HashMap::new();
     for (key, app, file) in &apps.entries {
         let defaults = file
             .header
@@ -130,7 +131,7 @@ pub(crate) fn validate(files: &[ManifestFile]) -> Vec<Diagnostic> {
 /// `version`, `namespace`, `tenant` and `defaults` of each file, and their agreement.
 fn check_headers(files: &[ManifestFile], report: &mut Report) {
     let mut reference: Option<(&ManifestFile, &Manifest)> = None;
-    let mut tenant_reference: Option<(&ManifestFile, &Spanned<String>)> = None;
+    let mut tenant_reference: Option<(&ManifestFile, &Located<String>)> = None;
     for file in files {
         let Some(header) = &file.header else { continue };
         if header.version.value != 1 {
@@ -246,7 +247,7 @@ fn check_defaults(defaults: &Defaults, report: &mut Report) {
 
 /// Key patterns, and keys defined in two files.
 fn check_keys(files: &[ManifestFile], report: &mut Report) {
-    let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
+    let mut seen: HashMap<&str, &Located<String>> = HashMap::new();
     for file in files {
         for (key, _) in &file.applications {
             if !names::is_app_key(&key.value) {
@@ -383,7 +384,7 @@ fn check_application(
     }
 }
 
-fn check_link(label: &str, link: Option<&Spanned<String>>, report: &mut Report) {
+fn check_link(label: &str, link: Option<&Located<String>>, report: &mut Report) {
     if let Some(link) = link
         && let Some((message, hint)) = uri::link_problem(label, &link.value)
     {
@@ -391,7 +392,7 @@ fn check_link(label: &str, link: Option<&Spanned<String>>, report: &mut Report) 
     }
 }
 
-fn check_redirect_uris(platform: uri::Platform, uris: &[Spanned<String>], report: &mut Report) {
+fn check_redirect_uris(platform: uri::Platform, uris: &[Located<String>], report: &mut Report) {
     let mut seen = std::collections::HashSet::new();
     for redirect in uris {
         if let Some((message, hint)) = uri::redirect_uri_problem(platform, &redirect.value) {
@@ -436,7 +437,7 @@ fn check_api(key: &str, app: &Application, keys: &[&str], report: &mut Report) {
         check_app_reference(client, keys, "known client application", report);
     }
     check_scopes(api, report);
-    let mut seen_clients: Vec<&Spanned<String>> = Vec::new();
+    let mut seen_clients: Vec<&Located<String>> = Vec::new();
     for pre_authorized in &api.pre_authorized_applications {
         check_app_reference(
             &pre_authorized.app,
@@ -533,7 +534,7 @@ fn check_app_roles(key: &str, app: &Application, report: &mut Report) {
 }
 
 /// Owners are user principal names (with `@`) or object ids.
-fn check_owners(owners: &[Spanned<String>], report: &mut Report) {
+fn check_owners(owners: &[Located<String>], report: &mut Report) {
     for owner in owners {
         let value = owner.value.trim();
         if value.contains('@')
@@ -557,7 +558,7 @@ fn check_owners(owners: &[Spanned<String>], report: &mut Report) {
 }
 
 /// Tags: at most 256 characters, and `registrar:` is reserved for the marker tag.
-fn check_tags(tags: &[Spanned<String>], report: &mut Report) {
+fn check_tags(tags: &[Located<String>], report: &mut Report) {
     for tag in tags {
         if tag
             .value
@@ -584,7 +585,7 @@ fn check_tags(tags: &[Spanned<String>], report: &mut Report) {
 
 /// An application key of this manifest or an appId (`what` names the field for messages).
 fn check_app_reference(
-    reference: &Spanned<String>,
+    reference: &Located<String>,
     keys: &[&str],
     what: &str,
     report: &mut Report,
