@@ -1,7 +1,7 @@
 //! The typed manifest, format version 1: what one YAML file says, before defaults, validation
 //! and conversion into [`registrar_model::DesiredState`].
 //!
-//! The types mirror `shared/manifest.md` key for key (camelCase, unknown keys rejected). Their
+//! The types mirror `docs/manifest.md` key for key (camelCase, unknown keys rejected). Their
 //! doc comments become the `description`s of the JSON Schema ([`crate::json_schema`]), so an
 //! editor shows them on hover. Values a later error may point at are [`Located`]. Strings that
 //! have rules (GUIDs, URIs, durations, names) stay strings here; `validate` checks them, so a
