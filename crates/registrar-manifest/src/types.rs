@@ -6,6 +6,10 @@
 //! editor shows them on hover. Values a later error may point at are [`Located`]. Strings that
 //! have rules (GUIDs, URIs, durations, names) stay strings here; `validate` checks them, so a
 //! bad one is a located error among all the others rather than the end of parsing.
+//!
+//! They are read through this crate's loader, whose deserializer fills in each [`Located`]'s
+//! origin; through any other deserializer a [`Located`] expects its serialized form
+//! (`{ value, origin }`), so these types are not meant to be read from plain YAML or JSON.
 
 use std::borrow::Cow;
 
