@@ -1,35 +1,34 @@
-//! Typed manifests -> [`DesiredState`]: defaults merged, durations parsed, store paths made
-//! absolute, certificate files read.
+//! Validated manifests -> [`DesiredState`]: defaults merged, built-in defaults filled in,
+//! certificate files read.
 //!
-//! Runs after validation and tolerates what validation already reported (an invalid duration
-//! falls back to the default, an invalid store drops the secret), because the result is only
-//! used when there are no errors. Certificate files are read here, the only I/O after parsing;
-//! a certificate that cannot be read or parsed is an error located at its `file:` value.
+//! Runs after validation and takes what validation parsed and resolved (a secret's durations
+//! and store, in [`ValidatedApplication`]s) rather than parsing it again. It tolerates what validation
+//! already reported (an invalid store drops the secret), because the result is only used when
+//! there are no errors. Certificate files are read here, the only I/O after parsing; a
+//! certificate that cannot be read or parsed is an error located at its `file:` value.
 
 use registrar_model::{
     DesiredApi, DesiredAppRole, DesiredApplication, DesiredCertificate, DesiredFederatedCredential,
     DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
     DesiredSecret, DesiredState, InformationalUrls, Located, OptionalClaim as ModelOptionalClaim,
-    OptionalClaims as ModelOptionalClaims, SecretStoreLocation,
+    OptionalClaims as ModelOptionalClaims,
     ServicePrincipalSettings as ModelServicePrincipalSettings, WebSettings,
 };
-use time::Duration;
 
 use crate::certificate::read_certificate;
+use crate::defaults::{DEFAULT_AUDIENCE, merged};
 use crate::diagnostics::Diagnostic;
-use crate::load::{ManifestFile, resolve_path};
-use crate::spanned::Spanned;
-use crate::types::{
-    Application, Defaults, FileFormat, MemberType, OptionalClaim, ScopeType, Secret,
-    ServicePrincipal,
-};
-use crate::validate::credentials::{
-    DEFAULT_AUDIENCE, DEFAULT_LIFETIME_DAYS, DEFAULT_ROTATE_BEFORE_DAYS, duration_of,
-    lifetime_source, rotate_before_source,
-};
+use crate::file::ManifestFile;
+use crate::types::{Application, Defaults, MemberType, OptionalClaim, ScopeType, ServicePrincipal};
+use crate::validated::{ValidatedApplication, ValidatedSecret};
 
-/// Builds the desired state of all files; certificate problems go to `diagnostics`.
-pub(crate) fn convert(files: &[ManifestFile], diagnostics: &mut Vec<Diagnostic>) -> DesiredState {
+/// Builds the desired state of all files from what validation found; certificate problems go to
+/// `diagnostics`.
+pub(crate) fn convert(
+    files: &[ManifestFile],
+    validated: &[ValidatedApplication<'_>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> DesiredState {
     let headers = files.iter().filter_map(|file| file.header.as_ref());
     let namespace = headers
         .clone()
@@ -40,20 +39,9 @@ pub(crate) fn convert(files: &[ManifestFile], diagnostics: &mut Vec<Diagnostic>)
         .filter_map(|header| header.tenant.as_ref())
         .next()
         .map(|tenant| tenant.value.clone());
-    let mut applications: Vec<DesiredApplication> = files
+    let mut applications: Vec<DesiredApplication> = validated
         .iter()
-        .flat_map(|file| {
-            let defaults = file
-                .header
-                .as_ref()
-                .and_then(|header| header.defaults.as_ref());
-            file.applications
-                .iter()
-                .filter_map(move |(key, app)| app.as_ref().map(|app| (key, app, defaults, file)))
-        })
-        .map(|(key, app, defaults, file)| {
-            convert_application(key, app, defaults, file, diagnostics)
-        })
+        .map(|application| convert_application(application, diagnostics))
         .collect();
     applications.sort_by(|a, b| a.key.cmp(&b.key));
     DesiredState {
@@ -63,38 +51,25 @@ pub(crate) fn convert(files: &[ManifestFile], diagnostics: &mut Vec<Diagnostic>)
     }
 }
 
-fn values(list: &[Spanned<String>]) -> Vec<String> {
+fn values(list: &[Located<String>]) -> Vec<String> {
     list.iter().map(|item| item.value.clone()).collect()
 }
 
-fn located(list: &[Spanned<String>]) -> Vec<Located<String>> {
-    list.iter().map(Spanned::located).collect()
+fn located(list: &[Located<String>]) -> Vec<Located<String>> {
+    list.to_vec()
 }
 
-fn value_of(item: Option<&Spanned<String>>) -> Option<String> {
+fn value_of(item: Option<&Located<String>>) -> Option<String> {
     item.map(|item| item.value.clone())
 }
 
-/// `first` then the items of `second` not already present (compared by `same`).
-fn merged<T: Clone>(first: &[T], second: &[T], same: impl Fn(&T, &T) -> bool) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(first.len() + second.len());
-    for item in first.iter().chain(second) {
-        if !out.iter().any(|seen| same(seen, item)) {
-            out.push(item.clone());
-        }
-    }
-    out
-}
-
 fn convert_application(
-    key: &Spanned<String>,
-    app: &Application,
-    defaults: Option<&Defaults>,
-    file: &ManifestFile,
+    validated: &ValidatedApplication<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> DesiredApplication {
+    let ValidatedApplication { key, app, file, .. } = *validated;
     let empty = Defaults::default();
-    let defaults_or_empty = defaults.unwrap_or(&empty);
+    let defaults_or_empty = file.defaults().unwrap_or(&empty);
     let audience = app.sign_in_audience.as_ref().map(|audience| audience.value);
     let web = app.web.as_ref();
     let implicit = web.and_then(|web| web.implicit_grant.as_ref());
@@ -199,22 +174,22 @@ fn convert_application(
             .required_resource_access
             .iter()
             .map(|entry| DesiredResourceAccess {
-                resource: entry.resource.located(),
+                resource: entry.resource.clone(),
                 scopes: located(&entry.scopes),
                 roles: located(&entry.roles),
                 admin_consent: entry.admin_consent,
             })
             .collect(),
-        secrets: app
+        secrets: validated
             .secrets
             .iter()
-            .filter_map(|(name, secret)| convert_secret(name, secret, defaults, file))
+            .filter_map(convert_secret)
             .collect(),
         certificates: app
             .certificates
             .iter()
             .filter_map(|(name, certificate)| {
-                let path = resolve_path(&file.dir, &certificate.file.value);
+                let path = file.resolve(&certificate.file.value);
                 match read_certificate(&path, &certificate.file.value) {
                     Ok(info) => Some(DesiredCertificate {
                         name: name.value.clone(),
@@ -266,8 +241,8 @@ fn convert_application(
             .role_assignments
             .iter()
             .map(|assignment| DesiredRoleAssignment {
-                role: assignment.role.located(),
-                scope: assignment.scope.located(),
+                role: assignment.role.clone(),
+                scope: assignment.scope.clone(),
                 description: assignment.description.clone(),
             })
             .collect(),
@@ -303,7 +278,7 @@ fn convert_api(app: &Application, personal_accounts: bool) -> DesiredApi {
             .pre_authorized_applications
             .iter()
             .map(|pre| DesiredPreAuthorizedApplication {
-                app: pre.app.located(),
+                app: pre.app.clone(),
                 scopes: values(&pre.scopes),
             })
             .collect(),
@@ -326,40 +301,14 @@ fn convert_api(app: &Application, personal_accounts: bool) -> DesiredApi {
     }
 }
 
-fn convert_secret(
-    name: &Spanned<String>,
-    secret: &Secret,
-    defaults: Option<&Defaults>,
-    file: &ManifestFile,
-) -> Option<DesiredSecret> {
-    let lifetime = duration_of(lifetime_source(secret, defaults))
-        .unwrap_or(Duration::days(DEFAULT_LIFETIME_DAYS));
-    let rotate_before = duration_of(rotate_before_source(secret, defaults))
-        .unwrap_or(Duration::days(DEFAULT_ROTATE_BEFORE_DAYS));
-    let overlap = duration_of(secret.overlap.as_ref());
-    let store = match (&secret.store.value.key_vault, &secret.store.value.file) {
-        (Some(key_vault), None) => SecretStoreLocation::KeyVault {
-            vault: key_vault.vault.value.clone(),
-            name: key_vault.name.value.clone(),
-        },
-        (None, Some(store)) => SecretStoreLocation::File {
-            path: resolve_path(&file.dir, &store.path.value)
-                .display()
-                .to_string(),
-            format: match store.format.unwrap_or(FileFormat::Json) {
-                FileFormat::Json => registrar_model::FileFormat::Json,
-                FileFormat::Env => registrar_model::FileFormat::Env,
-                FileFormat::Raw => registrar_model::FileFormat::Raw,
-            },
-        },
-        _ => return None,
-    };
+/// A secret as validation checked it; `None` when its store is invalid (reported).
+fn convert_secret(secret: &ValidatedSecret<'_>) -> Option<DesiredSecret> {
     Some(DesiredSecret {
-        name: name.value.clone(),
-        origin: name.origin.clone(),
-        lifetime,
-        rotate_before,
-        overlap,
-        store,
+        name: secret.name.value.clone(),
+        origin: secret.name.origin.clone(),
+        lifetime: secret.lifetime,
+        rotate_before: secret.rotate_before,
+        overlap: secret.overlap,
+        store: secret.store.clone()?,
     })
 }

@@ -6,7 +6,7 @@
 //!   struct only the known ones; the types still say `deny_unknown_fields` for the schema.
 //! - **Type errors name what was expected in manifest words** ("expected a list, found the
 //!   string `x`") and carry the position of the offending node.
-//! - **It fills [`Spanned`](crate::spanned::Spanned)** values with the node's file, line and
+//! - **It fills [`Located`](registrar_model::Located)** values with the node's file, line and
 //!   column.
 //!
 //! Where a harmless stand-in exists, a type error does not stop it either: an unknown enum value
@@ -22,13 +22,13 @@
 use std::cell::RefCell;
 use std::fmt;
 
+use registrar_model::LOCATED_MARKER;
 use serde::de::{
     self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
 };
 
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::node::{Node, Scalar, ScalarKind, Value, shorten};
-use crate::spanned::SPANNED_MARKER;
 
 /// Shared by every [`NodeDe`] of one file: the file name, the errors recorded so far (unknown
 /// keys, type errors given a stand-in) and the positions of the stand-ins.
@@ -419,8 +419,8 @@ impl<'de, 'a> Deserializer<'de> for NodeDe<'a> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        if name == SPANNED_MARKER {
-            let parts = SpannedParts {
+        if name == LOCATED_MARKER {
+            let parts = LocatedParts {
                 node: self.node,
                 ctx: self.ctx,
                 next: 0,
@@ -611,14 +611,14 @@ impl<'de, 'a> MapAccess<'de> for MapDe<'a> {
     }
 }
 
-/// The `(file, line, column, value)` sequence a [`crate::spanned::Spanned`] reads.
-struct SpannedParts<'a> {
+/// The `(file, line, column, value)` sequence a [`registrar_model::Located`] reads.
+struct LocatedParts<'a> {
     node: &'a Node,
     ctx: &'a Ctx<'a>,
     next: u8,
 }
 
-impl<'de, 'a> SeqAccess<'de> for SpannedParts<'a> {
+impl<'de, 'a> SeqAccess<'de> for LocatedParts<'a> {
     type Error = DeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -651,17 +651,19 @@ impl<'de, 'a> SeqAccess<'de> for SpannedParts<'a> {
 mod tests {
     use serde::Deserialize;
 
+    use registrar_model::Located;
+
     use super::*;
-    use crate::spanned::{NamedMap, Spanned};
+    use crate::named_map::NamedMap;
 
     #[derive(Debug, Deserialize)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]
     #[allow(dead_code)] // fields are read through Debug and deserialization only
     struct Web {
         #[serde(default)]
-        redirect_uris: Vec<Spanned<String>>,
+        redirect_uris: Vec<Located<String>>,
         #[serde(default)]
-        home_page_url: Option<Spanned<String>>,
+        home_page_url: Option<Located<String>>,
         #[serde(default)]
         enabled: bool,
         #[serde(default)]

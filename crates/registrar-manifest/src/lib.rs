@@ -2,7 +2,7 @@
 //! every problem reported at once as `file:line:col` diagnostics, and the manifest's JSON
 //! Schema for editors.
 //!
-//! The format is `shared/manifest.md` (version 1): applications keyed by name, with their
+//! The format is `docs/manifest.md` (version 1): applications keyed by name, with their
 //! redirect URIs, exposed scopes and app roles, API permissions by name, secrets delivered to
 //! Key Vault or a file, certificates, federated credentials and Azure role assignments.
 //!
@@ -46,6 +46,21 @@
 //! assert_eq!(app.sign_in_audience, "AzureADMyOrg");
 //! ```
 //!
+//! # Modules
+//! A load flows one way, `load` -> `validate` -> `convert`; each depends only on the modules
+//! below it, never on another of the three:
+//! ```text
+//! load       files -> text -> located tree (node, interpolate) -> typed manifest (de, types)
+//!  |-> validate   every offline rule; parses durations once, resolves secret stores
+//!  '-> convert    ValidatedApplication -> DesiredState; reads certificate files (certificate)
+//! below all three:
+//!   file        ManifestFile, which files a path names, reading text, resolving written paths
+//!   validated   what validate hands to convert (ValidatedApplication, ValidatedSecret)
+//!   defaults    `defaults:` and the built-in defaults merged into each application
+//!   types, named_map, duration, diagnostics, node, de
+//! ```
+//! Located values are [`registrar_model::Located`], the one located-value type of Registrar.
+//!
 //! # Invariants
 //! - Never panics on input and stays bounded on hostile input: files over 8 MiB, nesting
 //!   deeper than 32, alias bombs and invalid UTF-8 are located errors.
@@ -58,22 +73,26 @@
 mod certificate;
 mod convert;
 mod de;
+mod defaults;
 mod diagnostics;
 mod duration;
+mod file;
 mod interpolate;
 mod load;
+mod named_map;
 mod node;
 mod schema;
-mod spanned;
 pub mod types;
 mod validate;
+mod validated;
 
 #[cfg(test)]
 mod tests;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use load::{Loaded, load, load_str};
+pub use named_map::NamedMap;
 pub use node::MAX_FILE_BYTES;
+pub use registrar_model::{Located, Origin};
 pub use schema::json_schema;
-pub use spanned::{NamedMap, Spanned};
 pub use types::Manifest;

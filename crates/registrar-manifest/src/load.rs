@@ -6,22 +6,24 @@
 //! unknown key is reported, and each application is deserialized on its own, so a type error
 //! in one does not hide the others' errors.
 //!
-//! Per file: read (at most [`crate::node::MAX_FILE_BYTES`], UTF-8), parse into a located tree,
-//! report duplicate keys, interpolate `${VAR}`, deserialize the header (version, namespace,
-//! tenant, defaults) and each application. Then [`crate::validate`] checks all of them together
-//! and `convert` builds the [`DesiredState`], reading certificate files.
+//! Per file: read (`file`: at most [`crate::node::MAX_FILE_BYTES`], UTF-8), parse into a located
+//! tree, report duplicate keys, interpolate `${VAR}`, deserialize the header (version,
+//! namespace, tenant, defaults) and each application into a `ManifestFile`. Then
+//! [`crate::validate`] checks all of them together and hands on what it parsed, and `convert`
+//! builds the [`DesiredState`] from that, reading certificate files. This module is the only
+//! one that calls both.
 
-use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use registrar_model::{DesiredState, Origin};
+use registrar_model::{DesiredState, Located, Origin};
 
 use crate::de::{Ctx, from_node};
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::file::{ManifestFile, expand_paths, read_text, too_large};
 use crate::interpolate::{Env, interpolate_tree};
 use crate::node::{self, MAX_FILE_BYTES, Node, Value};
-use crate::spanned::Spanned;
 use crate::types::{Application, Manifest};
+use crate::validated::Validated;
 
 /// A manifest that loaded: the desired state, the files it came from, and warnings.
 #[derive(Debug, Clone)]
@@ -32,23 +34,6 @@ pub struct Loaded {
     pub files: Vec<PathBuf>,
     /// Things that look unintended but are allowed.
     pub warnings: Vec<Diagnostic>,
-}
-
-/// One file after deserialization.
-#[derive(Debug)]
-pub(crate) struct ManifestFile {
-    /// `path` as origins show it.
-    pub(crate) shown: String,
-    /// The directory relative paths in this file are relative to.
-    pub(crate) dir: PathBuf,
-    /// `version`, `namespace`, `tenant`, `defaults` (its `applications` left empty); `None` when
-    /// they did not deserialize (the error is reported).
-    pub(crate) header: Option<Manifest>,
-    /// Each application key, with the application if it deserialized.
-    pub(crate) applications: Vec<(Spanned<String>, Option<Application>)>,
-    /// Places where a type error was reported and a stand-in value used; validation findings
-    /// there are about the stand-in and are dropped.
-    pub(crate) stand_ins: Vec<Origin>,
 }
 
 /// Loads, validates and merges the manifests at `paths` (files or directories).
@@ -103,12 +88,16 @@ fn finish(
     mut diagnostics: Vec<Diagnostic>,
 ) -> Result<Loaded, Diagnostics> {
     let stand_ins: Vec<&Origin> = files.iter().flat_map(|file| &file.stand_ins).collect();
+    let Validated {
+        diagnostics: findings,
+        applications,
+    } = crate::validate::validate(&files);
     diagnostics.extend(
-        crate::validate::validate(&files)
+        findings
             .into_iter()
             .filter(|diagnostic| !stand_ins.contains(&&diagnostic.origin)),
     );
-    let desired = crate::convert::convert(&files, &mut diagnostics);
+    let desired = crate::convert::convert(&files, &applications, &mut diagnostics);
     let mut diagnostics = Diagnostics(diagnostics);
     diagnostics.sort();
     if diagnostics.has_errors() {
@@ -121,130 +110,6 @@ fn finish(
     })
 }
 
-fn whole_file(path: &Path) -> Origin {
-    Origin {
-        file: path.display().to_string(),
-        line: 0,
-        column: 0,
-    }
-}
-
-/// Files named directly, and the `*.yaml` / `*.yml` files directly inside directories (sorted).
-fn expand_paths(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = Vec::new();
-    for path in paths {
-        let metadata = match std::fs::metadata(path) {
-            Ok(metadata) => metadata,
-            Err(error) => {
-                diagnostics.push(Diagnostic::error(
-                    whole_file(path),
-                    format!("cannot read: {}", io_reason(&error)),
-                ));
-                continue;
-            }
-        };
-        if !metadata.is_dir() {
-            if !files.contains(path) {
-                files.push(path.clone());
-            }
-            continue;
-        }
-        let entries = match std::fs::read_dir(path) {
-            Ok(entries) => entries,
-            Err(error) => {
-                diagnostics.push(Diagnostic::error(
-                    whole_file(path),
-                    format!("cannot read the directory: {}", io_reason(&error)),
-                ));
-                continue;
-            }
-        };
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|entry| {
-                entry.is_file()
-                    && matches!(
-                        entry.extension().and_then(|ext| ext.to_str()),
-                        Some("yaml" | "yml")
-                    )
-            })
-            .collect();
-        found.sort();
-        if found.is_empty() {
-            diagnostics.push(Diagnostic::error(
-                whole_file(path),
-                "the directory holds no `*.yaml` or `*.yml` files",
-            ));
-        }
-        for file in found {
-            if !files.contains(&file) {
-                files.push(file);
-            }
-        }
-    }
-    files
-}
-
-pub(crate) fn io_reason(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => error.to_string().to_lowercase(),
-    }
-}
-
-/// Reads at most [`MAX_FILE_BYTES`] of UTF-8 (a leading byte order mark is dropped).
-fn read_text(path: &Path) -> Result<String, Diagnostic> {
-    let file = std::fs::File::open(path).map_err(|error| {
-        Diagnostic::error(
-            whole_file(path),
-            format!("cannot read: {}", io_reason(&error)),
-        )
-    })?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| {
-            Diagnostic::error(
-                whole_file(path),
-                format!("cannot read: {}", io_reason(&error)),
-            )
-        })?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Diagnostic::error(
-            whole_file(path),
-            "the file is larger than 8 MiB, the limit for a manifest",
-        )
-        .with_hint("split the manifest into several files in one directory"));
-    }
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .map(<[u8]>::to_vec)
-        .unwrap_or(bytes);
-    String::from_utf8(bytes).map_err(|error| {
-        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
-        let line_start = valid
-            .iter()
-            .rposition(|byte| *byte == b'\n')
-            .map_or(0, |position| position + 1);
-        let column = String::from_utf8_lossy(&valid[line_start..])
-            .chars()
-            .count()
-            + 1;
-        Diagnostic::error(
-            Origin {
-                file: path.display().to_string(),
-                line,
-                column,
-            },
-            "the file is not valid UTF-8",
-        )
-        .with_hint("save the manifest as UTF-8")
-    })
-}
-
 fn load_text(
     path: &Path,
     text: &str,
@@ -253,13 +118,7 @@ fn load_text(
 ) -> Option<ManifestFile> {
     let shown = path.display().to_string();
     if text.len() as u64 > MAX_FILE_BYTES {
-        diagnostics.push(
-            Diagnostic::error(
-                whole_file(path),
-                "the file is larger than 8 MiB, the limit for a manifest",
-            )
-            .with_hint("split the manifest into several files in one directory"),
-        );
+        diagnostics.push(too_large(path));
         return None;
     }
     let mut root = match node::parse(text, &shown) {
@@ -305,13 +164,9 @@ fn load_text(
         applications_node.map_or_else(Vec::new, |node| load_applications(&node, &ctx, diagnostics));
     diagnostics.extend(ctx.errors.into_inner());
     let stand_ins = ctx.stand_ins.into_inner();
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     Some(ManifestFile {
         shown,
-        dir,
+        dir: ManifestFile::dir_of(path),
         header,
         applications,
         stand_ins,
@@ -322,7 +177,7 @@ fn load_applications(
     node: &Node,
     ctx: &Ctx<'_>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<(Spanned<String>, Option<Application>)> {
+) -> Vec<(Located<String>, Option<Application>)> {
     let Some(entries) = node.as_map() else {
         if node.scalar_text().is_some_and(str::is_empty) {
             return Vec::new();
@@ -348,7 +203,7 @@ fn load_applications(
             ));
             continue;
         };
-        let key = Spanned {
+        let key = Located {
             value: key.to_owned(),
             origin: key_node.origin(ctx.file),
         };
@@ -362,22 +217,4 @@ fn load_applications(
         applications.push((key, application));
     }
     applications
-}
-
-/// `path` relative to `dir` (unless absolute), made absolute against the current directory and
-/// normalized lexically (`.` and `..` removed; symlinks are not resolved).
-pub(crate) fn resolve_path(dir: &Path, path: &str) -> PathBuf {
-    let joined = dir.join(path);
-    let absolute = std::path::absolute(&joined).unwrap_or(joined);
-    let mut normalized = PathBuf::new();
-    for component in absolute.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                normalized.pop();
-            }
-            other => normalized.push(other),
-        }
-    }
-    normalized
 }

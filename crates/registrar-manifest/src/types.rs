@@ -1,19 +1,33 @@
 //! The typed manifest, format version 1: what one YAML file says, before defaults, validation
 //! and conversion into [`registrar_model::DesiredState`].
 //!
-//! The types mirror `shared/manifest.md` key for key (camelCase, unknown keys rejected). Their
+//! The types mirror `docs/manifest.md` key for key (camelCase, unknown keys rejected). Their
 //! doc comments become the `description`s of the JSON Schema ([`crate::json_schema`]), so an
-//! editor shows them on hover. Values a later error may point at are [`Spanned`]. Strings that
+//! editor shows them on hover. Values a later error may point at are [`Located`]. Strings that
 //! have rules (GUIDs, URIs, durations, names) stay strings here; `validate` checks them, so a
 //! bad one is a located error among all the others rather than the end of parsing.
+//!
+//! They are read through this crate's loader, whose deserializer fills in each [`Located`]'s
+//! origin; through any other deserializer a [`Located`] expects its serialized form
+//! (`{ value, origin }`), so these types are not meant to be read from plain YAML or JSON.
 
 use std::borrow::Cow;
 
+use registrar_model::Located;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use crate::spanned::{NamedMap, Spanned};
+use crate::named_map::NamedMap;
+
+/// Keeps a located field's default out of the JSON Schema (for `skip_serializing_if`, which
+/// schemars reads; these types are never serialized). schemars writes a field's default only
+/// when its type is serializable; `Located` is (the desired state is serialized), so without
+/// this its optional fields would gain `"default": null` / `[]` and the published schema would
+/// change.
+fn omit_default_from_schema<T>(_: &T) -> bool {
+    true
+}
 
 /// A Registrar manifest (format version 1): the Microsoft Entra ID app registrations one
 /// namespace owns. `manifest.md` is the full reference.
@@ -23,15 +37,16 @@ use crate::spanned::{NamedMap, Spanned};
 pub struct Manifest {
     /// The manifest format version; must be 1.
     #[schemars(range(min = 1, max = 1))]
-    pub version: Spanned<u32>,
+    pub version: Located<u32>,
     /// Marks what this manifest owns (the marker tag `registrar:<namespace>` and unique names
     /// `<namespace>.<key>`): 1 to 32 of `a-z`, `0-9` and `-`.
     #[schemars(extend("pattern" = "^[a-z0-9-]{1,32}$"))]
-    pub namespace: Spanned<String>,
+    pub namespace: Located<String>,
     /// The tenant id or domain, e.g. `contoso.onmicrosoft.com`; else taken from the credential
     /// or the environment.
     #[serde(default)]
-    pub tenant: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub tenant: Option<Located<String>>,
     /// Settings applied to every application of this file that does not say otherwise.
     #[serde(default)]
     pub defaults: Option<Defaults>,
@@ -47,16 +62,20 @@ pub struct Defaults {
     /// Owners of every application (user principal names or object ids); an application's own
     /// `owners` are added to these.
     #[serde(default)]
-    pub owners: Vec<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub owners: Vec<Located<String>>,
     /// Default lifetime of client secrets (`180d`, `26w`, `P180D`); else 180 days.
     #[serde(default)]
-    pub secret_lifetime: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub secret_lifetime: Option<Located<String>>,
     /// Default time before expiry at which secrets rotate (`30d`); else 30 days.
     #[serde(default)]
-    pub rotate_before: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub rotate_before: Option<Located<String>>,
     /// Tags of every application; an application's own `tags` are added to these.
     #[serde(default)]
-    pub tags: Vec<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub tags: Vec<Located<String>>,
 }
 
 /// One application registration (and, by default, its service principal).
@@ -65,7 +84,8 @@ pub struct Defaults {
 pub struct Application {
     /// Adopt an existing application by its appId (client id) instead of creating one.
     #[serde(default)]
-    pub app_id: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub app_id: Option<Located<String>>,
     /// The display name; defaults to the key.
     #[serde(default)]
     pub display_name: Option<String>,
@@ -77,17 +97,20 @@ pub struct Application {
     pub notes: Option<String>,
     /// Who can sign in; defaults to `AzureADMyOrg`.
     #[serde(default)]
-    pub sign_in_audience: Option<Spanned<SignInAudience>>,
+    pub sign_in_audience: Option<Located<SignInAudience>>,
     /// Application ID URIs: `api://…` or `https://…` on a verified domain; `api://{appId}`
     /// stands for this application's own appId.
     #[serde(default)]
-    pub identifier_uris: Vec<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub identifier_uris: Vec<Located<String>>,
     /// Tags, added to `defaults.tags`; `registrar:` is reserved.
     #[serde(default)]
-    pub tags: Vec<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub tags: Vec<Located<String>>,
     /// Owners (user principal names or object ids), added to `defaults.owners`.
     #[serde(default)]
-    pub owners: Vec<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub owners: Vec<Located<String>>,
     /// Web platform: server-side apps.
     #[serde(default)]
     pub web: Option<Web>,
@@ -102,7 +125,7 @@ pub struct Application {
     pub allow_public_client_flows: Option<bool>,
     /// Which groups appear in tokens.
     #[serde(default)]
-    pub group_membership_claims: Option<Spanned<GroupMembershipClaims>>,
+    pub group_membership_claims: Option<Located<GroupMembershipClaims>>,
     /// A reference to an ITSM ticket or service, e.g. `INC-1234`.
     #[serde(default)]
     pub service_management_reference: Option<String>,
@@ -132,7 +155,7 @@ pub struct Application {
     pub federated_credentials: NamedMap<FederatedCredential>,
     /// The service principal: created with default settings unless `false`.
     #[serde(default)]
-    pub service_principal: Option<Spanned<ServicePrincipal>>,
+    pub service_principal: Option<Located<ServicePrincipal>>,
     /// Azure RBAC role assignments for the service principal.
     #[serde(default)]
     pub role_assignments: Vec<RoleAssignment>,
@@ -205,13 +228,16 @@ impl GroupMembershipClaims {
 pub struct Web {
     /// The application's home page (http or https).
     #[serde(default)]
-    pub home_page_url: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub home_page_url: Option<Located<String>>,
     /// Where Entra ID sends front-channel logout requests (http or https).
     #[serde(default)]
-    pub logout_url: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub logout_url: Option<Located<String>>,
     /// Redirect URIs: https, or http for `localhost` / `127.0.0.1` only.
     #[serde(default)]
-    pub redirect_uris: Vec<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub redirect_uris: Vec<Located<String>>,
     /// Implicit grant: tokens issued from the authorization endpoint.
     #[serde(default)]
     pub implicit_grant: Option<ImplicitGrant>,
@@ -236,7 +262,8 @@ pub struct RedirectUris {
     /// Redirect URIs. spa: https or `http://localhost`; publicClient: any absolute URI,
     /// including custom schemes like `myapp://auth`.
     #[serde(default)]
-    pub redirect_uris: Vec<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub redirect_uris: Vec<Located<String>>,
 }
 
 /// Links shown on consent screens (http or https).
@@ -245,16 +272,20 @@ pub struct RedirectUris {
 pub struct Info {
     /// Marketing page.
     #[serde(default)]
-    pub marketing_url: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub marketing_url: Option<Located<String>>,
     /// Privacy statement.
     #[serde(default)]
-    pub privacy_statement_url: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub privacy_statement_url: Option<Located<String>>,
     /// Support page.
     #[serde(default)]
-    pub support_url: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub support_url: Option<Located<String>>,
     /// Terms of service.
     #[serde(default)]
-    pub terms_of_service_url: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub terms_of_service_url: Option<Located<String>>,
 }
 
 /// Optional claims per token type.
@@ -277,7 +308,7 @@ pub struct OptionalClaims {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OptionalClaim {
     /// The claim's name, e.g. `email`.
-    pub name: Spanned<String>,
+    pub name: Located<String>,
     /// Where the claim comes from: absent for a predefined claim, `user` for a user attribute.
     #[serde(default)]
     pub source: Option<String>,
@@ -296,12 +327,14 @@ pub struct Api {
     /// The access token version the API accepts: 1 or 2 (2 is required when personal
     /// accounts can sign in).
     #[serde(default)]
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
     #[schemars(range(min = 1, max = 2))]
-    pub requested_access_token_version: Option<Spanned<i64>>,
+    pub requested_access_token_version: Option<Located<i64>>,
     /// Clients whose consent also consents to this API: application keys of this manifest, or
     /// appIds.
     #[serde(default)]
-    pub known_client_applications: Vec<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub known_client_applications: Vec<Located<String>>,
     /// Clients that need no consent for some of this API's scopes.
     #[serde(default)]
     pub pre_authorized_applications: Vec<PreAuthorizedApplication>,
@@ -315,9 +348,9 @@ pub struct Api {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreAuthorizedApplication {
     /// The client: an application key of this manifest, or an appId.
-    pub app: Spanned<String>,
+    pub app: Located<String>,
     /// Values of scopes this application exposes.
-    pub scopes: Vec<Spanned<String>>,
+    pub scopes: Vec<Located<String>>,
 }
 
 /// A delegated permission the API exposes.
@@ -365,7 +398,7 @@ pub struct AppRole {
     pub description: Option<String>,
     /// Who can be assigned the role: `User` (users and groups), `Application` (an application
     /// permission), or both.
-    pub allowed_member_types: Vec<Spanned<MemberType>>,
+    pub allowed_member_types: Vec<Located<MemberType>>,
     /// Whether the role can be assigned (default true).
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -386,13 +419,15 @@ pub enum MemberType {
 pub struct ResourceAccess {
     /// The API: a catalog name (`Microsoft Graph`), an appId, or another application key of
     /// this manifest.
-    pub resource: Spanned<String>,
+    pub resource: Located<String>,
     /// Delegated permissions (type Scope), by value or GUID.
     #[serde(default)]
-    pub scopes: Vec<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub scopes: Vec<Located<String>>,
     /// Application permissions (type Role), by value or GUID.
     #[serde(default)]
-    pub roles: Vec<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub roles: Vec<Located<String>>,
     /// Grant them tenant-wide (admin consent).
     #[serde(default)]
     pub admin_consent: bool,
@@ -404,16 +439,19 @@ pub struct ResourceAccess {
 pub struct Secret {
     /// How long a new secret is valid; default `defaults.secretLifetime`, else 180 days.
     #[serde(default)]
-    pub lifetime: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub lifetime: Option<Located<String>>,
     /// Rotate when the secret expires sooner than this; default `defaults.rotateBefore`, else
     /// 30 days.
     #[serde(default)]
-    pub rotate_before: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub rotate_before: Option<Located<String>>,
     /// Keep the previous secret valid this long after a rotation.
     #[serde(default)]
-    pub overlap: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub overlap: Option<Located<String>>,
     /// Where the value is delivered: exactly one of `keyVault` or `file`.
-    pub store: Spanned<SecretStore>,
+    pub store: Located<SecretStore>,
 }
 
 /// Where a secret's value is delivered; exactly one of the keys.
@@ -433,9 +471,9 @@ pub struct SecretStore {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KeyVaultStore {
     /// The vault's name (3-24 letters, digits and hyphens).
-    pub vault: Spanned<String>,
+    pub vault: Located<String>,
     /// The secret's name (1-127 letters, digits and hyphens).
-    pub name: Spanned<String>,
+    pub name: Located<String>,
 }
 
 /// A local file.
@@ -443,7 +481,7 @@ pub struct KeyVaultStore {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FileStore {
     /// The file, relative to the manifest file that names it.
-    pub path: Spanned<String>,
+    pub path: Located<String>,
     /// `json` (the default), `env` (AZURE_* lines) or `raw` (the value alone).
     #[serde(default)]
     pub format: Option<FileFormat>,
@@ -466,7 +504,7 @@ pub enum FileFormat {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Certificate {
     /// The public certificate file, PEM or DER, relative to the manifest file.
-    pub file: Spanned<String>,
+    pub file: Located<String>,
 }
 
 /// A federated identity credential: tokens from an external issuer that the application
@@ -475,15 +513,17 @@ pub struct Certificate {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FederatedCredential {
     /// The external issuer (https), e.g. `https://token.actions.githubusercontent.com`.
-    pub issuer: Spanned<String>,
+    pub issuer: Located<String>,
     /// The external identity, e.g. `repo:contoso/app:ref:refs/heads/main`.
-    pub subject: Spanned<String>,
+    pub subject: Located<String>,
     /// Exactly one audience; default `api://AzureADTokenExchange`.
     #[serde(default)]
-    pub audiences: Option<Spanned<Vec<Spanned<String>>>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub audiences: Option<Located<Vec<Located<String>>>>,
     /// What the credential is for.
     #[serde(default)]
-    pub description: Option<Spanned<String>>,
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub description: Option<Located<String>>,
 }
 
 /// The service principal: `false` for none, or its settings (`true` means default settings).
@@ -572,10 +612,10 @@ impl JsonSchema for ServicePrincipal {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleAssignment {
     /// A built-in or custom role name (`Reader`), or a role definition GUID.
-    pub role: Spanned<String>,
+    pub role: Located<String>,
     /// The ARM scope: `/subscriptions/{id}[/resourceGroups/{name}[/providers/…]]` or
     /// `/providers/Microsoft.Management/managementGroups/{name}`.
-    pub scope: Spanned<String>,
+    pub scope: Located<String>,
     /// What the assignment is for.
     #[serde(default)]
     pub description: Option<String>,

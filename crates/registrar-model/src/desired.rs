@@ -5,8 +5,12 @@
 //! that can fail that resolution carry their [`Origin`], so a plan-time error names the file,
 //! line and column just as a validation error does.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::application::{
@@ -31,12 +35,25 @@ impl fmt::Display for Origin {
     }
 }
 
-/// A value and where it was written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+/// The newtype name by which a deserializer that knows where values were written recognises a
+/// [`Located`]: `registrar-manifest`'s located-tree deserializer answers
+/// `deserialize_newtype_struct(LOCATED_MARKER, ..)` with the sequence `(file, line, column,
+/// value)`. Not for other uses.
+#[doc(hidden)]
+pub const LOCATED_MARKER: &str = "$__registrar_located";
+
+/// A value and where it was written: in the typed manifest, and in the desired state wherever a
+/// plan-time error must name the place.
+///
+/// It deserializes in two ways: from a deserializer that knows positions (the manifest's,
+/// through [`LOCATED_MARKER`]) with the origin filled in, and from any other (JSON, ...) as the
+/// `{ "value": .., "origin": .. }` it serializes to. Its JSON Schema is its value's: the
+/// wrapper is invisible to editors of a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize)]
 pub struct Located<T> {
     /// The value.
     pub value: T,
-    /// Where it was written.
+    /// Where it was written (for a mapping key, the key; for a value, the value).
     pub origin: Origin,
 }
 
@@ -44,6 +61,73 @@ impl<T> Located<T> {
     /// A located value.
     pub fn new(value: T, origin: Origin) -> Self {
         Self { value, origin }
+    }
+}
+
+impl Located<String> {
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_newtype_struct(LOCATED_MARKER, LocatedVisitor(PhantomData))
+    }
+}
+
+struct LocatedVisitor<T>(PhantomData<T>);
+
+/// The serialized form, `{ "value": .., "origin": .. }`, read back by other deserializers.
+#[derive(Deserialize)]
+struct LocatedFields<T> {
+    value: T,
+    origin: Origin,
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for LocatedVisitor<T> {
+    type Value = Located<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a located value")
+    }
+
+    /// A deserializer that knows positions sends `(file, line, column, value)`.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let missing = || de::Error::custom("internal: incomplete located value");
+        let file: String = seq.next_element()?.ok_or_else(missing)?;
+        let line: usize = seq.next_element()?.ok_or_else(missing)?;
+        let column: usize = seq.next_element()?.ok_or_else(missing)?;
+        let value: T = seq.next_element()?.ok_or_else(missing)?;
+        Ok(Located::new(value, Origin { file, line, column }))
+    }
+
+    /// Any other deserializer: the serialized form.
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        let LocatedFields { value, origin } = LocatedFields::deserialize(deserializer)?;
+        Ok(Located::new(value, origin))
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Located<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
     }
 }
 
@@ -255,4 +339,38 @@ pub struct DesiredRoleAssignment {
     pub scope: Located<String>,
     /// description.
     pub description: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn located_values_read_back_what_they_serialize() {
+        let located = Located::new(
+            "User.Read".to_owned(),
+            Origin {
+                file: "apps.yaml".to_owned(),
+                line: 9,
+                column: 17,
+            },
+        );
+        let json = serde_json::to_value(&located).expect("serializes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "value": "User.Read",
+                "origin": { "file": "apps.yaml", "line": 9, "column": 17 }
+            })
+        );
+        let back: Located<String> = serde_json::from_value(json).expect("deserializes");
+        assert_eq!(back, located);
+    }
+
+    #[test]
+    fn a_located_value_has_its_values_schema() {
+        let located = schemars::schema_for!(Located<u32>);
+        let plain = schemars::schema_for!(u32);
+        assert_eq!(located, plain);
+    }
 }

@@ -1,56 +1,33 @@
 //! Secrets, certificates, federated credentials and role assignments.
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use registrar_model::Origin;
+use registrar_model::{Located, Origin, SecretStoreLocation};
 use time::Duration;
 
 use super::{Report, names, uri};
+use crate::defaults::{
+    DEFAULT_AUDIENCE, DEFAULT_LIFETIME, DEFAULT_ROTATE_BEFORE, DefaultDurations, WrittenDuration,
+    applying,
+};
 use crate::diagnostics::Diagnostic;
 use crate::duration::{format_duration, parse_duration};
-use crate::spanned::{NamedMap, Spanned};
-use crate::types::{Certificate, Defaults, FederatedCredential, RoleAssignment, Secret};
+use crate::file::ManifestFile;
+use crate::named_map::NamedMap;
+use crate::types::{Certificate, FederatedCredential, FileFormat, RoleAssignment, Secret};
+use crate::validated::ValidatedSecret;
 
-/// A secret's lifetime when neither it nor `defaults.secretLifetime` says: 180 days.
-pub(crate) const DEFAULT_LIFETIME_DAYS: i64 = 180;
-/// A secret's rotation window when neither it nor `defaults.rotateBefore` says: 30 days.
-pub(crate) const DEFAULT_ROTATE_BEFORE_DAYS: i64 = 30;
-/// The audience of federated credentials for Entra ID.
-pub(crate) const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
 /// Graph's limit on federated credentials per application.
 const MAX_FEDERATED_CREDENTIALS: usize = 20;
 
-/// The lifetime text that applies to `secret` (its own, else the file's default), if any.
-pub(crate) fn lifetime_source<'a>(
-    secret: &'a Secret,
-    defaults: Option<&'a Defaults>,
-) -> Option<&'a Spanned<String>> {
-    secret
-        .lifetime
-        .as_ref()
-        .or_else(|| defaults.and_then(|defaults| defaults.secret_lifetime.as_ref()))
-}
-
-/// The rotateBefore text that applies to `secret`, if any.
-pub(crate) fn rotate_before_source<'a>(
-    secret: &'a Secret,
-    defaults: Option<&'a Defaults>,
-) -> Option<&'a Spanned<String>> {
-    secret
-        .rotate_before
-        .as_ref()
-        .or_else(|| defaults.and_then(|defaults| defaults.rotate_before.as_ref()))
-}
-
 /// Parses a duration written in the manifest, reporting a bad one at its place. `what` names it
-/// in messages (`lifetime`, `rotateBefore`, ...).
-pub(crate) fn check_duration(
-    text: &Spanned<String>,
+/// in messages (`lifetime`, `rotateBefore`, ...). The only place a manifest duration is parsed.
+pub(crate) fn parse_written(
+    text: &Located<String>,
     what: &str,
     report: &mut Report,
-) -> Option<Duration> {
-    match parse_duration(&text.value) {
+) -> WrittenDuration {
+    let parsed = match parse_duration(&text.value) {
         Ok(duration) => {
             let short = text.value.trim();
             if short.ends_with('m')
@@ -77,106 +54,127 @@ pub(crate) fn check_duration(
             );
             None
         }
-    }
-}
-
-/// Parses a duration known to be valid (checked by validation); `None` if it is not.
-pub(crate) fn duration_of(text: Option<&Spanned<String>>) -> Option<Duration> {
-    text.and_then(|text| parse_duration(&text.value).ok())
+    };
+    Located::new(parsed, text.origin.clone())
 }
 
 /// Where a secret is delivered, for telling two secrets with one store apart.
 pub(crate) type StoreRegistry = HashMap<String, (String, Origin)>;
 
-pub(super) fn check_secrets(
+/// Checks each secret's durations (defaults merged) and store; returns them, checked.
+pub(super) fn check_secrets<'a>(
     app_key: &str,
-    secrets: &NamedMap<Secret>,
-    defaults: Option<&Defaults>,
-    manifest_dir: &Path,
+    secrets: &'a NamedMap<Secret>,
+    defaults: &DefaultDurations,
+    file: &ManifestFile,
     stores: &mut StoreRegistry,
     report: &mut Report,
-) {
+) -> Vec<ValidatedSecret<'a>> {
+    let mut validated = Vec::with_capacity(secrets.len());
     for (name, secret) in secrets.iter() {
-        // Defaults are checked once where they are written; only the secret's own values here.
-        let lifetime = match secret.lifetime.as_ref() {
-            Some(text) => check_duration(text, "lifetime", report),
-            None => duration_of(lifetime_source(secret, defaults)),
-        };
-        let rotate_before = match secret.rotate_before.as_ref() {
-            Some(text) => check_duration(text, "rotateBefore", report),
-            None => duration_of(rotate_before_source(secret, defaults)),
-        };
+        // Defaults are parsed and checked once where they are written; only the secret's own
+        // values here.
+        let own_lifetime = secret
+            .lifetime
+            .as_ref()
+            .map(|text| parse_written(text, "lifetime", report));
+        let own_rotate_before = secret
+            .rotate_before
+            .as_ref()
+            .map(|text| parse_written(text, "rotateBefore", report));
         let overlap = secret
             .overlap
             .as_ref()
-            .and_then(|text| check_duration(text, "overlap", report));
-        let lifetime = lifetime.or_else(|| {
-            lifetime_source(secret, defaults)
-                .is_none()
-                .then(|| Duration::days(DEFAULT_LIFETIME_DAYS))
+            .map(|text| parse_written(text, "overlap", report));
+        let lifetime = applying(
+            own_lifetime,
+            defaults.secret_lifetime.as_ref(),
+            DEFAULT_LIFETIME,
+            &name.origin,
+        );
+        let rotate_before = applying(
+            own_rotate_before,
+            defaults.rotate_before.as_ref(),
+            DEFAULT_ROTATE_BEFORE,
+            &name.origin,
+        );
+        check_durations(name, &lifetime, &rotate_before, overlap.as_ref(), report);
+        let store = check_store(app_key, &name.value, secret, file, stores, report);
+        validated.push(ValidatedSecret {
+            name,
+            lifetime: lifetime.value.unwrap_or(DEFAULT_LIFETIME),
+            rotate_before: rotate_before.value.unwrap_or(DEFAULT_ROTATE_BEFORE),
+            overlap: overlap.and_then(|overlap| overlap.value),
+            store,
         });
-        let rotate_before = rotate_before.or_else(|| {
-            rotate_before_source(secret, defaults)
-                .is_none()
-                .then(|| Duration::days(DEFAULT_ROTATE_BEFORE_DAYS))
-        });
-        let lifetime_origin = lifetime_source(secret, defaults)
-            .map_or_else(|| name.origin.clone(), |text| text.origin.clone());
-        if let Some(lifetime) = lifetime {
-            if lifetime <= Duration::ZERO {
-                report.push(Diagnostic::error(
-                    lifetime_origin.clone(),
-                    format!("secret `{}` has a zero lifetime", name.value),
-                ));
-            } else {
-                if let Some(rotate_before) =
-                    rotate_before.filter(|rotate_before| *rotate_before >= lifetime)
-                {
-                    let origin = rotate_before_source(secret, defaults)
-                        .map_or_else(|| name.origin.clone(), |text| text.origin.clone());
-                    report.push(
-                        Diagnostic::error(
-                            origin,
-                            format!(
-                                "secret `{}` rotates {} before expiry, which is not less than its lifetime of {}",
-                                name.value,
-                                format_duration(rotate_before),
-                                format_duration(lifetime)
-                            ),
-                        )
-                        .with_hint("`rotateBefore` must be shorter than `lifetime`, or every run would rotate"),
-                    );
-                }
-                if let (Some(overlap), Some(text)) = (
-                    overlap.filter(|overlap| *overlap >= lifetime),
-                    secret.overlap.as_ref(),
-                ) {
-                    report.push(Diagnostic::error(
-                        text.origin.clone(),
-                        format!(
-                            "secret `{}` overlaps {}, which is not less than its lifetime of {}",
-                            name.value,
-                            format_duration(overlap),
-                            format_duration(lifetime)
-                        ),
-                    ));
-                }
-            }
-        }
-        check_store(app_key, &name.value, secret, manifest_dir, stores, report);
+    }
+    validated
+}
+
+/// A positive lifetime, and a rotation window and overlap shorter than it.
+fn check_durations(
+    name: &Located<String>,
+    lifetime: &WrittenDuration,
+    rotate_before: &WrittenDuration,
+    overlap: Option<&WrittenDuration>,
+    report: &mut Report,
+) {
+    let Some(lifetime_value) = lifetime.value else {
+        return;
+    };
+    if lifetime_value <= Duration::ZERO {
+        report.push(Diagnostic::error(
+            lifetime.origin.clone(),
+            format!("secret `{}` has a zero lifetime", name.value),
+        ));
+        return;
+    }
+    if let Some(rotate_before_value) = rotate_before
+        .value
+        .filter(|rotate_before| *rotate_before >= lifetime_value)
+    {
+        report.push(
+            Diagnostic::error(
+                rotate_before.origin.clone(),
+                format!(
+                    "secret `{}` rotates {} before expiry, which is not less than its lifetime of {}",
+                    name.value,
+                    format_duration(rotate_before_value),
+                    format_duration(lifetime_value)
+                ),
+            )
+            .with_hint("`rotateBefore` must be shorter than `lifetime`, or every run would rotate"),
+        );
+    }
+    if let Some((overlap_value, overlap)) = overlap.and_then(|overlap| {
+        overlap
+            .value
+            .filter(|value| *value >= lifetime_value)
+            .map(|value| (value, overlap))
+    }) {
+        report.push(Diagnostic::error(
+            overlap.origin.clone(),
+            format!(
+                "secret `{}` overlaps {}, which is not less than its lifetime of {}",
+                name.value,
+                format_duration(overlap_value),
+                format_duration(lifetime_value)
+            ),
+        ));
     }
 }
 
+/// Exactly one valid store, not shared with another secret; returns where it delivers.
 fn check_store(
     app_key: &str,
     secret_name: &str,
     secret: &Secret,
-    manifest_dir: &Path,
+    file: &ManifestFile,
     stores: &mut StoreRegistry,
     report: &mut Report,
-) {
+) -> Option<SecretStoreLocation> {
     let store = &secret.store;
-    let identity = match (&store.value.key_vault, &store.value.file) {
+    let (identity, location) = match (&store.value.key_vault, &store.value.file) {
         (None, None) => {
             report.push(
                 Diagnostic::error(
@@ -185,7 +183,7 @@ fn check_store(
                 )
                 .with_hint("add `keyVault: { vault: …, name: … }` or `file: { path: … }`"),
             );
-            return;
+            return None;
         }
         (Some(_), Some(_)) => {
             report.push(
@@ -195,7 +193,7 @@ fn check_store(
                 )
                 .with_hint("keep exactly one of `keyVault` and `file`"),
             );
-            return;
+            return None;
         }
         (Some(key_vault), None) => {
             let mut valid = true;
@@ -229,25 +227,39 @@ fn check_store(
                 valid = false;
             }
             if !valid {
-                return;
+                return None;
             }
-            format!(
-                "key vault `{}` secret `{}`",
-                key_vault.vault.value.to_ascii_lowercase(),
-                key_vault.name.value.to_ascii_lowercase()
+            (
+                format!(
+                    "key vault `{}` secret `{}`",
+                    key_vault.vault.value.to_ascii_lowercase(),
+                    key_vault.name.value.to_ascii_lowercase()
+                ),
+                SecretStoreLocation::KeyVault {
+                    vault: key_vault.vault.value.clone(),
+                    name: key_vault.name.value.clone(),
+                },
             )
         }
-        (None, Some(file)) => {
-            if file.path.value.trim().is_empty() {
+        (None, Some(file_store)) => {
+            if file_store.path.value.trim().is_empty() {
                 report.push(Diagnostic::error(
-                    file.path.origin.clone(),
+                    file_store.path.origin.clone(),
                     format!("secret `{secret_name}` has an empty file path"),
                 ));
-                return;
+                return None;
             }
-            format!(
-                "file `{}`",
-                crate::load::resolve_path(manifest_dir, &file.path.value).display()
+            let path = file.resolve(&file_store.path.value).display().to_string();
+            (
+                format!("file `{path}`"),
+                SecretStoreLocation::File {
+                    path,
+                    format: match file_store.format.unwrap_or(FileFormat::Json) {
+                        FileFormat::Json => registrar_model::FileFormat::Json,
+                        FileFormat::Env => registrar_model::FileFormat::Env,
+                        FileFormat::Raw => registrar_model::FileFormat::Raw,
+                    },
+                },
             )
         }
     };
@@ -265,6 +277,7 @@ fn check_store(
     } else {
         stores.insert(identity, (this, store.origin.clone()));
     }
+    Some(location)
 }
 
 pub(super) fn check_certificates(certificates: &NamedMap<Certificate>, report: &mut Report) {
@@ -295,7 +308,7 @@ pub(super) fn check_federated_credentials(
             .with_hint("Graph allows at most 20 per application"),
         );
     }
-    let mut pairs: HashMap<(&str, &str), &Spanned<String>> = HashMap::new();
+    let mut pairs: HashMap<(&str, &str), &Located<String>> = HashMap::new();
     for (name, credential) in credentials.iter() {
         if let Some(problem) = names::federated_name_problem(&name.value) {
             report.push(Diagnostic::error(
@@ -360,7 +373,7 @@ pub(super) fn check_federated_credentials(
     }
 }
 
-fn check_length(text: &Spanned<String>, what: &str, report: &mut Report) {
+fn check_length(text: &Located<String>, what: &str, report: &mut Report) {
     let length = text.value.chars().count();
     if length > 600 {
         report.push(Diagnostic::error(
@@ -372,7 +385,7 @@ fn check_length(text: &Spanned<String>, what: &str, report: &mut Report) {
 
 pub(super) fn check_role_assignments(assignments: &[RoleAssignment], report: &mut Report) {
     let catalog = registrar_catalog::catalog();
-    let mut seen: HashMap<(String, String), &Spanned<String>> = HashMap::new();
+    let mut seen: HashMap<(String, String), &Located<String>> = HashMap::new();
     for assignment in assignments {
         let role = assignment.role.value.as_str();
         if names::is_guid(role) {

@@ -2,9 +2,11 @@
 //!
 //! [`validate`] walks all files of a manifest at once (so rules across files, like a key
 //! defined twice or two secrets sharing a store, are checked) and returns every diagnostic it
-//! finds; it never stops at the first. It does no I/O. Rules that need the tenant (owner UPNs,
-//! custom role names, permissions of APIs outside the catalog, other applications' appIds) are
-//! the planner's.
+//! finds; it never stops at the first. Besides the diagnostics it returns each application
+//! with what it parsed while checking it ([`Validated`]: durations, defaults merged, and
+//! secret stores), so `convert` never parses a value again. It does no I/O. Rules that need
+//! the tenant (owner UPNs, custom role names, permissions of APIs outside the catalog, other
+//! applications' appIds) are the planner's.
 //!
 //! Submodules hold the rules by subject: [`names`] (identifiers and ARM scopes), [`uri`],
 //! [`permissions`] (`requiredResourceAccess` against the catalog and this manifest) and
@@ -17,10 +19,13 @@ pub(crate) mod uri;
 
 use std::collections::HashMap;
 
+use registrar_model::Located;
+
+use crate::defaults::DefaultDurations;
 use crate::diagnostics::{Diagnostic, did_you_mean};
-use crate::load::ManifestFile;
-use crate::spanned::Spanned;
+use crate::file::ManifestFile;
 use crate::types::{Api, Application, Defaults, Manifest, ServicePrincipal};
+use crate::validated::{Validated, ValidatedApplication, ValidatedSecret};
 
 /// The diagnostics found so far.
 #[derive(Debug, Default)]
@@ -36,19 +41,12 @@ impl Report {
 
 /// Every application of the manifest that deserialized, for rules that look across them.
 pub(crate) struct Apps<'a> {
-    entries: Vec<(&'a Spanned<String>, &'a Application, &'a ManifestFile)>,
+    entries: Vec<(&'a Located<String>, &'a Application)>,
 }
 
 impl<'a> Apps<'a> {
     fn new(files: &'a [ManifestFile]) -> Self {
-        let entries = files
-            .iter()
-            .flat_map(|file| {
-                file.applications
-                    .iter()
-                    .filter_map(move |(key, app)| app.as_ref().map(|app| (key, app, file)))
-            })
-            .collect();
+        let entries = files.iter().flat_map(ManifestFile::applications).collect();
         Self { entries }
     }
 
@@ -56,83 +54,106 @@ impl<'a> Apps<'a> {
     pub(crate) fn by_key(&self, key: &str) -> Option<(&'a str, &'a Application)> {
         self.entries
             .iter()
-            .find(|(candidate, _, _)| candidate.value == key)
-            .map(|(key, app, _)| (key.value.as_str(), *app))
+            .find(|(candidate, _)| candidate.value == key)
+            .map(|(key, app)| (key.value.as_str(), *app))
     }
 
     /// The application pinned to this appId.
     pub(crate) fn by_app_id(&self, app_id: &str) -> Option<(&'a str, &'a Application)> {
         self.entries
             .iter()
-            .find(|(_, app, _)| {
+            .find(|(_, app)| {
                 app.app_id
                     .as_ref()
                     .is_some_and(|pinned| pinned.value.eq_ignore_ascii_case(app_id))
             })
-            .map(|(key, app, _)| (key.value.as_str(), *app))
+            .map(|(key, app)| (key.value.as_str(), *app))
     }
 
     /// Every application key.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.entries.iter().map(|(key, _, _)| key.value.as_str())
+        self.entries.iter().map(|(key, _)| key.value.as_str())
     }
 }
 
-/// Checks every file and application; returns errors and warnings.
-pub(crate) fn validate(files: &[ManifestFile]) -> Vec<Diagnostic> {
+/// Checks every file and application; returns errors and warnings, and each application with
+/// what was parsed while checking it.
+pub(crate) fn validate(files: &[ManifestFile]) -> Validated<'_> {
     let mut report = Report::default();
-    check_headers(files, &mut report);
+    let default_durations = check_headers(files, &mut report);
     check_keys(files, &mut report);
     let apps = Apps::new(files);
     let keys: Vec<&str> = apps.keys().collect();
     let mut stores = credentials::StoreRegistry::new();
-    let mut identifier_uris: HashMap<String, (&str, &Spanned<String>)> = HashMap::new();
-    for (key, app, file) in &apps.entries {
-        let defaults = file
-            .header
-            .as_ref()
-            .and_then(|header| header.defaults.as_ref());
-        check_application(
-            &key.value,
-            app,
-            defaults,
-            file,
-            &apps,
-            &keys,
-            &mut stores,
-            &mut report,
-        );
-        for uri in &app.identifier_uris {
-            if uri.value.contains(registrar_model::APP_ID_PLACEHOLDER) {
-                continue;
-            }
-            match identifier_uris.get(&uri.value.to_ascii_lowercase()) {
-                Some((other, first)) => report.push(
-                    Diagnostic::error(
-                        uri.origin.clone(),
-                        format!("identifier URI `{}` is also used by `{other}`", uri.value),
-                    )
-                    .with_hint(format!(
-                        "identifier URIs are unique in a tenant; the other is at {}",
-                        first.origin
-                    )),
-                ),
-                None => {
-                    identifier_uris
-                        .insert(uri.value.to_ascii_lowercase(), (key.value.as_str(), uri));
-                }
+    let mut identifier_uris: HashMap<String, (&str, &Located<String>)> = HashMap::new();
+    let mut applications = Vec::with_capacity(apps.entries.len());
+    for (file, defaults) in files.iter().zip(&default_durations) {
+        for (key, app) in file.applications() {
+            let secrets = check_application(
+                &key.value,
+                app,
+                defaults,
+                file,
+                &apps,
+                &keys,
+                &mut stores,
+                &mut report,
+            );
+            check_identifier_uris_unique(key, app, &mut identifier_uris, &mut report);
+            applications.push(ValidatedApplication {
+                key,
+                app,
+                file,
+                secrets,
+            });
+        }
+    }
+    Validated {
+        diagnostics: report.diagnostics,
+        applications,
+    }
+}
+
+/// Identifier URIs are unique in a tenant, so across the manifest (`seen` holds the others).
+fn check_identifier_uris_unique<'a>(
+    key: &'a Located<String>,
+    app: &'a Application,
+    seen: &mut HashMap<String, (&'a str, &'a Located<String>)>,
+    report: &mut Report,
+) {
+    for uri in &app.identifier_uris {
+        if uri.value.contains(registrar_model::APP_ID_PLACEHOLDER) {
+            continue;
+        }
+        match seen.get(&uri.value.to_ascii_lowercase()) {
+            Some((other, first)) => report.push(
+                Diagnostic::error(
+                    uri.origin.clone(),
+                    format!("identifier URI `{}` is also used by `{other}`", uri.value),
+                )
+                .with_hint(format!(
+                    "identifier URIs are unique in a tenant; the other is at {}",
+                    first.origin
+                )),
+            ),
+            None => {
+                seen.insert(uri.value.to_ascii_lowercase(), (key.value.as_str(), uri));
             }
         }
     }
-    report.diagnostics
 }
 
-/// `version`, `namespace`, `tenant` and `defaults` of each file, and their agreement.
-fn check_headers(files: &[ManifestFile], report: &mut Report) {
+/// `version`, `namespace`, `tenant` and `defaults` of each file, and their agreement; returns
+/// each file's default durations, parsed.
+fn check_headers(files: &[ManifestFile], report: &mut Report) -> Vec<DefaultDurations> {
+    let mut default_durations = Vec::with_capacity(files.len());
     let mut reference: Option<(&ManifestFile, &Manifest)> = None;
-    let mut tenant_reference: Option<(&ManifestFile, &Spanned<String>)> = None;
+    let mut tenant_reference: Option<(&ManifestFile, &Located<String>)> = None;
     for file in files {
-        let Some(header) = &file.header else { continue };
+        let Some(header) = &file.header else {
+            default_durations.push(DefaultDurations::default());
+            continue;
+        };
         if header.version.value != 1 {
             report.push(
                 Diagnostic::error(
@@ -182,9 +203,13 @@ fn check_headers(files: &[ManifestFile], report: &mut Report) {
                 None => tenant_reference = Some((file, tenant)),
             }
         }
-        if let Some(defaults) = &header.defaults {
-            check_defaults(defaults, report);
-        }
+        default_durations.push(
+            header
+                .defaults
+                .as_ref()
+                .map(|defaults| check_defaults(defaults, report))
+                .unwrap_or_default(),
+        );
         match reference {
             None => reference = Some((file, header)),
             Some((first_file, first)) => {
@@ -215,26 +240,29 @@ fn check_headers(files: &[ManifestFile], report: &mut Report) {
             }
         }
     }
+    default_durations
 }
 
-fn check_defaults(defaults: &Defaults, report: &mut Report) {
+/// Owners, tags and durations of `defaults:`; returns the durations, parsed.
+fn check_defaults(defaults: &Defaults, report: &mut Report) -> DefaultDurations {
     check_owners(&defaults.owners, report);
     check_tags(&defaults.tags, report);
-    let lifetime = defaults
+    let secret_lifetime = defaults
         .secret_lifetime
         .as_ref()
-        .and_then(|text| credentials::check_duration(text, "secretLifetime", report));
+        .map(|text| credentials::parse_written(text, "secretLifetime", report));
     let rotate_before = defaults
         .rotate_before
         .as_ref()
-        .and_then(|text| credentials::check_duration(text, "rotateBefore", report));
-    if let (Some(lifetime), Some(rotate_before), Some(text)) =
-        (lifetime, rotate_before, defaults.rotate_before.as_ref())
-        && rotate_before >= lifetime
+        .map(|text| credentials::parse_written(text, "rotateBefore", report));
+    if let (Some(lifetime), Some(rotate_before)) = (&secret_lifetime, &rotate_before)
+        && let (Some(lifetime_value), Some(rotate_before_value)) =
+            (lifetime.value, rotate_before.value)
+        && rotate_before_value >= lifetime_value
     {
         report.push(
             Diagnostic::error(
-                text.origin.clone(),
+                rotate_before.origin.clone(),
                 "default `rotateBefore` is not less than default `secretLifetime`",
             )
             .with_hint(
@@ -242,11 +270,15 @@ fn check_defaults(defaults: &Defaults, report: &mut Report) {
             ),
         );
     }
+    DefaultDurations {
+        secret_lifetime,
+        rotate_before,
+    }
 }
 
 /// Key patterns, and keys defined in two files.
 fn check_keys(files: &[ManifestFile], report: &mut Report) {
-    let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
+    let mut seen: HashMap<&str, &Located<String>> = HashMap::new();
     for file in files {
         for (key, _) in &file.applications {
             if !names::is_app_key(&key.value) {
@@ -281,17 +313,18 @@ fn check_keys(files: &[ManifestFile], report: &mut Report) {
     }
 }
 
+/// Every rule about one application; returns its secrets, checked.
 #[allow(clippy::too_many_arguments)]
-fn check_application(
+fn check_application<'a>(
     key: &str,
-    app: &Application,
-    defaults: Option<&Defaults>,
+    app: &'a Application,
+    defaults: &DefaultDurations,
     file: &ManifestFile,
     apps: &Apps<'_>,
     keys: &[&str],
     stores: &mut credentials::StoreRegistry,
     report: &mut Report,
-) {
+) -> Vec<ValidatedSecret<'a>> {
     if let Some(app_id) = &app.app_id
         && !names::is_guid(&app_id.value)
     {
@@ -357,7 +390,7 @@ fn check_application(
     check_api(key, app, keys, report);
     check_app_roles(key, app, report);
     permissions::check_required_resource_access(key, &app.required_resource_access, apps, report);
-    credentials::check_secrets(key, &app.secrets, defaults, &file.dir, stores, report);
+    let secrets = credentials::check_secrets(key, &app.secrets, defaults, file, stores, report);
     credentials::check_certificates(&app.certificates, report);
     credentials::check_federated_credentials(key, &app.federated_credentials, report);
     credentials::check_role_assignments(&app.role_assignments, report);
@@ -381,9 +414,10 @@ fn check_application(
                 );
         }
     }
+    secrets
 }
 
-fn check_link(label: &str, link: Option<&Spanned<String>>, report: &mut Report) {
+fn check_link(label: &str, link: Option<&Located<String>>, report: &mut Report) {
     if let Some(link) = link
         && let Some((message, hint)) = uri::link_problem(label, &link.value)
     {
@@ -391,7 +425,7 @@ fn check_link(label: &str, link: Option<&Spanned<String>>, report: &mut Report) 
     }
 }
 
-fn check_redirect_uris(platform: uri::Platform, uris: &[Spanned<String>], report: &mut Report) {
+fn check_redirect_uris(platform: uri::Platform, uris: &[Located<String>], report: &mut Report) {
     let mut seen = std::collections::HashSet::new();
     for redirect in uris {
         if let Some((message, hint)) = uri::redirect_uri_problem(platform, &redirect.value) {
@@ -436,7 +470,7 @@ fn check_api(key: &str, app: &Application, keys: &[&str], report: &mut Report) {
         check_app_reference(client, keys, "known client application", report);
     }
     check_scopes(api, report);
-    let mut seen_clients: Vec<&Spanned<String>> = Vec::new();
+    let mut seen_clients: Vec<&Located<String>> = Vec::new();
     for pre_authorized in &api.pre_authorized_applications {
         check_app_reference(
             &pre_authorized.app,
@@ -533,7 +567,7 @@ fn check_app_roles(key: &str, app: &Application, report: &mut Report) {
 }
 
 /// Owners are user principal names (with `@`) or object ids.
-fn check_owners(owners: &[Spanned<String>], report: &mut Report) {
+fn check_owners(owners: &[Located<String>], report: &mut Report) {
     for owner in owners {
         let value = owner.value.trim();
         if value.contains('@')
@@ -557,7 +591,7 @@ fn check_owners(owners: &[Spanned<String>], report: &mut Report) {
 }
 
 /// Tags: at most 256 characters, and `registrar:` is reserved for the marker tag.
-fn check_tags(tags: &[Spanned<String>], report: &mut Report) {
+fn check_tags(tags: &[Located<String>], report: &mut Report) {
     for tag in tags {
         if tag
             .value
@@ -584,7 +618,7 @@ fn check_tags(tags: &[Spanned<String>], report: &mut Report) {
 
 /// An application key of this manifest or an appId (`what` names the field for messages).
 fn check_app_reference(
-    reference: &Spanned<String>,
+    reference: &Located<String>,
     keys: &[&str],
     what: &str,
     report: &mut Report,

@@ -9,10 +9,10 @@
 use std::collections::HashMap;
 
 use registrar_catalog::{Api, PermissionKind};
+use registrar_model::Located;
 
 use super::{Apps, Report, names};
 use crate::diagnostics::{Diagnostic, did_you_mean};
-use crate::spanned::Spanned;
 use crate::types::{Application, MemberType, ResourceAccess};
 
 /// Graph's limits on `requiredResourceAccess` (since October 2021).
@@ -42,7 +42,7 @@ pub(super) fn check_required_resource_access(
     apps: &Apps<'_>,
     report: &mut Report,
 ) {
-    let mut seen: HashMap<String, &Spanned<String>> = HashMap::new();
+    let mut seen: HashMap<String, &Located<String>> = HashMap::new();
     let mut n_permissions = 0;
     for (index, entry) in entries.iter().enumerate() {
         if index == MAX_RESOURCES {
@@ -121,7 +121,7 @@ pub(super) fn check_required_resource_access(
 }
 
 fn resolve<'a>(
-    resource: &Spanned<String>,
+    resource: &Located<String>,
     apps: &Apps<'a>,
     report: &mut Report,
 ) -> Option<Resource<'a>> {
@@ -168,7 +168,7 @@ fn resolve<'a>(
     None
 }
 
-fn check_duplicates(permissions: &[Spanned<String>], resource: &str, report: &mut Report) {
+fn check_duplicates(permissions: &[Located<String>], resource: &str, report: &mut Report) {
     let mut seen = std::collections::HashSet::new();
     for permission in permissions {
         if !seen.insert(permission.value.to_ascii_lowercase()) {
@@ -189,7 +189,7 @@ fn kind_words(kind: PermissionKind) -> (&'static str, &'static str) {
 
 fn check_catalog_permission(
     api: &Api,
-    permission: &Spanned<String>,
+    permission: &Located<String>,
     kind: PermissionKind,
     report: &mut Report,
 ) {
@@ -255,7 +255,7 @@ fn check_catalog_permission(
     );
 }
 
-fn check_permission_spelling(permission: &Spanned<String>, report: &mut Report) {
+fn check_permission_spelling(permission: &Located<String>, report: &mut Report) {
     if !names::is_guid(&permission.value) && names::looks_like_guid(&permission.value) {
         report.push(Diagnostic::error(
             permission.origin.clone(),
@@ -267,7 +267,7 @@ fn check_permission_spelling(permission: &Spanned<String>, report: &mut Report) 
 fn check_manifest_scope(
     key: &str,
     app: &Application,
-    scope: &Spanned<String>,
+    scope: &Located<String>,
     report: &mut Report,
 ) {
     let value = scope.value.as_str();
@@ -305,7 +305,7 @@ fn check_manifest_scope(
     );
 }
 
-fn check_manifest_role(key: &str, app: &Application, role: &Spanned<String>, report: &mut Report) {
+fn check_manifest_role(key: &str, app: &Application, role: &Located<String>, report: &mut Report) {
     let value = role.value.as_str();
     if names::is_guid(value) {
         return;
