@@ -41,9 +41,25 @@ pub(crate) struct GlobalArgs {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
 
+    /// When to colour the output on stdout and stderr: `auto` on a terminal unless `NO_COLOR`
+    /// is set, `always`, or `never`.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub(crate) color: ColorWhen,
+
     /// The current time for the planner (RFC 3339), for testing rotation. Hidden.
     #[arg(long, global = true, hide = true, env = "REGISTRAR_NOW")]
     pub(crate) now: Option<String>,
+}
+
+/// The choices of `--color`, as cargo and ripgrep name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorWhen {
+    /// Colour on a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always colour, also into pipes and files.
+    Always,
+    /// Never colour.
+    Never,
 }
 
 /// The clouds Registrar knows the endpoints of.

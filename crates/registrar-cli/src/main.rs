@@ -21,6 +21,7 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::init_color(cli.global.color);
     output::init_tracing(cli.global.verbose, cli.global.quiet);
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),

@@ -23,14 +23,17 @@ pub(crate) fn workspace_root() -> PathBuf {
 /// What a run of the binary produced.
 #[derive(Debug)]
 pub(crate) struct Run {
+    /// The command line as a user would type it (`registrar ...`), for snapshots.
+    pub(crate) command: String,
     pub(crate) code: i32,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
 }
 
 impl Run {
-    fn from(output: Output) -> Self {
+    pub(crate) fn from(command: String, output: Output) -> Self {
         Self {
+            command,
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -54,6 +57,20 @@ impl Run {
     }
 }
 
+/// `registrar ARGS` as a user would type it.
+pub(crate) fn command_line(args: &[&str]) -> String {
+    let mut line = String::from("registrar");
+    for arg in args {
+        line.push(' ');
+        if arg.is_empty() || arg.contains([' ', '"', '\'', '$', '*']) {
+            line.push_str(&format!("'{arg}'"));
+        } else {
+            line.push_str(arg);
+        }
+    }
+    line
+}
+
 /// Runs the binary in `dir` with `args`, no tenant.
 pub(crate) fn run_offline(dir: &Path, args: &[&str]) -> Run {
     let output = Command::new(binary())
@@ -66,7 +83,7 @@ pub(crate) fn run_offline(dir: &Path, args: &[&str]) -> Run {
         .stdin(Stdio::null())
         .output()
         .expect("run registrar");
-    Run::from(output)
+    Run::from(command_line(args), output)
 }
 
 /// A local tenant served from this process, and a scratch directory to run in.
@@ -152,7 +169,20 @@ impl TestTenant {
         for (name, value) in env {
             command.env(name, value);
         }
-        Run::from(command.output().expect("run registrar"))
+        let mut line = vec!["--local"];
+        line.extend_from_slice(args);
+        let mut shown = command_line(&line);
+        // The environment a user would have set, as a shell prefix.
+        for (name, value) in self
+            .now
+            .iter()
+            .map(|now| ("REGISTRAR_NOW", now.as_str()))
+            .chain(env.iter().copied())
+            .rev()
+        {
+            shown = format!("{name}={value} {shown}");
+        }
+        Run::from(shown, command.output().expect("run registrar"))
     }
 
     /// `apply --auto-approve FILE`, expecting success.
