@@ -62,6 +62,43 @@ pub(crate) enum ColorWhen {
     Never,
 }
 
+impl Cli {
+    /// Parses the command line, exiting with clap's message on an error or for `--help` and
+    /// `--version`; those messages are coloured as `--color` says too.
+    pub(crate) fn parse_with_color() -> Self {
+        let when = color_flag(std::env::args_os().skip(1));
+        let mut command = <Self as clap::CommandFactory>::command().color(match when {
+            ColorWhen::Auto => clap::ColorChoice::Auto,
+            ColorWhen::Always => clap::ColorChoice::Always,
+            ColorWhen::Never => clap::ColorChoice::Never,
+        });
+        let matches = command.get_matches_mut();
+        <Self as clap::FromArgMatches>::from_arg_matches(&matches)
+            .unwrap_or_else(|error| error.format(&mut command).exit())
+    }
+}
+
+/// The value of the last `--color WHEN` / `--color=WHEN` before `--`, read ahead of clap so that
+/// clap's own messages follow it; anything clap would reject counts as `auto` here (clap then
+/// reports it).
+fn color_flag(args: impl Iterator<Item = std::ffi::OsString>) -> ColorWhen {
+    let mut when = ColorWhen::Auto;
+    let mut args = args.map(|arg| arg.to_string_lossy().into_owned());
+    while let Some(arg) = args.next() {
+        let value = if arg == "--" {
+            break;
+        } else if arg == "--color" {
+            args.next()
+        } else {
+            arg.strip_prefix("--color=").map(str::to_owned)
+        };
+        if let Some(value) = value {
+            when = ColorWhen::from_str(&value, true).unwrap_or(ColorWhen::Auto);
+        }
+    }
+    when
+}
+
 /// The clouds Registrar knows the endpoints of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Cloud {

@@ -286,7 +286,8 @@ fn plan_with_color(when: Option<&str>, env: &[(&str, &str)]) -> Run {
     }
     args.extend(["plan", manifest.as_str()]);
     // The harness sets NO_COLOR=1; an empty value means "not set" (https://no-color.org).
-    let mut all_env = vec![("NO_COLOR", "")];
+    // An empty CLICOLOR_FORCE, in case the environment of the tests forces colour.
+    let mut all_env = vec![("NO_COLOR", ""), ("CLICOLOR_FORCE", "")];
     all_env.extend_from_slice(env);
     tenant.run_with_env(&args, &all_env)
 }
@@ -324,6 +325,10 @@ fn color_always_styles_stdout_and_stderr_even_into_a_pipe() {
         "{:?}",
         error.stderr
     );
+    // clap's help follows `--color` too.
+    let help = run_offline(dir.path(), &["--color", "always", "--help"]);
+    help.expect_code(0);
+    assert!(help.stdout.contains(ESCAPE), "{:?}", help.stdout);
     // `--color always` wins over NO_COLOR, as in cargo and ripgrep.
     assert!(
         !plan_with_color(Some("always"), &[("NO_COLOR", "1")])
@@ -343,6 +348,7 @@ fn color_never_and_pipes_are_plain() {
         plan_with_color(Some("never"), &[]),
         plan_with_color(Some("auto"), &[]),
         plan_with_color(None, &[]),
+        plan_with_color(Some("never"), &[("CLICOLOR_FORCE", "1")]),
     ] {
         run.expect_code(0);
         assert!(!run.all_output().contains(ESCAPE), "{:?}", run.all_output());
@@ -394,4 +400,28 @@ fn color_auto_styles_a_terminal_unless_no_color_is_set() {
     assert!(screen.contains("+ application \"one\""), "{screen:?}");
     let screen = plan_on_terminal("never", "");
     assert!(!screen.contains(ESCAPE), "{screen:?}");
+    let screen = plan_on_terminal("always", "1");
+    assert!(screen.contains(ESCAPE), "{screen:?}");
+}
+
+#[test]
+fn graph_forbidden_says_which_permission_to_grant() {
+    let mut tenant = TestTenant::new();
+    let manifest = tenant.write("apps.yaml", ONE_APP);
+    // A credential without any Graph permission: even reading the applications is denied.
+    tenant.deny_graph(|_, _| true);
+    let plan = tenant.run(&["plan", &manifest]);
+    plan.expect_code(1);
+    assert_cli_snapshot!("error_graph_forbidden", plan);
+}
+
+#[test]
+fn graph_forbidden_during_apply() {
+    let mut tenant = TestTenant::new();
+    let manifest = tenant.write("apps.yaml", ONE_APP);
+    // A credential that may read applications (`Application.Read.All`) but not write them.
+    tenant.deny_graph(|method, path| method != axum::http::Method::GET && path != "/v1.0/$batch");
+    let apply = tenant.run(&["apply", "--auto-approve", &manifest]);
+    apply.expect_code(1);
+    assert_cli_snapshot!("error_graph_forbidden_during_apply", sorted_stderr(apply));
 }
