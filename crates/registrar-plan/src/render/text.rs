@@ -12,7 +12,8 @@ use crate::model::{Action, ActionReason, Component, Plan, ResourceChange, quoted
 /// Options of the text renderer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TextOptions {
-    /// ANSI colours: green `+`, yellow `~`, red `-`. The caller decides (terminal, `NO_COLOR`).
+    /// ANSI colours: green `+`, yellow `~`, red `-`. The caller decides (`--color`, terminal,
+    /// `NO_COLOR`).
     pub color: bool,
 }
 
