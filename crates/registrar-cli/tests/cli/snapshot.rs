@@ -5,9 +5,10 @@
 //! (numbered in order of first appearance, so a snapshot still shows which ids are the same;
 //! the well-known ids of Microsoft's first-party APIs and of the test subscription are kept),
 //! timestamps and dates, elapsed times, and the three characters of a client secret that Graph
-//! shows as its hint. Snapshots live in `tests/cli/snapshots/`; a snapshot that differs fails
-//! the test (`INSTA_UPDATE=no` or `CI=true` keep insta from accepting anything by itself;
-//! review new ones with `cargo insta review`).
+//! shows as its hint. Snapshots live in `tests/cli/snapshots/`. A snapshot that differs fails
+//! the test: outside CI insta writes the new output next to it as `.snap.new` (accept it with
+//! `cargo insta review` after reading it), and a pending `.snap.new` does not make the test
+//! pass; with `CI=true` or `INSTA_UPDATE=no` nothing is written.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
