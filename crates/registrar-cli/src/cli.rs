@@ -41,6 +41,11 @@ pub(crate) struct GlobalArgs {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
 
+    /// When to colour the output on stdout and stderr: `auto` on a terminal unless `NO_COLOR`
+    /// is set, `always`, or `never`.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub(crate) color: ColorWhen,
+
     /// The current time for the planner (RFC 3339), for testing rotation. Hidden.
     #[arg(long, global = true, hide = true, env = "REGISTRAR_NOW")]
     pub(crate) now: Option<String>,
@@ -57,6 +62,54 @@ pub(crate) struct GlobalArgs {
         value_parser = clap::builder::FalseyValueParser::new()
     )]
     pub(crate) test_no_retry_delay: bool,
+}
+
+/// The choices of `--color`, as cargo and ripgrep name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorWhen {
+    /// Colour on a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always colour, also into pipes and files.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl Cli {
+    /// Parses the command line, exiting with clap's message on an error or for `--help` and
+    /// `--version`; those messages are coloured as `--color` says too.
+    pub(crate) fn parse_with_color() -> Self {
+        let when = color_flag(std::env::args_os().skip(1));
+        let mut command = <Self as clap::CommandFactory>::command().color(match when {
+            ColorWhen::Auto => clap::ColorChoice::Auto,
+            ColorWhen::Always => clap::ColorChoice::Always,
+            ColorWhen::Never => clap::ColorChoice::Never,
+        });
+        let matches = command.get_matches_mut();
+        <Self as clap::FromArgMatches>::from_arg_matches(&matches)
+            .unwrap_or_else(|error| error.format(&mut command).exit())
+    }
+}
+
+/// The value of the last `--color WHEN` / `--color=WHEN` before `--`, read ahead of clap so that
+/// clap's own messages follow it; anything clap would reject counts as `auto` here (clap then
+/// reports it).
+fn color_flag(args: impl Iterator<Item = std::ffi::OsString>) -> ColorWhen {
+    let mut when = ColorWhen::Auto;
+    let mut args = args.map(|arg| arg.to_string_lossy().into_owned());
+    while let Some(arg) = args.next() {
+        let value = if arg == "--" {
+            break;
+        } else if arg == "--color" {
+            args.next()
+        } else {
+            arg.strip_prefix("--color=").map(str::to_owned)
+        };
+        if let Some(value) = value {
+            when = ColorWhen::from_str(&value, true).unwrap_or(ColorWhen::Auto);
+        }
+    }
+    when
 }
 
 /// The clouds Registrar knows the endpoints of.

@@ -15,12 +15,11 @@ mod target;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_with_color();
+    output::init_color(cli.global.color);
     output::init_tracing(cli.global.verbose, cli.global.quiet);
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),

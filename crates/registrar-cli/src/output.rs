@@ -1,11 +1,17 @@
-//! Output conventions: results on stdout, diagnostics on stderr, colour only on a terminal and
-//! never with `NO_COLOR`, and one way to print an error (cargo's `error:` / `Caused by:` /
-//! `hint:` layout).
+//! Output conventions: results on stdout, diagnostics on stderr, colour as `--color` says
+//! (by default only on a terminal and never with `NO_COLOR`), and one way to print an error
+//! (cargo's `error:` / `Caused by:` / `hint:` layout).
+//!
+//! Colour is written with `anstyle` styles into `anstream` streams, which drop the styling
+//! when the stream is not to be coloured; [`init_color`] sets that choice once for the run.
 
 use std::fmt;
-use std::io::IsTerminal;
 
+use anstream::ColorChoice;
+use anstyle::{AnsiColor, Style};
 use tracing_subscriber::EnvFilter;
+
+use crate::cli::ColorWhen;
 
 /// An error with a hint that tells the user what to do about it.
 #[derive(Debug)]
@@ -35,19 +41,31 @@ impl fmt::Display for AlreadyReported {
 
 impl std::error::Error for AlreadyReported {}
 
-/// Whether to colour what goes to stdout.
+/// The style of `error` in `error: ...`.
+pub(crate) const ERROR: Style = AnsiColor::Red.on_default().bold();
+/// The style of a change that failed, in apply's progress lines.
+pub(crate) const FAILED: Style = AnsiColor::Red.on_default();
+
+/// Applies `--color` to stdout and stderr for the rest of the run. `auto` leaves the decision
+/// to `anstream`: colour on a terminal that supports it, never with `NO_COLOR`
+/// (https://no-color.org), and as `CLICOLOR` / `CLICOLOR_FORCE` ask.
+pub(crate) fn init_color(when: ColorWhen) {
+    let choice = match when {
+        ColorWhen::Auto => ColorChoice::Auto,
+        ColorWhen::Always => ColorChoice::Always,
+        ColorWhen::Never => ColorChoice::Never,
+    };
+    choice.write_global();
+}
+
+/// Whether what goes to stdout is coloured.
 pub(crate) fn stdout_color() -> bool {
-    color_allowed() && std::io::stdout().is_terminal()
+    anstream::AutoStream::choice(&std::io::stdout()) != ColorChoice::Never
 }
 
-/// Whether to colour what goes to stderr.
+/// Whether what goes to stderr is coloured.
 pub(crate) fn stderr_color() -> bool {
-    color_allowed() && std::io::stderr().is_terminal()
-}
-
-fn color_allowed() -> bool {
-    // https://no-color.org: any non-empty value disables colour.
-    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+    anstream::AutoStream::choice(&std::io::stderr()) != ColorChoice::Never
 }
 
 /// Logs go to stderr; `RUST_LOG` wins over `-v`/`-q` when set.
@@ -77,10 +95,7 @@ pub(crate) fn print_error(error: &anyhow::Error) {
     if error.downcast_ref::<AlreadyReported>().is_some() {
         return;
     }
-    let mut stderr = anstream::stderr();
-    let red = if stderr_color() { "\x1b[1;31m" } else { "" };
-    let reset = if stderr_color() { "\x1b[0m" } else { "" };
-    let mut text = format!("{red}error{reset}: {error}\n");
+    let mut text = format!("{ERROR}error{ERROR:#}: {error}\n");
     // `downcast_ref` on the anyhow error also finds a `Hinted` given as context.
     let mut hint = error
         .downcast_ref::<Hinted>()
@@ -104,7 +119,8 @@ pub(crate) fn print_error(error: &anyhow::Error) {
         text.push_str(&format!("\nhint: {hint}\n"));
     }
     use std::io::Write;
-    let _ = stderr.write_all(text.as_bytes());
+    // anstream drops the styling when stderr is not to be coloured.
+    let _ = anstream::stderr().write_all(text.as_bytes());
 }
 
 /// How to give Registrar a credential.

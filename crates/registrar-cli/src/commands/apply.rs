@@ -11,7 +11,7 @@ use registrar_plan::{Action, ResourceChange};
 use crate::cli::{ApplyArgs, GlobalArgs, PlanFormat};
 use crate::commands::Outcome;
 use crate::commands::plan::{make_plan, print_plan};
-use crate::output::{Hinted, stderr_color};
+use crate::output::{FAILED, Hinted};
 use crate::target;
 
 pub(crate) fn run(global: &GlobalArgs, args: ApplyArgs) -> anyhow::Result<Outcome> {
@@ -41,7 +41,6 @@ async fn plan_and_apply(
     let tenant = AzureTenant::new(target.clients.clone(), tenant_id);
     let reporter = ProgressReporter {
         quiet: global.quiet,
-        color: stderr_color(),
     };
     let report = registrar_apply::apply(&plan, &tenant, &reporter, &ApplyOptions::default()).await;
     finish(&report)
@@ -117,7 +116,6 @@ fn error_chain(error: &ApplyError) -> String {
 /// Terraform-style progress lines on stderr.
 struct ProgressReporter {
     quiet: bool,
-    color: bool,
 }
 
 impl ProgressReporter {
@@ -157,13 +155,9 @@ impl Reporter for ProgressReporter {
     }
 
     fn failed(&self, change: &ResourceChange, error: &ApplyError) {
-        let (red, reset) = if self.color {
-            ("\x1b[31m", "\x1b[0m")
-        } else {
-            ("", "")
-        };
-        eprintln!(
-            "{red}{}: failed: {}{reset}",
+        // Through anstream, which drops the style when stderr is not coloured.
+        anstream::eprintln!(
+            "{FAILED}{}: failed: {}{FAILED:#}",
             change.address,
             error_chain(error)
         );

@@ -23,14 +23,17 @@ pub(crate) fn workspace_root() -> PathBuf {
 /// What a run of the binary produced.
 #[derive(Debug)]
 pub(crate) struct Run {
+    /// The command line as a user would type it (`registrar ...`), for snapshots.
+    pub(crate) command: String,
     pub(crate) code: i32,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
 }
 
 impl Run {
-    fn from(output: Output) -> Self {
+    pub(crate) fn from(command: String, output: Output) -> Self {
         Self {
+            command,
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -54,6 +57,20 @@ impl Run {
     }
 }
 
+/// `registrar ARGS` as a user would type it.
+pub(crate) fn command_line(args: &[&str]) -> String {
+    let mut line = String::from("registrar");
+    for arg in args {
+        line.push(' ');
+        if arg.is_empty() || arg.contains([' ', '"', '\'', '$', '*']) {
+            line.push_str(&format!("'{arg}'"));
+        } else {
+            line.push_str(arg);
+        }
+    }
+    line
+}
+
 /// Runs the binary in `dir` with `args`, no tenant.
 pub(crate) fn run_offline(dir: &Path, args: &[&str]) -> Run {
     let output = Command::new(binary())
@@ -66,7 +83,7 @@ pub(crate) fn run_offline(dir: &Path, args: &[&str]) -> Run {
         .stdin(Stdio::null())
         .output()
         .expect("run registrar");
-    Run::from(output)
+    Run::from(command_line(args), output)
 }
 
 /// A local tenant served from this process, and a scratch directory to run in.
@@ -79,6 +96,8 @@ pub(crate) struct TestTenant {
     base_url: String,
     /// The `--now` passed to every run, if set.
     pub(crate) now: Option<String>,
+    /// The front set up by [`Self::deny_graph`], serving until the tenant is dropped.
+    front: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestTenant {
@@ -110,7 +129,65 @@ impl TestTenant {
             ca_path,
             base_url,
             now: None,
+            front: None,
         }
+    }
+
+    /// From now on the binary reaches the tenant through a second HTTPS front whose
+    /// Microsoft Graph answers `403 Authorization_RequestDenied` to the requests `denied`
+    /// picks (method, path), as Graph answers a credential without the permission; all other
+    /// requests go to the tenant. For the hint users get then.
+    pub(crate) fn deny_graph(&mut self, denied: fn(&axum::http::Method, &str) -> bool) {
+        let router = self.emulator.router();
+        let service =
+            tower::service_fn(move |request: axum::http::Request<hyper::body::Incoming>| {
+                let router = router.clone();
+                let request = request.map(axum::body::Body::new);
+                async move {
+                    let path = request.uri().path();
+                    if path.starts_with("/v1.0/") && denied(request.method(), path) {
+                        return Ok(graph_forbidden());
+                    }
+                    tower::ServiceExt::oneshot(router, request).await
+                }
+            });
+        let (certificate_chain, key, ca_pem) = front_certificates();
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(certificate_chain, key)
+        .expect("TLS configuration");
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = self
+            .runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind the front");
+        let address = listener.local_addr().expect("the front's address");
+        let task = self.runtime.spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                let service = hyper_util::service::TowerToHyperService::new(service.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let builder = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    );
+                    let _ = builder
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        let ca_path = self.dir.path().join("front-ca.pem");
+        std::fs::write(&ca_path, ca_pem).expect("write the front's CA");
+        self.ca_path = ca_path;
+        self.base_url = format!("https://{address}");
+        self.front = Some(task);
     }
 
     /// The local tenant's base URL.
@@ -152,7 +229,20 @@ impl TestTenant {
         for (name, value) in env {
             command.env(name, value);
         }
-        Run::from(command.output().expect("run registrar"))
+        let mut line = vec!["--local"];
+        line.extend_from_slice(args);
+        let mut shown = command_line(&line);
+        // The environment a user would have set, as a shell prefix.
+        for (name, value) in self
+            .now
+            .iter()
+            .map(|now| ("REGISTRAR_NOW", now.as_str()))
+            .chain(env.iter().copied())
+            .rev()
+        {
+            shown = format!("{name}={value} {shown}");
+        }
+        Run::from(shown, command.output().expect("run registrar"))
     }
 
     /// `apply --auto-approve FILE`, expecting success.
@@ -302,8 +392,54 @@ impl TestTenant {
     }
 }
 
+/// Graph's answer to a request the credential has no permission for.
+fn graph_forbidden() -> axum::response::Response {
+    let body = serde_json::json!({
+        "error": {
+            "code": "Authorization_RequestDenied",
+            "message": "Insufficient privileges to complete the operation.",
+            "innerError": {
+                "date": "2026-11-24T12:00:00",
+                "request-id": "7c1f4f2e-0000-4000-8000-000000000403",
+                "client-request-id": "7c1f4f2e-0000-4000-8000-000000000403",
+            },
+        },
+    });
+    axum::response::IntoResponse::into_response((
+        axum::http::StatusCode::FORBIDDEN,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    ))
+}
+
+/// A CA and a leaf for 127.0.0.1 signed by it: (chain, leaf key, CA PEM).
+fn front_certificates() -> (
+    Vec<rustls::pki_types::CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+    String,
+) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("CA certificate");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().expect("leaf key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("leaf parameters")
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        leaf_key.serialize_der(),
+    ));
+    (vec![leaf.der().clone(), ca.der().clone()], key, ca.pem())
+}
+
 impl Drop for TestTenant {
     fn drop(&mut self) {
+        if let Some(front) = self.front.take() {
+            front.abort();
+        }
         if let Some(running) = self.running.take() {
             self.runtime.block_on(running.shutdown());
         }

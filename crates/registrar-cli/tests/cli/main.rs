@@ -14,5 +14,7 @@ mod examples;
 mod harness;
 mod rbac;
 mod reconcile;
+mod screens;
+mod snapshot;
 mod standalone;
 mod validate;

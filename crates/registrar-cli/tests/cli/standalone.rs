@@ -50,11 +50,9 @@ impl Standalone {
             .stdin(Stdio::null())
             .output()
             .expect("run registrar");
-        crate::harness::Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        let mut line = vec!["--local"];
+        line.extend_from_slice(args);
+        crate::harness::Run::from(crate::harness::command_line(&line), output)
     }
 }
 

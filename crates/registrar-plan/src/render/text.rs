@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use owo_colors::OwoColorize;
+use anstyle::{AnsiColor, Style};
 use serde_json::{Map, Value};
 
 use crate::model::{Action, ActionReason, Component, Plan, ResourceChange, quoted};
@@ -12,27 +12,28 @@ use crate::render::words::{duration_text, expires_text, object_noun, planned_cou
 /// Options of the text renderer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TextOptions {
-    /// ANSI colours: green `+`, yellow `~`, red `-`. The caller decides (terminal, `NO_COLOR`).
+    /// ANSI colours: green `+`, yellow `~`, red `-`. The caller decides (`--color`, terminal,
+    /// `NO_COLOR`).
     pub color: bool,
 }
 
 /// Writes the plan as terraform writes its plans.
 pub fn text(plan: &Plan, options: &TextOptions, out: &mut dyn Write) -> io::Result<()> {
     for line in lines(plan) {
-        if options.color {
-            match line.tone {
-                Tone::Plain => write!(out, "{}", line.text)?,
-                Tone::Add => write!(out, "{}", line.text.green())?,
-                Tone::Change | Tone::Warn => write!(out, "{}", line.text.yellow())?,
-                Tone::Remove => write!(out, "{}", line.text.red())?,
-            }
-        } else {
-            write!(out, "{}", line.text)?;
+        match line.tone.style().filter(|_| options.color) {
+            // The style ends before the newline, so a pager or a cut line keeps no colour.
+            Some(style) => write!(out, "{style}{}{style:#}", line.text)?,
+            None => write!(out, "{}", line.text)?,
         }
         writeln!(out)?;
     }
     Ok(())
 }
+
+/// The styles of the tones.
+const ADD: Style = AnsiColor::Green.on_default();
+const CHANGE: Style = AnsiColor::Yellow.on_default();
+const REMOVE: Style = AnsiColor::Red.on_default();
 
 /// The plan as uncoloured text, for embedding (Markdown) and tests.
 pub(crate) fn plain(plan: &Plan) -> String {
@@ -51,6 +52,18 @@ enum Tone {
     Change,
     Remove,
     Warn,
+}
+
+impl Tone {
+    /// The style of a coloured line of this tone; plain lines have none.
+    fn style(self) -> Option<Style> {
+        match self {
+            Tone::Plain => None,
+            Tone::Add => Some(ADD),
+            Tone::Change | Tone::Warn => Some(CHANGE),
+            Tone::Remove => Some(REMOVE),
+        }
+    }
 }
 
 struct Line {
