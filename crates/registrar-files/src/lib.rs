@@ -41,8 +41,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> 
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let prefix = format!(".{file_name}.");
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&format!(".{file_name}.")).suffix(".tmp");
+    builder.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -114,6 +115,11 @@ mod tests {
         std::os::unix::fs::symlink(&elsewhere, &path).expect("symlink");
         write_atomically(&path, b"new", OWNER_ONLY).expect("write");
         assert_eq!(fs::read(&elsewhere).expect("read"), b"untouched");
-        assert!(!fs::symlink_metadata(&path).expect("meta").file_type().is_symlink());
+        assert!(
+            !fs::symlink_metadata(&path)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
     }
 }
