@@ -117,6 +117,14 @@ pub(crate) fn is_arm_path(segments: &[&str]) -> bool {
     })
 }
 
+/// Whether ARM takes `text` where it wants a GUID (a subscription id, a role assignment name, a
+/// principal id): any form the `uuid` crate parses (hyphenated, 32 bare hex digits, braced,
+/// `urn:uuid:`), in any case.
+///
+/// This is the emulator's own check and deliberately more lenient than the strict 36-character
+/// hyphenated form Registrar's client and manifest checks use: the emulator plays the server,
+/// and a server that refused less than Azure might would hide nothing, while one stricter than
+/// Azure would fail clients that work against the real service.
 fn is_guid(text: &str) -> bool {
     uuid::Uuid::parse_str(text).is_ok()
 }
