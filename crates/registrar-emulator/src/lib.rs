@@ -50,7 +50,7 @@
 //!
 //! # Invariants
 //! - Depends on no other Registrar crate except `registrar-catalog`; it owns its wire structs
-//!   (stored objects are `serde_json::Value`s shaped like `tests/fixtures/*.json`), so a misspelt
+//!   (stored objects are `serde_json::Value`s shaped like the repository's `tests/fixtures/*.json`), so a misspelt
 //!   field cannot pass silently on both the client and the emulator side. ARM role assignments
 //!   are stored typed and rendered as `arm-roleassignments-*.json`.
 //! - Client secrets from `addPassword` are never stored: only their SHA-256. Key Vault secret
