@@ -72,7 +72,7 @@ async fn openid_v1(
 }
 
 /// The client id and secret of an `Authorization: Basic` header (`client_secret_basic`), each
-/// percent-decoded as RFC 6749 section 2.3.1 asks.
+/// percent-decoded (RFC 6749 section 2.3.1 form-encodes them; a `+` is kept as it is).
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value
