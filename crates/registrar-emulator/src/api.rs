@@ -1,8 +1,9 @@
-//! The emulator's own request/response types, between axum and the service handlers, and the
-//! error bodies of Graph and Key Vault.
+//! The emulator's own request/response types, between axum and the service handlers, the
+//! error bodies of Graph and Key Vault, and the plain conversion to an HTTP response.
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Claims;
@@ -218,4 +219,32 @@ pub(crate) fn kv_error(
         error["innererror"] = json!({ "code": inner });
     }
     ApiResponse::json(status, json!({ "error": error }))
+}
+
+/// A JSON body with `Content-Type: application/json; charset=utf-8`.
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+/// An [`ApiResponse`] as it is, with no service's headers added (token endpoint, ARM and Key
+/// Vault start from it).
+pub(crate) fn finish_plain(mut response: ApiResponse) -> Response {
+    let mut out = match &response.body {
+        Some(body) => json_response(response.status, body),
+        None => response.status.into_response(),
+    };
+    for (name, value) in std::mem::take(&mut response.headers) {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::try_from(name),
+            HeaderValue::try_from(value),
+        ) {
+            out.headers_mut().append(name, value);
+        }
+    }
+    out
 }

@@ -669,17 +669,24 @@ pub(crate) fn context(base: &str, name: &str, select: Option<&[String]>, entity:
 /// punctuation of `$filter` expressions stay readable (`$top=3&$skiptoken=…`,
 /// `startswith(displayName,%27a%27)`), everything else is escaped.
 fn encode_query_part(text: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~$(),:/@!*".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(text, ESCAPED_IN_QUERY_PARTS).to_string()
 }
+
+/// Everything but letters, digits and `-._~$(),:/@!*`.
+const ESCAPED_IN_QUERY_PARTS: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'$')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b',')
+    .remove(b':')
+    .remove(b'/')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'*');
 
 /// The `@odata.nextLink` of a page: the request's own query options plus a new `$skiptoken`.
 fn next_link(request: &ApiRequest, path: &str, last_id: &str) -> String {

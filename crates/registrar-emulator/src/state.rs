@@ -5,7 +5,6 @@
 //! were changed, which keeps the file small (Graph alone has 1,500+ permissions).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::path::Path;
 
 use registrar_catalog::{Api, PermissionKind};
@@ -299,29 +298,20 @@ impl Tenant {
         Ok(Some(tenant))
     }
 
-    /// Writes the state file atomically (temporary file in the same folder, then rename).
+    /// Writes the state file atomically with mode 0600 (`registrar_files::write_atomically`).
     pub(crate) fn save(&self, path: &Path) -> Result<(), EmulatorError> {
         let bytes = serde_json::to_vec(self).map_err(|source| EmulatorError::StateParse {
             path: path.to_owned(),
             source,
         })?;
-        let write_error = |source| EmulatorError::StateWrite {
-            path: path.to_owned(),
-            source,
-        };
-        let file_name = path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned());
-        let temp = path.with_file_name(format!(
-            ".{}.{}.tmp",
-            file_name.unwrap_or_else(|| "state".to_owned()),
-            std::process::id()
-        ));
-        let mut file = std::fs::File::create(&temp).map_err(write_error)?;
-        file.write_all(&bytes).map_err(write_error)?;
-        file.sync_all().map_err(write_error)?;
-        drop(file);
-        std::fs::rename(&temp, path).map_err(write_error)
+        // The file holds the token signing key and the vault's secret values: owner-only from
+        // the moment it exists, never half-written, and a symlink at `path` is replaced.
+        registrar_files::write_atomically(path, &bytes, registrar_files::OWNER_ONLY).map_err(
+            |source| EmulatorError::StateWrite {
+                path: path.to_owned(),
+                source,
+            },
+        )
     }
 
     /// Rebuilds the first-party service principals from the catalog, skipping those that were

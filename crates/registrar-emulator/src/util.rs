@@ -3,7 +3,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -89,56 +89,30 @@ pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// Percent-decodes one URL path segment (no `+` to space conversion).
+/// Percent-decodes one URL path segment (no `+` to space conversion); a `%` not followed by two
+/// hex digits stays as it is, bytes that are not UTF-8 become U+FFFD.
 pub(crate) fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%'
-            && index + 2 < bytes.len()
-            && let Some(value) = segment
-                .get(index + 1..index + 3)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-        {
-            out.push(value);
-            index += 3;
-            continue;
-        }
-        out.push(bytes[index]);
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
-/// Constant-time-ish equality for secrets (length leaks, content does not).
+/// Constant-time equality for secrets and signatures (`subtle`): the length may leak, the
+/// content does not.
 pub(crate) fn secure_eq(left: &[u8], right: &[u8]) -> bool {
-    left.len() == right.len()
-        && left
-            .iter()
-            .zip(right)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    use subtle::ConstantTimeEq as _;
+    left.ct_eq(right).into()
 }
 
-/// HMAC-SHA256 (RFC 2104), used to sign the emulator's JWTs.
+/// HMAC-SHA256 (RFC 2104, the `hmac` crate), used to sign the emulator's JWTs.
 pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
-    const BLOCK: usize = 64;
-    let mut block_key = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        let digest = Sha256::digest(key);
-        block_key[..digest.len()].copy_from_slice(&digest);
-    } else {
-        block_key[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block_key.map(|byte| byte ^ 0x36));
-    inner.update(message);
-    let inner_digest = inner.finalize();
-    let mut outer = Sha256::new();
-    outer.update(block_key.map(|byte| byte ^ 0x5c));
-    outer.update(inner_digest);
-    outer.finalize().to_vec()
+    use hmac::{KeyInit as _, Mac as _};
+    // HMAC takes a key of any length (longer ones are hashed first), so this never fails.
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(key) else {
+        return Vec::new();
+    };
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
 }
 
 #[cfg(test)]
@@ -159,6 +133,25 @@ mod tests {
         assert_eq!(percent_decode("alice%40contoso.com"), "alice@contoso.com");
         assert_eq!(percent_decode("a%2"), "a%2");
         assert_eq!(percent_decode("(uniqueName='x%20y')"), "(uniqueName='x y')");
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_6_long_key() {
+        let mac = hmac_sha256(
+            &[0xaa; 131],
+            b"Test Using Larger Than Block-Size Key - Hash Key First",
+        );
+        assert_eq!(
+            hex(&mac),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
+
+    #[test]
+    fn secure_eq_compares_content_and_length() {
+        assert!(secure_eq(b"abc", b"abc"));
+        assert!(!secure_eq(b"abc", b"abd"));
+        assert!(!secure_eq(b"abc", b"abcd"));
     }
 
     #[test]

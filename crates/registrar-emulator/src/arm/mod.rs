@@ -117,6 +117,15 @@ pub(crate) fn is_arm_path(segments: &[&str]) -> bool {
     })
 }
 
+/// Whether ARM takes `text` where it wants a GUID (a subscription id, a role assignment name, a
+/// principal id): any form the `uuid` crate parses (hyphenated, 32 bare hex digits, braced,
+/// `urn:uuid:`), in any case.
+///
+/// This is the emulator's own check, and deliberately not the strict 36-character hyphenated
+/// one of `registrar-azure` and `registrar-manifest` (those decide what Registrar accepts from a
+/// manifest and writes): here a GUID only has to be told apart from anything else in the path
+/// or body. Being lenient could only hide a client that sends another GUID form, and
+/// Registrar's client, checked strictly on its side, never does.
 fn is_guid(text: &str) -> bool {
     uuid::Uuid::parse_str(text).is_ok()
 }

@@ -179,17 +179,21 @@ fn display_name(name: &str) -> String {
 /// batch urls are JSON strings, and callers write `$filter=clientId eq '…'` in them as Graph's
 /// docs do.
 fn escape_url(url: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(url.len());
-    for byte in url.bytes() {
-        if byte.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(url, NOT_IN_A_REQUEST_TARGET).to_string()
 }
+
+/// Controls, space, non-ASCII (always escaped) and the ASCII that may not stand in a URL.
+const NOT_IN_A_REQUEST_TARGET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
 
 async fn execute(emulator: &Emulator, outer: &ApiRequest, step: &Step) -> Value {
     let url = step.url.trim_start_matches('/');

@@ -1,6 +1,7 @@
 //! Microsoft Graph v1.0: the URL grammar (including the `(appId='…')` alternate keys), the route
 //! templates used for request counting, and dispatch to the resource handlers.
 
+mod application_body;
 mod applications;
 pub(crate) mod batch;
 mod consent;

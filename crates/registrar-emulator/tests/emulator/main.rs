@@ -1,5 +1,5 @@
 //! Integration tests of the emulator: every route's status, shape (against the documented
-//! payloads in `tests/fixtures`) and error codes, plus tokens, faults, state and HTTPS.
+//! payloads in the repository's `tests/fixtures`) and error codes, plus tokens, faults, state and HTTPS.
 
 mod applications;
 #[cfg(test)]

@@ -15,15 +15,15 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// RFC 3986 unreserved characters stay, everything else is escaped.
+const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(text, ESCAPED).to_string()
 }
 
 fn assert_graph_answer(reply: &Reply) {

@@ -471,6 +471,50 @@ async fn state_survives_a_restart() {
     assert!(Emulator::new(config()).is_err());
 }
 
+/// The state file holds the token signing key and the vault's secret values: it is written
+/// owner-only, and a symlink planted at its path is replaced rather than written through.
+#[cfg(unix)]
+#[tokio::test]
+async fn state_file_is_owner_only_and_replaces_a_symlink() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("tenant.json");
+    let config = || EmulatorConfig {
+        state_file: Some(state_file.clone()),
+        ..Default::default()
+    };
+    drop(Emulator::new(config()).unwrap());
+    let fresh = std::fs::metadata(&state_file).unwrap();
+    assert_eq!(fresh.permissions().mode() & 0o777, 0o600);
+
+    // A symlink at the state path to another (valid) state file: read through, never written.
+    let elsewhere = dir.path().join("elsewhere.json");
+    std::fs::rename(&state_file, &elsewhere).unwrap();
+    let before = std::fs::read(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &state_file).unwrap();
+    let harness = Harness::with_config(config()).await;
+    harness
+        .vault(
+            Method::PUT,
+            "/vaults/kv/secrets/kept?api-version=7.4",
+            Some(json!({"value": "vault data"})),
+        )
+        .await;
+
+    let metadata = std::fs::symlink_metadata(&state_file).unwrap();
+    assert!(metadata.file_type().is_file(), "the symlink was replaced");
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::read(&elsewhere).unwrap(),
+        before,
+        "the symlink's target is untouched"
+    );
+    let text = std::fs::read_to_string(&state_file).unwrap();
+    assert!(text.contains("\"signing_key\""));
+    assert!(text.contains("vault data"));
+}
+
 #[tokio::test]
 async fn serves_https_with_a_generated_ca() {
     let emulator = Emulator::new(EmulatorConfig::default()).unwrap();

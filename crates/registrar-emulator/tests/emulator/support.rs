@@ -201,9 +201,9 @@ impl Harness {
     }
 }
 
-/// A documented payload from `tests/fixtures`.
+/// A documented payload from the repository's `tests/fixtures` (shared with registrar-azure).
 pub(crate) fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 

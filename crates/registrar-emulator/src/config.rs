@@ -1,0 +1,162 @@
+//! How an emulator is started and what can go wrong: [`EmulatorConfig`], the ARM options
+//! ([`ArmOptions`]), the injected [`Faults`] (changeable at run time) and [`EmulatorError`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// How to start an emulator.
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorConfig {
+    /// Loaded at start if it exists; written atomically after every request that changed state.
+    pub state_file: Option<PathBuf>,
+    /// `false` (lenient): any vault name exists. `true`: only the vaults in [`Self::vaults`]
+    /// exist; others answer 404 `VaultNotFound`.
+    pub strict_vaults: bool,
+    /// Vaults that exist from the start.
+    pub vaults: Vec<String>,
+    /// Seed of the random numbers that decide fault injection (reproducible tests).
+    pub seed: u64,
+    /// Faults active from the start.
+    pub faults: Faults,
+    /// How the Azure Resource Manager (`Microsoft.Authorization`) routes behave where Azure's
+    /// behaviour is not pinned down by its documentation.
+    pub arm: ArmOptions,
+}
+
+/// The form of `properties.roleDefinitionId` in role assignment responses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RoleDefinitionIdForm {
+    /// `/providers/Microsoft.Authorization/roleDefinitions/{guid}`, as the 2022-04-01 spec
+    /// examples answer even to a subscription-scoped request (the default).
+    #[default]
+    Tenant,
+    /// `/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}` for
+    /// assignments inside a subscription, as Azure is commonly seen to answer.
+    Subscription,
+}
+
+/// ARM options (`Microsoft.Authorization`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ArmOptions {
+    /// The form of `roleDefinitionId` in role assignment responses.
+    pub role_definition_id_form: RoleDefinitionIdForm,
+    /// Role assignments per subscription before `RoleAssignmentLimitExceeded` (4,000 in the
+    /// public cloud, 2,000 in sovereign clouds).
+    pub assignments_per_subscription: usize,
+    /// Role assignments at one management group before `RoleAssignmentLimitExceeded` (500).
+    pub assignments_per_management_group: usize,
+}
+
+impl Default for ArmOptions {
+    fn default() -> Self {
+        Self {
+            role_definition_id_form: RoleDefinitionIdForm::default(),
+            assignments_per_subscription: 4000,
+            assignments_per_management_group: 500,
+        }
+    }
+}
+
+impl ArmOptions {
+    /// Sets [`Self::role_definition_id_form`].
+    #[must_use]
+    pub fn with_role_definition_id_form(mut self, form: RoleDefinitionIdForm) -> Self {
+        self.role_definition_id_form = form;
+        self
+    }
+
+    /// Sets both role assignment limits.
+    #[must_use]
+    pub fn with_limits(mut self, per_subscription: usize, per_management_group: usize) -> Self {
+        self.assignments_per_subscription = per_subscription;
+        self.assignments_per_management_group = per_management_group;
+        self
+    }
+}
+
+/// Injected faults; changeable at run time with [`Emulator::set_faults`](crate::Emulator::set_faults) or `PUT /_emulator/faults`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Added to every API request (Graph, Key Vault, ARM), not to token or control routes.
+    pub latency_ms: u64,
+    /// Share (0..1) of API requests answered 429 `TooManyRequests` with `Retry-After`.
+    pub throttle_rate: f64,
+    /// The `Retry-After` value sent with 429 and 503, in seconds (decimals allowed).
+    pub retry_after_seconds: f64,
+    /// Share (0..1) of API requests answered 503 (with `Retry-After`).
+    pub unavailable_rate: f64,
+    /// Objects created or changed stay invisible (404, `NoBackingApplicationObject`, missing
+    /// from lists) for this long.
+    pub replication_lag_ms: u64,
+    /// Vaults that answer 403 `Forbidden` to every secret operation.
+    pub deny_vaults: Vec<String>,
+}
+
+/// What went wrong starting or running the emulator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmulatorError {
+    /// The state file exists but could not be read.
+    #[error("cannot read the emulator state file `{}`", path.display())]
+    StateRead {
+        /// The state file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state file is not valid JSON of the expected shape.
+    #[error("the emulator state file `{}` is not valid", path.display())]
+    StateParse {
+        /// The state file.
+        path: PathBuf,
+        /// The parse error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The state file was written by an incompatible version.
+    #[error("the emulator state file `{}` has schema version {found}, expected {expected}", path.display())]
+    StateSchema {
+        /// The state file.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+        /// The version this emulator writes.
+        expected: u32,
+    },
+    /// The state file could not be written.
+    #[error("cannot write the emulator state file `{}`", path.display())]
+    StateWrite {
+        /// The state file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Generating the TLS certificates failed.
+    #[error("cannot set up the emulator's TLS certificate: {0}")]
+    Certificate(String),
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the CA certificate failed.
+    #[error("cannot write the CA certificate to `{}`", path.display())]
+    WriteCertificate {
+        /// The target file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,66 @@
+//! The control surface `/_emulator/…`: health, the active faults, and the request counters.
+//! These routes need no token and are not counted; they exist for tests and the `--local`
+//! quick start, not for any Azure client.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::api::json_response;
+use crate::util::lock;
+use crate::{Emulator, Faults};
+
+/// `/_emulator/{health,faults,requests,requests/reset}`.
+pub(crate) fn routes() -> Router<Emulator> {
+    Router::new()
+        .route("/_emulator/health", get(health))
+        .route("/_emulator/faults", get(get_faults).put(put_faults))
+        .route("/_emulator/requests", get(get_requests))
+        .route("/_emulator/requests/reset", post(reset_requests))
+}
+
+async fn health(State(emulator): State<Emulator>) -> Response {
+    let tenant_id = lock(&emulator.inner.tenant).tenant_id.clone();
+    json_response(
+        StatusCode::OK,
+        &json!({ "status": "ok", "tenant_id": tenant_id }),
+    )
+}
+
+async fn get_faults(State(emulator): State<Emulator>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &serde_json::to_value(emulator.faults()).unwrap_or(Value::Null),
+    )
+}
+
+async fn put_faults(State(emulator): State<Emulator>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<Faults>(&body) {
+        Ok(faults) => {
+            emulator.set_faults(faults.clone());
+            json_response(
+                StatusCode::OK,
+                &serde_json::to_value(faults).unwrap_or(Value::Null),
+            )
+        }
+        Err(error) => json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({ "error": format!("invalid faults: {error}") }),
+        ),
+    }
+}
+
+async fn get_requests(State(emulator): State<Emulator>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({ "total": emulator.request_count(), "counts": emulator.request_counts() }),
+    )
+}
+
+async fn reset_requests(State(emulator): State<Emulator>) -> Response {
+    emulator.reset_request_counts();
+    StatusCode::NO_CONTENT.into_response()
+}
