@@ -32,34 +32,9 @@ const GRAPH_PERMISSIONS_JSON: &str =
 const FIRST_PARTY_APIS_JSON: &str = include_str!("../../../catalog/first-party-apis.json");
 const BUILTIN_ROLES_JSON: &str = include_str!("../../../catalog/azure-builtin-roles.json");
 
-/// Whether a permission is delegated (an `oauth2PermissionScope`, requested as `Scope`) or an
-/// application permission (an `appRole`, requested as `Role`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PermissionKind {
-    /// An application permission: an app role with `allowedMemberTypes: [Application]`.
-    Application,
-    /// A delegated permission: an OAuth2 permission scope.
-    Delegated,
-}
-
-impl PermissionKind {
-    /// The other kind, used in "is an application permission; move it to roles" hints.
-    pub fn other(self) -> Self {
-        match self {
-            Self::Application => Self::Delegated,
-            Self::Delegated => Self::Application,
-        }
-    }
-
-    /// Graph's `resourceAccess.type` for this kind: `Role` or `Scope`.
-    pub fn resource_access_type(self) -> &'static str {
-        match self {
-            Self::Application => "Role",
-            Self::Delegated => "Scope",
-        }
-    }
-}
+/// The kind of a permission; its home is `registrar-model`, the catalog's files spell it
+/// `delegated` / `application`.
+pub use registrar_model::PermissionKind;
 
 /// One permission an API exposes.
 #[derive(Debug, Clone, Deserialize)]

@@ -114,6 +114,11 @@ mod tests {
         std::os::unix::fs::symlink(&elsewhere, &path).expect("symlink");
         write_atomically(&path, b"new", OWNER_ONLY).expect("write");
         assert_eq!(fs::read(&elsewhere).expect("read"), b"untouched");
-        assert!(!fs::symlink_metadata(&path).expect("meta").file_type().is_symlink());
+        assert!(
+            !fs::symlink_metadata(&path)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
     }
 }

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::placeholder::APP_ID_PLACEHOLDER;
+
 /// Every manifest-managed property of an application registration.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ApplicationSettings {
@@ -62,10 +64,23 @@ impl ApplicationSettings {
             .iter()
             .any(|uri| uri.contains(APP_ID_PLACEHOLDER))
     }
-}
 
-/// Stands for the application's own appId in identifier URIs: `api://{appId}`.
-pub const APP_ID_PLACEHOLDER: &str = "{appId}";
+    /// Every place that names another application by appId, and so may hold a
+    /// [`PlannedAppId`](crate::PlannedAppId) placeholder: `api.knownClientApplications`,
+    /// `api.preAuthorizedApplications[].appId` and `requiredResourceAccess[].resourceAppId`.
+    ///
+    /// Works like [`Vec::retain_mut`]: `keep` may rewrite the appId in place and returns
+    /// whether its entry stays. This is the one list of those places; the planner leaves
+    /// entries out with it and the executor substitutes the placeholders with it.
+    pub fn retain_app_id_references(&mut self, mut keep: impl FnMut(&mut String) -> bool) {
+        self.api.known_client_applications.retain_mut(&mut keep);
+        self.api
+            .pre_authorized_applications
+            .retain_mut(|entry| keep(&mut entry.app_id));
+        self.required_resource_access
+            .retain_mut(|entry| keep(&mut entry.resource_app_id));
+    }
+}
 
 /// Graph `web`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
