@@ -4,7 +4,7 @@
 
 use registrar_azure::{Clients, DeliveredSecret, SecretValue};
 use registrar_model::{
-    ApplicationSettings, FederatedCredential, KeyCredential, PasswordCredential,
+    ApplicationSettings, ConsentType, FederatedCredential, Guid, KeyCredential, PasswordCredential,
     SecretStoreLocation, ServicePrincipalSettings,
 };
 use time::OffsetDateTime;
@@ -63,9 +63,14 @@ impl TenantWriter for AzureTenant {
         settings: &ApplicationSettings,
         changed_fields: &[String],
     ) -> Result<(), WriteError> {
+        // Temporary until the plan emits `ApplicationField`s.
+        let changed_fields: Vec<registrar_model::ApplicationField> = changed_fields
+            .iter()
+            .filter_map(|name| registrar_model::ApplicationField::from_name(name))
+            .collect();
         self.clients
             .graph
-            .update_application(id, settings, changed_fields)
+            .update_application(id, settings, &changed_fields)
             .await
             .map_err(boxed)
     }
@@ -295,8 +300,8 @@ impl TenantWriter for AzureTenant {
         // response, an adopted service principal), set its scopes instead.
         let existing = match self.clients.graph.list_permission_grants(client_id).await {
             Ok(grants) => grants.into_iter().find(|grant| {
-                grant.consent_type.eq_ignore_ascii_case("AllPrincipals")
-                    && grant.resource_id.eq_ignore_ascii_case(resource_id)
+                ConsentType::from_graph(&grant.consent_type) == Some(ConsentType::AllPrincipals)
+                    && Guid::same(&grant.resource_id, resource_id)
             }),
             Err(_) => None,
         };

@@ -11,11 +11,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use registrar_model::{
-    ApiSettings, AppRole, AppRoleAssignment, ApplicationSettings, DeletedApplication,
-    DirectoryObject, ExposedPermission, FederatedCredential, InformationalUrls, KeyCredential,
-    LiveApplication, LiveServicePrincipal, OptionalClaim, OptionalClaims, PasswordCredential,
-    PermissionGrant, PermissionScope, PreAuthorizedApplication, RequiredResourceAccess,
-    ResourceAccess, ResourceServicePrincipal, ServicePrincipalSettings, WebSettings,
+    ApiSettings, AppRole, AppRoleAssignment, ApplicationField, ApplicationSettings, ConsentType,
+    DeletedApplication, DirectoryObject, ExposedPermission, FederatedCredential, InformationalUrls,
+    KeyCredential, LiveApplication, LiveServicePrincipal, OptionalClaim, OptionalClaims,
+    PasswordCredential, PermissionGrant, PermissionScope, PreAuthorizedApplication,
+    RequiredResourceAccess, ResourceAccess, ResourceServicePrincipal, ServicePrincipalSettings,
+    WebSettings,
 };
 
 /// The application properties the snapshot reads (`$select`).
@@ -33,27 +34,6 @@ pub(crate) const RESOURCE_SERVICE_PRINCIPAL_SELECT: &str =
 /// The properties of a soft-deleted application.
 pub(crate) const DELETED_APPLICATION_SELECT: &str =
     "id,appId,uniqueName,displayName,deletedDateTime";
-
-/// The names of the [`ApplicationSettings`] fields, as `changed_fields` uses them.
-pub const APPLICATION_FIELDS: &[&str] = &[
-    "display_name",
-    "description",
-    "notes",
-    "sign_in_audience",
-    "identifier_uris",
-    "tags",
-    "web",
-    "spa_redirect_uris",
-    "public_client_redirect_uris",
-    "is_fallback_public_client",
-    "group_membership_claims",
-    "service_management_reference",
-    "info",
-    "optional_claims",
-    "api",
-    "app_roles",
-    "required_resource_access",
-];
 
 fn date_opt<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
@@ -530,17 +510,22 @@ fn optional_claim_json(claim: &OptionalClaim) -> Value {
     })
 }
 
-/// The Graph JSON of one settings field (by its [`APPLICATION_FIELDS`] name): the Graph property
-/// name and its whole value. `None` for an unknown field name.
-pub fn field_to_json(settings: &ApplicationSettings, field: &str) -> Option<(&'static str, Value)> {
-    let value = match field {
-        "display_name" => ("displayName", json!(settings.display_name)),
-        "description" => ("description", json!(settings.description)),
-        "notes" => ("notes", json!(settings.notes)),
-        "sign_in_audience" => ("signInAudience", json!(settings.sign_in_audience)),
-        "identifier_uris" => ("identifierUris", json!(settings.identifier_uris)),
-        "tags" => ("tags", json!(settings.tags)),
-        "web" => (
+/// The Graph JSON of one settings field: the Graph property name and its whole value.
+///
+/// The match is exhaustive on purpose: a new [`ApplicationField`] does not compile until it is
+/// written here.
+pub fn field_to_json(
+    settings: &ApplicationSettings,
+    field: ApplicationField,
+) -> (&'static str, Value) {
+    match field {
+        ApplicationField::DisplayName => ("displayName", json!(settings.display_name)),
+        ApplicationField::Description => ("description", json!(settings.description)),
+        ApplicationField::Notes => ("notes", json!(settings.notes)),
+        ApplicationField::SignInAudience => ("signInAudience", json!(settings.sign_in_audience)),
+        ApplicationField::IdentifierUris => ("identifierUris", json!(settings.identifier_uris)),
+        ApplicationField::Tags => ("tags", json!(settings.tags)),
+        ApplicationField::Web => (
             "web",
             json!({
                 "homePageUrl": settings.web.home_page_url,
@@ -552,24 +537,26 @@ pub fn field_to_json(settings: &ApplicationSettings, field: &str) -> Option<(&'s
                 },
             }),
         ),
-        "spa_redirect_uris" => ("spa", json!({ "redirectUris": settings.spa_redirect_uris })),
-        "public_client_redirect_uris" => (
+        ApplicationField::SpaRedirectUris => {
+            ("spa", json!({ "redirectUris": settings.spa_redirect_uris }))
+        }
+        ApplicationField::PublicClientRedirectUris => (
             "publicClient",
             json!({ "redirectUris": settings.public_client_redirect_uris }),
         ),
-        "is_fallback_public_client" => (
+        ApplicationField::IsFallbackPublicClient => (
             "isFallbackPublicClient",
             json!(settings.is_fallback_public_client),
         ),
-        "group_membership_claims" => (
+        ApplicationField::GroupMembershipClaims => (
             "groupMembershipClaims",
             json!(settings.group_membership_claims),
         ),
-        "service_management_reference" => (
+        ApplicationField::ServiceManagementReference => (
             "serviceManagementReference",
             json!(settings.service_management_reference),
         ),
-        "info" => (
+        ApplicationField::Info => (
             "info",
             json!({
                 "marketingUrl": settings.info.marketing_url,
@@ -578,7 +565,7 @@ pub fn field_to_json(settings: &ApplicationSettings, field: &str) -> Option<(&'s
                 "termsOfServiceUrl": settings.info.terms_of_service_url,
             }),
         ),
-        "optional_claims" => (
+        ApplicationField::OptionalClaims => (
             "optionalClaims",
             json!({
                 "idToken": settings.optional_claims.id_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
@@ -586,7 +573,7 @@ pub fn field_to_json(settings: &ApplicationSettings, field: &str) -> Option<(&'s
                 "saml2Token": settings.optional_claims.saml2_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
             }),
         ),
-        "api" => (
+        ApplicationField::Api => (
             "api",
             json!({
                 "requestedAccessTokenVersion": settings.api.requested_access_token_version,
@@ -607,7 +594,7 @@ pub fn field_to_json(settings: &ApplicationSettings, field: &str) -> Option<(&'s
                 })).collect::<Vec<_>>(),
             }),
         ),
-        "app_roles" => (
+        ApplicationField::AppRoles => (
             "appRoles",
             Value::Array(
                 settings
@@ -626,7 +613,7 @@ pub fn field_to_json(settings: &ApplicationSettings, field: &str) -> Option<(&'s
                     .collect(),
             ),
         ),
-        "required_resource_access" => (
+        ApplicationField::RequiredResourceAccess => (
             "requiredResourceAccess",
             Value::Array(
                 settings
@@ -644,35 +631,26 @@ pub fn field_to_json(settings: &ApplicationSettings, field: &str) -> Option<(&'s
                     .collect(),
             ),
         ),
-        _ => return None,
-    };
-    Some(value)
+    }
 }
 
 /// The Graph JSON body carrying `fields` of `settings` (each complex object and collection
-/// whole). Errors name the first unknown field.
-pub fn settings_to_json_fields<S: AsRef<str>>(
+/// whole).
+pub fn settings_to_json_fields(
     settings: &ApplicationSettings,
-    fields: &[S],
-) -> Result<Value, String> {
+    fields: &[ApplicationField],
+) -> Value {
     let mut body = Map::new();
     for field in fields {
-        let field = field.as_ref();
-        let (name, value) = field_to_json(settings, field).ok_or_else(|| field.to_owned())?;
+        let (name, value) = field_to_json(settings, *field);
         body.insert(name.to_owned(), value);
     }
-    Ok(Value::Object(body))
+    Value::Object(body)
 }
 
 /// The Graph JSON of every managed setting (the body of a create or upsert).
 pub fn settings_to_json(settings: &ApplicationSettings) -> Value {
-    let mut body = Map::new();
-    for field in APPLICATION_FIELDS {
-        if let Some((name, value)) = field_to_json(settings, field) {
-            body.insert(name.to_owned(), value);
-        }
-    }
-    Value::Object(body)
+    settings_to_json_fields(settings, &ApplicationField::ALL)
 }
 
 /// A `servicePrincipal` as read.
@@ -810,14 +788,11 @@ impl GraphPermissionGrant {
 pub(crate) fn all_principals_grant_json(client_id: &str, resource_id: &str, scope: &str) -> Value {
     json!({
         "clientId": client_id,
-        "consentType": ALL_PRINCIPALS,
+        "consentType": ConsentType::AllPrincipals.as_graph(),
         "resourceId": resource_id,
         "scope": scope,
     })
 }
-
-/// `consentType` of a tenant-wide (admin) grant.
-pub(crate) const ALL_PRINCIPALS: &str = "AllPrincipals";
 
 /// The body of a service principal create (with `appId`) or update (without).
 pub(crate) fn service_principal_json(
@@ -1012,7 +987,10 @@ mod tests {
     #[test]
     fn patch_body_sends_changed_fields_whole() {
         let settings = sample_settings();
-        let body = settings_to_json_fields(&settings, &["web", "app_roles"]).unwrap_or_default();
+        let body = settings_to_json_fields(
+            &settings,
+            &[ApplicationField::Web, ApplicationField::AppRoles],
+        );
         let object = body.as_object().cloned().unwrap_or_default();
         assert_eq!(object.keys().collect::<Vec<_>>(), vec!["web", "appRoles"]);
         assert_eq!(
@@ -1021,17 +999,17 @@ mod tests {
         );
         assert_eq!(body["web"]["logoutUrl"], Value::Null);
         assert!(body["appRoles"][0].get("origin").is_none());
-        assert_eq!(
-            settings_to_json_fields(&settings, &["nope"]),
-            Err("nope".to_owned())
-        );
     }
 
     #[test]
-    fn every_field_name_is_known() {
+    fn every_field_has_its_own_graph_property() {
         let settings = sample_settings();
-        for field in APPLICATION_FIELDS {
-            assert!(field_to_json(&settings, field).is_some(), "{field}");
-        }
+        let mut names: Vec<&str> = ApplicationField::ALL
+            .iter()
+            .map(|field| field_to_json(&settings, *field).0)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ApplicationField::ALL.len());
     }
 }

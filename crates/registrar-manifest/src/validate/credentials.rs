@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use registrar_model::Origin;
+use registrar_model::{Guid, Origin};
 use time::Duration;
 
 use super::{Report, names, uri};
@@ -375,7 +375,7 @@ pub(super) fn check_role_assignments(assignments: &[RoleAssignment], report: &mu
     let mut seen: HashMap<(String, String), &Spanned<String>> = HashMap::new();
     for assignment in assignments {
         let role = assignment.role.value.as_str();
-        if names::is_guid(role) {
+        if Guid::parse(role).is_some() {
             // A role definition GUID: built-in or custom, resolved at plan time.
         } else if names::looks_like_guid(role) {
             report.push(Diagnostic::error(

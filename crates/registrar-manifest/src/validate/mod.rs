@@ -17,6 +17,8 @@ pub(crate) mod uri;
 
 use std::collections::HashMap;
 
+use registrar_model::Guid;
+
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::load::ManifestFile;
 use crate::spanned::Spanned;
@@ -293,7 +295,7 @@ fn check_application(
     report: &mut Report,
 ) {
     if let Some(app_id) = &app.app_id
-        && !names::is_guid(&app_id.value)
+        && !Guid::parse(&app_id.value).is_some()
     {
         report.push(
             Diagnostic::error(
@@ -543,7 +545,7 @@ fn check_owners(owners: &[Spanned<String>], report: &mut Report) {
         {
             continue;
         }
-        if names::is_guid(value) {
+        if Guid::parse(value).is_some() {
             continue;
         }
         report.push(
@@ -590,7 +592,7 @@ fn check_app_reference(
     report: &mut Report,
 ) {
     let value = reference.value.as_str();
-    if keys.contains(&value) || names::is_guid(value) {
+    if keys.contains(&value) || Guid::parse(value).is_some() {
         return;
     }
     let hint = did_you_mean(value, keys.iter().copied())
