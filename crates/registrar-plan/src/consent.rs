@@ -22,7 +22,7 @@ use registrar_model::{
 use serde_json::{Value, json};
 
 use crate::error::PlanError;
-use crate::model::{Action, ActionReason, Address, Component, ResourceChange};
+use crate::model::{ActionReason, Address, Component, ResourceChange};
 use crate::planner::{PermissionSource, Planner, Target};
 
 /// `consentType` of a tenant-wide grant (the only kind Registrar manages).
@@ -121,27 +121,25 @@ impl<'a> Planner<'a> {
                 depends_on.extend(consent.resource.depends_on.iter().cloned());
                 depends_on.sort();
                 depends_on.dedup();
-                self.changes.push(ResourceChange {
-                    address: target.address(Component::Consent {
-                        resource: consent.resource.name.clone(),
-                        permission: value.clone(),
-                    }),
-                    action: Action::Create,
-                    reason: None,
-                    before: None,
-                    after: Some(json!({
-                        "resource": consent.resource.name,
-                        "permission": value,
-                        "type": "application",
-                    })),
-                    after_unknown: Vec::new(),
-                    depends_on,
-                    operations: vec![Operation::GrantAppRole {
-                        client: client.clone(),
-                        resource: consent.resource.service_principal.clone(),
-                        app_role_id: role_id.clone(),
-                    }],
-                });
+                self.changes.push(
+                    ResourceChange::create(
+                        target.address(Component::Consent {
+                            resource: consent.resource.name.clone(),
+                            permission: value.clone(),
+                        }),
+                        json!({
+                            "resource": consent.resource.name,
+                            "permission": value,
+                            "type": "application",
+                        }),
+                        vec![Operation::GrantAppRole {
+                            client: client.clone(),
+                            resource: consent.resource.service_principal.clone(),
+                            app_role_id: role_id.clone(),
+                        }],
+                    )
+                    .with_depends_on(depends_on),
+                );
             }
         }
         // Undeclared assignments, one change per resource and permission.
@@ -208,24 +206,22 @@ impl<'a> Planner<'a> {
                 depends_on.extend(consent.resource.depends_on.iter().cloned());
                 depends_on.sort();
                 depends_on.dedup();
-                self.changes.push(ResourceChange {
-                    address,
-                    action: Action::Create,
-                    reason: None,
-                    before: None,
-                    after: Some(json!({
-                        "resource": consent.resource.name,
-                        "scopes": consent.scopes,
-                        "type": "delegated",
-                    })),
-                    after_unknown: Vec::new(),
-                    depends_on,
-                    operations: vec![Operation::GrantScopes {
-                        client: client.clone(),
-                        resource: consent.resource.service_principal.clone(),
-                        scope: consent.scopes.join(" "),
-                    }],
-                });
+                self.changes.push(
+                    ResourceChange::create(
+                        address,
+                        json!({
+                            "resource": consent.resource.name,
+                            "scopes": consent.scopes,
+                            "type": "delegated",
+                        }),
+                        vec![Operation::GrantScopes {
+                            client: client.clone(),
+                            resource: consent.resource.service_principal.clone(),
+                            scope: consent.scopes.join(" "),
+                        }],
+                    )
+                    .with_depends_on(depends_on),
+                );
                 continue;
             };
             // Graph keeps one such grant per client and API; should there be more, what is
@@ -265,16 +261,15 @@ impl<'a> Planner<'a> {
             let mut depends_on = consent.resource.depends_on.clone();
             depends_on.sort();
             depends_on.dedup();
-            self.changes.push(ResourceChange {
-                address,
-                action: Action::Update,
-                reason: None,
-                before: Some(json!({"resource": consent.resource.name, "scopes": live_values})),
-                after: Some(json!({"resource": consent.resource.name, "scopes": new_values})),
-                after_unknown: Vec::new(),
-                depends_on,
-                operations,
-            });
+            self.changes.push(
+                ResourceChange::update(
+                    address,
+                    json!({"resource": consent.resource.name, "scopes": live_values}),
+                    json!({"resource": consent.resource.name, "scopes": new_values}),
+                    operations,
+                )
+                .with_depends_on(depends_on),
+            );
         }
         // Undeclared tenant-wide grants, one change per resource.
         let mut revoked: BTreeMap<Address, (Vec<String>, Vec<Operation>)> = BTreeMap::new();
@@ -528,14 +523,6 @@ fn permission_value(source: &PermissionSource, kind: PermissionKind, id: &str) -
 }
 
 fn revoke_change(address: Address, before: Value, operations: Vec<Operation>) -> ResourceChange {
-    ResourceChange {
-        address,
-        action: Action::Delete,
-        reason: Some(ActionReason::ConsentNotDeclared),
-        before: Some(before),
-        after: None,
-        after_unknown: Vec::new(),
-        depends_on: Vec::new(),
-        operations,
-    }
+    ResourceChange::delete(address, before, operations)
+        .with_reason(ActionReason::ConsentNotDeclared)
 }

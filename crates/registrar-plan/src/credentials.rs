@@ -108,19 +108,19 @@ impl Planner<'_> {
                         key_id: current.key_id.clone(),
                     });
                 }
-                self.changes.push(ResourceChange {
-                    address: target.address(Component::Secret {
-                        name: secret.name.clone(),
-                        instance: None,
-                    }),
-                    action: Action::Rotate,
-                    reason: Some(reason),
-                    before: Some(secret_before(&secret.name, current, Some(&secret.store))),
-                    after: Some(self.secret_after(secret)),
-                    after_unknown: secret_unknown(),
-                    depends_on: Vec::new(),
-                    operations,
-                });
+                self.changes.push(
+                    ResourceChange::rotate(
+                        target.address(Component::Secret {
+                            name: secret.name.clone(),
+                            instance: None,
+                        }),
+                        secret_before(&secret.name, current, Some(&secret.store)),
+                        self.secret_after(secret),
+                        operations,
+                    )
+                    .with_reason(reason)
+                    .with_after_unknown(secret_unknown()),
+                );
             }
             // Older credentials with the same name: previous values kept for the overlap.
             let overlap = secret.overlap.unwrap_or(Duration::ZERO);
@@ -143,24 +143,22 @@ impl Planner<'_> {
                             duration_text(overlap),
                         ));
                     }
-                    _ => self.changes.push(ResourceChange {
-                        address: target.address(Component::Secret {
-                            name: secret.name.clone(),
-                            instance: Some(previous.key_id.clone()),
-                        }),
-                        action: Action::Delete,
-                        reason: Some(ActionReason::PreviousCredential {
+                    _ => self.changes.push(
+                        ResourceChange::delete(
+                            target.address(Component::Secret {
+                                name: secret.name.clone(),
+                                instance: Some(previous.key_id.clone()),
+                            }),
+                            secret_before(&secret.name, previous, None),
+                            vec![Operation::RemoveSecret {
+                                application: target.application_ref(),
+                                key_id: previous.key_id.clone(),
+                            }],
+                        )
+                        .with_reason(ActionReason::PreviousCredential {
                             overlap: secret.overlap,
                         }),
-                        before: Some(secret_before(&secret.name, previous, None)),
-                        after: None,
-                        after_unknown: Vec::new(),
-                        depends_on: Vec::new(),
-                        operations: vec![Operation::RemoveSecret {
-                            application: target.application_ref(),
-                            key_id: previous.key_id.clone(),
-                        }],
-                    }),
+                    ),
                 }
             }
         }
@@ -186,27 +184,25 @@ impl Planner<'_> {
             let instance = (name.is_empty()
                 || name_counts.get(name.as_str()).copied().unwrap_or(0) > 1)
                 .then(|| credential.key_id.clone());
-            self.changes.push(ResourceChange {
-                address: target.address(Component::Secret {
-                    name: name.clone(),
-                    instance,
-                }),
-                action: Action::Delete,
-                reason: Some(ActionReason::Undeclared {
+            self.changes.push(
+                ResourceChange::delete(
+                    target.address(Component::Secret {
+                        name: name.clone(),
+                        instance,
+                    }),
+                    secret_before(&name, credential, None),
+                    vec![Operation::RemoveSecret {
+                        application: target.application_ref(),
+                        key_id: credential.key_id.clone(),
+                    }],
+                )
+                .with_reason(ActionReason::Undeclared {
                     kind: "secret",
                     name: credential.display_name.clone(),
                     hint: credential.hint.clone(),
                     end: credential.end,
                 }),
-                before: Some(secret_before(&name, credential, None)),
-                after: None,
-                after_unknown: Vec::new(),
-                depends_on: Vec::new(),
-                operations: vec![Operation::RemoveSecret {
-                    application: target.application_ref(),
-                    key_id: credential.key_id.clone(),
-                }],
-            });
+            );
         }
     }
 
@@ -230,19 +226,18 @@ impl Planner<'_> {
 
     fn create_secret(&mut self, target: &Target<'_>, secret: &DesiredSecret) {
         let operation = self.add_secret(target, secret);
-        self.changes.push(ResourceChange {
-            address: target.address(Component::Secret {
-                name: secret.name.clone(),
-                instance: None,
-            }),
-            action: Action::Create,
-            reason: None,
-            before: None,
-            after: Some(self.secret_after(secret)),
-            after_unknown: secret_unknown(),
-            depends_on: target.depends_on(),
-            operations: vec![operation],
-        });
+        self.changes.push(
+            ResourceChange::create(
+                target.address(Component::Secret {
+                    name: secret.name.clone(),
+                    instance: None,
+                }),
+                self.secret_after(secret),
+                vec![operation],
+            )
+            .with_depends_on(target.depends_on())
+            .with_after_unknown(secret_unknown()),
+        );
     }
 
     /// Why the current credential must be replaced, if it must. An unreadable store stops any
@@ -346,27 +341,21 @@ impl Planner<'_> {
             match unmatched.iter().position(is_named) {
                 Some(position) => {
                     let live = unmatched.remove(position);
-                    changes.push(ResourceChange {
-                        address,
-                        action: Action::Replace,
-                        reason: Some(ActionReason::CertificateChanged),
-                        before: Some(live_certificate_attributes(live)),
-                        after: Some(after),
-                        after_unknown: Vec::new(),
-                        depends_on: target.depends_on(),
-                        operations: Vec::new(),
-                    });
+                    changes.push(
+                        ResourceChange::replace(
+                            address,
+                            live_certificate_attributes(live),
+                            after,
+                            Vec::new(),
+                        )
+                        .with_reason(ActionReason::CertificateChanged)
+                        .with_depends_on(target.depends_on()),
+                    );
                 }
-                None => changes.push(ResourceChange {
-                    address,
-                    action: Action::Create,
-                    reason: None,
-                    before: None,
-                    after: Some(after),
-                    after_unknown: Vec::new(),
-                    depends_on: target.depends_on(),
-                    operations: Vec::new(),
-                }),
+                None => changes.push(
+                    ResourceChange::create(address, after, Vec::new())
+                        .with_depends_on(target.depends_on()),
+                ),
             }
         }
         let mut name_counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -386,24 +375,22 @@ impl Planner<'_> {
                 || name.is_empty()
                 || name_counts.get(name.as_str()).copied().unwrap_or(0) > 1)
                 .then(|| live.key_id.clone());
-            changes.push(ResourceChange {
-                address: target.address(Component::Certificate {
-                    name: name.clone(),
-                    instance,
-                }),
-                action: Action::Delete,
-                reason: Some(ActionReason::Undeclared {
+            changes.push(
+                ResourceChange::delete(
+                    target.address(Component::Certificate {
+                        name: name.clone(),
+                        instance,
+                    }),
+                    live_certificate_attributes(live),
+                    Vec::new(),
+                )
+                .with_reason(ActionReason::Undeclared {
                     kind: "certificate",
                     name: live.display_name.clone(),
                     hint: None,
                     end: live.end,
                 }),
-                before: Some(live_certificate_attributes(live)),
-                after: None,
-                after_unknown: Vec::new(),
-                depends_on: Vec::new(),
-                operations: Vec::new(),
-            });
+            );
         }
         if changes.is_empty() {
             return;
@@ -465,16 +452,10 @@ impl Planner<'_> {
             };
             let address = target.address(Component::FederatedCredential(desired.name.clone()));
             match existing {
-                None => self.changes.push(ResourceChange {
-                    address,
-                    action: Action::Create,
-                    reason: None,
-                    before: None,
-                    after: Some(after_all),
-                    after_unknown: Vec::new(),
-                    depends_on: target.depends_on(),
-                    operations: vec![operation],
-                }),
+                None => self.changes.push(
+                    ResourceChange::create(address, after_all, vec![operation])
+                        .with_depends_on(target.depends_on()),
+                ),
                 Some(existing) => {
                     let before_all = federated_attributes(existing);
                     let (mut before, mut after) = (Map::new(), Map::new());
@@ -490,16 +471,12 @@ impl Planner<'_> {
                     if after.is_empty() {
                         continue;
                     }
-                    self.changes.push(ResourceChange {
+                    self.changes.push(ResourceChange::update(
                         address,
-                        action: Action::Update,
-                        reason: None,
-                        before: Some(Value::Object(before)),
-                        after: Some(Value::Object(after)),
-                        after_unknown: Vec::new(),
-                        depends_on: Vec::new(),
-                        operations: vec![operation],
-                    });
+                        before,
+                        after,
+                        vec![operation],
+                    ));
                 }
             }
         }
@@ -515,24 +492,22 @@ impl Planner<'_> {
                 continue;
             }
             seen.push(&credential.name);
-            self.changes.push(ResourceChange {
-                address: target.address(Component::FederatedCredential(credential.name.clone())),
-                action: Action::Delete,
-                reason: Some(ActionReason::Undeclared {
+            self.changes.push(
+                ResourceChange::delete(
+                    target.address(Component::FederatedCredential(credential.name.clone())),
+                    federated_attributes(credential),
+                    vec![Operation::DeleteFederatedCredential {
+                        application: target.application_ref(),
+                        name: credential.name.clone(),
+                    }],
+                )
+                .with_reason(ActionReason::Undeclared {
                     kind: "federated credential",
                     name: Some(credential.name.clone()),
                     hint: None,
                     end: None,
                 }),
-                before: Some(federated_attributes(credential)),
-                after: None,
-                after_unknown: Vec::new(),
-                depends_on: Vec::new(),
-                operations: vec![Operation::DeleteFederatedCredential {
-                    application: target.application_ref(),
-                    name: credential.name.clone(),
-                }],
-            });
+            );
         }
         // Graph keeps (issuer, subject) unique per application and allows 20 credentials, so a
         // renamed credential can only be created once the old name is gone: writes wait for the

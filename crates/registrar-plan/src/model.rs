@@ -82,6 +82,133 @@ pub struct ResourceChange {
     pub operations: Vec<Operation>,
 }
 
+impl ResourceChange {
+    /// A change with no attributes, dependencies or operations yet; the constructors below fill
+    /// in what their action has.
+    fn new(address: Address, action: Action) -> Self {
+        Self {
+            address,
+            action,
+            reason: None,
+            before: None,
+            after: None,
+            after_unknown: Vec::new(),
+            depends_on: Vec::new(),
+            operations: Vec::new(),
+        }
+    }
+
+    /// A new object with these attributes.
+    pub fn create(address: Address, after: impl Into<Value>, operations: Vec<Operation>) -> Self {
+        Self {
+            after: Some(after.into()),
+            operations,
+            ..Self::new(address, Action::Create)
+        }
+    }
+
+    /// An object changed in place: the changed attributes before and after.
+    pub fn update(
+        address: Address,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+        operations: Vec<Operation>,
+    ) -> Self {
+        Self::with_both(address, Action::Update, before, after, operations)
+    }
+
+    /// An object removed and re-added.
+    pub fn replace(
+        address: Address,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+        operations: Vec<Operation>,
+    ) -> Self {
+        Self::with_both(address, Action::Replace, before, after, operations)
+    }
+
+    /// A secret's credential replaced by a fresh one.
+    pub fn rotate(
+        address: Address,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+        operations: Vec<Operation>,
+    ) -> Self {
+        Self::with_both(address, Action::Rotate, before, after, operations)
+    }
+
+    /// An object brought back from deleted items.
+    pub fn restore(
+        address: Address,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+        operations: Vec<Operation>,
+    ) -> Self {
+        Self::with_both(address, Action::Restore, before, after, operations)
+    }
+
+    /// An object removed; `before` is what it was.
+    pub fn delete(address: Address, before: impl Into<Value>, operations: Vec<Operation>) -> Self {
+        Self {
+            before: Some(before.into()),
+            operations,
+            ..Self::new(address, Action::Delete)
+        }
+    }
+
+    /// An object only looked at: nothing is done to it.
+    pub fn read(address: Address, before: impl Into<Value>) -> Self {
+        Self {
+            before: Some(before.into()),
+            ..Self::new(address, Action::Read)
+        }
+    }
+
+    /// A change that shows nothing but carries operations (see [`Component::References`]).
+    pub fn no_op(address: Address, operations: Vec<Operation>) -> Self {
+        Self {
+            operations,
+            ..Self::new(address, Action::NoOp)
+        }
+    }
+
+    fn with_both(
+        address: Address,
+        action: Action,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+        operations: Vec<Operation>,
+    ) -> Self {
+        Self {
+            before: Some(before.into()),
+            after: Some(after.into()),
+            operations,
+            ..Self::new(address, action)
+        }
+    }
+
+    /// The same change, with why it is planned (for the reader).
+    #[must_use]
+    pub fn with_reason(mut self, reason: impl Into<Option<ActionReason>>) -> Self {
+        self.reason = reason.into();
+        self
+    }
+
+    /// The same change, waiting for these changes.
+    #[must_use]
+    pub fn with_depends_on(mut self, depends_on: Vec<Address>) -> Self {
+        self.depends_on = depends_on;
+        self
+    }
+
+    /// The same change, with these attributes known only after apply.
+    #[must_use]
+    pub fn with_after_unknown(mut self, after_unknown: Vec<String>) -> Self {
+        self.after_unknown = after_unknown;
+        self
+    }
+}
+
 /// What happens to an addressed object.
 ///
 /// Text glyphs: `+` create and restore, `~` update, `-` delete, `-/+` replace (the old one goes

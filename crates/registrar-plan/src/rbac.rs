@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::error::PlanError;
-use crate::model::{Action, ActionReason, Address, Component, ResourceChange};
+use crate::model::{ActionReason, Address, Component, ResourceChange};
 use crate::planner::{Planner, Target, closest};
 
 /// A declared assignment with its role resolved.
@@ -103,24 +103,23 @@ impl<'a> Planner<'a> {
             if let Some(description) = &assignment.declared.description {
                 after.insert("description".into(), json!(description));
             }
-            self.changes.push(ResourceChange {
-                address: target.address(Component::RoleAssignment {
-                    role: assignment.role_name.clone(),
-                    scope: assignment.scope.clone(),
-                }),
-                action: Action::Create,
-                reason: None,
-                before: None,
-                after: Some(Value::Object(after)),
-                after_unknown,
-                depends_on: principal_depends.clone(),
-                operations: vec![Operation::CreateRoleAssignment {
-                    principal: principal.clone(),
-                    scope: assignment.scope.clone(),
-                    role_definition_id: assignment.role_definition_id.clone(),
-                    description: assignment.declared.description.clone(),
-                }],
-            });
+            self.changes.push(
+                ResourceChange::create(
+                    target.address(Component::RoleAssignment {
+                        role: assignment.role_name.clone(),
+                        scope: assignment.scope.clone(),
+                    }),
+                    after,
+                    vec![Operation::CreateRoleAssignment {
+                        principal: principal.clone(),
+                        scope: assignment.scope.clone(),
+                        role_definition_id: assignment.role_definition_id.clone(),
+                        description: assignment.declared.description.clone(),
+                    }],
+                )
+                .with_depends_on(principal_depends.clone())
+                .with_after_unknown(after_unknown),
+            );
         }
 
         // Undeclared assignments inside the managed roots: one change per role and scope.
@@ -149,21 +148,16 @@ impl<'a> Planner<'a> {
             });
         }
         for (address, (before, operations)) in removed {
-            self.changes.push(ResourceChange {
-                address,
-                action: Action::Delete,
-                reason: Some(ActionReason::Undeclared {
-                    kind: "role assignment",
-                    name: None,
-                    hint: None,
-                    end: None,
-                }),
-                before: Some(before),
-                after: None,
-                after_unknown: Vec::new(),
-                depends_on: Vec::new(),
-                operations,
-            });
+            self.changes.push(
+                ResourceChange::delete(address, before, operations).with_reason(
+                    ActionReason::Undeclared {
+                        kind: "role assignment",
+                        name: None,
+                        hint: None,
+                        end: None,
+                    },
+                ),
+            );
         }
     }
 

@@ -1,0 +1,311 @@
+//! Identity: which tenant object each declared application is (by `uniqueName`, by pinned
+//! appId, or a deleted item holding the unique name), the appIds other declarations refer to
+//! (known now, or `{appId:<key>}` placeholders for applications created in the same apply), and
+//! the settled ids of declared scopes and app roles.
+//!
+//! Lookups here never depend on the order of the snapshot's lists: ties go to the lowest
+//! object id.
+
+use std::collections::BTreeSet;
+
+use registrar_model::{
+    AppRole, ApplicationRef, DeletedApplication, DesiredApplication, LiveApplication,
+    PermissionScope, ServicePrincipalRef, unique_name,
+};
+use uuid::Uuid;
+
+use super::Planner;
+use crate::error::PlanError;
+use crate::model::{Address, Component};
+
+/// Stands for the appId of an application created earlier in the same apply, by manifest key:
+/// `{appId:<key>}`. It appears in the settings of [`Operation::UpdateApplication`] (in
+/// `api.known_client_applications`, `api.pre_authorized_applications[].app_id` and
+/// `required_resource_access[].resource_app_id`); the executor replaces it with the appId the
+/// create returned, as it does for [`registrar_model::APP_ID_PLACEHOLDER`].
+pub fn planned_app_id(key: &str) -> String {
+    format!("{{appId:{key}}}")
+}
+
+/// The manifest key in a [`planned_app_id`] placeholder, if `text` is one.
+pub fn parse_planned_app_id(text: &str) -> Option<&str> {
+    text.strip_prefix("{appId:")?.strip_suffix('}')
+}
+
+/// A deterministic id (UUIDv5) for a scope, app role or certificate this planner introduces.
+pub(crate) fn derived_id(unique_name: &str, kind: &str, value: &str) -> String {
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_URL,
+        format!("registrar:{unique_name}:{kind}:{value}").as_bytes(),
+    )
+    .to_string()
+}
+
+/// How a declared application is found in the tenant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Identity<'a> {
+    /// It exists (by unique name, or by pinned appId).
+    Existing(&'a LiveApplication),
+    /// A soft-deleted application holds the unique name.
+    Restore(&'a DeletedApplication),
+    /// It is created.
+    Create,
+}
+
+/// A declared application and how it is found.
+#[derive(Debug, Clone)]
+pub(crate) struct Target<'a> {
+    pub(crate) desired: &'a DesiredApplication,
+    pub(crate) identity: Identity<'a>,
+    pub(crate) unique_name: String,
+}
+
+impl Target<'_> {
+    pub(crate) fn key(&self) -> &str {
+        &self.desired.key
+    }
+
+    pub(crate) fn live(&self) -> Option<&LiveApplication> {
+        match self.identity {
+            Identity::Existing(live) => Some(live),
+            _ => None,
+        }
+    }
+
+    /// The application's service principal as operations name it, and the change to wait for:
+    /// the live one, or the one this plan creates (then its create is a dependency).
+    pub(crate) fn service_principal_ref(&self) -> (ServicePrincipalRef, Vec<Address>) {
+        match self.live().and_then(|app| app.service_principal.as_ref()) {
+            Some(sp) => (
+                ServicePrincipalRef::Existing { id: sp.id.clone() },
+                Vec::new(),
+            ),
+            None => (
+                ServicePrincipalRef::Planned {
+                    key: self.key().to_owned(),
+                },
+                vec![self.address(Component::ServicePrincipal)],
+            ),
+        }
+    }
+
+    pub(crate) fn known_app_id(&self) -> Option<&str> {
+        match self.identity {
+            Identity::Existing(live) => Some(&live.app_id),
+            Identity::Restore(deleted) => Some(&deleted.app_id),
+            Identity::Create => None,
+        }
+    }
+
+    pub(crate) fn application_ref(&self) -> ApplicationRef {
+        match self.identity {
+            Identity::Existing(live) => ApplicationRef::Existing {
+                id: live.id.clone(),
+                app_id: live.app_id.clone(),
+            },
+            Identity::Restore(deleted) => ApplicationRef::Existing {
+                id: deleted.id.clone(),
+                app_id: deleted.app_id.clone(),
+            },
+            Identity::Create => ApplicationRef::Planned {
+                key: self.desired.key.clone(),
+            },
+        }
+    }
+
+    /// What a change inside this application depends on: the application's own change, when it
+    /// is created or restored in this plan.
+    pub(crate) fn depends_on(&self) -> Vec<Address> {
+        match self.identity {
+            Identity::Existing(_) => Vec::new(),
+            _ => vec![Address::application(self.key())],
+        }
+    }
+
+    pub(crate) fn address(&self, component: Component) -> Address {
+        Address::component(self.key(), component)
+    }
+}
+
+/// Where the appId of an application of this manifest comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum AppId {
+    Known(String),
+    Planned(String),
+}
+
+impl AppId {
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Self::Known(app_id) => app_id.clone(),
+            Self::Planned(key) => planned_app_id(key),
+        }
+    }
+}
+
+/// Scopes and app roles of a declared application, with their ids settled.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Exposed {
+    pub(super) scopes: Vec<PermissionScope>,
+    pub(super) roles: Vec<AppRole>,
+}
+
+impl<'a> Planner<'a> {
+    pub(crate) fn target(&self, key: &str) -> Option<&Target<'a>> {
+        self.targets.iter().find(|target| target.key() == key)
+    }
+
+    /// The declared application whose live service principal has this object id.
+    pub(crate) fn target_by_service_principal(&self, sp_id: &str) -> Option<&Target<'a>> {
+        self.targets.iter().find(|target| {
+            target
+                .live()
+                .and_then(|app| app.service_principal.as_ref())
+                .is_some_and(|sp| sp.id.eq_ignore_ascii_case(sp_id))
+        })
+    }
+
+    pub(crate) fn target_by_app_id(&self, app_id: &str) -> Option<&Target<'a>> {
+        self.targets.iter().find(|target| {
+            target
+                .known_app_id()
+                .is_some_and(|known| known.eq_ignore_ascii_case(app_id))
+        })
+    }
+
+    pub(super) fn app_id_of(&self, key: &str) -> Option<AppId> {
+        let target = self.target(key)?;
+        Some(match target.known_app_id() {
+            Some(app_id) => AppId::Known(app_id.to_owned()),
+            None => AppId::Planned(key.to_owned()),
+        })
+    }
+
+    pub(super) fn find_targets(&mut self) {
+        let namespace = &self.desired.namespace;
+        let mut claimed: BTreeSet<&str> = BTreeSet::new();
+        for desired in &self.desired.applications {
+            let name = unique_name(namespace, &desired.key);
+            let by_name = self
+                .live
+                .applications
+                .iter()
+                .filter(|app| app.unique_name.as_deref() == Some(name.as_str()))
+                .min_by(|a, b| a.id.cmp(&b.id));
+            let by_app_id = desired.app_id.as_deref().and_then(|pinned| {
+                self.live
+                    .applications
+                    .iter()
+                    .filter(|app| app.app_id.eq_ignore_ascii_case(pinned))
+                    .min_by(|a, b| a.id.cmp(&b.id))
+            });
+            let identity = if let Some(live) = by_name.or(by_app_id) {
+                if !claimed.insert(live.id.as_str()) {
+                    self.errors.push(PlanError::new(
+                        &desired.origin,
+                        format!(
+                            "application `{}` is the same tenant application as another key",
+                            desired.key
+                        ),
+                        Some(format!(
+                            "appId `{}` may be pinned by one application only",
+                            live.app_id
+                        )),
+                    ));
+                    continue;
+                }
+                Identity::Existing(live)
+            } else if let Some(pinned) = &desired.app_id {
+                self.errors.push(PlanError::new(
+                    &desired.origin,
+                    format!(
+                        "application `{}` pins appId `{pinned}`, which is not in the tenant",
+                        desired.key
+                    ),
+                    Some(
+                        "check the appId, or remove `appId` to create a new application".to_owned(),
+                    ),
+                ));
+                continue;
+            } else if let Some(deleted) = self
+                .live
+                .deleted_applications
+                .iter()
+                .filter(|app| app.unique_name.as_deref() == Some(name.as_str()))
+                .min_by(|a, b| a.id.cmp(&b.id))
+            {
+                Identity::Restore(deleted)
+            } else {
+                Identity::Create
+            };
+            self.targets.push(Target {
+                desired,
+                identity,
+                unique_name: name,
+            });
+        }
+    }
+
+    /// Settles the ids of every declared scope and app role: the live id of the entry with the
+    /// same value, else a UUIDv5 of (unique name, kind, value).
+    pub(super) fn settle_exposed(&mut self) {
+        for target in &self.targets {
+            let live = target.live().map(|app| &app.settings);
+            let scopes = target
+                .desired
+                .api
+                .scopes
+                .iter()
+                .map(|scope| {
+                    let id = live
+                        .and_then(|settings| {
+                            settings
+                                .api
+                                .oauth2_permission_scopes
+                                .iter()
+                                .find(|l| l.value == scope.value)
+                        })
+                        .map_or_else(
+                            || derived_id(&target.unique_name, "scope", &scope.value),
+                            |l| l.id.clone(),
+                        );
+                    PermissionScope {
+                        id,
+                        value: scope.value.clone(),
+                        scope_type: scope.scope_type.clone(),
+                        is_enabled: scope.enabled,
+                        admin_consent_display_name: scope.admin_consent_display_name.clone(),
+                        admin_consent_description: scope.admin_consent_description.clone(),
+                        user_consent_display_name: scope.user_consent_display_name.clone(),
+                        user_consent_description: scope.user_consent_description.clone(),
+                    }
+                })
+                .collect();
+            let roles = target
+                .desired
+                .app_roles
+                .iter()
+                .map(|role| {
+                    let id = live
+                        .and_then(|settings| {
+                            settings.app_roles.iter().find(|l| l.value == role.value)
+                        })
+                        .map_or_else(
+                            || derived_id(&target.unique_name, "role", &role.value),
+                            |l| l.id.clone(),
+                        );
+                    AppRole {
+                        id,
+                        value: role.value.clone(),
+                        display_name: role.display_name.clone(),
+                        description: role.description.clone(),
+                        allowed_member_types: role.allowed_member_types.clone(),
+                        is_enabled: role.enabled,
+                    }
+                })
+                .collect();
+            self.exposed
+                .insert(target.key().to_owned(), Exposed { scopes, roles });
+        }
+    }
+}
