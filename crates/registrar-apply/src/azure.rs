@@ -4,8 +4,8 @@
 
 use registrar_azure::{Clients, DeliveredSecret, SecretValue};
 use registrar_model::{
-    ApplicationSettings, ConsentType, FederatedCredential, Guid, KeyCredential, PasswordCredential,
-    SecretStoreLocation, ServicePrincipalSettings,
+    ApplicationField, ApplicationSettings, ConsentType, FederatedCredential, Guid, KeyCredential,
+    PasswordCredential, SecretStoreLocation, ServicePrincipalSettings,
 };
 use time::OffsetDateTime;
 
@@ -61,16 +61,11 @@ impl TenantWriter for AzureTenant {
         &self,
         id: &str,
         settings: &ApplicationSettings,
-        changed_fields: &[String],
+        changed_fields: &[ApplicationField],
     ) -> Result<(), WriteError> {
-        // Temporary until the plan emits `ApplicationField`s.
-        let changed_fields: Vec<registrar_model::ApplicationField> = changed_fields
-            .iter()
-            .filter_map(|name| registrar_model::ApplicationField::from_name(name))
-            .collect();
         self.clients
             .graph
-            .update_application(id, settings, &changed_fields)
+            .update_application(id, settings, changed_fields)
             .await
             .map_err(boxed)
     }

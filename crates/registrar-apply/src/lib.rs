@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 use futures::stream::{FuturesUnordered, StreamExt};
 use registrar_azure::{DeliveredSecret, SecretValue};
 use registrar_model::{
-    ApplicationRef, ApplicationSettings, FederatedCredential, KeyCredential, Operation,
-    PasswordCredential, PlannedAppId, SecretStoreLocation, ServicePrincipalRef,
+    ApplicationField, ApplicationRef, ApplicationSettings, FederatedCredential, KeyCredential,
+    Operation, PasswordCredential, PlannedAppId, SecretStoreLocation, ServicePrincipalRef,
     ServicePrincipalSettings,
 };
 use registrar_plan::{Action, Plan, ResourceChange};
@@ -55,7 +55,7 @@ pub trait TenantWriter: Send + Sync {
         &self,
         id: &str,
         settings: &ApplicationSettings,
-        changed_fields: &[String],
+        changed_fields: &[ApplicationField],
     ) -> Result<(), WriteError>;
     /// Soft-deletes an application.
     async fn delete_application(&self, id: &str) -> Result<(), WriteError>;

@@ -67,11 +67,15 @@ impl TenantWriter for FakeTenant {
         &self,
         id: &str,
         settings: &ApplicationSettings,
-        changed_fields: &[String],
+        changed_fields: &[ApplicationField],
     ) -> Result<(), WriteError> {
         self.record(format!(
             "update_application {id} {} {:?}",
-            changed_fields.join(","),
+            changed_fields
+                .iter()
+                .map(|field| field.name())
+                .collect::<Vec<_>>()
+                .join(","),
             settings.identifier_uris
         ))
     }
@@ -295,7 +299,7 @@ fn create_plan() -> Plan {
                     Operation::UpdateApplication {
                         application: planned("api"),
                         settings,
-                        changed_fields: vec!["identifier_uris".to_owned()],
+                        changed_fields: vec![ApplicationField::IdentifierUris],
                     },
                 ],
             ),

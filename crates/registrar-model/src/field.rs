@@ -9,11 +9,27 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// One top-level property of [`ApplicationSettings`](crate::ApplicationSettings). Complex
-/// objects and collections are one field each: Graph replaces them whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicationField {
+/// Declares [`ApplicationField`] and its [`ApplicationField::ALL`] from one list, so the full
+/// list cannot miss a variant.
+macro_rules! application_fields {
+    ($($(#[$doc:meta])* $variant:ident,)*) => {
+        /// One top-level property of [`ApplicationSettings`](crate::ApplicationSettings).
+        /// Complex objects and collections are one field each: Graph replaces them whole.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ApplicationField {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ApplicationField {
+            /// Every field, in the order of [`ApplicationSettings`](crate::ApplicationSettings)
+            /// (the order of a create body and of the plan's attributes).
+            pub const ALL: &'static [ApplicationField] = &[$(Self::$variant,)*];
+        }
+    };
+}
+
+application_fields! {
     /// `displayName`.
     DisplayName,
     /// `description`.
@@ -51,28 +67,6 @@ pub enum ApplicationField {
 }
 
 impl ApplicationField {
-    /// Every field, in the order of [`ApplicationSettings`](crate::ApplicationSettings) (the
-    /// order a create body and the plan's attributes use).
-    pub const ALL: [ApplicationField; 17] = [
-        Self::DisplayName,
-        Self::Description,
-        Self::Notes,
-        Self::SignInAudience,
-        Self::IdentifierUris,
-        Self::Tags,
-        Self::Web,
-        Self::SpaRedirectUris,
-        Self::PublicClientRedirectUris,
-        Self::IsFallbackPublicClient,
-        Self::GroupMembershipClaims,
-        Self::ServiceManagementReference,
-        Self::Info,
-        Self::OptionalClaims,
-        Self::Api,
-        Self::AppRoles,
-        Self::RequiredResourceAccess,
-    ];
-
     /// The Rust name of the settings field, e.g. `spa_redirect_uris` (what `changed_fields`
     /// serializes as and logs show).
     pub fn name(self) -> &'static str {
@@ -112,7 +106,7 @@ impl ApplicationField {
 
     /// The field with this [`name`](Self::name).
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|field| field.name() == name)
+        Self::ALL.iter().copied().find(|field| field.name() == name)
     }
 }
 
@@ -128,7 +122,7 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_round_trip() {
-        for field in ApplicationField::ALL {
+        for &field in ApplicationField::ALL {
             assert_eq!(ApplicationField::from_name(field.name()), Some(field));
             let json = serde_json::to_value(field).unwrap_or_default();
             assert_eq!(json, serde_json::Value::String(field.name().to_owned()));

@@ -49,7 +49,7 @@ mod settings;
 
 pub use error::{PlanError, PlanErrors};
 pub use model::{Action, ActionReason, Address, Component, Plan, ResourceChange, Summary};
-pub use planner::{PlanOptions, parse_planned_app_id, planned_app_id};
+pub use planner::PlanOptions;
 
 use registrar_model::{DesiredState, LiveTenant};
 use time::OffsetDateTime;

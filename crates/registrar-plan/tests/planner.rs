@@ -10,7 +10,7 @@ use common::*;
 use expect_test::{Expect, expect};
 use registrar_catalog::PermissionKind;
 use registrar_model::{
-    ApplicationRef, DeletedApplication, DesiredAppRole, DesiredApplication,
+    ApplicationField, ApplicationRef, DeletedApplication, DesiredAppRole, DesiredApplication,
     DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
     DesiredState, KeyCredential, LiveApplication, LiveTenant, Operation, PasswordCredential,
     RoleAssignment, SecretStoreContents, ServicePrincipalRef, marker_tag,
@@ -78,17 +78,12 @@ fn operation_line(operation: &Operation) -> String {
                     )
                 })
                 .collect();
-            let mut line = format!(
-                "UpdateApplication {} {changed_fields:?}",
-                describe(application)
-            );
-            if changed_fields.iter().any(|field| field == "api") {
+            let names: Vec<&str> = changed_fields.iter().map(|field| field.name()).collect();
+            let mut line = format!("UpdateApplication {} {names:?}", describe(application));
+            if changed_fields.contains(&ApplicationField::Api) {
                 write!(line, " scopes={scopes:?}").unwrap();
             }
-            if changed_fields
-                .iter()
-                .any(|field| field == "identifier_uris")
-            {
+            if changed_fields.contains(&ApplicationField::IdentifierUris) {
                 write!(line, " identifier_uris={:?}", settings.identifier_uris).unwrap();
             }
             line

@@ -650,7 +650,7 @@ pub fn settings_to_json_fields(
 
 /// The Graph JSON of every managed setting (the body of a create or upsert).
 pub fn settings_to_json(settings: &ApplicationSettings) -> Value {
-    settings_to_json_fields(settings, &ApplicationField::ALL)
+    settings_to_json_fields(settings, ApplicationField::ALL)
 }
 
 /// A `servicePrincipal` as read.

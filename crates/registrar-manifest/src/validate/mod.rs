@@ -295,7 +295,7 @@ fn check_application(
     report: &mut Report,
 ) {
     if let Some(app_id) = &app.app_id
-        && !Guid::parse(&app_id.value).is_some()
+        && Guid::parse(&app_id.value).is_none()
     {
         report.push(
             Diagnostic::error(

@@ -257,7 +257,7 @@ fn check_catalog_permission(
 }
 
 fn check_permission_spelling(permission: &Spanned<String>, report: &mut Report) {
-    if !Guid::parse(&permission.value).is_some() && names::looks_like_guid(&permission.value) {
+    if Guid::parse(&permission.value).is_none() && names::looks_like_guid(&permission.value) {
         report.push(Diagnostic::error(
             permission.origin.clone(),
             format!("permission `{}` is not a valid GUID", permission.value),

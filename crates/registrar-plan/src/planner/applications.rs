@@ -7,18 +7,19 @@
 use std::collections::BTreeSet;
 
 use registrar_model::{
-    AppRole, ApplicationRef, ApplicationSettings, Operation, PermissionScope,
-    PreAuthorizedApplication, RequiredResourceAccess, marker_tag,
+    AppRole, ApplicationField, ApplicationRef, ApplicationSettings, Operation, PermissionScope,
+    PlannedAppId, PreAuthorizedApplication, RequiredResourceAccess, marker_tag,
 };
 use serde_json::{Map, Value, json};
 
 use super::Planner;
-use super::identity::{AppId, Identity, Target, parse_planned_app_id, planned_app_id};
+use super::identity::{AppId, Identity, Target};
 use super::resolution::closest;
 use crate::error::PlanError;
 use crate::model::{ActionReason, Address, Component, ResourceChange};
 use crate::settings::{
-    all_fields, application_attributes, attribute_map, diff_attributes, normalize_application,
+    all_fields, application_attributes, attribute_map, attribute_name, diff_attributes,
+    normalize_application,
 };
 
 impl<'a> Planner<'a> {
@@ -43,9 +44,12 @@ impl<'a> Planner<'a> {
             match self.resolve_app_reference(client, "knownClientApplications") {
                 Some(AppId::Known(app_id)) => known_clients.push(app_id),
                 Some(AppId::Planned(key)) => {
-                    known_clients.push(planned_app_id(&key));
+                    known_clients.push(PlannedAppId::new(key.clone()).to_string());
                     planned_refs.insert(key);
-                    push_unique(&mut unknown, "api.known_client_applications");
+                    push_unique(
+                        &mut unknown,
+                        attribute_name(ApplicationField::Api, Some("known_client_applications")),
+                    );
                 }
                 None => {}
             }
@@ -70,7 +74,10 @@ impl<'a> Planner<'a> {
             {
                 if let AppId::Planned(key) = &app_id {
                     planned_refs.insert(key.clone());
-                    push_unique(&mut unknown, "api.pre_authorized_applications");
+                    push_unique(
+                        &mut unknown,
+                        attribute_name(ApplicationField::Api, Some("pre_authorized_applications")),
+                    );
                 }
                 pre_authorized.push(PreAuthorizedApplication {
                     app_id: app_id.text(),
@@ -84,7 +91,10 @@ impl<'a> Planner<'a> {
             if let Some((app_id, entries)) = self.resolve_required_access(access) {
                 if let AppId::Planned(key) = &app_id {
                     planned_refs.insert(key.clone());
-                    push_unique(&mut unknown, "required_resource_access");
+                    push_unique(
+                        &mut unknown,
+                        attribute_name(ApplicationField::RequiredResourceAccess, None),
+                    );
                 }
                 match required
                     .iter_mut()
@@ -133,7 +143,10 @@ impl<'a> Planner<'a> {
             Some(app_id) => settings.resolve_app_id(app_id),
             None => {
                 if settings.needs_app_id() {
-                    push_unique(&mut unknown, "identifier_uris");
+                    push_unique(
+                        &mut unknown,
+                        attribute_name(ApplicationField::IdentifierUris, None),
+                    );
                 }
             }
         }
@@ -391,9 +404,9 @@ impl<'a> Planner<'a> {
     }
 }
 
-fn push_unique(list: &mut Vec<String>, name: &str) {
-    if !list.iter().any(|existing| existing == name) {
-        list.push(name.to_owned());
+fn push_unique(list: &mut Vec<String>, name: String) {
+    if !list.contains(&name) {
+        list.push(name);
     }
 }
 
@@ -408,19 +421,9 @@ fn strip_unknown(settings: &mut ApplicationSettings, planned: &BTreeSet<String>)
 
 /// Leaves out references to the applications in `planned`.
 fn strip_planned(settings: &mut ApplicationSettings, planned: &BTreeSet<String>) {
-    let is_planned =
-        |text: &str| parse_planned_app_id(text).is_some_and(|key| planned.contains(key));
-    settings
-        .api
-        .known_client_applications
-        .retain(|app_id| !is_planned(app_id));
-    settings
-        .api
-        .pre_authorized_applications
-        .retain(|entry| !is_planned(&entry.app_id));
-    settings
-        .required_resource_access
-        .retain(|entry| !is_planned(&entry.resource_app_id));
+    settings.retain_app_id_references(|app_id| {
+        PlannedAppId::parse(app_id).is_none_or(|reference| !planned.contains(&reference.key))
+    });
 }
 
 /// The live entries in live order, where each one the desired list keeps is replaced by its

@@ -10,27 +10,13 @@ use std::collections::BTreeSet;
 
 use registrar_model::{
     AppRole, ApplicationRef, DeletedApplication, DesiredApplication, LiveApplication,
-    PermissionScope, ServicePrincipalRef, unique_name,
+    PermissionScope, PlannedAppId, ServicePrincipalRef, unique_name,
 };
 use uuid::Uuid;
 
 use super::Planner;
 use crate::error::PlanError;
 use crate::model::{Address, Component};
-
-/// Stands for the appId of an application created earlier in the same apply, by manifest key:
-/// `{appId:<key>}`. It appears in the settings of [`Operation::UpdateApplication`] (in
-/// `api.known_client_applications`, `api.pre_authorized_applications[].app_id` and
-/// `required_resource_access[].resource_app_id`); the executor replaces it with the appId the
-/// create returned, as it does for [`registrar_model::APP_ID_PLACEHOLDER`].
-pub fn planned_app_id(key: &str) -> String {
-    format!("{{appId:{key}}}")
-}
-
-/// The manifest key in a [`planned_app_id`] placeholder, if `text` is one.
-pub fn parse_planned_app_id(text: &str) -> Option<&str> {
-    text.strip_prefix("{appId:")?.strip_suffix('}')
-}
 
 /// A deterministic id (UUIDv5) for a scope, app role or certificate this planner introduces.
 pub(crate) fn derived_id(unique_name: &str, kind: &str, value: &str) -> String {
@@ -138,7 +124,7 @@ impl AppId {
     pub(crate) fn text(&self) -> String {
         match self {
             Self::Known(app_id) => app_id.clone(),
-            Self::Planned(key) => planned_app_id(key),
+            Self::Planned(key) => PlannedAppId::new(key.clone()).to_string(),
         }
     }
 }

@@ -6,14 +6,15 @@ use std::collections::{BTreeSet, HashMap};
 
 use registrar_catalog::PermissionKind;
 use registrar_model::{
-    AppRoleAssignment, ApplicationRef, ApplicationSettings, DeletedApplication, DesiredApplication,
-    DesiredCertificate, DesiredFederatedCredential, DesiredSecret, DesiredState, DirectoryObject,
-    ExposedPermission, FederatedCredential, LiveApplication, LiveServicePrincipal, LiveTenant,
-    Located, Operation, Origin, PasswordCredential, PermissionGrant, ResourceServicePrincipal,
-    RoleAssignment, RoleDefinition, SecretStoreContents, SecretStoreLocation, SecretStoreState,
-    ServicePrincipalRef, ServicePrincipalSettings, role_assignment_name, same_scope,
+    AppRoleAssignment, ApplicationField, ApplicationRef, ApplicationSettings, DeletedApplication,
+    DesiredApplication, DesiredCertificate, DesiredFederatedCredential, DesiredSecret,
+    DesiredState, DirectoryObject, ExposedPermission, FederatedCredential, LiveApplication,
+    LiveServicePrincipal, LiveTenant, Located, Operation, Origin, PasswordCredential,
+    PermissionGrant, PlannedAppId, ResourceServicePrincipal, RoleAssignment, RoleDefinition,
+    SecretStoreContents, SecretStoreLocation, SecretStoreState, ServicePrincipalRef,
+    ServicePrincipalSettings, role_assignment_name, same_scope,
 };
-use registrar_plan::{Plan, PlanOptions, parse_planned_app_id, plan};
+use registrar_plan::{Plan, PlanOptions, plan};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -333,10 +334,10 @@ impl Simulator {
     }
 
     fn resolve_planned(&self, text: &mut String) -> Result<(), String> {
-        if let Some(key) = parse_planned_app_id(text) {
+        if let Some(PlannedAppId { key }) = PlannedAppId::parse(text) {
             *text = self
                 .created
-                .get(key)
+                .get(&key)
                 .ok_or_else(|| format!("`{key}` was not created"))?
                 .1
                 .clone();
@@ -408,18 +409,17 @@ impl Simulator {
                 let (_, app_id) = self.resolve(application)?;
                 let mut settings = settings.clone();
                 settings.resolve_app_id(&app_id);
-                for client in &mut settings.api.known_client_applications {
-                    self.resolve_planned(client)?;
-                }
-                for entry in &mut settings.api.pre_authorized_applications {
-                    self.resolve_planned(&mut entry.app_id)?;
-                }
-                for entry in &mut settings.required_resource_access {
-                    self.resolve_planned(&mut entry.resource_app_id)?;
-                }
+                let mut failure = Ok(());
+                settings.retain_app_id_references(|text| {
+                    if failure.is_ok() {
+                        failure = self.resolve_planned(text);
+                    }
+                    true
+                });
+                failure?;
                 let app = self.app_mut(application)?;
                 let live = &mut app.settings;
-                if changed_fields.iter().any(|field| field == "api") {
+                if changed_fields.contains(&ApplicationField::Api) {
                     for scope in &live.api.oauth2_permission_scopes {
                         if scope.is_enabled
                             && !settings
@@ -435,7 +435,7 @@ impl Simulator {
                         }
                     }
                 }
-                if changed_fields.iter().any(|field| field == "app_roles") {
+                if changed_fields.contains(&ApplicationField::AppRoles) {
                     for role in &live.app_roles {
                         if role.is_enabled && !settings.app_roles.iter().any(|r| r.id == role.id) {
                             return Err(format!(
@@ -446,46 +446,49 @@ impl Simulator {
                     }
                 }
                 for field in changed_fields {
-                    match field.as_str() {
-                        "display_name" => live.display_name = settings.display_name.clone(),
-                        "description" => live.description = settings.description.clone(),
-                        "notes" => live.notes = settings.notes.clone(),
-                        "sign_in_audience" => {
+                    match field {
+                        ApplicationField::DisplayName => {
+                            live.display_name = settings.display_name.clone()
+                        }
+                        ApplicationField::Description => {
+                            live.description = settings.description.clone()
+                        }
+                        ApplicationField::Notes => live.notes = settings.notes.clone(),
+                        ApplicationField::SignInAudience => {
                             live.sign_in_audience = settings.sign_in_audience.clone()
                         }
-                        "identifier_uris" => {
+                        ApplicationField::IdentifierUris => {
                             live.identifier_uris = settings.identifier_uris.clone()
                         }
-                        "tags" => live.tags = settings.tags.clone(),
-                        "web" => live.web = settings.web.clone(),
-                        "spa_redirect_uris" => {
+                        ApplicationField::Tags => live.tags = settings.tags.clone(),
+                        ApplicationField::Web => live.web = settings.web.clone(),
+                        ApplicationField::SpaRedirectUris => {
                             live.spa_redirect_uris = settings.spa_redirect_uris.clone()
                         }
-                        "public_client_redirect_uris" => {
+                        ApplicationField::PublicClientRedirectUris => {
                             live.public_client_redirect_uris =
                                 settings.public_client_redirect_uris.clone()
                         }
-                        "is_fallback_public_client" => {
+                        ApplicationField::IsFallbackPublicClient => {
                             live.is_fallback_public_client = settings.is_fallback_public_client
                         }
-                        "group_membership_claims" => {
+                        ApplicationField::GroupMembershipClaims => {
                             live.group_membership_claims = settings.group_membership_claims.clone()
                         }
-                        "service_management_reference" => {
+                        ApplicationField::ServiceManagementReference => {
                             live.service_management_reference =
                                 settings.service_management_reference.clone()
                         }
-                        "info" => live.info = settings.info.clone(),
-                        "optional_claims" => {
+                        ApplicationField::Info => live.info = settings.info.clone(),
+                        ApplicationField::OptionalClaims => {
                             live.optional_claims = settings.optional_claims.clone()
                         }
-                        "api" => live.api = settings.api.clone(),
-                        "app_roles" => live.app_roles = settings.app_roles.clone(),
-                        "required_resource_access" => {
+                        ApplicationField::Api => live.api = settings.api.clone(),
+                        ApplicationField::AppRoles => live.app_roles = settings.app_roles.clone(),
+                        ApplicationField::RequiredResourceAccess => {
                             live.required_resource_access =
                                 settings.required_resource_access.clone()
                         }
-                        other => return Err(format!("unknown field `{other}`")),
                     }
                 }
             }
