@@ -295,7 +295,7 @@ impl TenantWriter for AzureTenant {
         // response, an adopted service principal), set its scopes instead.
         let existing = match self.clients.graph.list_permission_grants(client_id).await {
             Ok(grants) => grants.into_iter().find(|grant| {
-                ConsentType::from_graph(&grant.consent_type) == Some(ConsentType::AllPrincipals)
+                grant.consent_type == ConsentType::AllPrincipals
                     && Guid::same(&grant.resource_id, resource_id)
             }),
             Err(_) => None,

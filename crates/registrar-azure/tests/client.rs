@@ -212,7 +212,10 @@ async fn token_client_secret_credential_against_stub_endpoint() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(object.odata_type, "#microsoft.graph.servicePrincipal");
+    assert_eq!(
+        object.kind.odata_type(),
+        Some("#microsoft.graph.servicePrincipal")
+    );
     // The token is cached per audience: a second call sends no token request.
     clients.graph.get_directory_object("abc").await.unwrap();
     let stats = clients.stats();
@@ -1027,7 +1030,7 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
         .iter()
         .map(|grant| {
             (
-                grant.consent_type.as_str(),
+                grant.consent_type.as_graph(),
                 grant.resource_id.as_str(),
                 grant.principal_id.as_deref(),
                 grant.scope.split(' ').next().unwrap_or_default(),
@@ -1165,7 +1168,7 @@ async fn consent_writes_send_the_documented_requests() {
         .await
         .unwrap();
     assert_eq!(grant.id, "l5eW7x0ga0-WDOntXzHateQDNpSH5-lPk9HjD3Sarjk");
-    assert_eq!(grant.consent_type, "AllPrincipals");
+    assert_eq!(grant.consent_type.as_graph(), "AllPrincipals");
     graph
         .update_granted_scopes("grant-1", "User.Read profile")
         .await

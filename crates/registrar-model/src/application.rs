@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::kinds::PermissionKind;
 use crate::placeholder::APP_ID_PLACEHOLDER;
 
 /// Every manifest-managed property of an application registration.
@@ -204,12 +205,12 @@ pub struct RequiredResourceAccess {
 }
 
 /// Graph `resourceAccess`: one requested permission.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceAccess {
     /// The permission's GUID.
     pub id: String,
     /// `Scope` (delegated) or `Role` (application).
-    pub access_type: String,
+    pub access_type: PermissionKind,
 }
 
 /// The manifest-managed settings of a service principal.

@@ -3,7 +3,7 @@
 //! [`ApplicationField`], and diffing attributes.
 
 use registrar_model::{
-    ApplicationField, ApplicationSettings, OptionalClaim, PermissionScope,
+    ApplicationField, ApplicationSettings, Guid, OptionalClaim, PermissionScope,
     PreAuthorizedApplication, RequiredResourceAccess, ServicePrincipalSettings,
 };
 use serde_json::{Map, Value, json};
@@ -36,7 +36,7 @@ fn strings_like(live: &[String], desired: Vec<String>) -> Vec<String> {
 }
 
 fn ids_like(live: &[String], desired: Vec<String>) -> Vec<String> {
-    order_like(live, desired, |a, b| a.eq_ignore_ascii_case(b))
+    order_like(live, desired, |a, b| Guid::same(a, b))
 }
 
 fn claims_like(live: &[OptionalClaim], desired: Vec<OptionalClaim>) -> Vec<OptionalClaim> {
@@ -102,7 +102,7 @@ pub(crate) fn normalize_application(live: &ApplicationSettings, desired: &mut Ap
     api.pre_authorized_applications = order_like(
         &live.api.pre_authorized_applications,
         std::mem::take(&mut api.pre_authorized_applications),
-        |a, b| a.app_id.eq_ignore_ascii_case(&b.app_id),
+        |a, b| Guid::same(&a.app_id, &b.app_id),
     )
     .into_iter()
     .map(|mut entry: PreAuthorizedApplication| {
@@ -110,7 +110,7 @@ pub(crate) fn normalize_application(live: &ApplicationSettings, desired: &mut Ap
             .api
             .pre_authorized_applications
             .iter()
-            .find(|l| l.app_id.eq_ignore_ascii_case(&entry.app_id))
+            .find(|l| Guid::same(&l.app_id, &entry.app_id))
         {
             entry.delegated_permission_ids = ids_like(
                 &live_entry.delegated_permission_ids,
@@ -144,18 +144,19 @@ pub(crate) fn normalize_application(live: &ApplicationSettings, desired: &mut Ap
     desired.required_resource_access = order_like(
         &live.required_resource_access,
         std::mem::take(&mut desired.required_resource_access),
-        |a, b| a.resource_app_id.eq_ignore_ascii_case(&b.resource_app_id),
+        |a, b| Guid::same(&a.resource_app_id, &b.resource_app_id),
     )
     .into_iter()
     .map(|mut entry: RequiredResourceAccess| {
-        if let Some(live_entry) = live.required_resource_access.iter().find(|l| {
-            l.resource_app_id
-                .eq_ignore_ascii_case(&entry.resource_app_id)
-        }) {
+        if let Some(live_entry) = live
+            .required_resource_access
+            .iter()
+            .find(|l| Guid::same(&l.resource_app_id, &entry.resource_app_id))
+        {
             entry.resource_access = order_like(
                 &live_entry.resource_access,
                 std::mem::take(&mut entry.resource_access),
-                |a, b| a.id.eq_ignore_ascii_case(&b.id) && a.access_type == b.access_type,
+                |a, b| Guid::same(&a.id, &b.id) && a.access_type == b.access_type,
             );
         }
         entry
@@ -377,7 +378,10 @@ fn required_resource_access(entry: &RequiredResourceAccess, describe: &dyn Descr
                 item.insert("value".into(), Value::String(value));
             }
             item.insert("id".into(), Value::String(access.id.clone()));
-            item.insert("type".into(), Value::String(access.access_type.clone()));
+            item.insert(
+                "type".into(),
+                Value::String(access.access_type.resource_access_type().to_owned()),
+            );
             Value::Object(item)
         })
         .collect();

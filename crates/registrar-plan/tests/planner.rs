@@ -10,10 +10,11 @@ use common::*;
 use expect_test::{Expect, expect};
 use registrar_catalog::PermissionKind;
 use registrar_model::{
-    ApplicationField, ApplicationRef, DeletedApplication, DesiredAppRole, DesiredApplication,
-    DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
-    DesiredState, KeyCredential, LiveApplication, LiveTenant, Operation, PasswordCredential,
-    RoleAssignment, SecretStoreContents, ServicePrincipalRef, marker_tag,
+    ApplicationField, ApplicationRef, ConsentType, DeletedApplication, DesiredAppRole,
+    DesiredApplication, DesiredPreAuthorizedApplication, DesiredResourceAccess,
+    DesiredRoleAssignment, DesiredScope, DesiredState, KeyCredential, LiveApplication, LiveTenant,
+    Operation, PasswordCredential, RoleAssignment, SecretStoreContents, ServicePrincipalRef,
+    marker_tag,
 };
 use registrar_plan::render::{TextOptions, text};
 use registrar_plan::{PlanOptions, plan};
@@ -1625,14 +1626,14 @@ fn plan_consent_given_by_hand_is_drift_but_per_user_consent_is_left_alone() {
     sp.permission_grants.push(registrar_model::PermissionGrant {
         id: "alice-grant".into(),
         resource_id: GRAPH_SP.into(),
-        consent_type: "Principal".into(),
+        consent_type: ConsentType::Principal,
         principal_id: Some(ALICE.into()),
         scope: "Mail.Read".into(),
     });
     sp.permission_grants.push(registrar_model::PermissionGrant {
         id: "unknown-api-grant".into(),
         resource_id: "0ff1ce00-0000-4000-8000-000000000001".into(),
-        consent_type: "AllPrincipals".into(),
+        consent_type: ConsentType::AllPrincipals,
         principal_id: None,
         scope: "user_impersonation".into(),
     });

@@ -9,10 +9,10 @@ use common::*;
 use proptest::prelude::*;
 use registrar_catalog::PermissionKind;
 use registrar_model::{
-    AppRoleAssignment, DeletedApplication, DesiredAppRole, DesiredPreAuthorizedApplication,
-    DesiredResourceAccess, DesiredRoleAssignment, DesiredScope, DesiredState, LiveTenant,
-    PasswordCredential, PermissionGrant, RoleAssignment, SecretStoreLocation,
-    ServicePrincipalSettings,
+    AppRoleAssignment, ConsentType, DeletedApplication, DesiredAppRole,
+    DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
+    DesiredState, LiveTenant, PasswordCredential, PermissionGrant, RoleAssignment,
+    SecretStoreLocation, ServicePrincipalSettings,
 };
 use registrar_plan::render::{self, PlanDocument, TextOptions};
 use registrar_plan::{Plan, PlanErrors, PlanOptions, plan};
@@ -283,13 +283,14 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
             }
             if bit(drift, consent_shift + 1) {
                 match sp.permission_grants.iter_mut().find(|grant| {
-                    grant.consent_type == "AllPrincipals" && grant.resource_id == GRAPH_SP
+                    grant.consent_type == ConsentType::AllPrincipals
+                        && grant.resource_id == GRAPH_SP
                 }) {
                     Some(grant) => grant.scope.push_str(" Mail.Read"),
                     None => sp.permission_grants.push(PermissionGrant {
                         id: format!("by-hand-grant-{position}"),
                         resource_id: GRAPH_SP.into(),
-                        consent_type: "AllPrincipals".into(),
+                        consent_type: ConsentType::AllPrincipals,
                         principal_id: None,
                         scope: "Mail.Read".into(),
                     }),
@@ -299,7 +300,7 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
                 sp.permission_grants.push(PermissionGrant {
                     id: format!("alice-grant-{position}"),
                     resource_id: GRAPH_SP.into(),
-                    consent_type: "Principal".into(),
+                    consent_type: ConsentType::Principal,
                     principal_id: Some(ALICE.into()),
                     scope: "Mail.Read".into(),
                 });

@@ -22,9 +22,9 @@ use time::format_description::well_known::Rfc3339;
 
 use registrar_model::{
     APP_ID_PLACEHOLDER, AppRoleAssignment, ApplicationField, ApplicationSettings,
-    DeletedApplication, DirectoryObject, FederatedCredential, KeyCredential, LiveApplication,
-    LiveServicePrincipal, PasswordCredential, PermissionGrant, ResourceServicePrincipal,
-    ServicePrincipalSettings,
+    DeletedApplication, DirectoryObject, DirectoryObjectKind, FederatedCredential, KeyCredential,
+    LiveApplication, LiveServicePrincipal, PasswordCredential, PermissionGrant,
+    ResourceServicePrincipal, ServicePrincipalSettings,
 };
 
 use crate::batch::BatchGet;
@@ -247,13 +247,11 @@ impl GraphClient {
             }
             Read::User(_) => {
                 let user: GraphDirectoryObject = decode(body, &path())?;
-                ReadValue::DirectoryObject(Some(user.to_model("#microsoft.graph.user")))
+                ReadValue::DirectoryObject(Some(user.to_model(DirectoryObjectKind::User)))
             }
             Read::DirectoryObject(_) => {
                 let object: GraphDirectoryObject = decode(body, &path())?;
-                ReadValue::DirectoryObject(Some(
-                    object.to_model("#microsoft.graph.directoryObject"),
-                ))
+                ReadValue::DirectoryObject(Some(object.to_model(DirectoryObjectKind::Other)))
             }
         })
     }
@@ -724,7 +722,7 @@ impl GraphClient {
     ) -> Result<Option<DirectoryObject>, AzureError> {
         let url = self.url(&user_path(user_principal_name));
         let user: Option<GraphDirectoryObject> = self.get_optional(url).await?;
-        Ok(user.map(|user| user.to_model("#microsoft.graph.user")))
+        Ok(user.map(|user| user.to_model(DirectoryObjectKind::User)))
     }
 
     /// A user found with `$filter=userPrincipalName eq '…'`, or `None` (for UPNs that do not
@@ -743,7 +741,7 @@ impl GraphClient {
         let users: Vec<GraphDirectoryObject> = self.core.get_all_pages(url, Service::Graph).await?;
         Ok(users
             .first()
-            .map(|user| user.to_model("#microsoft.graph.user")))
+            .map(|user| user.to_model(DirectoryObjectKind::User)))
     }
 
     /// A directory object (user, service principal, group) by object id, or `None`.
@@ -753,7 +751,7 @@ impl GraphClient {
     ) -> Result<Option<DirectoryObject>, AzureError> {
         let url = self.url(&directory_object_path(id));
         let object: Option<GraphDirectoryObject> = self.get_optional(url).await?;
-        Ok(object.map(|object| object.to_model("#microsoft.graph.directoryObject")))
+        Ok(object.map(|object| object.to_model(DirectoryObjectKind::Other)))
     }
 
     // ----- secrets and certificates -----------------------------------------------------------

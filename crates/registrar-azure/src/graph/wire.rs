@@ -12,11 +12,11 @@ use time::format_description::well_known::Rfc3339;
 
 use registrar_model::{
     ApiSettings, AppRole, AppRoleAssignment, ApplicationField, ApplicationSettings, ConsentType,
-    DeletedApplication, DirectoryObject, ExposedPermission, FederatedCredential, InformationalUrls,
-    KeyCredential, LiveApplication, LiveServicePrincipal, OptionalClaim, OptionalClaims,
-    PasswordCredential, PermissionGrant, PermissionScope, PreAuthorizedApplication,
-    RequiredResourceAccess, ResourceAccess, ResourceServicePrincipal, ServicePrincipalSettings,
-    WebSettings,
+    DeletedApplication, DirectoryObject, DirectoryObjectKind, ExposedPermission,
+    FederatedCredential, InformationalUrls, KeyCredential, LiveApplication, LiveServicePrincipal,
+    OptionalClaim, OptionalClaims, PasswordCredential, PermissionGrant, PermissionKind,
+    PermissionScope, PreAuthorizedApplication, RequiredResourceAccess, ResourceAccess,
+    ResourceServicePrincipal, ServicePrincipalSettings, WebSettings,
 };
 
 /// The application properties the snapshot reads (`$select`).
@@ -448,12 +448,18 @@ impl GraphApplication {
                 .iter()
                 .map(|resource| RequiredResourceAccess {
                     resource_app_id: resource.resource_app_id.clone(),
+                    // Graph knows only `Scope` and `Role`; an entry of another type could not
+                    // be written back, so it is not read either.
                     resource_access: resource
                         .resource_access
                         .iter()
-                        .map(|access| ResourceAccess {
-                            id: access.id.clone(),
-                            access_type: access.access_type.clone(),
+                        .filter_map(|access| {
+                            Some(ResourceAccess {
+                                id: access.id.clone(),
+                                access_type: PermissionKind::from_resource_access_type(
+                                    &access.access_type,
+                                )?,
+                            })
                         })
                         .collect(),
                 })
@@ -624,7 +630,7 @@ pub fn field_to_json(
                             "resourceAppId": resource.resource_app_id,
                             "resourceAccess": resource.resource_access.iter().map(|access| json!({
                                 "id": access.id,
-                                "type": access.access_type,
+                                "type": access.access_type.resource_access_type(),
                             })).collect::<Vec<_>>(),
                         })
                     })
@@ -776,7 +782,9 @@ impl GraphPermissionGrant {
         PermissionGrant {
             id: self.id.clone(),
             resource_id: self.resource_id.clone(),
-            consent_type: self.consent_type.clone(),
+            // Anything but a tenant-wide grant is a user's own.
+            consent_type: ConsentType::from_graph(&self.consent_type)
+                .unwrap_or(ConsentType::Principal),
             principal_id: self.principal_id.clone(),
             scope: self.scope.clone(),
         }
@@ -869,14 +877,14 @@ pub(crate) struct GraphDirectoryObject {
 }
 
 impl GraphDirectoryObject {
-    /// `default_type` applies when Graph leaves `@odata.type` out (as `/users/{upn}` does).
-    pub(crate) fn to_model(&self, default_type: &str) -> DirectoryObject {
+    /// `default_kind` applies when Graph leaves `@odata.type` out (as `/users/{upn}` does).
+    pub(crate) fn to_model(&self, default_kind: DirectoryObjectKind) -> DirectoryObject {
         DirectoryObject {
             id: self.id.clone(),
-            odata_type: self
+            kind: self
                 .odata_type
-                .clone()
-                .unwrap_or_else(|| default_type.to_owned()),
+                .as_deref()
+                .map_or(default_kind, DirectoryObjectKind::from_odata_type),
             user_principal_name: self.user_principal_name.clone(),
             display_name: self.display_name.clone(),
         }
@@ -951,7 +959,7 @@ mod tests {
                 resource_app_id: "00000003-0000-0000-c000-000000000000".into(),
                 resource_access: vec![ResourceAccess {
                     id: "g".into(),
-                    access_type: "Role".into(),
+                    access_type: PermissionKind::Application,
                 }],
             }],
         }

@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use registrar_model::{
-    AppRole, ApplicationField, ApplicationRef, ApplicationSettings, Operation, PermissionScope,
-    PlannedAppId, PreAuthorizedApplication, RequiredResourceAccess, marker_tag,
+    AppRole, ApplicationField, ApplicationRef, ApplicationSettings, Guid, Operation,
+    PermissionScope, PlannedAppId, PreAuthorizedApplication, RequiredResourceAccess, marker_tag,
 };
 use serde_json::{Map, Value, json};
 
@@ -59,7 +59,7 @@ impl<'a> Planner<'a> {
         for entry in &desired.api.pre_authorized_applications {
             let mut delegated_permission_ids = Vec::new();
             for value in &entry.scopes {
-                match exposed.scopes.iter().find(|scope| &scope.value == value || scope.id.eq_ignore_ascii_case(value)) {
+                match exposed.scopes.iter().find(|scope| &scope.value == value || Guid::same(&scope.id, value)) {
                     Some(scope) => delegated_permission_ids.push(scope.id.clone()),
                     None => self.errors.push(PlanError::new(
                         &entry.app.origin,

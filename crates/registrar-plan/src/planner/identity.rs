@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use registrar_model::{
-    AppRole, ApplicationRef, DeletedApplication, DesiredApplication, LiveApplication,
+    AppRole, ApplicationRef, DeletedApplication, DesiredApplication, Guid, LiveApplication,
     PermissionScope, PlannedAppId, ServicePrincipalRef, unique_name,
 };
 use uuid::Uuid;
@@ -147,7 +147,7 @@ impl<'a> Planner<'a> {
             target
                 .live()
                 .and_then(|app| app.service_principal.as_ref())
-                .is_some_and(|sp| sp.id.eq_ignore_ascii_case(sp_id))
+                .is_some_and(|sp| Guid::same(&sp.id, sp_id))
         })
     }
 
@@ -155,7 +155,7 @@ impl<'a> Planner<'a> {
         self.targets.iter().find(|target| {
             target
                 .known_app_id()
-                .is_some_and(|known| known.eq_ignore_ascii_case(app_id))
+                .is_some_and(|known| Guid::same(known, app_id))
         })
     }
 
@@ -182,7 +182,7 @@ impl<'a> Planner<'a> {
                 self.live
                     .applications
                     .iter()
-                    .filter(|app| app.app_id.eq_ignore_ascii_case(pinned))
+                    .filter(|app| Guid::same(&app.app_id, pinned))
                     .min_by(|a, b| a.id.cmp(&b.id))
             });
             let identity = if let Some(live) = by_name.or(by_app_id) {

@@ -6,13 +6,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use registrar_catalog::PermissionKind;
 use registrar_model::{
-    AppRoleAssignment, ApplicationField, ApplicationRef, ApplicationSettings, DeletedApplication,
-    DesiredApplication, DesiredCertificate, DesiredFederatedCredential, DesiredSecret,
-    DesiredState, DirectoryObject, ExposedPermission, FederatedCredential, LiveApplication,
-    LiveServicePrincipal, LiveTenant, Located, Operation, Origin, PasswordCredential,
-    PermissionGrant, PlannedAppId, ResourceServicePrincipal, RoleAssignment, RoleDefinition,
-    SecretStoreContents, SecretStoreLocation, SecretStoreState, ServicePrincipalRef,
-    ServicePrincipalSettings, role_assignment_name, same_scope,
+    AppRoleAssignment, ApplicationField, ApplicationRef, ApplicationSettings, ConsentType,
+    DeletedApplication, DesiredApplication, DesiredCertificate, DesiredFederatedCredential,
+    DesiredSecret, DesiredState, DirectoryObject, DirectoryObjectKind, ExposedPermission,
+    FederatedCredential, LiveApplication, LiveServicePrincipal, LiveTenant, Located, Operation,
+    Origin, PasswordCredential, PermissionGrant, PlannedAppId, ResourceServicePrincipal,
+    RoleAssignment, RoleDefinition, SecretStoreContents, SecretStoreLocation, SecretStoreState,
+    ServicePrincipalRef, ServicePrincipalSettings, role_assignment_name, same_scope,
 };
 use registrar_plan::{Plan, PlanOptions, plan};
 use time::macros::datetime;
@@ -103,13 +103,13 @@ pub fn directory() -> Vec<DirectoryObject> {
     vec![
         DirectoryObject {
             id: ALICE.into(),
-            odata_type: "#microsoft.graph.user".into(),
+            kind: DirectoryObjectKind::User,
             user_principal_name: Some("alice@contoso.com".into()),
             display_name: Some("Alice".into()),
         },
         DirectoryObject {
             id: BOB.into(),
-            odata_type: "#microsoft.graph.user".into(),
+            kind: DirectoryObjectKind::User,
             user_principal_name: Some("bob@contoso.com".into()),
             display_name: Some("Bob".into()),
         },
@@ -591,14 +591,15 @@ impl Simulator {
                 let id = self.next_id("9a4a47");
                 let sp = self.managed_sp_mut(&client)?;
                 if sp.permission_grants.iter().any(|grant| {
-                    grant.consent_type == "AllPrincipals" && grant.resource_id == resource
+                    grant.consent_type == ConsentType::AllPrincipals
+                        && grant.resource_id == resource
                 }) {
                     return Err("an AllPrincipals grant for this client and resource exists".into());
                 }
                 sp.permission_grants.push(PermissionGrant {
                     id,
                     resource_id: resource,
-                    consent_type: "AllPrincipals".into(),
+                    consent_type: ConsentType::AllPrincipals,
                     principal_id: None,
                     scope: scope.clone(),
                 });
