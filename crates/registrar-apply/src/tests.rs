@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use registrar_model::{FileFormat, ServicePrincipalRef};
+use registrar_model::{FileFormat, PlainSettings, ServicePrincipalRef};
 use registrar_plan::{Address, Component};
 
 use super::*;
@@ -76,7 +76,7 @@ impl TenantWriter for FakeTenant {
                 .map(|field| field.name())
                 .collect::<Vec<_>>()
                 .join(","),
-            settings.identifier_uris
+            settings.plain.identifier_uris
         ))
     }
     async fn delete_application(&self, id: &str) -> Result<(), WriteError> {
@@ -281,7 +281,10 @@ fn file_store() -> SecretStoreLocation {
 fn create_plan() -> Plan {
     let app = Address::application("api");
     let settings = ApplicationSettings {
-        identifier_uris: vec!["api://{appId}".to_owned()],
+        plain: PlainSettings {
+            identifier_uris: vec!["api://{appId}".to_owned()],
+            ..Default::default()
+        },
         ..ApplicationSettings::default()
     };
     Plan {

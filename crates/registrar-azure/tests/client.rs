@@ -16,7 +16,8 @@ use registrar_azure::{
 };
 use registrar_model::{
     ApplicationField, ApplicationSettings, DesiredApplication, DesiredResourceAccess,
-    DesiredSecret, DesiredState, FileFormat, Located, SecretStoreContents, SecretStoreLocation,
+    DesiredSecret, DesiredState, FileFormat, Located, PlainSettings, SecretStoreContents,
+    SecretStoreLocation,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{
@@ -420,7 +421,10 @@ async fn read_your_writes_404_after_create_is_retried() {
         .mount(&server)
         .await;
     let settings = ApplicationSettings {
-        display_name: "API".into(),
+        plain: PlainSettings {
+            display_name: "API".into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let upserted = clients
@@ -431,7 +435,7 @@ async fn read_your_writes_404_after_create_is_retried() {
     assert!(upserted.created);
     assert_eq!(upserted.app_id, "631a96bc-a705-4eda-9f99-fdaf9f54f6a2");
     let mut settings = settings;
-    settings.identifier_uris = vec![format!("api://{}", upserted.app_id)];
+    settings.plain.identifier_uris = vec![format!("api://{}", upserted.app_id)];
     clients
         .graph
         .update_application(&upserted.id, &settings, &[ApplicationField::IdentifierUris])
@@ -608,18 +612,21 @@ async fn error_display_keeps_code_and_request_id() {
 fn settings_round_trip_with_the_documented_application() {
     let body = fixture("application-get.json");
     let settings = wire::settings_from_json(&body).unwrap();
-    assert_eq!(settings.display_name, "Display name");
+    assert_eq!(settings.plain.display_name, "Display name");
     assert_eq!(
-        settings.sign_in_audience,
+        settings.plain.sign_in_audience,
         "AzureADandPersonalMicrosoftAccount"
     );
     assert!(
-        !settings.is_fallback_public_client,
+        !settings.plain.is_fallback_public_client,
         "isFallbackPublicClient null reads as false"
     );
     assert_eq!(settings.api.requested_access_token_version, Some(2));
-    assert_eq!(settings.group_membership_claims, None);
-    assert!(!settings.web.implicit_grant_id_tokens && !settings.web.implicit_grant_access_tokens);
+    assert_eq!(settings.plain.group_membership_claims, None);
+    assert!(
+        !settings.plain.web.implicit_grant_id_tokens
+            && !settings.plain.web.implicit_grant_access_tokens
+    );
 
     let written = wire::settings_to_json(&settings);
     assert_eq!(
@@ -1382,7 +1389,10 @@ async fn writes_send_the_documented_requests() {
 
     // A URI that still names `{appId}` is never sent.
     let settings = ApplicationSettings {
-        identifier_uris: vec!["api://{appId}".into()],
+        plain: PlainSettings {
+            identifier_uris: vec!["api://{appId}".into()],
+            ..Default::default()
+        },
         ..Default::default()
     };
     let error = graph

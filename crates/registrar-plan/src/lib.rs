@@ -12,15 +12,18 @@
 //!   [`render::markdown`] are pure functions of a plan.
 //!
 //! ```
-//! use registrar_model::{DesiredApplication, DesiredState, LiveTenant};
+//! use registrar_model::{DesiredApplication, DesiredState, LiveTenant, PlainSettings};
 //! use registrar_plan::{PlanOptions, plan};
 //!
 //! let desired = DesiredState {
 //!     namespace: "platform".into(),
 //!     applications: vec![DesiredApplication {
 //!         key: "dicom-client".into(),
-//!         display_name: "DICOM client".into(),
-//!         sign_in_audience: "AzureADMyOrg".into(),
+//!         plain: PlainSettings {
+//!             display_name: "DICOM client".into(),
+//!             sign_in_audience: "AzureADMyOrg".into(),
+//!             ..Default::default()
+//!         },
 //!         ..Default::default()
 //!     }],
 //!     ..Default::default()

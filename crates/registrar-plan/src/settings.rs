@@ -63,34 +63,34 @@ fn claims_like(live: &[OptionalClaim], desired: Vec<OptionalClaim>) -> Vec<Optio
 /// Reorders every set-like collection of `desired` like `live`, so that equal sets compare
 /// equal and an update keeps the live order of unchanged entries.
 pub(crate) fn normalize_application(live: &ApplicationSettings, desired: &mut ApplicationSettings) {
-    desired.identifier_uris = strings_like(
-        &live.identifier_uris,
-        std::mem::take(&mut desired.identifier_uris),
+    desired.plain.identifier_uris = strings_like(
+        &live.plain.identifier_uris,
+        std::mem::take(&mut desired.plain.identifier_uris),
     );
-    desired.tags = strings_like(&live.tags, std::mem::take(&mut desired.tags));
-    desired.web.redirect_uris = strings_like(
-        &live.web.redirect_uris,
-        std::mem::take(&mut desired.web.redirect_uris),
+    desired.plain.tags = strings_like(&live.plain.tags, std::mem::take(&mut desired.plain.tags));
+    desired.plain.web.redirect_uris = strings_like(
+        &live.plain.web.redirect_uris,
+        std::mem::take(&mut desired.plain.web.redirect_uris),
     );
-    desired.spa_redirect_uris = strings_like(
-        &live.spa_redirect_uris,
-        std::mem::take(&mut desired.spa_redirect_uris),
+    desired.plain.spa_redirect_uris = strings_like(
+        &live.plain.spa_redirect_uris,
+        std::mem::take(&mut desired.plain.spa_redirect_uris),
     );
-    desired.public_client_redirect_uris = strings_like(
-        &live.public_client_redirect_uris,
-        std::mem::take(&mut desired.public_client_redirect_uris),
+    desired.plain.public_client_redirect_uris = strings_like(
+        &live.plain.public_client_redirect_uris,
+        std::mem::take(&mut desired.plain.public_client_redirect_uris),
     );
-    let claims = &mut desired.optional_claims;
+    let claims = &mut desired.plain.optional_claims;
     claims.id_token = claims_like(
-        &live.optional_claims.id_token,
+        &live.plain.optional_claims.id_token,
         std::mem::take(&mut claims.id_token),
     );
     claims.access_token = claims_like(
-        &live.optional_claims.access_token,
+        &live.plain.optional_claims.access_token,
         std::mem::take(&mut claims.access_token),
     );
     claims.saml2_token = claims_like(
-        &live.optional_claims.saml2_token,
+        &live.plain.optional_claims.saml2_token,
         std::mem::take(&mut claims.saml2_token),
     );
 
@@ -236,21 +236,21 @@ fn field_attributes(
     field: ApplicationField,
     describe: &dyn Describe,
 ) -> Vec<(Option<&'static str>, Value)> {
-    let web = &settings.web;
-    let info = &settings.info;
+    let web = &settings.plain.web;
+    let info = &settings.plain.info;
     let api = &settings.api;
-    let claims_of = &settings.optional_claims;
+    let claims_of = &settings.plain.optional_claims;
     match field {
         ApplicationField::DisplayName => {
-            vec![(None, Value::String(settings.display_name.clone()))]
+            vec![(None, Value::String(settings.plain.display_name.clone()))]
         }
-        ApplicationField::Description => vec![(None, opt(&settings.description))],
-        ApplicationField::Notes => vec![(None, opt(&settings.notes))],
+        ApplicationField::Description => vec![(None, opt(&settings.plain.description))],
+        ApplicationField::Notes => vec![(None, opt(&settings.plain.notes))],
         ApplicationField::SignInAudience => {
-            vec![(None, Value::String(settings.sign_in_audience.clone()))]
+            vec![(None, Value::String(settings.plain.sign_in_audience.clone()))]
         }
-        ApplicationField::IdentifierUris => vec![(None, strings(&settings.identifier_uris))],
-        ApplicationField::Tags => vec![(None, strings(&settings.tags))],
+        ApplicationField::IdentifierUris => vec![(None, strings(&settings.plain.identifier_uris))],
+        ApplicationField::Tags => vec![(None, strings(&settings.plain.tags))],
         ApplicationField::Web => vec![
             (Some("home_page_url"), opt(&web.home_page_url)),
             (Some("logout_url"), opt(&web.logout_url)),
@@ -264,18 +264,18 @@ fn field_attributes(
                 Value::Bool(web.implicit_grant_id_tokens),
             ),
         ],
-        ApplicationField::SpaRedirectUris => vec![(None, strings(&settings.spa_redirect_uris))],
+        ApplicationField::SpaRedirectUris => vec![(None, strings(&settings.plain.spa_redirect_uris))],
         ApplicationField::PublicClientRedirectUris => {
-            vec![(None, strings(&settings.public_client_redirect_uris))]
+            vec![(None, strings(&settings.plain.public_client_redirect_uris))]
         }
         ApplicationField::IsFallbackPublicClient => {
-            vec![(None, Value::Bool(settings.is_fallback_public_client))]
+            vec![(None, Value::Bool(settings.plain.is_fallback_public_client))]
         }
         ApplicationField::GroupMembershipClaims => {
-            vec![(None, opt(&settings.group_membership_claims))]
+            vec![(None, opt(&settings.plain.group_membership_claims))]
         }
         ApplicationField::ServiceManagementReference => {
-            vec![(None, opt(&settings.service_management_reference))]
+            vec![(None, opt(&settings.plain.service_management_reference))]
         }
         ApplicationField::Info => vec![
             (Some("marketing_url"), opt(&info.marketing_url)),

@@ -372,6 +372,7 @@ impl GraphClient {
         // planner's follow-up update sends them.
         let mut settings = settings.clone();
         settings
+            .plain
             .identifier_uris
             .retain(|uri| !uri.contains(APP_ID_PLACEHOLDER));
         let body = wire::settings_to_json(&settings);

@@ -15,8 +15,8 @@ use registrar_model::{
     DeletedApplication, DirectoryObject, DirectoryObjectKind, ExposedPermission,
     FederatedCredential, InformationalUrls, KeyCredential, LiveApplication, LiveServicePrincipal,
     OptionalClaim, OptionalClaims, PasswordCredential, PermissionGrant, PermissionKind,
-    PermissionScope, PreAuthorizedApplication, RequiredResourceAccess, ResourceAccess,
-    ResourceServicePrincipal, ServicePrincipalSettings, WebSettings,
+    PermissionScope, PlainSettings, PreAuthorizedApplication, RequiredResourceAccess,
+    ResourceAccess, ResourceServicePrincipal, ServicePrincipalSettings, WebSettings,
 };
 
 /// The application properties the snapshot reads (`$select`).
@@ -371,37 +371,42 @@ impl GraphApplication {
                 .collect()
         };
         ApplicationSettings {
-            display_name: self.display_name.clone(),
-            description: self.description.clone(),
-            notes: self.notes.clone(),
-            sign_in_audience: self.sign_in_audience.clone(),
-            identifier_uris: self.identifier_uris.clone(),
-            tags: self.tags.clone(),
-            web: WebSettings {
-                home_page_url: self.web.home_page_url.clone(),
-                logout_url: self.web.logout_url.clone(),
-                redirect_uris: self.web.redirect_uris.clone(),
-                implicit_grant_access_tokens: self
-                    .web
-                    .implicit_grant_settings
-                    .enable_access_token_issuance,
-                implicit_grant_id_tokens: self.web.implicit_grant_settings.enable_id_token_issuance,
-            },
-            spa_redirect_uris: self.spa.redirect_uris.clone(),
-            public_client_redirect_uris: self.public_client.redirect_uris.clone(),
-            is_fallback_public_client: self.is_fallback_public_client.unwrap_or(false),
-            group_membership_claims: self.group_membership_claims.clone(),
-            service_management_reference: self.service_management_reference.clone(),
-            info: InformationalUrls {
-                marketing_url: self.info.marketing_url.clone(),
-                privacy_statement_url: self.info.privacy_statement_url.clone(),
-                support_url: self.info.support_url.clone(),
-                terms_of_service_url: self.info.terms_of_service_url.clone(),
-            },
-            optional_claims: OptionalClaims {
-                id_token: claims(&self.optional_claims.id_token),
-                access_token: claims(&self.optional_claims.access_token),
-                saml2_token: claims(&self.optional_claims.saml2_token),
+            plain: PlainSettings {
+                display_name: self.display_name.clone(),
+                description: self.description.clone(),
+                notes: self.notes.clone(),
+                sign_in_audience: self.sign_in_audience.clone(),
+                identifier_uris: self.identifier_uris.clone(),
+                tags: self.tags.clone(),
+                web: WebSettings {
+                    home_page_url: self.web.home_page_url.clone(),
+                    logout_url: self.web.logout_url.clone(),
+                    redirect_uris: self.web.redirect_uris.clone(),
+                    implicit_grant_access_tokens: self
+                        .web
+                        .implicit_grant_settings
+                        .enable_access_token_issuance,
+                    implicit_grant_id_tokens: self
+                        .web
+                        .implicit_grant_settings
+                        .enable_id_token_issuance,
+                },
+                spa_redirect_uris: self.spa.redirect_uris.clone(),
+                public_client_redirect_uris: self.public_client.redirect_uris.clone(),
+                is_fallback_public_client: self.is_fallback_public_client.unwrap_or(false),
+                group_membership_claims: self.group_membership_claims.clone(),
+                service_management_reference: self.service_management_reference.clone(),
+                info: InformationalUrls {
+                    marketing_url: self.info.marketing_url.clone(),
+                    privacy_statement_url: self.info.privacy_statement_url.clone(),
+                    support_url: self.info.support_url.clone(),
+                    terms_of_service_url: self.info.terms_of_service_url.clone(),
+                },
+                optional_claims: OptionalClaims {
+                    id_token: claims(&self.optional_claims.id_token),
+                    access_token: claims(&self.optional_claims.access_token),
+                    saml2_token: claims(&self.optional_claims.saml2_token),
+                },
             },
             api: ApiSettings {
                 requested_access_token_version: self.api.requested_access_token_version,
@@ -525,58 +530,63 @@ pub fn field_to_json(
     field: ApplicationField,
 ) -> (&'static str, Value) {
     match field {
-        ApplicationField::DisplayName => ("displayName", json!(settings.display_name)),
-        ApplicationField::Description => ("description", json!(settings.description)),
-        ApplicationField::Notes => ("notes", json!(settings.notes)),
-        ApplicationField::SignInAudience => ("signInAudience", json!(settings.sign_in_audience)),
-        ApplicationField::IdentifierUris => ("identifierUris", json!(settings.identifier_uris)),
-        ApplicationField::Tags => ("tags", json!(settings.tags)),
+        ApplicationField::DisplayName => ("displayName", json!(settings.plain.display_name)),
+        ApplicationField::Description => ("description", json!(settings.plain.description)),
+        ApplicationField::Notes => ("notes", json!(settings.plain.notes)),
+        ApplicationField::SignInAudience => {
+            ("signInAudience", json!(settings.plain.sign_in_audience))
+        }
+        ApplicationField::IdentifierUris => {
+            ("identifierUris", json!(settings.plain.identifier_uris))
+        }
+        ApplicationField::Tags => ("tags", json!(settings.plain.tags)),
         ApplicationField::Web => (
             "web",
             json!({
-                "homePageUrl": settings.web.home_page_url,
-                "logoutUrl": settings.web.logout_url,
-                "redirectUris": settings.web.redirect_uris,
+                "homePageUrl": settings.plain.web.home_page_url,
+                "logoutUrl": settings.plain.web.logout_url,
+                "redirectUris": settings.plain.web.redirect_uris,
                 "implicitGrantSettings": {
-                    "enableIdTokenIssuance": settings.web.implicit_grant_id_tokens,
-                    "enableAccessTokenIssuance": settings.web.implicit_grant_access_tokens,
+                    "enableIdTokenIssuance": settings.plain.web.implicit_grant_id_tokens,
+                    "enableAccessTokenIssuance": settings.plain.web.implicit_grant_access_tokens,
                 },
             }),
         ),
-        ApplicationField::SpaRedirectUris => {
-            ("spa", json!({ "redirectUris": settings.spa_redirect_uris }))
-        }
+        ApplicationField::SpaRedirectUris => (
+            "spa",
+            json!({ "redirectUris": settings.plain.spa_redirect_uris }),
+        ),
         ApplicationField::PublicClientRedirectUris => (
             "publicClient",
-            json!({ "redirectUris": settings.public_client_redirect_uris }),
+            json!({ "redirectUris": settings.plain.public_client_redirect_uris }),
         ),
         ApplicationField::IsFallbackPublicClient => (
             "isFallbackPublicClient",
-            json!(settings.is_fallback_public_client),
+            json!(settings.plain.is_fallback_public_client),
         ),
         ApplicationField::GroupMembershipClaims => (
             "groupMembershipClaims",
-            json!(settings.group_membership_claims),
+            json!(settings.plain.group_membership_claims),
         ),
         ApplicationField::ServiceManagementReference => (
             "serviceManagementReference",
-            json!(settings.service_management_reference),
+            json!(settings.plain.service_management_reference),
         ),
         ApplicationField::Info => (
             "info",
             json!({
-                "marketingUrl": settings.info.marketing_url,
-                "privacyStatementUrl": settings.info.privacy_statement_url,
-                "supportUrl": settings.info.support_url,
-                "termsOfServiceUrl": settings.info.terms_of_service_url,
+                "marketingUrl": settings.plain.info.marketing_url,
+                "privacyStatementUrl": settings.plain.info.privacy_statement_url,
+                "supportUrl": settings.plain.info.support_url,
+                "termsOfServiceUrl": settings.plain.info.terms_of_service_url,
             }),
         ),
         ApplicationField::OptionalClaims => (
             "optionalClaims",
             json!({
-                "idToken": settings.optional_claims.id_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
-                "accessToken": settings.optional_claims.access_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
-                "saml2Token": settings.optional_claims.saml2_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
+                "idToken": settings.plain.optional_claims.id_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
+                "accessToken": settings.plain.optional_claims.access_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
+                "saml2Token": settings.plain.optional_claims.saml2_token.iter().map(optional_claim_json).collect::<Vec<_>>(),
             }),
         ),
         ApplicationField::Api => (
@@ -897,37 +907,39 @@ mod tests {
 
     fn sample_settings() -> ApplicationSettings {
         ApplicationSettings {
-            display_name: "API".into(),
-            description: Some("d".into()),
-            notes: None,
-            sign_in_audience: "AzureADMyOrg".into(),
-            identifier_uris: vec!["api://x".into()],
-            tags: vec!["registrar:p".into()],
-            web: WebSettings {
-                home_page_url: Some("https://h".into()),
-                logout_url: None,
-                redirect_uris: vec!["https://a/cb".into()],
-                implicit_grant_access_tokens: false,
-                implicit_grant_id_tokens: true,
-            },
-            spa_redirect_uris: vec!["https://spa".into()],
-            public_client_redirect_uris: vec![],
-            is_fallback_public_client: true,
-            group_membership_claims: Some("SecurityGroup".into()),
-            service_management_reference: None,
-            info: InformationalUrls {
-                support_url: Some("https://s".into()),
-                ..Default::default()
-            },
-            optional_claims: OptionalClaims {
-                id_token: vec![OptionalClaim {
-                    name: "email".into(),
-                    source: None,
-                    essential: true,
-                    additional_properties: vec!["x".into()],
-                }],
-                access_token: vec![],
-                saml2_token: vec![],
+            plain: PlainSettings {
+                display_name: "API".into(),
+                description: Some("d".into()),
+                notes: None,
+                sign_in_audience: "AzureADMyOrg".into(),
+                identifier_uris: vec!["api://x".into()],
+                tags: vec!["registrar:p".into()],
+                web: WebSettings {
+                    home_page_url: Some("https://h".into()),
+                    logout_url: None,
+                    redirect_uris: vec!["https://a/cb".into()],
+                    implicit_grant_access_tokens: false,
+                    implicit_grant_id_tokens: true,
+                },
+                spa_redirect_uris: vec!["https://spa".into()],
+                public_client_redirect_uris: vec![],
+                is_fallback_public_client: true,
+                group_membership_claims: Some("SecurityGroup".into()),
+                service_management_reference: None,
+                info: InformationalUrls {
+                    support_url: Some("https://s".into()),
+                    ..Default::default()
+                },
+                optional_claims: OptionalClaims {
+                    id_token: vec![OptionalClaim {
+                        name: "email".into(),
+                        source: None,
+                        essential: true,
+                        additional_properties: vec!["x".into()],
+                    }],
+                    access_token: vec![],
+                    saml2_token: vec![],
+                },
             },
             api: ApiSettings {
                 requested_access_token_version: Some(2),
@@ -983,10 +995,10 @@ mod tests {
             "optionalClaims": null,
         });
         let settings = settings_from_json(&body).unwrap_or_default();
-        assert!(!settings.is_fallback_public_client);
+        assert!(!settings.plain.is_fallback_public_client);
         assert_eq!(settings.api.requested_access_token_version, None);
-        assert!(!settings.web.implicit_grant_id_tokens);
-        assert_eq!(settings.optional_claims, OptionalClaims::default());
+        assert!(!settings.plain.web.implicit_grant_id_tokens);
+        assert_eq!(settings.plain.optional_claims, OptionalClaims::default());
         let written = settings_to_json(&settings);
         assert_eq!(written["api"]["requestedAccessTokenVersion"], Value::Null);
         assert_eq!(written["isFallbackPublicClient"], json!(false));

@@ -33,9 +33,9 @@ impl<'a> Planner<'a> {
         let mut planned_refs: BTreeSet<String> = BTreeSet::new();
         let mut unknown: Vec<String> = Vec::new();
         let marker = marker_tag(&self.desired.namespace);
-        let mut tags = desired.tags.clone();
-        if !tags.contains(&marker) {
-            tags.push(marker);
+        let mut plain = desired.plain.clone();
+        if !plain.tags.contains(&marker) {
+            plain.tags.push(marker);
         }
         let exposed = self.exposed.get(target.key()).cloned().unwrap_or_default();
 
@@ -116,20 +116,7 @@ impl<'a> Planner<'a> {
             .requested_access_token_version
             .or_else(|| live.and_then(|app| app.settings.api.requested_access_token_version));
         let mut settings = ApplicationSettings {
-            display_name: desired.display_name.clone(),
-            description: desired.description.clone(),
-            notes: desired.notes.clone(),
-            sign_in_audience: desired.sign_in_audience.clone(),
-            identifier_uris: desired.identifier_uris.clone(),
-            tags,
-            web: desired.web.clone(),
-            spa_redirect_uris: desired.spa_redirect_uris.clone(),
-            public_client_redirect_uris: desired.public_client_redirect_uris.clone(),
-            is_fallback_public_client: desired.allow_public_client_flows,
-            group_membership_claims: desired.group_membership_claims.clone(),
-            service_management_reference: desired.service_management_reference.clone(),
-            info: desired.info.clone(),
-            optional_claims: desired.optional_claims.clone(),
+            plain,
             api: registrar_model::ApiSettings {
                 requested_access_token_version,
                 known_client_applications: known_clients,
@@ -371,7 +358,7 @@ impl<'a> Planner<'a> {
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         for app in &self.live.applications {
             if claimed.contains(app.id.as_str())
-                || !app.settings.tags.contains(&marker)
+                || !app.settings.plain.tags.contains(&marker)
                 || !seen.insert(&app.id)
             {
                 continue;
@@ -387,7 +374,7 @@ impl<'a> Planner<'a> {
             before.insert("app_id".into(), Value::String(app.app_id.clone()));
             before.insert(
                 "display_name".into(),
-                Value::String(app.settings.display_name.clone()),
+                Value::String(app.settings.plain.display_name.clone()),
             );
             if let Some(name) = &app.unique_name {
                 before.insert("unique_name".into(), Value::String(name.clone()));
@@ -414,6 +401,7 @@ fn push_unique(list: &mut Vec<String>, name: String) {
 /// appId, and references to the applications in `planned` (created in the same apply).
 fn strip_unknown(settings: &mut ApplicationSettings, planned: &BTreeSet<String>) {
     settings
+        .plain
         .identifier_uris
         .retain(|uri| !uri.contains(registrar_model::APP_ID_PLACEHOLDER));
     strip_planned(settings, planned);

@@ -10,9 +10,10 @@ use registrar_model::{
     DeletedApplication, DesiredApplication, DesiredCertificate, DesiredFederatedCredential,
     DesiredSecret, DesiredState, DirectoryObject, DirectoryObjectKind, ExposedPermission,
     FederatedCredential, LiveApplication, LiveServicePrincipal, LiveTenant, Located, Operation,
-    Origin, PasswordCredential, PermissionGrant, PlannedAppId, ResourceServicePrincipal,
-    RoleAssignment, RoleDefinition, SecretStoreContents, SecretStoreLocation, SecretStoreState,
-    ServicePrincipalRef, ServicePrincipalSettings, role_assignment_name, same_scope,
+    Origin, PasswordCredential, PermissionGrant, PlainSettings, PlannedAppId,
+    ResourceServicePrincipal, RoleAssignment, RoleDefinition, SecretStoreContents,
+    SecretStoreLocation, SecretStoreState, ServicePrincipalRef, ServicePrincipalSettings,
+    role_assignment_name, same_scope,
 };
 use registrar_plan::{Plan, PlanOptions, plan};
 use time::macros::datetime;
@@ -48,10 +49,13 @@ pub fn state(applications: Vec<DesiredApplication>) -> DesiredState {
 /// service principal with default settings.
 pub fn app(key: &str) -> DesiredApplication {
     DesiredApplication {
+        plain: PlainSettings {
+            display_name: key.into(),
+            sign_in_audience: "AzureADMyOrg".into(),
+            ..Default::default()
+        },
         key: key.into(),
         origin: origin(3, 3),
-        display_name: key.into(),
-        sign_in_audience: "AzureADMyOrg".into(),
         service_principal: Some(ServicePrincipalSettings::default()),
         ..Default::default()
     }
@@ -393,7 +397,10 @@ impl Simulator {
                     app_id: deleted.app_id.clone(),
                     unique_name: deleted.unique_name.clone(),
                     settings: ApplicationSettings {
-                        display_name: deleted.display_name.clone(),
+                        plain: PlainSettings {
+                            display_name: deleted.display_name.clone(),
+                            ..Default::default()
+                        },
                         ..Default::default()
                     },
                     ..Default::default()
@@ -448,40 +455,42 @@ impl Simulator {
                 for field in changed_fields {
                     match field {
                         ApplicationField::DisplayName => {
-                            live.display_name = settings.display_name.clone()
+                            live.plain.display_name = settings.plain.display_name.clone()
                         }
                         ApplicationField::Description => {
-                            live.description = settings.description.clone()
+                            live.plain.description = settings.plain.description.clone()
                         }
-                        ApplicationField::Notes => live.notes = settings.notes.clone(),
+                        ApplicationField::Notes => live.plain.notes = settings.plain.notes.clone(),
                         ApplicationField::SignInAudience => {
-                            live.sign_in_audience = settings.sign_in_audience.clone()
+                            live.plain.sign_in_audience = settings.plain.sign_in_audience.clone()
                         }
                         ApplicationField::IdentifierUris => {
-                            live.identifier_uris = settings.identifier_uris.clone()
+                            live.plain.identifier_uris = settings.plain.identifier_uris.clone()
                         }
-                        ApplicationField::Tags => live.tags = settings.tags.clone(),
-                        ApplicationField::Web => live.web = settings.web.clone(),
+                        ApplicationField::Tags => live.plain.tags = settings.plain.tags.clone(),
+                        ApplicationField::Web => live.plain.web = settings.plain.web.clone(),
                         ApplicationField::SpaRedirectUris => {
-                            live.spa_redirect_uris = settings.spa_redirect_uris.clone()
+                            live.plain.spa_redirect_uris = settings.plain.spa_redirect_uris.clone()
                         }
                         ApplicationField::PublicClientRedirectUris => {
-                            live.public_client_redirect_uris =
-                                settings.public_client_redirect_uris.clone()
+                            live.plain.public_client_redirect_uris =
+                                settings.plain.public_client_redirect_uris.clone()
                         }
                         ApplicationField::IsFallbackPublicClient => {
-                            live.is_fallback_public_client = settings.is_fallback_public_client
+                            live.plain.is_fallback_public_client =
+                                settings.plain.is_fallback_public_client
                         }
                         ApplicationField::GroupMembershipClaims => {
-                            live.group_membership_claims = settings.group_membership_claims.clone()
+                            live.plain.group_membership_claims =
+                                settings.plain.group_membership_claims.clone()
                         }
                         ApplicationField::ServiceManagementReference => {
-                            live.service_management_reference =
-                                settings.service_management_reference.clone()
+                            live.plain.service_management_reference =
+                                settings.plain.service_management_reference.clone()
                         }
-                        ApplicationField::Info => live.info = settings.info.clone(),
+                        ApplicationField::Info => live.plain.info = settings.plain.info.clone(),
                         ApplicationField::OptionalClaims => {
-                            live.optional_claims = settings.optional_claims.clone()
+                            live.plain.optional_claims = settings.plain.optional_claims.clone()
                         }
                         ApplicationField::Api => live.api = settings.api.clone(),
                         ApplicationField::AppRoles => live.app_roles = settings.app_roles.clone(),
@@ -504,7 +513,7 @@ impl Simulator {
                     id: app.id,
                     app_id: app.app_id,
                     unique_name: app.unique_name,
-                    display_name: app.settings.display_name,
+                    display_name: app.settings.plain.display_name,
                     deleted_date_time: None,
                 });
             }
