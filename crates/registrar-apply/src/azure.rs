@@ -140,13 +140,7 @@ impl TenantWriter for AzureTenant {
         // specific): an application restored from deleted items comes back with its owners.
         // Adding is idempotent for us, so a refusal is success when the owner is there.
         match self.clients.graph.list_owners(application_id).await {
-            Ok(owners)
-                if owners
-                    .iter()
-                    .any(|owner| owner.eq_ignore_ascii_case(owner_id)) =>
-            {
-                Ok(())
-            }
+            Ok(owners) if owners.iter().any(|owner| Guid::same(owner, owner_id)) => Ok(()),
             _ => Err(boxed(error)),
         }
     }
@@ -255,8 +249,8 @@ impl TenantWriter for AzureTenant {
         {
             Ok(assignments)
                 if assignments.iter().any(|assignment| {
-                    assignment.resource_id.eq_ignore_ascii_case(resource_id)
-                        && assignment.app_role_id.eq_ignore_ascii_case(app_role_id)
+                    Guid::same(&assignment.resource_id, resource_id)
+                        && Guid::same(&assignment.app_role_id, app_role_id)
                 }) =>
             {
                 Ok(())

@@ -72,7 +72,7 @@ fn declared_for<'a>(
             || declared
                 .app_id
                 .as_deref()
-                .is_some_and(|pinned| pinned.eq_ignore_ascii_case(&app.app_id))
+                .is_some_and(|pinned| Guid::same(pinned, &app.app_id))
     })
 }
 
@@ -160,7 +160,7 @@ fn managed_role_assignments(
         let inside = roots
             .iter()
             .any(|root| scope_is_within(&assignment.scope, root));
-        let principal = assignment.principal_id.eq_ignore_ascii_case(principal_id);
+        let principal = Guid::same(&assignment.principal_id, principal_id);
         let seen = kept
             .iter()
             .any(|known| known.id.eq_ignore_ascii_case(&assignment.id));
@@ -213,7 +213,7 @@ pub async fn read_live_tenant(
                     || declared
                         .app_id
                         .as_deref()
-                        .is_some_and(|pinned| pinned.eq_ignore_ascii_case(&app.app_id))
+                        .is_some_and(|pinned| Guid::same(pinned, &app.app_id))
             })
         })
         .collect();
@@ -254,7 +254,7 @@ pub async fn read_live_tenant(
                     .is_some_and(|name| name.starts_with(&prefix))
                     || pinned
                         .iter()
-                        .any(|app_id| app_id.eq_ignore_ascii_case(&deleted.app_id))
+                        .any(|app_id| Guid::same(app_id, &deleted.app_id))
             })
             .collect();
     }

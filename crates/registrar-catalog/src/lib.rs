@@ -32,6 +32,7 @@ const GRAPH_PERMISSIONS_JSON: &str =
 const FIRST_PARTY_APIS_JSON: &str = include_str!("../../../catalog/first-party-apis.json");
 const BUILTIN_ROLES_JSON: &str = include_str!("../../../catalog/azure-builtin-roles.json");
 
+use registrar_model::Guid;
 /// The kind of a permission; its home is `registrar-model`, the catalog's files spell it
 /// `delegated` / `application`.
 pub use registrar_model::PermissionKind;
@@ -89,7 +90,7 @@ impl Api {
     pub fn is_named(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name)
             || self.display_name().eq_ignore_ascii_case(name)
-            || self.app_id.eq_ignore_ascii_case(name)
+            || Guid::same(&self.app_id, name)
             || self
                 .aliases
                 .iter()
@@ -100,8 +101,7 @@ impl Api {
     pub fn permission(&self, value_or_id: &str, kind: PermissionKind) -> Option<&Permission> {
         self.permissions.iter().find(|permission| {
             permission.kind == kind
-                && (permission.value == value_or_id
-                    || permission.id.eq_ignore_ascii_case(value_or_id))
+                && (permission.value == value_or_id || Guid::same(&permission.id, value_or_id))
         })
     }
 
@@ -153,8 +153,7 @@ impl Catalog {
     /// The built-in role with this name (case-insensitive) or GUID.
     pub fn role(&self, name_or_id: &str) -> Option<&BuiltinRole> {
         self.roles.iter().find(|role| {
-            role.role_name.eq_ignore_ascii_case(name_or_id)
-                || role.id.eq_ignore_ascii_case(name_or_id)
+            role.role_name.eq_ignore_ascii_case(name_or_id) || Guid::same(&role.id, name_or_id)
         })
     }
 }

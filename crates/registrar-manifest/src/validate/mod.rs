@@ -69,7 +69,7 @@ impl<'a> Apps<'a> {
             .find(|(_, app, _)| {
                 app.app_id
                     .as_ref()
-                    .is_some_and(|pinned| pinned.value.eq_ignore_ascii_case(app_id))
+                    .is_some_and(|pinned| Guid::same(&pinned.value, app_id))
             })
             .map(|(key, app, _)| (key.value.as_str(), *app))
     }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use registrar_model::suggest::did_you_mean;
 use registrar_model::{
     AppRole, ApplicationField, ApplicationRef, ApplicationSettings, Guid, Operation,
     PermissionScope, PlannedAppId, PreAuthorizedApplication, RequiredResourceAccess, marker_tag,
@@ -14,7 +15,6 @@ use serde_json::{Map, Value, json};
 
 use super::Planner;
 use super::identity::{AppId, Identity, Target};
-use super::resolution::closest;
 use crate::error::PlanError;
 use crate::model::{ActionReason, Address, Component, ResourceChange};
 use crate::settings::{
@@ -64,8 +64,7 @@ impl<'a> Planner<'a> {
                     None => self.errors.push(PlanError::new(
                         &entry.app.origin,
                         format!("preAuthorizedApplications: `{value}` is not a scope of application `{}`", desired.key),
-                        closest(value, exposed.scopes.iter().map(|scope| scope.value.as_str()))
-                            .map(|suggestion| format!("did you mean `{suggestion}`?")),
+                        did_you_mean(value, exposed.scopes.iter().map(|scope| scope.value.as_str())),
                     )),
                 }
             }
