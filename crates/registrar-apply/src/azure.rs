@@ -4,8 +4,8 @@
 
 use registrar_azure::{Clients, DeliveredSecret, SecretValue};
 use registrar_model::{
-    ApplicationSettings, FederatedCredential, KeyCredential, PasswordCredential,
-    SecretStoreLocation, ServicePrincipalSettings,
+    ApplicationField, ApplicationSettings, ConsentType, FederatedCredential, Guid, KeyCredential,
+    PasswordCredential, SecretStoreLocation, ServicePrincipalSettings,
 };
 use time::OffsetDateTime;
 
@@ -61,7 +61,7 @@ impl TenantWriter for AzureTenant {
         &self,
         id: &str,
         settings: &ApplicationSettings,
-        changed_fields: &[String],
+        changed_fields: &[ApplicationField],
     ) -> Result<(), WriteError> {
         self.clients
             .graph
@@ -140,13 +140,7 @@ impl TenantWriter for AzureTenant {
         // specific): an application restored from deleted items comes back with its owners.
         // Adding is idempotent for us, so a refusal is success when the owner is there.
         match self.clients.graph.list_owners(application_id).await {
-            Ok(owners)
-                if owners
-                    .iter()
-                    .any(|owner| owner.eq_ignore_ascii_case(owner_id)) =>
-            {
-                Ok(())
-            }
+            Ok(owners) if owners.iter().any(|owner| Guid::same(owner, owner_id)) => Ok(()),
             _ => Err(boxed(error)),
         }
     }
@@ -255,8 +249,8 @@ impl TenantWriter for AzureTenant {
         {
             Ok(assignments)
                 if assignments.iter().any(|assignment| {
-                    assignment.resource_id.eq_ignore_ascii_case(resource_id)
-                        && assignment.app_role_id.eq_ignore_ascii_case(app_role_id)
+                    Guid::same(&assignment.resource_id, resource_id)
+                        && Guid::same(&assignment.app_role_id, app_role_id)
                 }) =>
             {
                 Ok(())
@@ -295,8 +289,8 @@ impl TenantWriter for AzureTenant {
         // response, an adopted service principal), set its scopes instead.
         let existing = match self.clients.graph.list_permission_grants(client_id).await {
             Ok(grants) => grants.into_iter().find(|grant| {
-                grant.consent_type.eq_ignore_ascii_case("AllPrincipals")
-                    && grant.resource_id.eq_ignore_ascii_case(resource_id)
+                grant.consent_type == ConsentType::AllPrincipals
+                    && Guid::same(&grant.resource_id, resource_id)
             }),
             Err(_) => None,
         };

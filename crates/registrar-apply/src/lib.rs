@@ -26,8 +26,9 @@ use std::time::{Duration, Instant};
 use futures::stream::{FuturesUnordered, StreamExt};
 use registrar_azure::{DeliveredSecret, SecretValue};
 use registrar_model::{
-    ApplicationRef, ApplicationSettings, FederatedCredential, KeyCredential, Operation,
-    PasswordCredential, SecretStoreLocation, ServicePrincipalRef, ServicePrincipalSettings,
+    ApplicationField, ApplicationRef, ApplicationSettings, FederatedCredential, KeyCredential,
+    Operation, PasswordCredential, PlannedAppId, SecretStoreLocation, ServicePrincipalRef,
+    ServicePrincipalSettings,
 };
 use registrar_plan::{Plan, ResourceChange, Tally};
 use time::OffsetDateTime;
@@ -54,7 +55,7 @@ pub trait TenantWriter: Send + Sync {
         &self,
         id: &str,
         settings: &ApplicationSettings,
-        changed_fields: &[String],
+        changed_fields: &[ApplicationField],
     ) -> Result<(), WriteError>;
     /// Soft-deletes an application.
     async fn delete_application(&self, id: &str) -> Result<(), WriteError>;
@@ -339,25 +340,19 @@ impl CreatedIds {
         &self,
         settings: &mut ApplicationSettings,
     ) -> Result<(), ApplyError> {
-        let resolve = |text: &mut String| -> Result<(), ApplyError> {
-            if let Some(key) = registrar_plan::parse_planned_app_id(text) {
-                let (_, app_id) = self.resolve(&ApplicationRef::Planned {
-                    key: key.to_owned(),
-                })?;
-                *text = app_id;
+        let mut failure = None;
+        settings.retain_app_id_references(|text| {
+            if failure.is_none()
+                && let Some(planned) = PlannedAppId::parse(text)
+            {
+                match self.resolve(&ApplicationRef::Planned { key: planned.key }) {
+                    Ok((_, app_id)) => *text = app_id,
+                    Err(error) => failure = Some(error),
+                }
             }
-            Ok(())
-        };
-        for client in &mut settings.api.known_client_applications {
-            resolve(client)?;
-        }
-        for client in &mut settings.api.pre_authorized_applications {
-            resolve(&mut client.app_id)?;
-        }
-        for resource in &mut settings.required_resource_access {
-            resolve(&mut resource.resource_app_id)?;
-        }
-        Ok(())
+            true
+        });
+        failure.map_or(Ok(()), Err)
     }
 
     fn resolve(&self, application: &ApplicationRef) -> Result<(String, String), ApplyError> {

@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use registrar_model::{FileFormat, ServicePrincipalRef};
+use registrar_model::{FileFormat, PlainSettings, ServicePrincipalRef};
 use registrar_plan::{Action, Address, Component};
 
 use super::*;
@@ -67,12 +67,16 @@ impl TenantWriter for FakeTenant {
         &self,
         id: &str,
         settings: &ApplicationSettings,
-        changed_fields: &[String],
+        changed_fields: &[ApplicationField],
     ) -> Result<(), WriteError> {
         self.record(format!(
             "update_application {id} {} {:?}",
-            changed_fields.join(","),
-            settings.identifier_uris
+            changed_fields
+                .iter()
+                .map(|field| field.name())
+                .collect::<Vec<_>>()
+                .join(","),
+            settings.plain.identifier_uris
         ))
     }
     async fn delete_application(&self, id: &str) -> Result<(), WriteError> {
@@ -277,7 +281,10 @@ fn file_store() -> SecretStoreLocation {
 fn create_plan() -> Plan {
     let app = Address::application("api");
     let settings = ApplicationSettings {
-        identifier_uris: vec!["api://{appId}".to_owned()],
+        plain: PlainSettings {
+            identifier_uris: vec!["api://{appId}".to_owned()],
+            ..Default::default()
+        },
         ..ApplicationSettings::default()
     };
     Plan {
@@ -295,7 +302,7 @@ fn create_plan() -> Plan {
                     Operation::UpdateApplication {
                         application: planned("api"),
                         settings,
-                        changed_fields: vec!["identifier_uris".to_owned()],
+                        changed_fields: vec![ApplicationField::IdentifierUris],
                     },
                 ],
             ),

@@ -131,7 +131,7 @@ impl Clients {
     /// openid-configuration`, whose `issuer` carries the id). A GUID is returned as it is,
     /// without a request.
     pub async fn resolve_tenant_id(&self, tenant: &str) -> Result<String, AzureError> {
-        if crate::snapshot::is_guid(tenant) {
+        if registrar_model::Guid::parse(tenant).is_some() {
             return Ok(tenant.to_ascii_lowercase());
         }
         let authority = self
@@ -188,7 +188,7 @@ impl Clients {
         configuration
             .issuer
             .split('/')
-            .find(|segment| crate::snapshot::is_guid(segment))
+            .find(|segment| registrar_model::Guid::parse(segment).is_some())
             .map(str::to_ascii_lowercase)
             .ok_or_else(unknown)
     }

@@ -53,24 +53,14 @@ use std::collections::{BTreeSet, HashSet};
 use futures::stream::{self, StreamExt};
 
 use registrar_model::{
-    DesiredApplication, DesiredState, LiveApplication, LiveTenant, RoleAssignment, RoleDefinition,
-    SecretStoreContents, SecretStoreLocation, SecretStoreState, marker_tag, scope_is_within,
-    scope_root, unique_name,
+    DesiredApplication, DesiredState, Guid, LiveApplication, LiveTenant, RoleAssignment,
+    RoleDefinition, SecretStoreContents, SecretStoreLocation, SecretStoreState, marker_tag,
+    scope_is_within, scope_root, unique_name,
 };
 
 use crate::clients::Clients;
 use crate::error::AzureError;
 use crate::graph::{Read, ReadValue};
-
-/// Whether `text` is a GUID in the 8-4-4-4-12 form.
-pub fn is_guid(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.len() == 36
-        && bytes.iter().enumerate().all(|(index, byte)| match index {
-            8 | 13 | 18 | 23 => *byte == b'-',
-            _ => byte.is_ascii_hexdigit(),
-        })
-}
 
 /// The declared application a live one belongs to: by unique name, else by pinned appId.
 fn declared_for<'a>(
@@ -82,7 +72,7 @@ fn declared_for<'a>(
             || declared
                 .app_id
                 .as_deref()
-                .is_some_and(|pinned| pinned.eq_ignore_ascii_case(&app.app_id))
+                .is_some_and(|pinned| Guid::same(pinned, &app.app_id))
     })
 }
 
@@ -104,7 +94,7 @@ pub(crate) fn resource_app_ids(desired: &DesiredState) -> BTreeSet<String> {
             let resource = access.resource.value.as_str();
             if keys.contains(resource) {
                 None
-            } else if is_guid(resource) {
+            } else if Guid::parse(resource).is_some() {
                 Some(resource.to_ascii_lowercase())
             } else {
                 catalog
@@ -146,7 +136,7 @@ pub(crate) fn custom_role_lookups(desired: &DesiredState) -> Vec<(String, String
     {
         let role = assignment.role.value.trim();
         let scope = assignment.scope.value.trim_end_matches('/');
-        if role.is_empty() || is_guid(role) || catalog.role(role).is_some() {
+        if role.is_empty() || Guid::parse(role).is_some() || catalog.role(role).is_some() {
             continue;
         }
         if !lookups.iter().any(|(known_scope, known_role)| {
@@ -170,7 +160,7 @@ fn managed_role_assignments(
         let inside = roots
             .iter()
             .any(|root| scope_is_within(&assignment.scope, root));
-        let principal = assignment.principal_id.eq_ignore_ascii_case(principal_id);
+        let principal = Guid::same(&assignment.principal_id, principal_id);
         let seen = kept
             .iter()
             .any(|known| known.id.eq_ignore_ascii_case(&assignment.id));
@@ -223,7 +213,7 @@ pub async fn read_live_tenant(
                     || declared
                         .app_id
                         .as_deref()
-                        .is_some_and(|pinned| pinned.eq_ignore_ascii_case(&app.app_id))
+                        .is_some_and(|pinned| Guid::same(pinned, &app.app_id))
             })
         })
         .collect();
@@ -264,7 +254,7 @@ pub async fn read_live_tenant(
                     .is_some_and(|name| name.starts_with(&prefix))
                     || pinned
                         .iter()
-                        .any(|app_id| app_id.eq_ignore_ascii_case(&deleted.app_id))
+                        .any(|app_id| Guid::same(app_id, &deleted.app_id))
             })
             .collect();
     }
@@ -294,9 +284,9 @@ pub async fn read_live_tenant(
     let mut owners_seen = HashSet::new();
     for owner in desired.applications.iter().flat_map(|app| &app.owners) {
         let name = owner.value.trim();
-        let looks_valid = is_guid(name) || name.contains('@');
+        let looks_valid = Guid::parse(name).is_some() || name.contains('@');
         if looks_valid && owners_seen.insert(name.to_ascii_lowercase()) {
-            reads.push(if is_guid(name) {
+            reads.push(if Guid::parse(name).is_some() {
                 Read::DirectoryObject(name.to_owned())
             } else {
                 Read::User(name.to_owned())
@@ -460,16 +450,4 @@ pub async fn read_live_tenant(
         tracing::debug!("some secret stores could not be read");
     }
     Ok(live)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn guid_detection() {
-        assert!(is_guid("00000003-0000-0000-c000-000000000000"));
-        assert!(!is_guid("Microsoft Graph"));
-        assert!(!is_guid("00000003000000000c000000000000000000"));
-    }
 }

@@ -15,8 +15,9 @@ use registrar_azure::{
     RetryConfig, SecretValue, Service, ServiceError, read_live_tenant,
 };
 use registrar_model::{
-    ApplicationSettings, DesiredApplication, DesiredResourceAccess, DesiredSecret, DesiredState,
-    FileFormat, Located, SecretStoreContents, SecretStoreLocation,
+    ApplicationField, ApplicationSettings, DesiredApplication, DesiredResourceAccess,
+    DesiredSecret, DesiredState, FileFormat, Located, PlainSettings, SecretStoreContents,
+    SecretStoreLocation,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{
@@ -220,7 +221,10 @@ async fn token_client_secret_credential_against_stub_endpoint() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(object.odata_type, "#microsoft.graph.servicePrincipal");
+    assert_eq!(
+        object.kind.odata_type(),
+        Some("#microsoft.graph.servicePrincipal")
+    );
     // The token is cached per audience: a second call sends no token request.
     clients.graph.get_directory_object("abc").await.unwrap();
     let stats = clients.stats();
@@ -425,7 +429,10 @@ async fn read_your_writes_404_after_create_is_retried() {
         .mount(&server)
         .await;
     let settings = ApplicationSettings {
-        display_name: "API".into(),
+        plain: PlainSettings {
+            display_name: "API".into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let upserted = clients
@@ -436,10 +443,10 @@ async fn read_your_writes_404_after_create_is_retried() {
     assert!(upserted.created);
     assert_eq!(upserted.app_id, "631a96bc-a705-4eda-9f99-fdaf9f54f6a2");
     let mut settings = settings;
-    settings.identifier_uris = vec![format!("api://{}", upserted.app_id)];
+    settings.plain.identifier_uris = vec![format!("api://{}", upserted.app_id)];
     clients
         .graph
-        .update_application(&upserted.id, &settings, &["identifier_uris"])
+        .update_application(&upserted.id, &settings, &[ApplicationField::IdentifierUris])
         .await
         .unwrap();
     assert_eq!(
@@ -459,7 +466,7 @@ async fn read_your_writes_404_after_create_is_retried() {
         .await;
     let error = clients
         .graph
-        .update_application("other", &settings, &["tags"])
+        .update_application("other", &settings, &[ApplicationField::Tags])
         .await
         .unwrap_err();
     assert!(graph_answer(&error).has_code("Request_ResourceNotFound"));
@@ -613,18 +620,21 @@ async fn error_display_keeps_code_and_request_id() {
 fn settings_round_trip_with_the_documented_application() {
     let body = fixture("application-get.json");
     let settings = wire::settings_from_json(&body).unwrap();
-    assert_eq!(settings.display_name, "Display name");
+    assert_eq!(settings.plain.display_name, "Display name");
     assert_eq!(
-        settings.sign_in_audience,
+        settings.plain.sign_in_audience,
         "AzureADandPersonalMicrosoftAccount"
     );
     assert!(
-        !settings.is_fallback_public_client,
+        !settings.plain.is_fallback_public_client,
         "isFallbackPublicClient null reads as false"
     );
     assert_eq!(settings.api.requested_access_token_version, Some(2));
-    assert_eq!(settings.group_membership_claims, None);
-    assert!(!settings.web.implicit_grant_id_tokens && !settings.web.implicit_grant_access_tokens);
+    assert_eq!(settings.plain.group_membership_claims, None);
+    assert!(
+        !settings.plain.web.implicit_grant_id_tokens
+            && !settings.plain.web.implicit_grant_access_tokens
+    );
 
     let written = wire::settings_to_json(&settings);
     assert_eq!(
@@ -1029,7 +1039,7 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
         .iter()
         .map(|grant| {
             (
-                grant.consent_type.as_str(),
+                grant.consent_type.as_graph(),
                 grant.resource_id.as_str(),
                 grant.principal_id.as_deref(),
                 grant.scope.split(' ').next().unwrap_or_default(),
@@ -1167,7 +1177,7 @@ async fn consent_writes_send_the_documented_requests() {
         .await
         .unwrap();
     assert_eq!(grant.id, "l5eW7x0ga0-WDOntXzHateQDNpSH5-lPk9HjD3Sarjk");
-    assert_eq!(grant.consent_type, "AllPrincipals");
+    assert_eq!(grant.consent_type.as_graph(), "AllPrincipals");
     graph
         .update_granted_scopes("grant-1", "User.Read profile")
         .await
@@ -1381,22 +1391,18 @@ async fn writes_send_the_documented_requests() {
 
     // A URI that still names `{appId}` is never sent.
     let settings = ApplicationSettings {
-        identifier_uris: vec!["api://{appId}".into()],
+        plain: PlainSettings {
+            identifier_uris: vec!["api://{appId}".into()],
+            ..Default::default()
+        },
         ..Default::default()
     };
     let error = graph
-        .update_application("a1", &settings, &["identifier_uris"])
+        .update_application("a1", &settings, &[ApplicationField::IdentifierUris])
         .await
         .unwrap_err();
     assert!(matches!(error, AzureError::InvalidRequest(_)), "{error}");
-    let error = graph
-        .update_application("a1", &settings, &["no_such_field"])
-        .await
-        .unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "invalid request: unknown application settings field `no_such_field`"
-    );
+    // An unknown field name no longer exists: `changed_fields` are `ApplicationField`s.
     assert_eq!(requests_to(&server, "/v1.0").await, 8);
 }
 

@@ -32,34 +32,10 @@ const GRAPH_PERMISSIONS_JSON: &str =
 const FIRST_PARTY_APIS_JSON: &str = include_str!("../../../catalog/first-party-apis.json");
 const BUILTIN_ROLES_JSON: &str = include_str!("../../../catalog/azure-builtin-roles.json");
 
-/// Whether a permission is delegated (an `oauth2PermissionScope`, requested as `Scope`) or an
-/// application permission (an `appRole`, requested as `Role`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PermissionKind {
-    /// An application permission: an app role with `allowedMemberTypes: [Application]`.
-    Application,
-    /// A delegated permission: an OAuth2 permission scope.
-    Delegated,
-}
-
-impl PermissionKind {
-    /// The other kind, used in "is an application permission; move it to roles" hints.
-    pub fn other(self) -> Self {
-        match self {
-            Self::Application => Self::Delegated,
-            Self::Delegated => Self::Application,
-        }
-    }
-
-    /// Graph's `resourceAccess.type` for this kind: `Role` or `Scope`.
-    pub fn resource_access_type(self) -> &'static str {
-        match self {
-            Self::Application => "Role",
-            Self::Delegated => "Scope",
-        }
-    }
-}
+use registrar_model::Guid;
+/// The kind of a permission; its home is `registrar-model`, the catalog's files spell it
+/// `delegated` / `application`.
+pub use registrar_model::PermissionKind;
 
 /// One permission an API exposes.
 #[derive(Debug, Clone, Deserialize)]
@@ -114,7 +90,7 @@ impl Api {
     pub fn is_named(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name)
             || self.display_name().eq_ignore_ascii_case(name)
-            || self.app_id.eq_ignore_ascii_case(name)
+            || Guid::same(&self.app_id, name)
             || self
                 .aliases
                 .iter()
@@ -125,8 +101,7 @@ impl Api {
     pub fn permission(&self, value_or_id: &str, kind: PermissionKind) -> Option<&Permission> {
         self.permissions.iter().find(|permission| {
             permission.kind == kind
-                && (permission.value == value_or_id
-                    || permission.id.eq_ignore_ascii_case(value_or_id))
+                && (permission.value == value_or_id || Guid::same(&permission.id, value_or_id))
         })
     }
 
@@ -178,8 +153,7 @@ impl Catalog {
     /// The built-in role with this name (case-insensitive) or GUID.
     pub fn role(&self, name_or_id: &str) -> Option<&BuiltinRole> {
         self.roles.iter().find(|role| {
-            role.role_name.eq_ignore_ascii_case(name_or_id)
-                || role.id.eq_ignore_ascii_case(name_or_id)
+            role.role_name.eq_ignore_ascii_case(name_or_id) || Guid::same(&role.id, name_or_id)
         })
     }
 }

@@ -11,7 +11,7 @@ use registrar_model::{
     DesiredApi, DesiredAppRole, DesiredApplication, DesiredCertificate, DesiredFederatedCredential,
     DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
     DesiredSecret, DesiredState, InformationalUrls, Located, OptionalClaim as ModelOptionalClaim,
-    OptionalClaims as ModelOptionalClaims,
+    OptionalClaims as ModelOptionalClaims, PlainSettings,
     ServicePrincipalSettings as ModelServicePrincipalSettings, WebSettings,
 };
 
@@ -71,73 +71,15 @@ fn convert_application(
     let empty = Defaults::default();
     let defaults_or_empty = file.defaults().unwrap_or(&empty);
     let audience = app.sign_in_audience.as_ref().map(|audience| audience.value);
-    let web = app.web.as_ref();
-    let implicit = web.and_then(|web| web.implicit_grant.as_ref());
     DesiredApplication {
         key: key.value.clone(),
         origin: key.origin.clone(),
         app_id: value_of(app.app_id.as_ref()),
-        display_name: app
-            .display_name
-            .clone()
-            .unwrap_or_else(|| key.value.clone()),
-        description: app.description.clone(),
-        notes: app.notes.clone(),
-        sign_in_audience: audience
-            .map_or("AzureADMyOrg", |audience| audience.as_str())
-            .to_owned(),
-        identifier_uris: values(&app.identifier_uris),
-        tags: merged(
-            &values(&defaults_or_empty.tags),
-            &values(&app.tags),
-            |a, b| a == b,
-        ),
+        plain: convert_plain(key, app, defaults_or_empty),
         owners: merged(
             &located(&defaults_or_empty.owners),
             &located(&app.owners),
             |a, b| a.value.eq_ignore_ascii_case(&b.value),
-        ),
-        web: WebSettings {
-            home_page_url: value_of(web.and_then(|web| web.home_page_url.as_ref())),
-            logout_url: value_of(web.and_then(|web| web.logout_url.as_ref())),
-            redirect_uris: web
-                .map(|web| values(&web.redirect_uris))
-                .unwrap_or_default(),
-            implicit_grant_access_tokens: implicit.is_some_and(|implicit| implicit.access_tokens),
-            implicit_grant_id_tokens: implicit.is_some_and(|implicit| implicit.id_tokens),
-        },
-        spa_redirect_uris: app
-            .spa
-            .as_ref()
-            .map(|spa| values(&spa.redirect_uris))
-            .unwrap_or_default(),
-        public_client_redirect_uris: app
-            .public_client
-            .as_ref()
-            .map(|client| values(&client.redirect_uris))
-            .unwrap_or_default(),
-        allow_public_client_flows: app.allow_public_client_flows.unwrap_or(false),
-        group_membership_claims: app
-            .group_membership_claims
-            .as_ref()
-            .map(|claims| claims.value.as_str().to_owned()),
-        service_management_reference: app.service_management_reference.clone(),
-        info: app
-            .info
-            .as_ref()
-            .map_or_else(InformationalUrls::default, |info| InformationalUrls {
-                marketing_url: value_of(info.marketing_url.as_ref()),
-                privacy_statement_url: value_of(info.privacy_statement_url.as_ref()),
-                support_url: value_of(info.support_url.as_ref()),
-                terms_of_service_url: value_of(info.terms_of_service_url.as_ref()),
-            }),
-        optional_claims: app.optional_claims.as_ref().map_or_else(
-            ModelOptionalClaims::default,
-            |claims| ModelOptionalClaims {
-                id_token: claims.id_token.iter().map(convert_claim).collect(),
-                access_token: claims.access_token.iter().map(convert_claim).collect(),
-                saml2_token: claims.saml2_token.iter().map(convert_claim).collect(),
-            },
         ),
         api: convert_api(
             app,
@@ -246,6 +188,70 @@ fn convert_application(
                 description: assignment.description.clone(),
             })
             .collect(),
+    }
+}
+
+/// The settings Graph takes as the manifest writes them, with their defaults: the display name
+/// is the key, the sign-in audience `AzureADMyOrg`; tags are `defaults.tags` then the
+/// application's.
+fn convert_plain(key: &Located<String>, app: &Application, defaults: &Defaults) -> PlainSettings {
+    let audience = app.sign_in_audience.as_ref().map(|audience| audience.value);
+    let web = app.web.as_ref();
+    let implicit = web.and_then(|web| web.implicit_grant.as_ref());
+    PlainSettings {
+        display_name: app
+            .display_name
+            .clone()
+            .unwrap_or_else(|| key.value.clone()),
+        description: app.description.clone(),
+        notes: app.notes.clone(),
+        sign_in_audience: audience
+            .map_or("AzureADMyOrg", |audience| audience.as_str())
+            .to_owned(),
+        identifier_uris: values(&app.identifier_uris),
+        tags: merged(&values(&defaults.tags), &values(&app.tags), |a, b| a == b),
+        web: WebSettings {
+            home_page_url: value_of(web.and_then(|web| web.home_page_url.as_ref())),
+            logout_url: value_of(web.and_then(|web| web.logout_url.as_ref())),
+            redirect_uris: web
+                .map(|web| values(&web.redirect_uris))
+                .unwrap_or_default(),
+            implicit_grant_access_tokens: implicit.is_some_and(|implicit| implicit.access_tokens),
+            implicit_grant_id_tokens: implicit.is_some_and(|implicit| implicit.id_tokens),
+        },
+        spa_redirect_uris: app
+            .spa
+            .as_ref()
+            .map(|spa| values(&spa.redirect_uris))
+            .unwrap_or_default(),
+        public_client_redirect_uris: app
+            .public_client
+            .as_ref()
+            .map(|client| values(&client.redirect_uris))
+            .unwrap_or_default(),
+        is_fallback_public_client: app.allow_public_client_flows.unwrap_or(false),
+        group_membership_claims: app
+            .group_membership_claims
+            .as_ref()
+            .map(|claims| claims.value.as_str().to_owned()),
+        service_management_reference: app.service_management_reference.clone(),
+        info: app
+            .info
+            .as_ref()
+            .map_or_else(InformationalUrls::default, |info| InformationalUrls {
+                marketing_url: value_of(info.marketing_url.as_ref()),
+                privacy_statement_url: value_of(info.privacy_statement_url.as_ref()),
+                support_url: value_of(info.support_url.as_ref()),
+                terms_of_service_url: value_of(info.terms_of_service_url.as_ref()),
+            }),
+        optional_claims: app.optional_claims.as_ref().map_or_else(
+            ModelOptionalClaims::default,
+            |claims| ModelOptionalClaims {
+                id_token: claims.id_token.iter().map(convert_claim).collect(),
+                access_token: claims.access_token.iter().map(convert_claim).collect(),
+                saml2_token: claims.saml2_token.iter().map(convert_claim).collect(),
+            },
+        ),
     }
 }
 

@@ -159,45 +159,8 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
-/// The candidate closest to `input`, if it is close enough to be a likely typo.
-///
-/// Compares case-insensitively; "close enough" is a Levenshtein distance of at most a third of
-/// the input's length (at least 1, at most 4), or a Jaro-Winkler similarity of 0.9 or more.
-pub(crate) fn closest<'a>(
-    input: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let input_lower = input.to_lowercase();
-    let max_distance = (input.chars().count() / 3).clamp(1, 4);
-    let mut best: Option<(usize, f64, &'a str)> = None;
-    for candidate in candidates {
-        let candidate_lower = candidate.to_lowercase();
-        let distance = strsim::levenshtein(&input_lower, &candidate_lower);
-        let similarity = strsim::jaro_winkler(&input_lower, &candidate_lower);
-        if distance > max_distance && similarity < 0.9 {
-            continue;
-        }
-        let better = match best {
-            None => true,
-            Some((best_distance, best_similarity, _)) => {
-                distance < best_distance
-                    || (distance == best_distance && similarity > best_similarity)
-            }
-        };
-        if better {
-            best = Some((distance, similarity, candidate));
-        }
-    }
-    best.map(|(_, _, candidate)| candidate)
-}
-
-/// `did you mean `x`?` for the closest candidate, if any.
-pub(crate) fn did_you_mean<'a>(
-    input: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    closest(input, candidates).map(|candidate| format!("did you mean `{candidate}`?"))
-}
+/// The one "did you mean" of validation and planning (see [`registrar_model::suggest`]).
+pub(crate) use registrar_model::suggest::did_you_mean;
 
 #[cfg(test)]
 mod tests {
@@ -247,18 +210,5 @@ mod tests {
 
             2 errors in 1 file; nothing was changed"#]]
         .assert_eq(&diagnostics.to_string());
-    }
-
-    #[test]
-    fn closest_finds_typos_only() {
-        assert_eq!(
-            closest("redirectUri", ["redirectUris", "homePageUrl"]),
-            Some("redirectUris")
-        );
-        assert_eq!(
-            closest("user.read", ["User.Read", "User.ReadWrite"]),
-            Some("User.Read")
-        );
-        assert_eq!(closest("zzz", ["redirectUris"]), None);
     }
 }

@@ -182,24 +182,6 @@ fn load_full_manifest_into_desired_state() {
                 "team:platform",
                 "imaging"
               ],
-              "owners": [
-                {
-                  "value": "alice@contoso.com",
-                  "origin": {
-                    "file": "apps.yaml",
-                    "line": 6,
-                    "column": 12
-                  }
-                },
-                {
-                  "value": "bob@contoso.com",
-                  "origin": {
-                    "file": "apps.yaml",
-                    "line": 19,
-                    "column": 14
-                  }
-                }
-              ],
               "web": {
                 "home_page_url": "https://dicom.contoso.com",
                 "logout_url": "https://dicom.contoso.com/logout",
@@ -216,7 +198,7 @@ fn load_full_manifest_into_desired_state() {
               "public_client_redirect_uris": [
                 "myapp://auth"
               ],
-              "allow_public_client_flows": true,
+              "is_fallback_public_client": true,
               "group_membership_claims": "SecurityGroup",
               "service_management_reference": "INC-1234",
               "info": {
@@ -246,6 +228,24 @@ fn load_full_manifest_into_desired_state() {
                 ],
                 "saml2_token": []
               },
+              "owners": [
+                {
+                  "value": "alice@contoso.com",
+                  "origin": {
+                    "file": "apps.yaml",
+                    "line": 6,
+                    "column": 12
+                  }
+                },
+                {
+                  "value": "bob@contoso.com",
+                  "origin": {
+                    "file": "apps.yaml",
+                    "line": 19,
+                    "column": 14
+                  }
+                }
+              ],
               "api": {
                 "requested_access_token_version": 2,
                 "known_client_applications": [
@@ -450,16 +450,6 @@ fn load_full_manifest_into_desired_state() {
               "tags": [
                 "team:platform"
               ],
-              "owners": [
-                {
-                  "value": "alice@contoso.com",
-                  "origin": {
-                    "file": "apps.yaml",
-                    "line": 6,
-                    "column": 12
-                  }
-                }
-              ],
               "web": {
                 "home_page_url": null,
                 "logout_url": null,
@@ -469,7 +459,7 @@ fn load_full_manifest_into_desired_state() {
               },
               "spa_redirect_uris": [],
               "public_client_redirect_uris": [],
-              "allow_public_client_flows": false,
+              "is_fallback_public_client": false,
               "group_membership_claims": null,
               "service_management_reference": null,
               "info": {
@@ -483,6 +473,16 @@ fn load_full_manifest_into_desired_state() {
                 "access_token": [],
                 "saml2_token": []
               },
+              "owners": [
+                {
+                  "value": "alice@contoso.com",
+                  "origin": {
+                    "file": "apps.yaml",
+                    "line": 6,
+                    "column": 12
+                  }
+                }
+              ],
               "api": {
                 "requested_access_token_version": null,
                 "known_client_applications": [],
@@ -530,8 +530,8 @@ fn load_applies_builtin_defaults() {
         "version: 1\nnamespace: t\napplications:\n  a:\n    secrets:\n      s: { store: { file: { path: s.json } } }\n    api:\n      scopes: { X.Read: {} }\n",
     );
     let app = &loaded.desired.applications[0];
-    assert_eq!(app.display_name, "a");
-    assert_eq!(app.sign_in_audience, "AzureADMyOrg");
+    assert_eq!(app.plain.display_name, "a");
+    assert_eq!(app.plain.sign_in_audience, "AzureADMyOrg");
     assert_eq!(app.secrets[0].lifetime, time::Duration::days(180));
     assert_eq!(app.secrets[0].rotate_before, time::Duration::days(30));
     assert_eq!(app.secrets[0].overlap, None);
@@ -1182,9 +1182,12 @@ fn interpolation_in_string_values() {
         Some("contoso.onmicrosoft.com")
     );
     let app = &loaded.desired.applications[0];
-    assert_eq!(app.display_name, "Default name");
-    assert_eq!(app.notes.as_deref(), Some("costs $$5 and ${NOT_A_VAR}"));
-    assert!(app.allow_public_client_flows);
+    assert_eq!(app.plain.display_name, "Default name");
+    assert_eq!(
+        app.plain.notes.as_deref(),
+        Some("costs $$5 and ${NOT_A_VAR}")
+    );
+    assert!(app.plain.is_fallback_public_client);
 }
 
 #[test]

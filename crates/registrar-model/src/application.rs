@@ -7,20 +7,42 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::kinds::PermissionKind;
+use crate::placeholder::APP_ID_PLACEHOLDER;
+
 /// Every manifest-managed property of an application registration.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ApplicationSettings {
-    /// Graph `displayName`.
+    /// The properties whose manifest value is Graph's value.
+    #[serde(flatten)]
+    pub plain: PlainSettings,
+    /// Graph `api`.
+    pub api: ApiSettings,
+    /// Graph `appRoles`.
+    pub app_roles: Vec<AppRole>,
+    /// Graph `requiredResourceAccess`.
+    pub required_resource_access: Vec<RequiredResourceAccess>,
+}
+
+/// The properties of an application that need no resolution against the tenant: the manifest
+/// writes them as Graph does (after defaults). Shared by [`ApplicationSettings`] and
+/// [`DesiredApplication`](crate::DesiredApplication), so they are declared once.
+///
+/// Two are still completed by the planner: `tags` gets the marker tag, and `identifier_uris`
+/// may hold [`APP_ID_PLACEHOLDER`] until the appId is known.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PlainSettings {
+    /// Graph `displayName` (the manifest's default is the key).
     pub display_name: String,
     /// Graph `description`.
     pub description: Option<String>,
     /// Graph `notes`.
     pub notes: Option<String>,
-    /// Graph `signInAudience`, e.g. `AzureADMyOrg`.
+    /// Graph `signInAudience`, e.g. `AzureADMyOrg` (the manifest's default).
     pub sign_in_audience: String,
-    /// Graph `identifierUris`, with `api://{appId}` already resolved where the appId is known.
+    /// Graph `identifierUris`; `api://{appId}` is resolved where the appId is known.
     pub identifier_uris: Vec<String>,
-    /// Graph `tags`, including the marker tag.
+    /// Graph `tags` (in the tenant and in resolved settings, including the marker tag).
     pub tags: Vec<String>,
     /// Graph `web`.
     pub web: WebSettings,
@@ -28,7 +50,8 @@ pub struct ApplicationSettings {
     pub spa_redirect_uris: Vec<String>,
     /// Graph `publicClient.redirectUris`.
     pub public_client_redirect_uris: Vec<String>,
-    /// Graph `isFallbackPublicClient` (Graph reads `null` until set; that is `false`).
+    /// Graph `isFallbackPublicClient`, the manifest's `allowPublicClientFlows` (Graph reads
+    /// `null` until set; that is `false`).
     pub is_fallback_public_client: bool,
     /// Graph `groupMembershipClaims` (`None` when unset).
     pub group_membership_claims: Option<String>,
@@ -38,18 +61,12 @@ pub struct ApplicationSettings {
     pub info: InformationalUrls,
     /// Graph `optionalClaims`.
     pub optional_claims: OptionalClaims,
-    /// Graph `api`.
-    pub api: ApiSettings,
-    /// Graph `appRoles`.
-    pub app_roles: Vec<AppRole>,
-    /// Graph `requiredResourceAccess`.
-    pub required_resource_access: Vec<RequiredResourceAccess>,
 }
 
 impl ApplicationSettings {
     /// Replaces [`APP_ID_PLACEHOLDER`] in identifier URIs with the application's appId.
     pub fn resolve_app_id(&mut self, app_id: &str) {
-        for uri in &mut self.identifier_uris {
+        for uri in &mut self.plain.identifier_uris {
             if uri.contains(APP_ID_PLACEHOLDER) {
                 *uri = uri.replace(APP_ID_PLACEHOLDER, app_id);
             }
@@ -58,14 +75,28 @@ impl ApplicationSettings {
 
     /// Whether any identifier URI still needs the application's appId.
     pub fn needs_app_id(&self) -> bool {
-        self.identifier_uris
+        self.plain
+            .identifier_uris
             .iter()
             .any(|uri| uri.contains(APP_ID_PLACEHOLDER))
     }
-}
 
-/// Stands for the application's own appId in identifier URIs: `api://{appId}`.
-pub const APP_ID_PLACEHOLDER: &str = "{appId}";
+    /// Every place that names another application by appId, and so may hold a
+    /// [`PlannedAppId`](crate::PlannedAppId) placeholder: `api.knownClientApplications`,
+    /// `api.preAuthorizedApplications[].appId` and `requiredResourceAccess[].resourceAppId`.
+    ///
+    /// Works like [`Vec::retain_mut`]: `keep` may rewrite the appId in place and returns
+    /// whether its entry stays. This is the one list of those places; the planner leaves
+    /// entries out with it and the executor substitutes the placeholders with it.
+    pub fn retain_app_id_references(&mut self, mut keep: impl FnMut(&mut String) -> bool) {
+        self.api.known_client_applications.retain_mut(&mut keep);
+        self.api
+            .pre_authorized_applications
+            .retain_mut(|entry| keep(&mut entry.app_id));
+        self.required_resource_access
+            .retain_mut(|entry| keep(&mut entry.resource_app_id));
+    }
+}
 
 /// Graph `web`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -189,12 +220,12 @@ pub struct RequiredResourceAccess {
 }
 
 /// Graph `resourceAccess`: one requested permission.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceAccess {
     /// The permission's GUID.
     pub id: String,
     /// `Scope` (delegated) or `Role` (application).
-    pub access_type: String,
+    pub access_type: PermissionKind,
 }
 
 /// The manifest-managed settings of a service principal.

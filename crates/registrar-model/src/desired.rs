@@ -13,9 +13,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::application::{
-    InformationalUrls, OptionalClaims, ServicePrincipalSettings, WebSettings,
-};
+use crate::application::{PlainSettings, ServicePrincipalSettings};
 use crate::live::SecretStoreLocation;
 
 /// Where a value was written: file, line and column (1-based).
@@ -158,36 +156,13 @@ pub struct DesiredApplication {
     pub origin: Origin,
     /// An appId pinned for adoption of an existing application.
     pub app_id: Option<String>,
-    /// displayName (defaults to the key).
-    pub display_name: String,
-    /// description.
-    pub description: Option<String>,
-    /// notes.
-    pub notes: Option<String>,
-    /// signInAudience (defaults to `AzureADMyOrg`).
-    pub sign_in_audience: String,
-    /// identifierUris; may hold [`crate::APP_ID_PLACEHOLDER`].
-    pub identifier_uris: Vec<String>,
-    /// Tags from `defaults.tags` and the application (the marker tag is the planner's business).
-    pub tags: Vec<String>,
+    /// The settings that need no tenant lookup (display name defaults to the key, sign-in
+    /// audience to `AzureADMyOrg`; identifier URIs may hold [`crate::APP_ID_PLACEHOLDER`]; tags
+    /// are `defaults.tags` and the application's, the marker tag is the planner's business).
+    #[serde(flatten)]
+    pub plain: PlainSettings,
     /// Owners from `defaults.owners` and the application: UPNs or object ids.
     pub owners: Vec<Located<String>>,
-    /// web.
-    pub web: WebSettings,
-    /// spa.redirectUris.
-    pub spa_redirect_uris: Vec<String>,
-    /// publicClient.redirectUris.
-    pub public_client_redirect_uris: Vec<String>,
-    /// allowPublicClientFlows (Graph `isFallbackPublicClient`).
-    pub allow_public_client_flows: bool,
-    /// groupMembershipClaims.
-    pub group_membership_claims: Option<String>,
-    /// serviceManagementReference.
-    pub service_management_reference: Option<String>,
-    /// info.
-    pub info: InformationalUrls,
-    /// optionalClaims.
-    pub optional_claims: OptionalClaims,
     /// api.
     pub api: DesiredApi,
     /// appRoles, in manifest order.

@@ -16,6 +16,11 @@
 //!   manifest names; what the secret stores hold.
 //! - [`role_assignment_name`]: the deterministic name of a role assignment, shared by the
 //!   planner and the executor.
+//! - [`ApplicationField`]: the application's properties as one closed list, which the wire
+//!   writer and the planner match exhaustively.
+//! - [`Guid`] (ids compared without case), [`PermissionKind`], [`ConsentType`],
+//!   [`DirectoryObjectKind`], [`PlannedAppId`]: the values that cross crates, typed.
+//! - [`suggest`]: the one "did you mean" rule of validation and planning.
 //! - [`operation::Operation`]: one mutation (create an application, add an owner, add a secret,
 //!   ...), the contract between `registrar-plan` (which emits them), `registrar-apply` (which
 //!   orders and runs them) and `registrar-azure` (which turns each into HTTP requests).
@@ -27,13 +32,22 @@
 
 pub mod application;
 pub mod desired;
+pub mod field;
+pub mod guid;
+pub mod kinds;
 pub mod live;
 pub mod operation;
+pub mod placeholder;
+pub mod suggest;
 
 pub use application::*;
 pub use desired::*;
+pub use field::ApplicationField;
+pub use guid::Guid;
+pub use kinds::{ConsentType, DirectoryObjectKind, PermissionKind};
 pub use live::*;
 pub use operation::*;
+pub use placeholder::{APP_ID_PLACEHOLDER, PlannedAppId};
 
 /// The prefix of the tag that marks an application as managed by Registrar. The full tag is
 /// `registrar:<namespace>`.

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::application::{ApplicationSettings, ServicePrincipalSettings};
+use crate::guid::Guid;
+use crate::kinds::{ConsentType, DirectoryObjectKind};
 
 /// Everything read from the tenant and the secret stores for one run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -48,7 +50,7 @@ impl LiveTenant {
     pub fn application_by_app_id(&self, app_id: &str) -> Option<&LiveApplication> {
         self.applications
             .iter()
-            .find(|app| app.app_id.eq_ignore_ascii_case(app_id))
+            .find(|app| Guid::same(&app.app_id, app_id))
     }
 
     /// The soft-deleted application holding this unique name.
@@ -65,13 +67,13 @@ impl LiveTenant {
     pub fn resource_service_principal(&self, app_id: &str) -> Option<&ResourceServicePrincipal> {
         self.resource_service_principals
             .iter()
-            .find(|sp| sp.app_id.eq_ignore_ascii_case(app_id))
+            .find(|sp| Guid::same(&sp.app_id, app_id))
     }
 
     /// The directory object named `name_or_id` (a UPN, case-insensitive, or an object id).
     pub fn directory_object(&self, name_or_id: &str) -> Option<&DirectoryObject> {
         self.directory_objects.iter().find(|object| {
-            object.id.eq_ignore_ascii_case(name_or_id)
+            Guid::same(&object.id, name_or_id)
                 || object
                     .user_principal_name
                     .as_deref()
@@ -238,14 +240,14 @@ pub struct AppRoleAssignment {
 }
 
 /// Delegated permissions granted to a client (an `oauth2PermissionGrant`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionGrant {
     /// The grant's id (opaque).
     pub id: String,
     /// Object id of the resource API's service principal.
     pub resource_id: String,
     /// `AllPrincipals` (tenant-wide admin consent) or `Principal` (one user).
-    pub consent_type: String,
+    pub consent_type: ConsentType,
     /// The user, for `Principal` grants.
     pub principal_id: Option<String>,
     /// Space-separated scope values.
@@ -283,8 +285,8 @@ pub struct ExposedPermission {
 pub struct DirectoryObject {
     /// Object id.
     pub id: String,
-    /// `#microsoft.graph.user` or `#microsoft.graph.servicePrincipal`.
-    pub odata_type: String,
+    /// A user or a service principal (Graph's `@odata.type`).
+    pub kind: DirectoryObjectKind,
     /// The user's UPN, for users.
     pub user_principal_name: Option<String>,
     /// displayName.

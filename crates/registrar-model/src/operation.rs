@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::application::{ApplicationSettings, ServicePrincipalSettings};
+use crate::field::ApplicationField;
 use crate::live::{KeyCredential, SecretStoreLocation};
 
 /// Which application an operation acts on.
@@ -77,8 +78,8 @@ pub enum Operation {
         application: ApplicationRef,
         /// The desired settings (the whole managed set).
         settings: ApplicationSettings,
-        /// The names of the top-level fields that differ, which are the only ones sent.
-        changed_fields: Vec<String>,
+        /// The top-level fields that differ, which are the only ones sent.
+        changed_fields: Vec<ApplicationField>,
     },
     /// Soft-delete an application (`--prune`).
     DeleteApplication {

@@ -19,14 +19,12 @@ use registrar_catalog::PermissionKind;
 use registrar_model::{
     AppRoleAssignment, DesiredResourceAccess, Operation, PermissionGrant, ServicePrincipalRef,
 };
+use registrar_model::{ConsentType, Guid};
 use serde_json::{Value, json};
 
 use crate::error::PlanError;
 use crate::model::{ActionReason, Address, Component, ResourceChange};
 use crate::planner::{PermissionSource, Planner, Target};
-
-/// `consentType` of a tenant-wide grant (the only kind Registrar manages).
-const ALL_PRINCIPALS: &str = "AllPrincipals";
 
 /// The API a consent is given on.
 #[derive(Debug, Clone)]
@@ -60,10 +58,6 @@ struct WantedConsent {
     roles: Vec<(String, String)>,
     /// Values of the delegated permissions.
     scopes: Vec<String>,
-}
-
-fn same_id(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
 }
 
 fn scope_values(scope: &str) -> Vec<String> {
@@ -109,8 +103,8 @@ impl<'a> Planner<'a> {
                             .resource
                             .live_id
                             .as_deref()
-                            .is_some_and(|id| same_id(id, &assignment.resource_id))
-                            && same_id(&assignment.app_role_id, role_id)
+                            .is_some_and(|id| Guid::same(id, &assignment.resource_id))
+                            && Guid::same(&assignment.app_role_id, role_id)
                     })
                     .collect();
                 if !existing.is_empty() {
@@ -179,7 +173,7 @@ impl<'a> Planner<'a> {
             .map(|sp| {
                 sp.permission_grants
                     .iter()
-                    .filter(|grant| grant.consent_type.eq_ignore_ascii_case(ALL_PRINCIPALS))
+                    .filter(|grant| grant.consent_type == ConsentType::AllPrincipals)
                     .collect()
             })
             .unwrap_or_default();
@@ -193,7 +187,7 @@ impl<'a> Planner<'a> {
                         .resource
                         .live_id
                         .as_deref()
-                        .is_some_and(|id| same_id(id, &grant.resource_id))
+                        .is_some_and(|id| Guid::same(id, &grant.resource_id))
                 })
                 .copied()
                 .collect();
@@ -334,7 +328,7 @@ impl<'a> Planner<'a> {
                 let value = permission_value(&source, PermissionKind::Application, &id)
                     .unwrap_or_else(|| name.value.clone());
                 let roles = &mut wanted[index].roles;
-                if !roles.iter().any(|(_, existing)| same_id(existing, &id)) {
+                if !roles.iter().any(|(_, existing)| Guid::same(existing, &id)) {
                     roles.push((value, id));
                 }
             }
@@ -452,7 +446,7 @@ impl<'a> Planner<'a> {
         self.live
             .resource_service_principals
             .iter()
-            .filter(|sp| same_id(&sp.id, resource_id))
+            .filter(|sp| Guid::same(&sp.id, resource_id))
             .min_by(|a, b| a.app_id.cmp(&b.app_id))
             .map_or_else(|| resource_id.to_owned(), |sp| sp.display_name.clone())
     }
@@ -492,7 +486,7 @@ impl<'a> Planner<'a> {
             .live
             .resource_service_principals
             .iter()
-            .filter(|sp| same_id(&sp.id, resource_id))
+            .filter(|sp| Guid::same(&sp.id, resource_id))
         {
             let permissions = match kind {
                 PermissionKind::Application => &sp.app_roles,
@@ -506,7 +500,7 @@ impl<'a> Planner<'a> {
         }
         candidates
             .into_iter()
-            .filter(|(_, id)| same_id(id, permission_id))
+            .filter(|(_, id)| Guid::same(id, permission_id))
             .map(|(value, _)| value)
             .min()
             .unwrap_or_else(|| permission_id.to_owned())
@@ -518,7 +512,7 @@ fn permission_value(source: &PermissionSource, kind: PermissionKind, id: &str) -
     source
         .of(kind)?
         .iter()
-        .find(|(_, candidate)| same_id(candidate, id))
+        .find(|(_, candidate)| Guid::same(candidate, id))
         .map(|(value, _)| value.clone())
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use registrar_model::Guid;
 use registrar_model::{
     DesiredCertificate, DesiredSecret, FederatedCredential, FileFormat, KeyCredential, Operation,
     PasswordCredential, SecretStoreContents, SecretStoreLocation,
@@ -238,11 +239,9 @@ impl Planner<'_> {
             Some(SecretStoreContents::Missing) => Some(ActionReason::StoreMissing),
             Some(SecretStoreContents::Present {
                 key_id: Some(key_id),
-            }) if !key_id.eq_ignore_ascii_case(&current.key_id) => {
-                Some(ActionReason::StoreMismatch {
-                    key_vault: matches!(secret.store, SecretStoreLocation::KeyVault { .. }),
-                })
-            }
+            }) if !Guid::same(key_id, &current.key_id) => Some(ActionReason::StoreMismatch {
+                key_vault: matches!(secret.store, SecretStoreLocation::KeyVault { .. }),
+            }),
             // Registrar records the keyId with every value it delivers (Key Vault tags, json and
             // env files); a value without one was written by someone else.
             Some(SecretStoreContents::Present { key_id: None })

@@ -14,15 +14,18 @@
 //!   [`render::markdown`] are pure functions of a plan.
 //!
 //! ```
-//! use registrar_model::{DesiredApplication, DesiredState, LiveTenant};
+//! use registrar_model::{DesiredApplication, DesiredState, LiveTenant, PlainSettings};
 //! use registrar_plan::{PlanOptions, plan};
 //!
 //! let desired = DesiredState {
 //!     namespace: "platform".into(),
 //!     applications: vec![DesiredApplication {
 //!         key: "dicom-client".into(),
-//!         display_name: "DICOM client".into(),
-//!         sign_in_audience: "AzureADMyOrg".into(),
+//!         plain: PlainSettings {
+//!             display_name: "DICOM client".into(),
+//!             sign_in_audience: "AzureADMyOrg".into(),
+//!             ..Default::default()
+//!         },
 //!         ..Default::default()
 //!     }],
 //!     ..Default::default()
@@ -55,7 +58,7 @@ pub use error::{PlanError, PlanErrors};
 pub use model::{
     Action, ActionReason, Address, Component, Plan, PlanWarning, ResourceChange, Tally,
 };
-pub use planner::{PlanOptions, parse_planned_app_id, planned_app_id};
+pub use planner::PlanOptions;
 
 use registrar_model::{DesiredState, LiveTenant};
 use time::OffsetDateTime;

@@ -21,7 +21,6 @@ use crate::error::{PlanError, PlanErrors};
 use crate::model::{Plan, PlanWarning, ResourceChange};
 
 pub(crate) use identity::{Target, derived_id};
-pub use identity::{parse_planned_app_id, planned_app_id};
 pub(crate) use resolution::{PermissionSource, closest};
 
 use identity::Exposed;

@@ -20,6 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use registrar_catalog::catalog;
+use registrar_model::Guid;
 use registrar_model::{
     DesiredRoleAssignment, Operation, RoleAssignment, ServicePrincipalRef, same_scope,
 };
@@ -81,9 +82,7 @@ impl<'a> Planner<'a> {
                 .iter()
                 .filter(|existing| {
                     same_scope(&existing.scope, &assignment.scope)
-                        && existing
-                            .role_definition_id
-                            .eq_ignore_ascii_case(&assignment.role_definition_id)
+                        && Guid::same(&existing.role_definition_id, &assignment.role_definition_id)
                 })
                 .collect();
             if !present.is_empty() {
@@ -206,7 +205,7 @@ impl<'a> Planner<'a> {
         self.live
             .role_definitions
             .iter()
-            .filter(|definition| definition.id.eq_ignore_ascii_case(role_definition_id))
+            .filter(|definition| Guid::same(&definition.id, role_definition_id))
             .map(|definition| definition.role_name.clone())
             .min()
             .unwrap_or_else(|| role_definition_id.to_ascii_lowercase())

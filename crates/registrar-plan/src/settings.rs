@@ -1,9 +1,10 @@
 //! Comparable settings: ordering desired collections like the live ones (Graph treats them as
-//! sets), flattening [`ApplicationSettings`] into named attributes, and diffing attributes.
+//! sets), flattening [`ApplicationSettings`] into named attributes keyed by their
+//! [`ApplicationField`], and diffing attributes.
 
 use registrar_model::{
-    ApplicationSettings, OptionalClaim, OptionalClaims, PermissionScope, PreAuthorizedApplication,
-    RequiredResourceAccess, ServicePrincipalSettings,
+    ApplicationField, ApplicationSettings, Guid, OptionalClaim, PermissionScope,
+    PreAuthorizedApplication, RequiredResourceAccess, ServicePrincipalSettings,
 };
 use serde_json::{Map, Value, json};
 
@@ -35,7 +36,7 @@ fn strings_like(live: &[String], desired: Vec<String>) -> Vec<String> {
 }
 
 fn ids_like(live: &[String], desired: Vec<String>) -> Vec<String> {
-    order_like(live, desired, |a, b| a.eq_ignore_ascii_case(b))
+    order_like(live, desired, |a, b| Guid::same(a, b))
 }
 
 fn claims_like(live: &[OptionalClaim], desired: Vec<OptionalClaim>) -> Vec<OptionalClaim> {
@@ -62,34 +63,34 @@ fn claims_like(live: &[OptionalClaim], desired: Vec<OptionalClaim>) -> Vec<Optio
 /// Reorders every set-like collection of `desired` like `live`, so that equal sets compare
 /// equal and an update keeps the live order of unchanged entries.
 pub(crate) fn normalize_application(live: &ApplicationSettings, desired: &mut ApplicationSettings) {
-    desired.identifier_uris = strings_like(
-        &live.identifier_uris,
-        std::mem::take(&mut desired.identifier_uris),
+    desired.plain.identifier_uris = strings_like(
+        &live.plain.identifier_uris,
+        std::mem::take(&mut desired.plain.identifier_uris),
     );
-    desired.tags = strings_like(&live.tags, std::mem::take(&mut desired.tags));
-    desired.web.redirect_uris = strings_like(
-        &live.web.redirect_uris,
-        std::mem::take(&mut desired.web.redirect_uris),
+    desired.plain.tags = strings_like(&live.plain.tags, std::mem::take(&mut desired.plain.tags));
+    desired.plain.web.redirect_uris = strings_like(
+        &live.plain.web.redirect_uris,
+        std::mem::take(&mut desired.plain.web.redirect_uris),
     );
-    desired.spa_redirect_uris = strings_like(
-        &live.spa_redirect_uris,
-        std::mem::take(&mut desired.spa_redirect_uris),
+    desired.plain.spa_redirect_uris = strings_like(
+        &live.plain.spa_redirect_uris,
+        std::mem::take(&mut desired.plain.spa_redirect_uris),
     );
-    desired.public_client_redirect_uris = strings_like(
-        &live.public_client_redirect_uris,
-        std::mem::take(&mut desired.public_client_redirect_uris),
+    desired.plain.public_client_redirect_uris = strings_like(
+        &live.plain.public_client_redirect_uris,
+        std::mem::take(&mut desired.plain.public_client_redirect_uris),
     );
-    let claims = &mut desired.optional_claims;
+    let claims = &mut desired.plain.optional_claims;
     claims.id_token = claims_like(
-        &live.optional_claims.id_token,
+        &live.plain.optional_claims.id_token,
         std::mem::take(&mut claims.id_token),
     );
     claims.access_token = claims_like(
-        &live.optional_claims.access_token,
+        &live.plain.optional_claims.access_token,
         std::mem::take(&mut claims.access_token),
     );
     claims.saml2_token = claims_like(
-        &live.optional_claims.saml2_token,
+        &live.plain.optional_claims.saml2_token,
         std::mem::take(&mut claims.saml2_token),
     );
 
@@ -101,7 +102,7 @@ pub(crate) fn normalize_application(live: &ApplicationSettings, desired: &mut Ap
     api.pre_authorized_applications = order_like(
         &live.api.pre_authorized_applications,
         std::mem::take(&mut api.pre_authorized_applications),
-        |a, b| a.app_id.eq_ignore_ascii_case(&b.app_id),
+        |a, b| Guid::same(&a.app_id, &b.app_id),
     )
     .into_iter()
     .map(|mut entry: PreAuthorizedApplication| {
@@ -109,7 +110,7 @@ pub(crate) fn normalize_application(live: &ApplicationSettings, desired: &mut Ap
             .api
             .pre_authorized_applications
             .iter()
-            .find(|l| l.app_id.eq_ignore_ascii_case(&entry.app_id))
+            .find(|l| Guid::same(&l.app_id, &entry.app_id))
         {
             entry.delegated_permission_ids = ids_like(
                 &live_entry.delegated_permission_ids,
@@ -143,18 +144,19 @@ pub(crate) fn normalize_application(live: &ApplicationSettings, desired: &mut Ap
     desired.required_resource_access = order_like(
         &live.required_resource_access,
         std::mem::take(&mut desired.required_resource_access),
-        |a, b| a.resource_app_id.eq_ignore_ascii_case(&b.resource_app_id),
+        |a, b| Guid::same(&a.resource_app_id, &b.resource_app_id),
     )
     .into_iter()
     .map(|mut entry: RequiredResourceAccess| {
-        if let Some(live_entry) = live.required_resource_access.iter().find(|l| {
-            l.resource_app_id
-                .eq_ignore_ascii_case(&entry.resource_app_id)
-        }) {
+        if let Some(live_entry) = live
+            .required_resource_access
+            .iter()
+            .find(|l| Guid::same(&l.resource_app_id, &entry.resource_app_id))
+        {
             entry.resource_access = order_like(
                 &live_entry.resource_access,
                 std::mem::take(&mut entry.resource_access),
-                |a, b| a.id.eq_ignore_ascii_case(&b.id) && a.access_type == b.access_type,
+                |a, b| Guid::same(&a.id, &b.id) && a.access_type == b.access_type,
             );
         }
         entry
@@ -172,11 +174,11 @@ pub(crate) fn normalize_service_principal(
 
 /// One named attribute of an object, as the plan shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Attribute {
+pub(crate) struct Attribute<F = ApplicationField> {
     /// The plan's name, e.g. `web.redirect_uris`.
-    pub(crate) name: &'static str,
-    /// The top-level [`ApplicationSettings`] field it belongs to (what a PATCH sends).
-    pub(crate) field: &'static str,
+    pub(crate) name: String,
+    /// The field it belongs to (what a PATCH sends).
+    pub(crate) field: F,
     /// Its value.
     pub(crate) value: Value,
 }
@@ -216,270 +218,263 @@ fn claims(values: &[OptionalClaim]) -> Value {
     )
 }
 
-fn optional_claims(claims_of: &OptionalClaims) -> [(&'static str, Value); 3] {
-    [
-        ("optional_claims.id_token", claims(&claims_of.id_token)),
-        (
-            "optional_claims.access_token",
-            claims(&claims_of.access_token),
-        ),
-        (
-            "optional_claims.saml2_token",
-            claims(&claims_of.saml2_token),
-        ),
-    ]
+/// The name of the attribute `part` of `field` (`web.home_page_url`), or of the field itself.
+pub(crate) fn attribute_name(field: ApplicationField, part: Option<&str>) -> String {
+    match part {
+        Some(part) => format!("{}.{part}", field.attribute_name()),
+        None => field.attribute_name().to_owned(),
+    }
 }
 
-/// Every attribute of an application, in a fixed order.
+/// The attributes of one field of an application: one for most fields, one per part for the
+/// objects the plan shows part by part (`web`, `info`, `optional_claims`, `api`).
+///
+/// The match is exhaustive on purpose: a new [`ApplicationField`] does not compile until the
+/// plan knows how to show it.
+fn field_attributes(
+    settings: &ApplicationSettings,
+    field: ApplicationField,
+    describe: &dyn Describe,
+) -> Vec<(Option<&'static str>, Value)> {
+    let web = &settings.plain.web;
+    let info = &settings.plain.info;
+    let api = &settings.api;
+    let claims_of = &settings.plain.optional_claims;
+    match field {
+        ApplicationField::DisplayName => {
+            vec![(None, Value::String(settings.plain.display_name.clone()))]
+        }
+        ApplicationField::Description => vec![(None, opt(&settings.plain.description))],
+        ApplicationField::Notes => vec![(None, opt(&settings.plain.notes))],
+        ApplicationField::SignInAudience => {
+            vec![(None, Value::String(settings.plain.sign_in_audience.clone()))]
+        }
+        ApplicationField::IdentifierUris => vec![(None, strings(&settings.plain.identifier_uris))],
+        ApplicationField::Tags => vec![(None, strings(&settings.plain.tags))],
+        ApplicationField::Web => vec![
+            (Some("home_page_url"), opt(&web.home_page_url)),
+            (Some("logout_url"), opt(&web.logout_url)),
+            (Some("redirect_uris"), strings(&web.redirect_uris)),
+            (
+                Some("implicit_grant.access_tokens"),
+                Value::Bool(web.implicit_grant_access_tokens),
+            ),
+            (
+                Some("implicit_grant.id_tokens"),
+                Value::Bool(web.implicit_grant_id_tokens),
+            ),
+        ],
+        ApplicationField::SpaRedirectUris => vec![(None, strings(&settings.plain.spa_redirect_uris))],
+        ApplicationField::PublicClientRedirectUris => {
+            vec![(None, strings(&settings.plain.public_client_redirect_uris))]
+        }
+        ApplicationField::IsFallbackPublicClient => {
+            vec![(None, Value::Bool(settings.plain.is_fallback_public_client))]
+        }
+        ApplicationField::GroupMembershipClaims => {
+            vec![(None, opt(&settings.plain.group_membership_claims))]
+        }
+        ApplicationField::ServiceManagementReference => {
+            vec![(None, opt(&settings.plain.service_management_reference))]
+        }
+        ApplicationField::Info => vec![
+            (Some("marketing_url"), opt(&info.marketing_url)),
+            (Some("privacy_statement_url"), opt(&info.privacy_statement_url)),
+            (Some("support_url"), opt(&info.support_url)),
+            (Some("terms_of_service_url"), opt(&info.terms_of_service_url)),
+        ],
+        ApplicationField::OptionalClaims => vec![
+            (Some("id_token"), claims(&claims_of.id_token)),
+            (Some("access_token"), claims(&claims_of.access_token)),
+            (Some("saml2_token"), claims(&claims_of.saml2_token)),
+        ],
+        ApplicationField::Api => vec![
+            (
+                Some("requested_access_token_version"),
+                api.requested_access_token_version
+                    .map_or(Value::Null, Value::from),
+            ),
+            (
+                Some("known_client_applications"),
+                strings(&api.known_client_applications),
+            ),
+            (
+                Some("pre_authorized_applications"),
+                Value::Array(
+                    api.pre_authorized_applications
+                        .iter()
+                        .map(|entry| json!({"app_id": entry.app_id, "delegated_permission_ids": entry.delegated_permission_ids}))
+                        .collect(),
+                ),
+            ),
+            (
+                Some("oauth2_permission_scopes"),
+                Value::Array(
+                    api.oauth2_permission_scopes
+                        .iter()
+                        .map(|scope| {
+                            json!({
+                                "value": scope.value,
+                                "id": scope.id,
+                                "type": scope.scope_type,
+                                "is_enabled": scope.is_enabled,
+                                "admin_consent_display_name": scope.admin_consent_display_name,
+                                "admin_consent_description": scope.admin_consent_description,
+                                "user_consent_display_name": scope.user_consent_display_name,
+                                "user_consent_description": scope.user_consent_description,
+                            })
+                        })
+                        .collect(),
+                ),
+            ),
+        ],
+        ApplicationField::AppRoles => vec![(
+            None,
+            Value::Array(
+                settings
+                    .app_roles
+                    .iter()
+                    .map(|role| {
+                        json!({
+                            "value": role.value,
+                            "id": role.id,
+                            "display_name": role.display_name,
+                            "description": role.description,
+                            "allowed_member_types": role.allowed_member_types,
+                            "is_enabled": role.is_enabled,
+                        })
+                    })
+                    .collect(),
+            ),
+        )],
+        ApplicationField::RequiredResourceAccess => vec![(
+            None,
+            Value::Array(
+                settings
+                    .required_resource_access
+                    .iter()
+                    .map(|entry| required_resource_access(entry, describe))
+                    .collect(),
+            ),
+        )],
+    }
+}
+
+fn required_resource_access(entry: &RequiredResourceAccess, describe: &dyn Describe) -> Value {
+    let mut object = Map::new();
+    object.insert(
+        "resource_app_id".into(),
+        Value::String(entry.resource_app_id.clone()),
+    );
+    if let Some(name) = describe.resource(&entry.resource_app_id) {
+        object.insert("resource".into(), Value::String(name));
+    }
+    let access = entry
+        .resource_access
+        .iter()
+        .map(|access| {
+            let mut item = Map::new();
+            if let Some(value) = describe.permission(&entry.resource_app_id, &access.id) {
+                item.insert("value".into(), Value::String(value));
+            }
+            item.insert("id".into(), Value::String(access.id.clone()));
+            item.insert(
+                "type".into(),
+                Value::String(access.access_type.resource_access_type().to_owned()),
+            );
+            Value::Object(item)
+        })
+        .collect();
+    object.insert("resource_access".into(), Value::Array(access));
+    Value::Object(object)
+}
+
+/// Every attribute of an application, in a fixed order (that of [`ApplicationField::ALL`]).
 pub(crate) fn application_attributes(
     settings: &ApplicationSettings,
     describe: &dyn Describe,
 ) -> Vec<Attribute> {
-    let attribute = |name, field, value| Attribute { name, field, value };
-    let web = &settings.web;
-    let info = &settings.info;
-    let api = &settings.api;
-    let mut attributes = vec![
-        attribute(
-            "display_name",
-            "display_name",
-            Value::String(settings.display_name.clone()),
-        ),
-        attribute("description", "description", opt(&settings.description)),
-        attribute("notes", "notes", opt(&settings.notes)),
-        attribute(
-            "sign_in_audience",
-            "sign_in_audience",
-            Value::String(settings.sign_in_audience.clone()),
-        ),
-        attribute(
-            "identifier_uris",
-            "identifier_uris",
-            strings(&settings.identifier_uris),
-        ),
-        attribute("tags", "tags", strings(&settings.tags)),
-        attribute("web.home_page_url", "web", opt(&web.home_page_url)),
-        attribute("web.logout_url", "web", opt(&web.logout_url)),
-        attribute("web.redirect_uris", "web", strings(&web.redirect_uris)),
-        attribute(
-            "web.implicit_grant.access_tokens",
-            "web",
-            Value::Bool(web.implicit_grant_access_tokens),
-        ),
-        attribute(
-            "web.implicit_grant.id_tokens",
-            "web",
-            Value::Bool(web.implicit_grant_id_tokens),
-        ),
-        attribute(
-            "spa.redirect_uris",
-            "spa_redirect_uris",
-            strings(&settings.spa_redirect_uris),
-        ),
-        attribute(
-            "public_client.redirect_uris",
-            "public_client_redirect_uris",
-            strings(&settings.public_client_redirect_uris),
-        ),
-        attribute(
-            "allow_public_client_flows",
-            "is_fallback_public_client",
-            Value::Bool(settings.is_fallback_public_client),
-        ),
-        attribute(
-            "group_membership_claims",
-            "group_membership_claims",
-            opt(&settings.group_membership_claims),
-        ),
-        attribute(
-            "service_management_reference",
-            "service_management_reference",
-            opt(&settings.service_management_reference),
-        ),
-        attribute("info.marketing_url", "info", opt(&info.marketing_url)),
-        attribute(
-            "info.privacy_statement_url",
-            "info",
-            opt(&info.privacy_statement_url),
-        ),
-        attribute("info.support_url", "info", opt(&info.support_url)),
-        attribute(
-            "info.terms_of_service_url",
-            "info",
-            opt(&info.terms_of_service_url),
-        ),
-    ];
-    for (name, value) in optional_claims(&settings.optional_claims) {
-        attributes.push(attribute(name, "optional_claims", value));
-    }
-    attributes.push(attribute(
-        "api.requested_access_token_version",
-        "api",
-        api.requested_access_token_version
-            .map_or(Value::Null, Value::from),
-    ));
-    attributes.push(attribute(
-        "api.known_client_applications",
-        "api",
-        strings(&api.known_client_applications),
-    ));
-    attributes.push(attribute(
-        "api.pre_authorized_applications",
-        "api",
-        Value::Array(
-            api.pre_authorized_applications
-                .iter()
-                .map(|entry| json!({"app_id": entry.app_id, "delegated_permission_ids": entry.delegated_permission_ids}))
-                .collect(),
-        ),
-    ));
-    attributes.push(attribute(
-        "api.oauth2_permission_scopes",
-        "api",
-        Value::Array(
-            api.oauth2_permission_scopes
-                .iter()
-                .map(|scope| {
-                    json!({
-                        "value": scope.value,
-                        "id": scope.id,
-                        "type": scope.scope_type,
-                        "is_enabled": scope.is_enabled,
-                        "admin_consent_display_name": scope.admin_consent_display_name,
-                        "admin_consent_description": scope.admin_consent_description,
-                        "user_consent_display_name": scope.user_consent_display_name,
-                        "user_consent_description": scope.user_consent_description,
-                    })
+    ApplicationField::ALL
+        .iter()
+        .flat_map(|&field| {
+            field_attributes(settings, field, describe)
+                .into_iter()
+                .map(move |(part, value)| Attribute {
+                    name: attribute_name(field, part),
+                    field,
+                    value,
                 })
-                .collect(),
-        ),
-    ));
-    attributes.push(attribute(
-        "app_roles",
-        "app_roles",
-        Value::Array(
-            settings
-                .app_roles
-                .iter()
-                .map(|role| {
-                    json!({
-                        "value": role.value,
-                        "id": role.id,
-                        "display_name": role.display_name,
-                        "description": role.description,
-                        "allowed_member_types": role.allowed_member_types,
-                        "is_enabled": role.is_enabled,
-                    })
-                })
-                .collect(),
-        ),
-    ));
-    attributes.push(attribute(
-        "required_resource_access",
-        "required_resource_access",
-        Value::Array(
-            settings
-                .required_resource_access
-                .iter()
-                .map(|entry| {
-                    let mut object = Map::new();
-                    object.insert(
-                        "resource_app_id".into(),
-                        Value::String(entry.resource_app_id.clone()),
-                    );
-                    if let Some(name) = describe.resource(&entry.resource_app_id) {
-                        object.insert("resource".into(), Value::String(name));
-                    }
-                    let access = entry
-                        .resource_access
-                        .iter()
-                        .map(|access| {
-                            let mut item = Map::new();
-                            if let Some(value) =
-                                describe.permission(&entry.resource_app_id, &access.id)
-                            {
-                                item.insert("value".into(), Value::String(value));
-                            }
-                            item.insert("id".into(), Value::String(access.id.clone()));
-                            item.insert("type".into(), Value::String(access.access_type.clone()));
-                            Value::Object(item)
-                        })
-                        .collect();
-                    object.insert("resource_access".into(), Value::Array(access));
-                    Value::Object(object)
-                })
-                .collect(),
-        ),
-    ));
-    attributes
+        })
+        .collect()
 }
 
-/// Every attribute of a service principal.
-pub(crate) fn service_principal_attributes(settings: &ServicePrincipalSettings) -> Vec<Attribute> {
+/// Every attribute of a service principal (each is its own field).
+pub(crate) fn service_principal_attributes(
+    settings: &ServicePrincipalSettings,
+) -> Vec<Attribute<&'static str>> {
+    let attribute = |name: &'static str, value| Attribute {
+        name: name.to_owned(),
+        field: name,
+        value,
+    };
     vec![
-        Attribute {
-            name: "app_role_assignment_required",
-            field: "app_role_assignment_required",
-            value: Value::Bool(settings.app_role_assignment_required),
-        },
-        Attribute {
-            name: "tags",
-            field: "tags",
-            value: strings(&settings.tags),
-        },
-        Attribute {
-            name: "notes",
-            field: "notes",
-            value: opt(&settings.notes),
-        },
+        attribute(
+            "app_role_assignment_required",
+            Value::Bool(settings.app_role_assignment_required),
+        ),
+        attribute("tags", strings(&settings.tags)),
+        attribute("notes", opt(&settings.notes)),
     ]
 }
 
 /// The attributes that differ, as (before, after) maps, and the fields they belong to (in
 /// attribute order, without repeats). Attributes named in `unknown` are left out of `after`.
-pub(crate) fn diff_attributes(
-    before: &[Attribute],
-    after: &[Attribute],
+pub(crate) fn diff_attributes<F: Copy + PartialEq>(
+    before: &[Attribute<F>],
+    after: &[Attribute<F>],
     unknown: &[String],
-) -> (Map<String, Value>, Map<String, Value>, Vec<String>) {
+) -> (Map<String, Value>, Map<String, Value>, Vec<F>) {
     let mut before_map = Map::new();
     let mut after_map = Map::new();
-    let mut fields: Vec<String> = Vec::new();
+    let mut fields: Vec<F> = Vec::new();
     for new in after {
         let old = before.iter().find(|attribute| attribute.name == new.name);
-        let is_unknown = unknown.iter().any(|name| name == new.name);
+        let is_unknown = unknown.contains(&new.name);
         let changed = is_unknown || old.is_none_or(|old| old.value != new.value);
         if !changed {
             continue;
         }
         if let Some(old) = old {
-            before_map.insert(old.name.to_owned(), old.value.clone());
+            before_map.insert(old.name.clone(), old.value.clone());
         }
         if !is_unknown {
-            after_map.insert(new.name.to_owned(), new.value.clone());
+            after_map.insert(new.name.clone(), new.value.clone());
         }
-        if !fields.iter().any(|field| field == new.field) {
-            fields.push(new.field.to_owned());
+        if !fields.contains(&new.field) {
+            fields.push(new.field);
         }
     }
     (before_map, after_map, fields)
 }
 
 /// All attributes as one map, leaving out those named in `unknown`.
-pub(crate) fn attribute_map(attributes: &[Attribute], unknown: &[String]) -> Map<String, Value> {
+pub(crate) fn attribute_map<F>(
+    attributes: &[Attribute<F>],
+    unknown: &[String],
+) -> Map<String, Value> {
     attributes
         .iter()
-        .filter(|attribute| !unknown.iter().any(|name| name == attribute.name))
-        .map(|attribute| (attribute.name.to_owned(), attribute.value.clone()))
+        .filter(|attribute| !unknown.contains(&attribute.name))
+        .map(|attribute| (attribute.name.clone(), attribute.value.clone()))
         .collect()
 }
 
-/// The top-level fields of every attribute (for a PATCH that sends everything).
-pub(crate) fn all_fields(attributes: &[Attribute]) -> Vec<String> {
-    let mut fields: Vec<String> = Vec::new();
+/// The fields of every attribute (for a PATCH that sends everything).
+pub(crate) fn all_fields(attributes: &[Attribute]) -> Vec<ApplicationField> {
+    let mut fields: Vec<ApplicationField> = Vec::new();
     for attribute in attributes {
-        if !fields.iter().any(|field| field == attribute.field) {
-            fields.push(attribute.field.to_owned());
+        if !fields.contains(&attribute.field) {
+            fields.push(attribute.field);
         }
     }
     fields

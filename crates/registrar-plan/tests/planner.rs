@@ -10,10 +10,11 @@ use common::*;
 use expect_test::{Expect, expect};
 use registrar_catalog::PermissionKind;
 use registrar_model::{
-    ApplicationRef, DeletedApplication, DesiredAppRole, DesiredApplication,
-    DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
-    DesiredState, KeyCredential, LiveApplication, LiveTenant, Operation, PasswordCredential,
-    RoleAssignment, SecretStoreContents, ServicePrincipalRef, marker_tag,
+    ApplicationField, ApplicationRef, ConsentType, DeletedApplication, DesiredAppRole,
+    DesiredApplication, DesiredPreAuthorizedApplication, DesiredResourceAccess,
+    DesiredRoleAssignment, DesiredScope, DesiredState, KeyCredential, LiveApplication, LiveTenant,
+    Operation, PasswordCredential, RoleAssignment, SecretStoreContents, ServicePrincipalRef,
+    marker_tag,
 };
 use registrar_plan::render::{TextOptions, text};
 use registrar_plan::{PlanOptions, plan};
@@ -58,7 +59,7 @@ fn operation_line(operation: &Operation) -> String {
             ..
         } => format!(
             "CreateApplication {unique_name} identifier_uris={:?}",
-            settings.identifier_uris
+            settings.plain.identifier_uris
         ),
         Operation::RestoreApplication { id, .. } => format!("RestoreApplication {id}"),
         Operation::UpdateApplication {
@@ -78,18 +79,18 @@ fn operation_line(operation: &Operation) -> String {
                     )
                 })
                 .collect();
-            let mut line = format!(
-                "UpdateApplication {} {changed_fields:?}",
-                describe(application)
-            );
-            if changed_fields.iter().any(|field| field == "api") {
+            let names: Vec<&str> = changed_fields.iter().map(|field| field.name()).collect();
+            let mut line = format!("UpdateApplication {} {names:?}", describe(application));
+            if changed_fields.contains(&ApplicationField::Api) {
                 write!(line, " scopes={scopes:?}").unwrap();
             }
-            if changed_fields
-                .iter()
-                .any(|field| field == "identifier_uris")
-            {
-                write!(line, " identifier_uris={:?}", settings.identifier_uris).unwrap();
+            if changed_fields.contains(&ApplicationField::IdentifierUris) {
+                write!(
+                    line,
+                    " identifier_uris={:?}",
+                    settings.plain.identifier_uris
+                )
+                .unwrap();
             }
             line
         }
@@ -238,8 +239,8 @@ fn check(desired: DesiredState, live: LiveTenant, run: Run, expect: Expect) {
 
 fn full_app() -> DesiredApplication {
     let mut app = app("dicom-client");
-    app.display_name = "DICOM client".into();
-    app.identifier_uris = vec!["api://{appId}".into()];
+    app.plain.display_name = "DICOM client".into();
+    app.plain.identifier_uris = vec!["api://{appId}".into()];
     app.owners = vec![located("alice@contoso.com", 8, 7)];
     app.required_resource_access = vec![DesiredResourceAccess {
         resource: located("Microsoft Graph", 12, 19),
@@ -371,16 +372,16 @@ fn plan_identical_tenant_is_no_changes() {
 #[test]
 fn plan_ignores_the_order_of_set_collections() {
     let mut dicom = full_app();
-    dicom.web.redirect_uris = vec![
+    dicom.plain.web.redirect_uris = vec![
         "https://a.contoso.com/auth".into(),
         "https://b.contoso.com/auth".into(),
     ];
-    dicom.tags = vec!["imaging".into(), "team:platform".into()];
+    dicom.plain.tags = vec!["imaging".into(), "team:platform".into()];
     let desired = state(vec![dicom]);
     let mut live = applied(&desired);
     let app = live_app(&mut live, "dicom-client");
-    app.settings.web.redirect_uris.reverse();
-    app.settings.tags.reverse();
+    app.settings.plain.web.redirect_uris.reverse();
+    app.settings.plain.tags.reverse();
     check(
         desired,
         live,
@@ -394,25 +395,26 @@ fn plan_ignores_the_order_of_set_collections() {
 #[test]
 fn plan_drift_updates_in_place_with_element_diffs() {
     let mut client = app("monitor-reader");
-    client.display_name = "Monitor reader".into();
-    client.public_client_redirect_uris = vec!["http://localhost".into()];
-    client.web.redirect_uris = vec![
+    client.plain.display_name = "Monitor reader".into();
+    client.plain.public_client_redirect_uris = vec!["http://localhost".into()];
+    client.plain.web.redirect_uris = vec![
         "https://monitor.contoso.com/a".into(),
         "https://monitor.contoso.com/b".into(),
     ];
-    client.tags = vec!["monitoring".into()];
-    client.notes = Some("Owned by the monitoring team.\nPage them on call.\n".into());
+    client.plain.tags = vec!["monitoring".into()];
+    client.plain.notes = Some("Owned by the monitoring team.\nPage them on call.\n".into());
     let desired = state(vec![client]);
     let mut live = applied(&desired);
     let app = live_app(&mut live, "monitor-reader");
-    app.settings.display_name = "monitor reader (old)".into();
-    app.settings.public_client_redirect_uris = vec!["http://localhost:8400".into()];
+    app.settings.plain.display_name = "monitor reader (old)".into();
+    app.settings.plain.public_client_redirect_uris = vec!["http://localhost:8400".into()];
     app.settings
+        .plain
         .web
         .redirect_uris
         .push("https://evil.example.com/auth".into());
-    app.settings.tags.retain(|tag| tag != "monitoring");
-    app.settings.notes = Some("Owned by the monitoring team.\nMail them.\n".into());
+    app.settings.plain.tags.retain(|tag| tag != "monitoring");
+    app.settings.plain.notes = Some("Owned by the monitoring team.\nMail them.\n".into());
     check(
         desired,
         live,
@@ -457,8 +459,8 @@ fn marked(key: &str, id: &str) -> LiveApplication {
         unique_name: Some(format!("platform.{key}")),
         ..Default::default()
     };
-    app.settings.display_name = key.into();
-    app.settings.tags = vec![marker_tag("platform")];
+    app.settings.plain.display_name = key.into();
+    app.settings.plain.tags = vec![marker_tag("platform")];
     app
 }
 
@@ -485,7 +487,7 @@ fn plan_prune_deletes_undeclared_marker_application() {
     let mut live = tenant();
     live.applications.push(marked("old-thing", "old-id"));
     let mut unmarked = marked("someone-elses", "other-id");
-    unmarked.settings.tags.clear();
+    unmarked.settings.plain.tags.clear();
     live.applications.push(unmarked);
     check(
         desired,
@@ -513,7 +515,7 @@ fn plan_prune_deletes_undeclared_marker_application() {
 #[test]
 fn plan_restores_an_application_from_deleted_items() {
     let mut api = app("api");
-    api.identifier_uris = vec!["api://{appId}".into()];
+    api.plain.identifier_uris = vec!["api://{appId}".into()];
     api.service_principal = None;
     let mut live = tenant();
     live.deleted_applications.push(DeletedApplication {
@@ -556,7 +558,7 @@ fn plan_restores_an_application_from_deleted_items() {
 fn plan_adopts_an_application_by_pinned_app_id() {
     let mut legacy = app("legacy");
     legacy.app_id = Some("99999999-0000-4000-8000-000000000000".into());
-    legacy.display_name = "Legacy portal".into();
+    legacy.plain.display_name = "Legacy portal".into();
     legacy.service_principal = None;
     let mut live = tenant();
     let mut existing = LiveApplication {
@@ -565,8 +567,8 @@ fn plan_adopts_an_application_by_pinned_app_id() {
         unique_name: None,
         ..Default::default()
     };
-    existing.settings.display_name = "Legacy portal".into();
-    existing.settings.sign_in_audience = "AzureADMyOrg".into();
+    existing.settings.plain.display_name = "Legacy portal".into();
+    existing.settings.plain.sign_in_audience = "AzureADMyOrg".into();
     live.applications.push(existing);
     check(
         state(vec![legacy]),
@@ -1630,14 +1632,14 @@ fn plan_consent_given_by_hand_is_drift_but_per_user_consent_is_left_alone() {
     sp.permission_grants.push(registrar_model::PermissionGrant {
         id: "alice-grant".into(),
         resource_id: GRAPH_SP.into(),
-        consent_type: "Principal".into(),
+        consent_type: ConsentType::Principal,
         principal_id: Some(ALICE.into()),
         scope: "Mail.Read".into(),
     });
     sp.permission_grants.push(registrar_model::PermissionGrant {
         id: "unknown-api-grant".into(),
         resource_id: "0ff1ce00-0000-4000-8000-000000000001".into(),
-        consent_type: "AllPrincipals".into(),
+        consent_type: ConsentType::AllPrincipals,
         principal_id: None,
         scope: "user_impersonation".into(),
     });

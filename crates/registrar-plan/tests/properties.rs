@@ -9,10 +9,10 @@ use common::*;
 use proptest::prelude::*;
 use registrar_catalog::PermissionKind;
 use registrar_model::{
-    AppRoleAssignment, DeletedApplication, DesiredAppRole, DesiredPreAuthorizedApplication,
-    DesiredResourceAccess, DesiredRoleAssignment, DesiredScope, DesiredState, LiveTenant,
-    PasswordCredential, PermissionGrant, RoleAssignment, SecretStoreLocation,
-    ServicePrincipalSettings,
+    AppRoleAssignment, ConsentType, DeletedApplication, DesiredAppRole,
+    DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
+    DesiredState, LiveTenant, PasswordCredential, PermissionGrant, RoleAssignment,
+    SecretStoreLocation, ServicePrincipalSettings,
 };
 use registrar_plan::render::{self, PlanDocument, TextOptions};
 use registrar_plan::{Plan, PlanErrors, PlanOptions, plan};
@@ -47,9 +47,9 @@ fn desired_from(seeds: &[u64; 3]) -> DesiredState {
         let other_has_scope = present(other_index) && bit(seeds[other_index], 7);
         let mut app = app(key);
         if bit(seed, 1) {
-            app.display_name = format!("{key} display");
+            app.plain.display_name = format!("{key} display");
         }
-        app.web.redirect_uris = pick(
+        app.plain.web.redirect_uris = pick(
             seed,
             2,
             &[
@@ -58,7 +58,7 @@ fn desired_from(seeds: &[u64; 3]) -> DesiredState {
                 "https://c.example/cb",
             ],
         );
-        app.tags = pick(seed, 5, &["t1", "t2"]);
+        app.plain.tags = pick(seed, 5, &["t1", "t2"]);
         app.api.scopes = pick(seed, 7, &["S.Read", "S.Write"])
             .into_iter()
             .map(|value| DesiredScope {
@@ -181,13 +181,13 @@ fn desired_from(seeds: &[u64; 3]) -> DesiredState {
             });
         }
         if bit(seed, 29) {
-            app.identifier_uris.push("api://{appId}".into());
+            app.plain.identifier_uris.push("api://{appId}".into());
         }
         if bit(seed, 30) {
-            app.identifier_uris.push(format!("api://{key}"));
+            app.plain.identifier_uris.push(format!("api://{key}"));
         }
         if bit(seed, 31) {
-            app.notes = Some("line one\nline two\n".into());
+            app.plain.notes = Some("line one\nline two\n".into());
         }
         applications.push(app);
     }
@@ -219,7 +219,7 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
             id: app.id.clone(),
             app_id: app.app_id.clone(),
             unique_name: app.unique_name.clone(),
-            display_name: app.settings.display_name.clone(),
+            display_name: app.settings.plain.display_name.clone(),
             deleted_date_time: None,
         });
         false
@@ -227,11 +227,11 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
     for (position, app) in live.applications.iter_mut().enumerate() {
         let shift = 8 + 4 * position as u32;
         if bit(drift, shift) {
-            app.settings.web.redirect_uris.reverse();
-            app.settings.tags.reverse();
+            app.settings.plain.web.redirect_uris.reverse();
+            app.settings.plain.tags.reverse();
         }
         if bit(drift, shift + 1) {
-            app.settings.display_name.push_str(" (edited)");
+            app.settings.plain.display_name.push_str(" (edited)");
         }
         if bit(drift, shift + 2) {
             app.password_credentials.push(PasswordCredential {
@@ -283,13 +283,14 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
             }
             if bit(drift, consent_shift + 1) {
                 match sp.permission_grants.iter_mut().find(|grant| {
-                    grant.consent_type == "AllPrincipals" && grant.resource_id == GRAPH_SP
+                    grant.consent_type == ConsentType::AllPrincipals
+                        && grant.resource_id == GRAPH_SP
                 }) {
                     Some(grant) => grant.scope.push_str(" Mail.Read"),
                     None => sp.permission_grants.push(PermissionGrant {
                         id: format!("by-hand-grant-{position}"),
                         resource_id: GRAPH_SP.into(),
-                        consent_type: "AllPrincipals".into(),
+                        consent_type: ConsentType::AllPrincipals,
                         principal_id: None,
                         scope: "Mail.Read".into(),
                     }),
@@ -299,7 +300,7 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
                 sp.permission_grants.push(PermissionGrant {
                     id: format!("alice-grant-{position}"),
                     resource_id: GRAPH_SP.into(),
-                    consent_type: "Principal".into(),
+                    consent_type: ConsentType::Principal,
                     principal_id: Some(ALICE.into()),
                     scope: "Mail.Read".into(),
                 });
@@ -313,7 +314,7 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
             unique_name: Some("platform.old-thing".into()),
             ..Default::default()
         };
-        old.settings.tags = vec![registrar_model::marker_tag("platform")];
+        old.settings.plain.tags = vec![registrar_model::marker_tag("platform")];
         live.applications.push(old);
     }
     live

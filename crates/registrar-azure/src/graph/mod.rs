@@ -21,9 +21,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use registrar_model::{
-    APP_ID_PLACEHOLDER, AppRoleAssignment, ApplicationSettings, DeletedApplication,
-    DirectoryObject, FederatedCredential, KeyCredential, LiveApplication, LiveServicePrincipal,
-    PasswordCredential, PermissionGrant, ResourceServicePrincipal, ServicePrincipalSettings,
+    APP_ID_PLACEHOLDER, AppRoleAssignment, ApplicationField, ApplicationSettings,
+    DeletedApplication, DirectoryObject, DirectoryObjectKind, FederatedCredential, KeyCredential,
+    LiveApplication, LiveServicePrincipal, PasswordCredential, PermissionGrant,
+    ResourceServicePrincipal, ServicePrincipalSettings,
 };
 
 use crate::batch::BatchGet;
@@ -247,13 +248,11 @@ impl GraphClient {
             }
             Read::User(_) => {
                 let user: GraphDirectoryObject = decode(body, &path())?;
-                ReadValue::DirectoryObject(Some(user.to_model("#microsoft.graph.user")))
+                ReadValue::DirectoryObject(Some(user.to_model(DirectoryObjectKind::User)))
             }
             Read::DirectoryObject(_) => {
                 let object: GraphDirectoryObject = decode(body, &path())?;
-                ReadValue::DirectoryObject(Some(
-                    object.to_model("#microsoft.graph.directoryObject"),
-                ))
+                ReadValue::DirectoryObject(Some(object.to_model(DirectoryObjectKind::Other)))
             }
         })
     }
@@ -341,6 +340,7 @@ impl GraphClient {
         // planner's follow-up update sends them.
         let mut settings = settings.clone();
         settings
+            .plain
             .identifier_uris
             .retain(|uri| !uri.contains(APP_ID_PLACEHOLDER));
         let body = wire::settings_to_json(&settings);
@@ -371,26 +371,19 @@ impl GraphClient {
         })
     }
 
-    /// PATCHes the fields named in `changed_fields` ([`wire::APPLICATION_FIELDS`] names), each
-    /// complex object and collection whole.
-    pub async fn update_application<S: AsRef<str>>(
+    /// PATCHes the `changed_fields` of `settings`, each complex object and collection whole.
+    pub async fn update_application(
         &self,
         id: &str,
         settings: &ApplicationSettings,
-        changed_fields: &[S],
+        changed_fields: &[ApplicationField],
     ) -> Result<(), AzureError> {
-        if settings.needs_app_id()
-            && changed_fields
-                .iter()
-                .any(|field| field.as_ref() == "identifier_uris")
-        {
+        if settings.needs_app_id() && changed_fields.contains(&ApplicationField::IdentifierUris) {
             return Err(AzureError::InvalidRequest(format!(
                 "identifier URIs still hold `{APP_ID_PLACEHOLDER}`: resolve them with the appId first"
             )));
         }
-        let body = wire::settings_to_json_fields(settings, changed_fields).map_err(|field| {
-            AzureError::InvalidRequest(format!("unknown application settings field `{field}`"))
-        })?;
+        let body = wire::settings_to_json_fields(settings, changed_fields);
         if body.as_object().is_some_and(|object| object.is_empty()) {
             return Ok(());
         }
@@ -677,7 +670,7 @@ impl GraphClient {
     ) -> Result<Option<DirectoryObject>, AzureError> {
         let url = self.url(&directory_object_path(id));
         let object: Option<GraphDirectoryObject> = self.get_optional(url).await?;
-        Ok(object.map(|object| object.to_model("#microsoft.graph.directoryObject")))
+        Ok(object.map(|object| object.to_model(DirectoryObjectKind::Other)))
     }
 
     // ----- secrets and certificates -----------------------------------------------------------

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use registrar_model::{Located, Origin, SecretStoreLocation};
+use registrar_model::{Guid, Located, Origin, SecretStoreLocation};
 use time::Duration;
 
 use super::{Report, names, uri};
@@ -388,7 +388,7 @@ pub(super) fn check_role_assignments(assignments: &[RoleAssignment], report: &mu
     let mut seen: HashMap<(String, String), &Located<String>> = HashMap::new();
     for assignment in assignments {
         let role = assignment.role.value.as_str();
-        if names::is_guid(role) {
+        if Guid::parse(role).is_some() {
             // A role definition GUID: built-in or custom, resolved at plan time.
         } else if names::looks_like_guid(role) {
             report.push(Diagnostic::error(

@@ -19,7 +19,7 @@ pub(crate) mod uri;
 
 use std::collections::HashMap;
 
-use registrar_model::Located;
+use registrar_model::{Guid, Located};
 
 use crate::defaults::DefaultDurations;
 use crate::diagnostics::{Diagnostic, did_you_mean};
@@ -65,7 +65,7 @@ impl<'a> Apps<'a> {
             .find(|(_, app)| {
                 app.app_id
                     .as_ref()
-                    .is_some_and(|pinned| pinned.value.eq_ignore_ascii_case(app_id))
+                    .is_some_and(|pinned| Guid::same(&pinned.value, app_id))
             })
             .map(|(key, app)| (key.value.as_str(), *app))
     }
@@ -326,7 +326,7 @@ fn check_application<'a>(
     report: &mut Report,
 ) -> Vec<ValidatedSecret<'a>> {
     if let Some(app_id) = &app.app_id
-        && !names::is_guid(&app_id.value)
+        && Guid::parse(&app_id.value).is_none()
     {
         report.push(
             Diagnostic::error(
@@ -577,7 +577,7 @@ fn check_owners(owners: &[Located<String>], report: &mut Report) {
         {
             continue;
         }
-        if names::is_guid(value) {
+        if Guid::parse(value).is_some() {
             continue;
         }
         report.push(
@@ -624,7 +624,7 @@ fn check_app_reference(
     report: &mut Report,
 ) {
     let value = reference.value.as_str();
-    if keys.contains(&value) || names::is_guid(value) {
+    if keys.contains(&value) || Guid::parse(value).is_some() {
         return;
     }
     let hint = did_you_mean(value, keys.iter().copied())

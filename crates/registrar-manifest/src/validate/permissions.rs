@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use registrar_catalog::{Api, PermissionKind};
-use registrar_model::Located;
+use registrar_model::{Guid, Located};
 
 use super::{Apps, Report, names};
 use crate::diagnostics::{Diagnostic, did_you_mean};
@@ -129,7 +129,7 @@ fn resolve<'a>(
     if let Some((key, app)) = apps.by_key(name) {
         return Some(Resource::Manifest { key, app });
     }
-    if names::is_guid(name)
+    if Guid::parse(name).is_some()
         && let Some((key, app)) = apps.by_app_id(name)
     {
         return Some(Resource::Manifest { key, app });
@@ -138,7 +138,7 @@ fn resolve<'a>(
     if let Some(api) = catalog.api(name) {
         return Some(Resource::Catalog(api));
     }
-    if names::is_guid(name) {
+    if Guid::parse(name).is_some() {
         return Some(Resource::UnknownAppId);
     }
     if names::looks_like_guid(name) {
@@ -196,7 +196,7 @@ fn check_catalog_permission(
     let value = permission.value.as_str();
     let (wanted, _) = kind_words(kind);
     let (other, other_list) = kind_words(kind.other());
-    if names::is_guid(value) {
+    if Guid::parse(value).is_some() {
         let same = api.permission(value, kind);
         let different = api.permission(value, kind.other());
         if let (None, Some(found)) = (same, different) {
@@ -256,7 +256,7 @@ fn check_catalog_permission(
 }
 
 fn check_permission_spelling(permission: &Located<String>, report: &mut Report) {
-    if !names::is_guid(&permission.value) && names::looks_like_guid(&permission.value) {
+    if Guid::parse(&permission.value).is_none() && names::looks_like_guid(&permission.value) {
         report.push(Diagnostic::error(
             permission.origin.clone(),
             format!("permission `{}` is not a valid GUID", permission.value),
@@ -271,7 +271,7 @@ fn check_manifest_scope(
     report: &mut Report,
 ) {
     let value = scope.value.as_str();
-    if names::is_guid(value) {
+    if Guid::parse(value).is_some() {
         return;
     }
     let scopes = app.api.as_ref().map(|api| &api.scopes);
@@ -307,7 +307,7 @@ fn check_manifest_scope(
 
 fn check_manifest_role(key: &str, app: &Application, role: &Located<String>, report: &mut Report) {
     let value = role.value.as_str();
-    if names::is_guid(value) {
+    if Guid::parse(value).is_some() {
         return;
     }
     if let Some(declared) = app.app_roles.get(value) {

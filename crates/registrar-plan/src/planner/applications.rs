@@ -6,19 +6,20 @@
 
 use std::collections::BTreeSet;
 
+use registrar_model::suggest::did_you_mean;
 use registrar_model::{
-    AppRole, ApplicationRef, ApplicationSettings, Operation, PermissionScope,
-    PreAuthorizedApplication, RequiredResourceAccess, marker_tag,
+    AppRole, ApplicationField, ApplicationRef, ApplicationSettings, Guid, Operation,
+    PermissionScope, PlannedAppId, PreAuthorizedApplication, RequiredResourceAccess, marker_tag,
 };
 use serde_json::{Map, Value, json};
 
 use super::Planner;
-use super::identity::{AppId, Identity, Target, parse_planned_app_id, planned_app_id};
-use super::resolution::closest;
+use super::identity::{AppId, Identity, Target};
 use crate::error::PlanError;
 use crate::model::{ActionReason, Address, Component, ResourceChange};
 use crate::settings::{
-    all_fields, application_attributes, attribute_map, diff_attributes, normalize_application,
+    all_fields, application_attributes, attribute_map, attribute_name, diff_attributes,
+    normalize_application,
 };
 
 impl<'a> Planner<'a> {
@@ -32,9 +33,9 @@ impl<'a> Planner<'a> {
         let mut planned_refs: BTreeSet<String> = BTreeSet::new();
         let mut unknown: Vec<String> = Vec::new();
         let marker = marker_tag(&self.desired.namespace);
-        let mut tags = desired.tags.clone();
-        if !tags.contains(&marker) {
-            tags.push(marker);
+        let mut plain = desired.plain.clone();
+        if !plain.tags.contains(&marker) {
+            plain.tags.push(marker);
         }
         let exposed = self.exposed.get(target.key()).cloned().unwrap_or_default();
 
@@ -43,9 +44,12 @@ impl<'a> Planner<'a> {
             match self.resolve_app_reference(client, "knownClientApplications") {
                 Some(AppId::Known(app_id)) => known_clients.push(app_id),
                 Some(AppId::Planned(key)) => {
-                    known_clients.push(planned_app_id(&key));
+                    known_clients.push(PlannedAppId::new(key.clone()).to_string());
                     planned_refs.insert(key);
-                    push_unique(&mut unknown, "api.known_client_applications");
+                    push_unique(
+                        &mut unknown,
+                        attribute_name(ApplicationField::Api, Some("known_client_applications")),
+                    );
                 }
                 None => {}
             }
@@ -55,13 +59,12 @@ impl<'a> Planner<'a> {
         for entry in &desired.api.pre_authorized_applications {
             let mut delegated_permission_ids = Vec::new();
             for value in &entry.scopes {
-                match exposed.scopes.iter().find(|scope| &scope.value == value || scope.id.eq_ignore_ascii_case(value)) {
+                match exposed.scopes.iter().find(|scope| &scope.value == value || Guid::same(&scope.id, value)) {
                     Some(scope) => delegated_permission_ids.push(scope.id.clone()),
                     None => self.errors.push(PlanError::new(
                         &entry.app.origin,
                         format!("preAuthorizedApplications: `{value}` is not a scope of application `{}`", desired.key),
-                        closest(value, exposed.scopes.iter().map(|scope| scope.value.as_str()))
-                            .map(|suggestion| format!("did you mean `{suggestion}`?")),
+                        did_you_mean(value, exposed.scopes.iter().map(|scope| scope.value.as_str())),
                     )),
                 }
             }
@@ -70,7 +73,10 @@ impl<'a> Planner<'a> {
             {
                 if let AppId::Planned(key) = &app_id {
                     planned_refs.insert(key.clone());
-                    push_unique(&mut unknown, "api.pre_authorized_applications");
+                    push_unique(
+                        &mut unknown,
+                        attribute_name(ApplicationField::Api, Some("pre_authorized_applications")),
+                    );
                 }
                 pre_authorized.push(PreAuthorizedApplication {
                     app_id: app_id.text(),
@@ -84,7 +90,10 @@ impl<'a> Planner<'a> {
             if let Some((app_id, entries)) = self.resolve_required_access(access) {
                 if let AppId::Planned(key) = &app_id {
                     planned_refs.insert(key.clone());
-                    push_unique(&mut unknown, "required_resource_access");
+                    push_unique(
+                        &mut unknown,
+                        attribute_name(ApplicationField::RequiredResourceAccess, None),
+                    );
                 }
                 match required
                     .iter_mut()
@@ -106,20 +115,7 @@ impl<'a> Planner<'a> {
             .requested_access_token_version
             .or_else(|| live.and_then(|app| app.settings.api.requested_access_token_version));
         let mut settings = ApplicationSettings {
-            display_name: desired.display_name.clone(),
-            description: desired.description.clone(),
-            notes: desired.notes.clone(),
-            sign_in_audience: desired.sign_in_audience.clone(),
-            identifier_uris: desired.identifier_uris.clone(),
-            tags,
-            web: desired.web.clone(),
-            spa_redirect_uris: desired.spa_redirect_uris.clone(),
-            public_client_redirect_uris: desired.public_client_redirect_uris.clone(),
-            is_fallback_public_client: desired.allow_public_client_flows,
-            group_membership_claims: desired.group_membership_claims.clone(),
-            service_management_reference: desired.service_management_reference.clone(),
-            info: desired.info.clone(),
-            optional_claims: desired.optional_claims.clone(),
+            plain,
             api: registrar_model::ApiSettings {
                 requested_access_token_version,
                 known_client_applications: known_clients,
@@ -133,7 +129,10 @@ impl<'a> Planner<'a> {
             Some(app_id) => settings.resolve_app_id(app_id),
             None => {
                 if settings.needs_app_id() {
-                    push_unique(&mut unknown, "identifier_uris");
+                    push_unique(
+                        &mut unknown,
+                        attribute_name(ApplicationField::IdentifierUris, None),
+                    );
                 }
             }
         }
@@ -358,7 +357,7 @@ impl<'a> Planner<'a> {
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         for app in &self.live.applications {
             if claimed.contains(app.id.as_str())
-                || !app.settings.tags.contains(&marker)
+                || !app.settings.plain.tags.contains(&marker)
                 || !seen.insert(&app.id)
             {
                 continue;
@@ -374,7 +373,7 @@ impl<'a> Planner<'a> {
             before.insert("app_id".into(), Value::String(app.app_id.clone()));
             before.insert(
                 "display_name".into(),
-                Value::String(app.settings.display_name.clone()),
+                Value::String(app.settings.plain.display_name.clone()),
             );
             if let Some(name) = &app.unique_name {
                 before.insert("unique_name".into(), Value::String(name.clone()));
@@ -391,9 +390,9 @@ impl<'a> Planner<'a> {
     }
 }
 
-fn push_unique(list: &mut Vec<String>, name: &str) {
-    if !list.iter().any(|existing| existing == name) {
-        list.push(name.to_owned());
+fn push_unique(list: &mut Vec<String>, name: String) {
+    if !list.contains(&name) {
+        list.push(name);
     }
 }
 
@@ -401,6 +400,7 @@ fn push_unique(list: &mut Vec<String>, name: &str) {
 /// appId, and references to the applications in `planned` (created in the same apply).
 fn strip_unknown(settings: &mut ApplicationSettings, planned: &BTreeSet<String>) {
     settings
+        .plain
         .identifier_uris
         .retain(|uri| !uri.contains(registrar_model::APP_ID_PLACEHOLDER));
     strip_planned(settings, planned);
@@ -408,19 +408,9 @@ fn strip_unknown(settings: &mut ApplicationSettings, planned: &BTreeSet<String>)
 
 /// Leaves out references to the applications in `planned`.
 fn strip_planned(settings: &mut ApplicationSettings, planned: &BTreeSet<String>) {
-    let is_planned =
-        |text: &str| parse_planned_app_id(text).is_some_and(|key| planned.contains(key));
-    settings
-        .api
-        .known_client_applications
-        .retain(|app_id| !is_planned(app_id));
-    settings
-        .api
-        .pre_authorized_applications
-        .retain(|entry| !is_planned(&entry.app_id));
-    settings
-        .required_resource_access
-        .retain(|entry| !is_planned(&entry.resource_app_id));
+    settings.retain_app_id_references(|app_id| {
+        PlannedAppId::parse(app_id).is_none_or(|reference| !planned.contains(&reference.key))
+    });
 }
 
 /// The live entries in live order, where each one the desired list keeps is replaced by its

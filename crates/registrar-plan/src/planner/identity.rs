@@ -9,29 +9,14 @@
 use std::collections::BTreeSet;
 
 use registrar_model::{
-    AppRole, ApplicationRef, DeletedApplication, DesiredApplication, LiveApplication,
-    PermissionScope, ServicePrincipalRef, unique_name,
+    AppRole, ApplicationRef, DeletedApplication, DesiredApplication, Guid, LiveApplication,
+    PermissionScope, PlannedAppId, ServicePrincipalRef, unique_name,
 };
 use uuid::Uuid;
 
 use super::Planner;
 use crate::error::PlanError;
 use crate::model::{Address, Component};
-
-/// Stands for the appId of an application created earlier in the same apply, by manifest key:
-/// `{appId:<key>}`. It appears in the settings of
-/// [`registrar_model::Operation::UpdateApplication`] (in `api.known_client_applications`,
-/// `api.pre_authorized_applications[].app_id` and `required_resource_access[].resource_app_id`);
-/// the executor replaces it with the appId the create returned, as it does for
-/// [`registrar_model::APP_ID_PLACEHOLDER`].
-pub fn planned_app_id(key: &str) -> String {
-    format!("{{appId:{key}}}")
-}
-
-/// The manifest key in a [`planned_app_id`] placeholder, if `text` is one.
-pub fn parse_planned_app_id(text: &str) -> Option<&str> {
-    text.strip_prefix("{appId:")?.strip_suffix('}')
-}
 
 /// A deterministic id (UUIDv5) for a scope, app role or certificate this planner introduces.
 pub(crate) fn derived_id(unique_name: &str, kind: &str, value: &str) -> String {
@@ -139,7 +124,7 @@ impl AppId {
     pub(crate) fn text(&self) -> String {
         match self {
             Self::Known(app_id) => app_id.clone(),
-            Self::Planned(key) => planned_app_id(key),
+            Self::Planned(key) => PlannedAppId::new(key.clone()).to_string(),
         }
     }
 }
@@ -162,7 +147,7 @@ impl<'a> Planner<'a> {
             target
                 .live()
                 .and_then(|app| app.service_principal.as_ref())
-                .is_some_and(|sp| sp.id.eq_ignore_ascii_case(sp_id))
+                .is_some_and(|sp| Guid::same(&sp.id, sp_id))
         })
     }
 
@@ -170,7 +155,7 @@ impl<'a> Planner<'a> {
         self.targets.iter().find(|target| {
             target
                 .known_app_id()
-                .is_some_and(|known| known.eq_ignore_ascii_case(app_id))
+                .is_some_and(|known| Guid::same(known, app_id))
         })
     }
 
@@ -197,7 +182,7 @@ impl<'a> Planner<'a> {
                 self.live
                     .applications
                     .iter()
-                    .filter(|app| app.app_id.eq_ignore_ascii_case(pinned))
+                    .filter(|app| Guid::same(&app.app_id, pinned))
                     .min_by(|a, b| a.id.cmp(&b.id))
             });
             let identity = if let Some(live) = by_name.or(by_app_id) {

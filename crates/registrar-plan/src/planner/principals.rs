@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use registrar_model::Guid;
 use registrar_model::{Operation, ServicePrincipalSettings};
 use serde_json::{Map, Value, json};
 
@@ -89,7 +90,7 @@ impl<'a> Planner<'a> {
         let mut desired: BTreeMap<String, (String, String)> = BTreeMap::new(); // id -> (name, type)
         for owner in &target.desired.owners {
             let matches = self.live.directory_objects.iter().filter(|object| {
-                object.id.eq_ignore_ascii_case(&owner.value)
+                Guid::same(&object.id, &owner.value)
                     || object
                         .user_principal_name
                         .as_deref()
@@ -99,7 +100,7 @@ impl<'a> Planner<'a> {
                 Some(object) => {
                     desired
                         .entry(object.id.to_lowercase())
-                        .or_insert_with(|| (owner.value.clone(), object_type(&object.odata_type)));
+                        .or_insert_with(|| (owner.value.clone(), object.kind.plan_name().to_owned()));
                 }
                 None => self.errors.push(PlanError::new(
                     &owner.origin,
@@ -140,14 +141,14 @@ impl<'a> Planner<'a> {
                 .live
                 .directory_objects
                 .iter()
-                .filter(|object| object.id.eq_ignore_ascii_case(id))
+                .filter(|object| Guid::same(&object.id, id))
                 .min_by(|a, b| a.id.cmp(&b.id));
             let name = object
                 .and_then(|object| object.user_principal_name.clone())
                 .unwrap_or_else(|| id.clone());
             let kind = object.map_or_else(
                 || "directory_object".to_owned(),
-                |object| object_type(&object.odata_type),
+                |object| object.kind.plan_name().to_owned(),
             );
             self.changes.push(
                 ResourceChange::delete(
@@ -165,13 +166,5 @@ impl<'a> Planner<'a> {
                 }),
             );
         }
-    }
-}
-
-fn object_type(odata_type: &str) -> String {
-    match odata_type.trim_start_matches("#microsoft.graph.") {
-        "servicePrincipal" => "service_principal".to_owned(),
-        "" => "directory_object".to_owned(),
-        other => other.to_owned(),
     }
 }

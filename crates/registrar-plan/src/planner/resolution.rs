@@ -5,13 +5,16 @@
 //! Also [`Describe`], the reverse direction, which names ids for plan text.
 
 use registrar_catalog::{PermissionKind, catalog};
-use registrar_model::{Located, ResourceAccess};
-use uuid::Uuid;
+use registrar_model::suggest::closest_with_closeness;
+use registrar_model::{Guid, Located, ResourceAccess};
 
 use super::Planner;
 use super::identity::AppId;
 use crate::error::PlanError;
 use crate::settings::Describe;
+
+/// The one "did you mean" (see [`registrar_model::suggest`]).
+pub(crate) use registrar_model::suggest::closest;
 
 /// A permission resolution source: the values and ids one API exposes.
 pub(crate) struct PermissionSource {
@@ -32,42 +35,11 @@ impl PermissionSource {
     }
 }
 
-fn is_guid(text: &str) -> bool {
-    Uuid::parse_str(text).is_ok()
-}
-
 fn kind_words(kind: PermissionKind) -> (&'static str, &'static str) {
     match kind {
         PermissionKind::Delegated => ("a delegated permission", "scopes"),
         PermissionKind::Application => ("an application permission", "roles"),
     }
-}
-
-/// The candidate closest to `wanted`, if it is close enough to suggest.
-pub(crate) fn closest<'c>(
-    wanted: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
-    closest_scored(wanted, candidates).map(|(_, candidate)| candidate)
-}
-
-/// The candidate closest to `wanted` and its Jaro-Winkler similarity, if at least 0.85.
-fn closest_scored<'c>(
-    wanted: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<(f64, &'c str)> {
-    let wanted_lower = wanted.to_lowercase();
-    let mut best: Option<(f64, &str)> = None;
-    for candidate in candidates {
-        let score = strsim::jaro_winkler(&wanted_lower, &candidate.to_lowercase());
-        let better = best.is_none_or(|(best_score, best_candidate)| {
-            score > best_score || (score == best_score && candidate < best_candidate)
-        });
-        if score >= 0.85 && better {
-            best = Some((score, candidate));
-        }
-    }
-    best
 }
 
 impl Describe for Planner<'_> {
@@ -89,7 +61,7 @@ impl Describe for Planner<'_> {
                 .iter()
                 .map(|scope| (&scope.id, &scope.value))
                 .chain(exposed.roles.iter().map(|role| (&role.id, &role.value)))
-                .find(|(scope_id, _)| scope_id.eq_ignore_ascii_case(id))
+                .find(|(scope_id, _)| Guid::same(scope_id, id))
                 .map(|(_, value)| value.clone());
         }
         if let Some(sp) = self.resource_sp(app_id) {
@@ -97,14 +69,14 @@ impl Describe for Planner<'_> {
                 .oauth2_permission_scopes
                 .iter()
                 .chain(&sp.app_roles)
-                .find(|permission| permission.id.eq_ignore_ascii_case(id))
+                .find(|permission| Guid::same(&permission.id, id))
                 .map(|permission| permission.value.clone());
         }
         catalog()
             .api(app_id)?
             .permissions
             .iter()
-            .find(|permission| permission.id.eq_ignore_ascii_case(id))
+            .find(|permission| Guid::same(&permission.id, id))
             .map(|permission| permission.value.clone())
     }
 }
@@ -117,7 +89,7 @@ impl<'a> Planner<'a> {
         self.live
             .resource_service_principals
             .iter()
-            .filter(|sp| sp.app_id.eq_ignore_ascii_case(app_id))
+            .filter(|sp| Guid::same(&sp.app_id, app_id))
             .min_by(|a, b| a.id.cmp(&b.id))
     }
 
@@ -131,7 +103,7 @@ impl<'a> Planner<'a> {
         if let Some(app_id) = self.app_id_of(&reference.value) {
             return Some(app_id);
         }
-        if is_guid(&reference.value) {
+        if Guid::parse(&reference.value).is_some() {
             return Some(AppId::Known(reference.value.to_lowercase()));
         }
         let keys = self.desired.applications.iter().map(|app| app.key.as_str());
@@ -163,7 +135,7 @@ impl<'a> Planner<'a> {
         ] {
             for name in names {
                 if let Some(id) = self.resolve_permission(&source, name, kind) {
-                    let access_type = kind.resource_access_type().to_owned();
+                    let access_type = kind;
                     if !entries
                         .iter()
                         .any(|entry| entry.id == id && entry.access_type == access_type)
@@ -211,7 +183,7 @@ impl<'a> Planner<'a> {
         if let Some(app_id) = self.app_id_of(name) {
             return Some((app_id, self.managed_source(name)));
         }
-        let app_id = if is_guid(name) {
+        let app_id = if Guid::parse(name).is_some() {
             Some(name.to_lowercase())
         } else if let Some(api) = catalog().api(name) {
             Some(api.app_id.clone())
@@ -292,7 +264,7 @@ impl<'a> Planner<'a> {
         let wanted = name.value.as_str();
         let (kind_text, section) = kind_words(kind);
         let Some(same_kind) = source.of(kind) else {
-            if is_guid(wanted) {
+            if Guid::parse(wanted).is_some() {
                 return Some(wanted.to_lowercase());
             }
             self.errors.push(PlanError::new(
@@ -307,7 +279,7 @@ impl<'a> Planner<'a> {
         };
         if let Some((_, id)) = same_kind
             .iter()
-            .find(|(value, id)| value == wanted || id.eq_ignore_ascii_case(wanted))
+            .find(|(value, id)| value == wanted || Guid::same(id, wanted))
         {
             return Some(id.clone());
         }
@@ -317,7 +289,7 @@ impl<'a> Planner<'a> {
             .unwrap_or_default();
         if other
             .iter()
-            .any(|(value, id)| value == wanted || id.eq_ignore_ascii_case(wanted))
+            .any(|(value, id)| value == wanted || Guid::same(id, wanted))
         {
             let (other_text, other_section) = kind_words(kind.other());
             let mut hint = format!("move it to `{other_section}`");
@@ -341,18 +313,20 @@ impl<'a> Planner<'a> {
             ));
             return None;
         }
-        let same_best = closest_scored(wanted, same_kind.iter().map(|(value, _)| value.as_str()));
-        let other_best = closest_scored(wanted, other.iter().map(|(value, _)| value.as_str()));
+        let same_best =
+            closest_with_closeness(wanted, same_kind.iter().map(|(value, _)| value.as_str()));
+        let other_best =
+            closest_with_closeness(wanted, other.iter().map(|(value, _)| value.as_str()));
         let hint = match (same_best, other_best) {
-            (same, Some((other_score, value)))
-                if same.is_none_or(|(score, _)| other_score > score) =>
+            (same, Some((value, other_closeness)))
+                if same.is_none_or(|(_, closeness)| other_closeness.rank(&closeness).is_lt()) =>
             {
                 let (other_text, other_section) = kind_words(kind.other());
                 format!(
                     "did you mean `{value}`? it is {other_text}: list it under `{other_section}`"
                 )
             }
-            (Some((_, value)), _) => format!("did you mean `{value}`?"),
+            (Some((value, _)), _) => format!("did you mean `{value}`?"),
             (None, _) => format!(
                 "list {} that {} exposes under `{section}`",
                 plural(kind),

@@ -6,14 +6,16 @@ use std::collections::{BTreeSet, HashMap};
 
 use registrar_catalog::PermissionKind;
 use registrar_model::{
-    AppRoleAssignment, ApplicationRef, ApplicationSettings, DeletedApplication, DesiredApplication,
-    DesiredCertificate, DesiredFederatedCredential, DesiredSecret, DesiredState, DirectoryObject,
-    ExposedPermission, FederatedCredential, LiveApplication, LiveServicePrincipal, LiveTenant,
-    Located, Operation, Origin, PasswordCredential, PermissionGrant, ResourceServicePrincipal,
-    RoleAssignment, RoleDefinition, SecretStoreContents, SecretStoreLocation, SecretStoreState,
-    ServicePrincipalRef, ServicePrincipalSettings, role_assignment_name, same_scope,
+    AppRoleAssignment, ApplicationField, ApplicationRef, ApplicationSettings, ConsentType,
+    DeletedApplication, DesiredApplication, DesiredCertificate, DesiredFederatedCredential,
+    DesiredSecret, DesiredState, DirectoryObject, DirectoryObjectKind, ExposedPermission,
+    FederatedCredential, LiveApplication, LiveServicePrincipal, LiveTenant, Located, Operation,
+    Origin, PasswordCredential, PermissionGrant, PlainSettings, PlannedAppId,
+    ResourceServicePrincipal, RoleAssignment, RoleDefinition, SecretStoreContents,
+    SecretStoreLocation, SecretStoreState, ServicePrincipalRef, ServicePrincipalSettings,
+    role_assignment_name, same_scope,
 };
-use registrar_plan::{Plan, PlanOptions, parse_planned_app_id, plan};
+use registrar_plan::{Plan, PlanOptions, plan};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -47,10 +49,13 @@ pub fn state(applications: Vec<DesiredApplication>) -> DesiredState {
 /// service principal with default settings.
 pub fn app(key: &str) -> DesiredApplication {
     DesiredApplication {
+        plain: PlainSettings {
+            display_name: key.into(),
+            sign_in_audience: "AzureADMyOrg".into(),
+            ..Default::default()
+        },
         key: key.into(),
         origin: origin(3, 3),
-        display_name: key.into(),
-        sign_in_audience: "AzureADMyOrg".into(),
         service_principal: Some(ServicePrincipalSettings::default()),
         ..Default::default()
     }
@@ -102,13 +107,13 @@ pub fn directory() -> Vec<DirectoryObject> {
     vec![
         DirectoryObject {
             id: ALICE.into(),
-            odata_type: "#microsoft.graph.user".into(),
+            kind: DirectoryObjectKind::User,
             user_principal_name: Some("alice@contoso.com".into()),
             display_name: Some("Alice".into()),
         },
         DirectoryObject {
             id: BOB.into(),
-            odata_type: "#microsoft.graph.user".into(),
+            kind: DirectoryObjectKind::User,
             user_principal_name: Some("bob@contoso.com".into()),
             display_name: Some("Bob".into()),
         },
@@ -333,10 +338,10 @@ impl Simulator {
     }
 
     fn resolve_planned(&self, text: &mut String) -> Result<(), String> {
-        if let Some(key) = parse_planned_app_id(text) {
+        if let Some(PlannedAppId { key }) = PlannedAppId::parse(text) {
             *text = self
                 .created
-                .get(key)
+                .get(&key)
                 .ok_or_else(|| format!("`{key}` was not created"))?
                 .1
                 .clone();
@@ -392,7 +397,10 @@ impl Simulator {
                     app_id: deleted.app_id.clone(),
                     unique_name: deleted.unique_name.clone(),
                     settings: ApplicationSettings {
-                        display_name: deleted.display_name.clone(),
+                        plain: PlainSettings {
+                            display_name: deleted.display_name.clone(),
+                            ..Default::default()
+                        },
                         ..Default::default()
                     },
                     ..Default::default()
@@ -408,18 +416,17 @@ impl Simulator {
                 let (_, app_id) = self.resolve(application)?;
                 let mut settings = settings.clone();
                 settings.resolve_app_id(&app_id);
-                for client in &mut settings.api.known_client_applications {
-                    self.resolve_planned(client)?;
-                }
-                for entry in &mut settings.api.pre_authorized_applications {
-                    self.resolve_planned(&mut entry.app_id)?;
-                }
-                for entry in &mut settings.required_resource_access {
-                    self.resolve_planned(&mut entry.resource_app_id)?;
-                }
+                let mut failure = Ok(());
+                settings.retain_app_id_references(|text| {
+                    if failure.is_ok() {
+                        failure = self.resolve_planned(text);
+                    }
+                    true
+                });
+                failure?;
                 let app = self.app_mut(application)?;
                 let live = &mut app.settings;
-                if changed_fields.iter().any(|field| field == "api") {
+                if changed_fields.contains(&ApplicationField::Api) {
                     for scope in &live.api.oauth2_permission_scopes {
                         if scope.is_enabled
                             && !settings
@@ -435,7 +442,7 @@ impl Simulator {
                         }
                     }
                 }
-                if changed_fields.iter().any(|field| field == "app_roles") {
+                if changed_fields.contains(&ApplicationField::AppRoles) {
                     for role in &live.app_roles {
                         if role.is_enabled && !settings.app_roles.iter().any(|r| r.id == role.id) {
                             return Err(format!(
@@ -446,46 +453,51 @@ impl Simulator {
                     }
                 }
                 for field in changed_fields {
-                    match field.as_str() {
-                        "display_name" => live.display_name = settings.display_name.clone(),
-                        "description" => live.description = settings.description.clone(),
-                        "notes" => live.notes = settings.notes.clone(),
-                        "sign_in_audience" => {
-                            live.sign_in_audience = settings.sign_in_audience.clone()
+                    match field {
+                        ApplicationField::DisplayName => {
+                            live.plain.display_name = settings.plain.display_name.clone()
                         }
-                        "identifier_uris" => {
-                            live.identifier_uris = settings.identifier_uris.clone()
+                        ApplicationField::Description => {
+                            live.plain.description = settings.plain.description.clone()
                         }
-                        "tags" => live.tags = settings.tags.clone(),
-                        "web" => live.web = settings.web.clone(),
-                        "spa_redirect_uris" => {
-                            live.spa_redirect_uris = settings.spa_redirect_uris.clone()
+                        ApplicationField::Notes => live.plain.notes = settings.plain.notes.clone(),
+                        ApplicationField::SignInAudience => {
+                            live.plain.sign_in_audience = settings.plain.sign_in_audience.clone()
                         }
-                        "public_client_redirect_uris" => {
-                            live.public_client_redirect_uris =
-                                settings.public_client_redirect_uris.clone()
+                        ApplicationField::IdentifierUris => {
+                            live.plain.identifier_uris = settings.plain.identifier_uris.clone()
                         }
-                        "is_fallback_public_client" => {
-                            live.is_fallback_public_client = settings.is_fallback_public_client
+                        ApplicationField::Tags => live.plain.tags = settings.plain.tags.clone(),
+                        ApplicationField::Web => live.plain.web = settings.plain.web.clone(),
+                        ApplicationField::SpaRedirectUris => {
+                            live.plain.spa_redirect_uris = settings.plain.spa_redirect_uris.clone()
                         }
-                        "group_membership_claims" => {
-                            live.group_membership_claims = settings.group_membership_claims.clone()
+                        ApplicationField::PublicClientRedirectUris => {
+                            live.plain.public_client_redirect_uris =
+                                settings.plain.public_client_redirect_uris.clone()
                         }
-                        "service_management_reference" => {
-                            live.service_management_reference =
-                                settings.service_management_reference.clone()
+                        ApplicationField::IsFallbackPublicClient => {
+                            live.plain.is_fallback_public_client =
+                                settings.plain.is_fallback_public_client
                         }
-                        "info" => live.info = settings.info.clone(),
-                        "optional_claims" => {
-                            live.optional_claims = settings.optional_claims.clone()
+                        ApplicationField::GroupMembershipClaims => {
+                            live.plain.group_membership_claims =
+                                settings.plain.group_membership_claims.clone()
                         }
-                        "api" => live.api = settings.api.clone(),
-                        "app_roles" => live.app_roles = settings.app_roles.clone(),
-                        "required_resource_access" => {
+                        ApplicationField::ServiceManagementReference => {
+                            live.plain.service_management_reference =
+                                settings.plain.service_management_reference.clone()
+                        }
+                        ApplicationField::Info => live.plain.info = settings.plain.info.clone(),
+                        ApplicationField::OptionalClaims => {
+                            live.plain.optional_claims = settings.plain.optional_claims.clone()
+                        }
+                        ApplicationField::Api => live.api = settings.api.clone(),
+                        ApplicationField::AppRoles => live.app_roles = settings.app_roles.clone(),
+                        ApplicationField::RequiredResourceAccess => {
                             live.required_resource_access =
                                 settings.required_resource_access.clone()
                         }
-                        other => return Err(format!("unknown field `{other}`")),
                     }
                 }
             }
@@ -501,7 +513,7 @@ impl Simulator {
                     id: app.id,
                     app_id: app.app_id,
                     unique_name: app.unique_name,
-                    display_name: app.settings.display_name,
+                    display_name: app.settings.plain.display_name,
                     deleted_date_time: None,
                 });
             }
@@ -588,14 +600,15 @@ impl Simulator {
                 let id = self.next_id("9a4a47");
                 let sp = self.managed_sp_mut(&client)?;
                 if sp.permission_grants.iter().any(|grant| {
-                    grant.consent_type == "AllPrincipals" && grant.resource_id == resource
+                    grant.consent_type == ConsentType::AllPrincipals
+                        && grant.resource_id == resource
                 }) {
                     return Err("an AllPrincipals grant for this client and resource exists".into());
                 }
                 sp.permission_grants.push(PermissionGrant {
                     id,
                     resource_id: resource,
-                    consent_type: "AllPrincipals".into(),
+                    consent_type: ConsentType::AllPrincipals,
                     principal_id: None,
                     scope: scope.clone(),
                 });
