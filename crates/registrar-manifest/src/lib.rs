@@ -43,7 +43,7 @@
 //! let loaded = registrar_manifest::load_str(Path::new("apps.yaml"), &fixed, &env).unwrap();
 //! let app = loaded.desired.application("hello-web").unwrap();
 //! assert_eq!(app.required_resource_access[0].scopes[0].value, "User.Read");
-//! assert_eq!(app.sign_in_audience, "AzureADMyOrg");
+//! assert_eq!(app.plain.sign_in_audience, "AzureADMyOrg");
 //! ```
 //!
 //! # Modules
