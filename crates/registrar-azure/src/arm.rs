@@ -1,5 +1,5 @@
 //! [`ArmClient`]: the Azure Resource Manager calls of Azure RBAC (`Microsoft.Authorization`,
-//! api-version 2022-04-01, reference §13): role definitions by name, a principal's role
+//! api-version 2022-04-01, docs/azure-behaviour.md, "ARM role definitions and role assignments"): role definitions by name, a principal's role
 //! assignments, and creating and deleting assignments.
 //!
 //! Scopes are ARM resource ids as the manifest writes them (`/subscriptions/{id}/…` or

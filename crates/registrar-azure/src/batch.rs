@@ -1,4 +1,4 @@
-//! Graph JSON batching (reference §9): many GETs sent as `POST /$batch` requests of at most
+//! Graph JSON batching (docs/azure-behaviour.md, "JSON batching"): many GETs sent as `POST /$batch` requests of at most
 //! [`MAX_BATCH`] inner requests each.
 //!
 //! # How a batch is sent and retried

@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// A service Registrar talks to. It names the service in errors ([`crate::ServiceError`]) and
-/// is the audience of a token: each needs its own (reference §0), a Graph token is rejected by
+/// is the audience of a token: each needs its own (docs/azure-behaviour.md, "Hosts, clouds, tokens and API versions"), a Graph token is rejected by
 /// Key Vault and the other way round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Service {

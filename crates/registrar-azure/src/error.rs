@@ -128,7 +128,7 @@ impl AzureError {
     }
 
     /// Whether ARM refused a role assignment create because the same scope, role and principal
-    /// are already assigned under another name (`409 RoleAssignmentExists`, reference §13).
+    /// are already assigned under another name (`409 RoleAssignmentExists`, docs/azure-behaviour.md, "ARM role definitions and role assignments").
     pub fn is_role_assignment_exists(&self) -> bool {
         self.answer_of(Service::Arm)
             .is_some_and(|error| error.status == 409 && error.has_code("RoleAssignmentExists"))
@@ -144,7 +144,7 @@ impl AzureError {
 
     /// Whether Graph may still be replicating an object this run wrote: 404
     /// `Request_ResourceNotFound` (or a 404 without a Graph body), or 400
-    /// `NoBackingApplicationObject` (reference §12).
+    /// `NoBackingApplicationObject` (docs/azure-behaviour.md, "Replication delay").
     pub(crate) fn is_graph_replication_lag(&self) -> bool {
         self.answer_of(Service::Graph).is_some_and(|error| {
             (error.status == 404

@@ -16,13 +16,13 @@
 //!    next plan sees what exists).
 //! 4. **Read-your-writes**: for a request on an object this run created (or restored), Graph
 //!    may answer 404 `Request_ResourceNotFound` or 400 `NoBackingApplicationObject` while the
-//!    write replicates (reference §12). Those are retried with backoff until
+//!    write replicates (docs/azure-behaviour.md, "Replication delay"). Those are retried with backoff until
 //!    [`RetryConfig::consistency_deadline`] of waiting has accumulated, for every method (the
 //!    request was rejected, not processed).
 //!
 //! 5. **`PrincipalNotFound`** (ARM, on a role assignment create): the principal is always a
 //!    service principal that Graph just created or returned in this run, so ARM has not seen it
-//!    yet (reference §12, §13). Retried like rule 4, until the consistency deadline, whether or
+//!    yet (docs/azure-behaviour.md, "Replication delay" and "ARM role definitions and role assignments"). Retried like rule 4, until the consistency deadline, whether or
 //!    not this run created the principal: a service principal created by a previous apply that
 //!    stopped here is just as likely to be lagging. A principal that really vanished between
 //!    plan and apply costs one deadline of waiting before the error is reported.

@@ -1908,7 +1908,7 @@ async fn batch_resend_waits_for_the_longest_retry_after() {
     );
 }
 
-// ----- Azure RBAC over ARM (reference §13) --------------------------------------------------
+// ----- Azure RBAC over ARM (docs/azure-behaviour.md, "ARM role definitions and role assignments") --------------------------------------------------
 
 const SUBSCRIPTION: &str = "aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e";
 const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";

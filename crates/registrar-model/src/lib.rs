@@ -66,7 +66,7 @@ pub const ROLE_ASSIGNMENT_NAMESPACE: uuid::Uuid =
 /// The deterministic name (a GUID) Registrar gives a role assignment: UUIDv5 over
 /// [`ROLE_ASSIGNMENT_NAMESPACE`] of `lowercase(scope)|lowercase(role GUID)|lowercase(principal
 /// id)`, a trailing `/` of the scope ignored. The same assignment always gets the same name, so
-/// a repeated create is answered 200 rather than creating a second one (reference §13).
+/// a repeated create is answered 200 rather than creating a second one (docs/azure-behaviour.md, "ARM role definitions and role assignments").
 pub fn role_assignment_name(scope: &str, role_definition_id: &str, principal_id: &str) -> String {
     let text = format!(
         "{}|{}|{}",

@@ -1,7 +1,7 @@
 //! [`GraphClient`]: typed Microsoft Graph v1.0 operations on applications, service principals,
 //! owners, credentials and directory objects, in model types.
 //!
-//! Writes go by object id (reference §2). Objects this client created or restored in the current
+//! Writes go by object id (docs/azure-behaviour.md, "Addressing"). Objects this client created or restored in the current
 //! run are remembered, so later requests on them retry replication-lag errors (404 after create,
 //! `NoBackingApplicationObject`) until the consistency deadline — see [`crate::retry`].
 //!
@@ -369,7 +369,7 @@ impl GraphClient {
         Ok(())
     }
 
-    // ----- admin consent (reference §8) ------------------------------------------------------
+    // ----- admin consent (docs/azure-behaviour.md, "Admin consent") ------------------------------------------------------
 
     /// The application permissions granted to a service principal:
     /// `GET /servicePrincipals/{id}/appRoleAssignments` (all pages).

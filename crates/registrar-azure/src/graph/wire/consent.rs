@@ -3,7 +3,7 @@
 
 use super::*;
 
-/// An `appRoleAssignment` as read (reference §8a). Its `id` is opaque, not a GUID.
+/// An `appRoleAssignment` as read (docs/azure-behaviour.md, "Application permissions: app role assignments"). Its `id` is opaque, not a GUID.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct GraphAppRoleAssignment {
@@ -34,7 +34,7 @@ pub(crate) fn app_role_assignment_json(
     json!({ "principalId": principal_id, "resourceId": resource_id, "appRoleId": app_role_id })
 }
 
-/// An `oauth2PermissionGrant` as read (reference §8b).
+/// An `oauth2PermissionGrant` as read (docs/azure-behaviour.md, "Delegated permissions: oauth2PermissionGrants").
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct GraphPermissionGrant {
