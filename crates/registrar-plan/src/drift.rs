@@ -178,8 +178,11 @@ pub struct DriftCounts {
     pub undeclared_applications: usize,
     /// Credentials already expired.
     pub expired: usize,
-    /// Credentials expiring within the window (or due for rotation).
+    /// Credentials expiring within the window.
     pub expiring: usize,
+    /// Credentials ending after the window that the next apply rotates because they expire
+    /// within their secret's `rotateBefore`.
+    pub rotation_due: usize,
 }
 
 impl DriftCounts {
@@ -220,10 +223,10 @@ impl DriftReport {
             }
         }
         for credential in self.attention() {
-            if credential.status == ExpiryStatus::Expired {
-                counts.expired += 1;
-            } else {
-                counts.expiring += 1;
+            match credential.status {
+                ExpiryStatus::Expired => counts.expired += 1,
+                ExpiryStatus::Expiring => counts.expiring += 1,
+                ExpiryStatus::Valid | ExpiryStatus::NoExpiry => counts.rotation_due += 1,
             }
         }
         counts

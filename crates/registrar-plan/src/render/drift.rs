@@ -12,7 +12,7 @@
 //!   "expiring_within": "30d",
 //!   "drift": true,
 //!   "summary": {"changed": 1, "missing": 0, "not_in_manifest": 1, "store_out_of_sync": 0,
-//!               "undeclared_applications": 0, "expired": 0, "expiring": 1},
+//!               "undeclared_applications": 0, "expired": 0, "expiring": 1, "rotation_due": 0},
 //!   "objects": [{"address": "application.web", "type": "application", "application": "web",
 //!                "name": "web", "drift": "changed",
 //!                "attributes": [{"name": "display_name", "expected": "Web", "actual": "Old"}],
@@ -116,13 +116,7 @@ pub fn text(report: &DriftReport, options: &TextOptions, out: &mut dyn Write) ->
         let attention: Vec<&CredentialStatus> = report.attention().collect();
         if !attention.is_empty() {
             plain(&mut lines, String::new());
-            plain(
-                &mut lines,
-                format!(
-                    "Credentials expired or expiring within {}:",
-                    duration_text(report.window)
-                ),
-            );
+            plain(&mut lines, format!("{}:", attention_title(report)));
             for credential in attention {
                 lines.push((
                     Some(CHANGE),
@@ -295,6 +289,12 @@ fn counts_text(counts: &DriftCounts, report: &DriftReport) -> String {
             duration_text(report.window)
         ));
     }
+    if counts.rotation_due > 0 {
+        credentials.push(format!(
+            "{} due for rotation",
+            credential_count(counts.rotation_due)
+        ));
+    }
     let mut parts = Vec::new();
     if !objects.is_empty() {
         parts.push(objects.join(", "));
@@ -303,6 +303,18 @@ fn counts_text(counts: &DriftCounts, report: &DriftReport) -> String {
         parts.push(credentials.join(", "));
     }
     format!("{}.", parts.join("; "))
+}
+
+/// `Credentials expired or expiring within 30d`, `…, or due for rotation` when some are.
+fn attention_title(report: &DriftReport) -> String {
+    let mut title = format!(
+        "Credentials expired or expiring within {}",
+        duration_text(report.window)
+    );
+    if report.counts().rotation_due > 0 {
+        title.push_str(", or due for rotation");
+    }
+    title
 }
 
 fn credential_count(count: usize) -> String {
@@ -358,6 +370,12 @@ fn markdown_text(report: &DriftReport) -> String {
         "| Credentials expiring within {window} | {} |\n",
         counts.expiring
     ));
+    if counts.rotation_due > 0 {
+        head.push_str(&format!(
+            "| Credentials due for rotation | {} |\n",
+            counts.rotation_due
+        ));
+    }
     head.push_str(&markdown_warnings(report));
 
     let mut details: Vec<String> = Vec::new();
@@ -407,8 +425,9 @@ fn markdown_text(report: &DriftReport) -> String {
     let attention: Vec<&CredentialStatus> = report.attention().collect();
     if !attention.is_empty() {
         details.push(format!(
-            "\n### Credentials expired or expiring within {window}\n\n\
-             | Credential | Expires | Days left | Declared | Next apply |\n|---|---|---:|---|---|\n"
+            "\n### {}\n\n\
+             | Credential | Expires | Days left | Declared | Next apply |\n|---|---|---:|---|---|\n",
+            attention_title(report)
         ));
         for credential in attention {
             details.push(credential_row(credential, true));
@@ -466,6 +485,12 @@ fn markdown_title(report: &DriftReport, counts: &DriftCounts, window: &str) -> S
         parts.push(format!(
             "{} expiring within {window}",
             credential_count(counts.expiring)
+        ));
+    }
+    if counts.rotation_due > 0 {
+        parts.push(format!(
+            "{} due for rotation",
+            credential_count(counts.rotation_due)
         ));
     }
     format!("Registrar drift in {namespace}: {}", parts.join(", "))
@@ -587,8 +612,11 @@ pub struct DriftSummaryDocument {
     pub undeclared_applications: usize,
     /// Credentials already expired.
     pub expired: usize,
-    /// Credentials expiring within the window (or due for rotation).
+    /// Credentials expiring within the window.
     pub expiring: usize,
+    /// Credentials ending after the window that the next apply rotates (they end within their
+    /// secret's `rotateBefore`).
+    pub rotation_due: usize,
 }
 
 /// One object that differs.
@@ -677,6 +705,7 @@ pub fn json(report: &DriftReport) -> DriftDocument {
             undeclared_applications: counts.undeclared_applications,
             expired: counts.expired,
             expiring: counts.expiring,
+            rotation_due: counts.rotation_due,
         },
         objects: report.objects.iter().map(object_document).collect(),
         credentials: report.credentials.iter().map(credential_document).collect(),
