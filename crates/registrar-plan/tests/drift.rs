@@ -352,7 +352,7 @@ fn markdown_stays_under_the_size_limit() {
     let mut desired = api();
     desired.applications[0].secrets.clear();
     let mut live = converged(&desired, tenant());
-    for index in 0..2000 {
+    for index in 0..800 {
         live_api(&mut live)
             .password_credentials
             .push(PasswordCredential {
@@ -369,4 +369,20 @@ fn markdown_stays_under_the_size_limit() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.len() < 65_536, "{}", text.len());
     assert!(text.contains("cut here"), "{text}");
+}
+
+#[test]
+fn an_owner_added_by_hand_is_not_in_the_manifest() {
+    let mut desired = api();
+    desired.applications[0].owners = vec![located("alice@contoso.com", 8, 7)];
+    let mut live = converged(&desired, tenant());
+    live_api(&mut live).owners.push(BOB.into());
+    let report = report(&desired, &live, NOW);
+    let kinds: Vec<(String, DriftKind)> = report
+        .objects
+        .iter()
+        .map(|object| (object.address.kind().to_owned(), object.kind))
+        .collect();
+    assert_eq!(kinds, [("owner".to_owned(), DriftKind::NotInManifest)]);
+    assert_eq!(report.counts().not_in_manifest, 1);
 }
