@@ -352,7 +352,7 @@ fn markdown_stays_under_the_size_limit() {
     let mut desired = api();
     desired.applications[0].secrets.clear();
     let mut live = converged(&desired, tenant());
-    for index in 0..800 {
+    for index in 0..1200 {
         live_api(&mut live)
             .password_credentials
             .push(PasswordCredential {
