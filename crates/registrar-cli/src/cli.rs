@@ -85,10 +85,20 @@ impl Cli {
             ColorWhen::Always => clap::ColorChoice::Always,
             ColorWhen::Never => clap::ColorChoice::Never,
         });
-        let matches = command.get_matches_mut();
+        let matches = command
+            .try_get_matches_from_mut(std::env::args_os())
+            .unwrap_or_else(|error| exit_with(error));
         <Self as clap::FromArgMatches>::from_arg_matches(&matches)
-            .unwrap_or_else(|error| error.format(&mut command).exit())
+            .unwrap_or_else(|error| exit_with(error.format(&mut command)))
     }
+}
+
+/// Prints clap's message and exits: 0 for `--help` and `--version`, 1 for a usage error (clap
+/// would exit 2, which `plan --detailed-exitcode` and `drift` use for "changes present", so a
+/// scheduled job could not tell a typo from drift).
+fn exit_with(error: clap::Error) -> ! {
+    let _ = error.print();
+    std::process::exit(if error.use_stderr() { 1 } else { 0 });
 }
 
 /// The value of the last `--color WHEN` / `--color=WHEN` before `--`, read ahead of clap so that
@@ -149,6 +159,9 @@ pub(crate) enum Command {
     Plan(PlanArgs),
     /// Show the plan, ask for approval, and carry it out.
     Apply(ApplyArgs),
+    /// Report how the tenant differs from the manifest and which credentials expire: exit 0 in
+    /// sync, 2 on drift or an expiring credential, 1 on error. For scheduled jobs.
+    Drift(DriftArgs),
     /// Run the local tenant (Graph, Key Vault and a token endpoint over HTTPS) standalone.
     Emulator(EmulatorArgs),
 }
@@ -216,6 +229,31 @@ pub(crate) struct ApplyArgs {
     /// Apply without asking for confirmation (required when stdin is not a terminal).
     #[arg(long)]
     pub(crate) auto_approve: bool,
+}
+
+/// `registrar drift`.
+#[derive(Debug, Args)]
+pub(crate) struct DriftArgs {
+    /// Manifest files or directories.
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Output format on stdout (`markdown` is fit for an issue a scheduled job opens).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub(crate) format: PlanFormat,
+
+    /// Report credentials that expire within this window (or have expired), in the manifest's
+    /// duration syntax: `30d`, `4w`, `12h`, `P30D`.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_window)]
+    pub(crate) expiring_within: time::Duration,
+}
+
+/// `--expiring-within`: a duration as manifests write them.
+fn parse_window(text: &str) -> Result<time::Duration, String> {
+    registrar_manifest::parse_duration(text).map_err(|error| match error.hint {
+        Some(hint) => format!("{} ({hint})", error.message),
+        None => error.message,
+    })
 }
 
 /// `registrar emulator`.

@@ -13,13 +13,16 @@ const MAX_SECONDS: i64 = 100 * 366 * 24 * 3600;
 
 /// Why a duration did not parse: message and hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DurationError {
-    pub(crate) message: String,
-    pub(crate) hint: Option<String>,
+pub struct DurationError {
+    /// What is wrong, e.g. "`30x` is not a duration".
+    pub message: String,
+    /// How to write it instead, when there is something to say.
+    pub hint: Option<String>,
 }
 
-/// Parses a duration; zero is allowed (the caller decides whether it makes sense).
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+/// Parses a duration; zero is allowed (the caller decides whether it makes sense). Public for
+/// command-line flags that take a duration in the manifest's syntax (`drift --expiring-within`).
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let trimmed = text.trim();
     let seconds = if trimmed.starts_with(['P', 'p']) {
         parse_iso(trimmed)

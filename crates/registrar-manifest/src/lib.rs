@@ -90,6 +90,7 @@ mod validated;
 mod tests;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use duration::{DurationError, parse_duration};
 pub use load::{Loaded, load, load_str};
 pub use named_map::NamedMap;
 pub use node::MAX_FILE_BYTES;

@@ -12,6 +12,9 @@
 //!   and for the apply report alike.
 //! - [`render::text()`], [`render::json()`] (a versioned [`render::PlanDocument`]) and
 //!   [`render::markdown`] are pure functions of a plan.
+//! - [`drift::drift()`] reads a plan the other way round, as how the tenant differs from the
+//!   manifest, with every credential's expiry: a [`drift::DriftReport`], worded by
+//!   [`render::drift`].
 //!
 //! ```
 //! use registrar_model::{DesiredApplication, DesiredState, LiveTenant, PlainSettings};
@@ -46,6 +49,7 @@
 
 mod consent;
 mod credentials;
+pub mod drift;
 mod error;
 mod model;
 mod planner;

@@ -2,6 +2,7 @@
 //! failures (exit 1), so `main` maps outcomes to exit codes in one place.
 
 pub(crate) mod apply;
+pub(crate) mod drift;
 pub(crate) mod emulator;
 pub(crate) mod plan;
 pub(crate) mod schema;

@@ -88,7 +88,7 @@ pub(crate) async fn make_plan(
 
 /// Refuses to plan a manifest that names another tenant than the one the credential signs in
 /// to: applying it would create the applications in the wrong directory.
-async fn check_tenant(
+pub(crate) async fn check_tenant(
     desired: &registrar_model::DesiredState,
     target: &Target,
 ) -> anyhow::Result<()> {

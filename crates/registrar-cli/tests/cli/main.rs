@@ -10,6 +10,7 @@
 mod consent;
 mod convergence;
 mod credentials;
+mod drift;
 mod examples;
 mod harness;
 mod rbac;

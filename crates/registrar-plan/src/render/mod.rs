@@ -3,10 +3,12 @@
 //! - [`text()`]: terraform-style text, optionally with ANSI colours.
 //! - [`json()`]: the versioned [`PlanDocument`], shaped like `terraform show -json`.
 //! - [`markdown()`]: a pull-request comment.
+//! - [`drift`]: a [`crate::drift::DriftReport`] as text, JSON or a Markdown issue.
 //! - [`warning_text()`], [`warnings()`], [`planned_counts()`] and [`applied_counts()`]: the
 //!   wording the renderers share with the CLI (which prints warnings on stderr and the apply
 //!   report's counts).
 
+pub mod drift;
 pub mod json;
 mod markdown;
 mod text;
