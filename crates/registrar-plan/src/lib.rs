@@ -12,6 +12,8 @@
 //!   and for the apply report alike.
 //! - [`render::text()`], [`render::json()`] (a versioned [`render::PlanDocument`]) and
 //!   [`render::markdown`] are pure functions of a plan.
+//! - [`saved`]: the saved plan (`plan -o FILE`), a versioned document converted by hand both
+//!   ways, with the fingerprints of the live objects it read and the staleness check.
 //!
 //! ```
 //! use registrar_model::{DesiredApplication, DesiredState, LiveTenant, PlainSettings};
@@ -42,7 +44,8 @@
 //! - Deterministic: the plan does not depend on the order of the live snapshot's lists.
 //! - No secret value ever enters this crate: secrets are planned by name, keyId and dates.
 //! - The plan is data: reasons and warnings are typed, and only [`render`] words them.
-//! - `Plan` has no serde derives; the wire shape is [`render::PlanDocument`], converted by hand.
+//! - `Plan` has no serde derives; the wire shapes are [`render::PlanDocument`] and
+//!   [`saved::SavedPlan`], converted by hand.
 
 mod consent;
 mod credentials;
@@ -51,6 +54,7 @@ mod model;
 mod planner;
 mod rbac;
 pub mod render;
+pub mod saved;
 mod settings;
 mod values;
 
