@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => commands::schema::run(args),
         Command::Plan(args) => commands::plan::run(&cli.global, args),
         Command::Apply(args) => commands::apply::run(&cli.global, args),
+        Command::Show(args) => commands::saved::show(args),
         Command::Emulator(args) => commands::emulator::run(args),
     };
     match result {
