@@ -172,11 +172,7 @@ fn stale_when_an_application_setting_changed() {
     assert_eq!(status, 204);
     assert_refused_as_stale(&tenant, &path, "application hello-web (appId ");
     let run = tenant.run(&["apply", "plan.json"]);
-    assert!(
-        run.stderr.contains("): settings: changed"),
-        "{}",
-        run.stderr
-    );
+    assert_cli_snapshot!("saved_plan_stale", run);
 }
 
 #[test]
