@@ -359,3 +359,39 @@ fn show_renders_a_saved_plan_in_every_format() {
     run.expect_code(1);
     assert!(run.stderr.contains("is not a saved plan"), "{}", run.stderr);
 }
+
+#[test]
+fn refused_when_a_certificate_file_changed() {
+    let tenant = TestTenant::new();
+    let pem = |name: &str| {
+        rcgen::generate_simple_self_signed(vec![format!("{name}.contoso.com")])
+            .unwrap()
+            .cert
+            .pem()
+    };
+    tenant.write("certs/signing.pem", &pem("first"));
+    let path = tenant.write(
+        "apps.yaml",
+        "\
+version: 1
+namespace: saved
+applications:
+  signer:
+    certificates:
+      signing: { file: certs/signing.pem }
+",
+    );
+    save(&tenant, &path);
+    let saved = std::fs::read_to_string(tenant.dir.path().join("plan.json")).unwrap();
+    assert!(saved.contains("\"path\": \"certs/signing.pem\""), "{saved}");
+    tenant.write("certs/signing.pem", &pem("second"));
+    tenant.emulator.reset_request_counts();
+    let run = tenant.run(&["apply", "plan.json"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("`certs/signing.pem` changed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(writes(&tenant), Vec::<String>::new());
+}
