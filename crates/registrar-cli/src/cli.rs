@@ -157,11 +157,14 @@ pub(crate) enum Command {
     Schema(SchemaArgs),
     /// Read the tenant, compare it with the manifest and show what apply would change.
     Plan(PlanArgs),
-    /// Show the plan, ask for approval, and carry it out.
+    /// Show the plan, ask for approval, and carry it out; or carry out a saved plan
+    /// (`apply FILE`) as it is.
     Apply(ApplyArgs),
     /// Report how the tenant differs from the manifest and which credentials expire: exit 0 in
     /// sync, 2 on drift or an expiring credential, 1 on error. For scheduled jobs.
     Drift(DriftArgs),
+    /// Show a saved plan (`plan -o FILE`) without reading the tenant.
+    Show(ShowArgs),
     /// Run the local tenant (Graph, Key Vault and a token endpoint over HTTPS) standalone.
     Emulator(EmulatorArgs),
 }
@@ -196,7 +199,7 @@ pub(crate) enum PlanFormat {
 /// Flags shared by `plan` and `apply`.
 #[derive(Debug, Args)]
 pub(crate) struct PlanningArgs {
-    /// Manifest files or directories.
+    /// Manifest files or directories (for `apply`, or one saved plan file).
     #[arg(required = true)]
     pub(crate) paths: Vec<PathBuf>,
 
@@ -218,6 +221,22 @@ pub(crate) struct PlanArgs {
     /// Exit 2 when the plan has changes, 0 when there are none, 1 on error.
     #[arg(long)]
     pub(crate) detailed_exitcode: bool,
+
+    /// Also save the plan to FILE, for `registrar apply FILE` (which carries out exactly this
+    /// plan, or refuses if the manifests or the tenant changed since) and `registrar show FILE`.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `registrar show`.
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// A saved plan, as `registrar plan -o FILE` wrote it.
+    pub(crate) file: PathBuf,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub(crate) format: PlanFormat,
 }
 
 /// `registrar apply`.
@@ -226,7 +245,8 @@ pub(crate) struct ApplyArgs {
     #[command(flatten)]
     pub(crate) planning: PlanningArgs,
 
-    /// Apply without asking for confirmation (required when stdin is not a terminal).
+    /// Apply without asking for confirmation (required when stdin is not a terminal). A saved
+    /// plan is applied without asking; the flag is accepted and has no effect there.
     #[arg(long)]
     pub(crate) auto_approve: bool,
 }

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(&cli.global, args),
         Command::Apply(args) => commands::apply::run(&cli.global, args),
         Command::Drift(args) => commands::drift::run(&cli.global, args),
+        Command::Show(args) => commands::saved::show(args),
         Command::Emulator(args) => commands::emulator::run(args),
     };
     match result {

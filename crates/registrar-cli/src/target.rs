@@ -19,12 +19,18 @@ use crate::output::Hinted;
 /// Where the embedded local tenant keeps its state.
 pub(crate) const LOCAL_STATE_FILE: &str = ".registrar/local-tenant.json";
 
+/// What [`Target::cloud`] says for the local tenant.
+pub(crate) const LOCAL_CLOUD: &str = "local";
+
 /// A connected target: the clients, and the in-process local tenant kept alive while they are
 /// used.
 pub(crate) struct Target {
     pub(crate) clients: Clients,
     /// For messages: "the local tenant (.registrar/local-tenant.json)", "Azure (public)".
     pub(crate) description: String,
+    /// `local` for the local tenant, else the Azure cloud (`public`, `usgov`, `china`), as saved
+    /// plans record it.
+    pub(crate) cloud: &'static str,
     /// The tenant id when it is known before the first request (the local tenant).
     known_tenant_id: Option<String>,
     local: Option<(Emulator, RunningEmulator)>,
@@ -117,6 +123,7 @@ fn connect_azure(
     Ok(Target {
         clients,
         description: format!("Azure ({name} cloud)"),
+        cloud: name,
         known_tenant_id: None,
         local: None,
     })
@@ -157,6 +164,7 @@ fn connect_standalone(url: &str, retry: RetryConfig) -> anyhow::Result<Target> {
     Ok(Target {
         clients,
         description: format!("the local tenant at {url}"),
+        cloud: LOCAL_CLOUD,
         known_tenant_id: Some(tenant_id),
         local: None,
     })
@@ -185,6 +193,7 @@ async fn connect_embedded(retry: RetryConfig) -> anyhow::Result<Target> {
     Ok(Target {
         clients,
         description: format!("the local tenant ({LOCAL_STATE_FILE})"),
+        cloud: LOCAL_CLOUD,
         known_tenant_id: Some(tenant_id),
         local: Some((emulator, running)),
     })

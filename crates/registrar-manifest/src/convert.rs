@@ -7,6 +7,8 @@
 //! there are no errors. Certificate files are read here, the only I/O after parsing; a
 //! certificate that cannot be read or parsed is an error located at its `file:` value.
 
+use std::path::PathBuf;
+
 use registrar_model::{
     DesiredApi, DesiredAppRole, DesiredApplication, DesiredCertificate, DesiredFederatedCredential,
     DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
@@ -23,10 +25,11 @@ use crate::types::{Application, Defaults, MemberType, OptionalClaim, ScopeType, 
 use crate::validated::{ValidatedApplication, ValidatedSecret};
 
 /// Builds the desired state of all files from what validation found; certificate problems go to
-/// `diagnostics`.
+/// `diagnostics`, the path of every certificate file read to `certificate_files`.
 pub(crate) fn convert(
     files: &[ManifestFile],
     validated: &[ValidatedApplication<'_>],
+    certificate_files: &mut Vec<PathBuf>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> DesiredState {
     let headers = files.iter().filter_map(|file| file.header.as_ref());
@@ -41,7 +44,7 @@ pub(crate) fn convert(
         .map(|tenant| tenant.value.clone());
     let mut applications: Vec<DesiredApplication> = validated
         .iter()
-        .map(|application| convert_application(application, diagnostics))
+        .map(|application| convert_application(application, certificate_files, diagnostics))
         .collect();
     applications.sort_by(|a, b| a.key.cmp(&b.key));
     DesiredState {
@@ -65,6 +68,7 @@ fn value_of(item: Option<&Located<String>>) -> Option<String> {
 
 fn convert_application(
     validated: &ValidatedApplication<'_>,
+    certificate_files: &mut Vec<PathBuf>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> DesiredApplication {
     let ValidatedApplication { key, app, file, .. } = *validated;
@@ -132,7 +136,11 @@ fn convert_application(
             .iter()
             .filter_map(|(name, certificate)| {
                 let path = file.resolve(&certificate.file.value);
-                match read_certificate(&path, &certificate.file.value) {
+                let read = read_certificate(&path, &certificate.file.value);
+                if !certificate_files.contains(&path) {
+                    certificate_files.push(path);
+                }
+                match read {
                     Ok(info) => Some(DesiredCertificate {
                         name: name.value.clone(),
                         origin: name.origin.clone(),

@@ -9,7 +9,8 @@
 //! # Brief overview
 //! - [`load`] reads manifest files or directories (with `${VAR}` interpolation from an injected
 //!   environment), validates them offline and returns [`Loaded`]: the
-//!   [`DesiredState`](registrar_model::DesiredState), the files read and warnings. [`load_str`]
+//!   [`DesiredState`](registrar_model::DesiredState), the files read (manifests and certificates)
+//!   and warnings. [`load_str`]
 //!   does the same for YAML held in memory.
 //! - [`Diagnostics`] is every [`Diagnostic`] of a failed load; its `Display` is what the CLI
 //!   prints (`error: apps.yaml:14:17: …`, `  hint: …`, then `2 errors in 1 file; nothing was

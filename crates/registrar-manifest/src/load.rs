@@ -30,8 +30,11 @@ use crate::validated::Validated;
 pub struct Loaded {
     /// The validated desired state, defaults merged.
     pub desired: DesiredState,
-    /// Every file read, in the order read.
+    /// Every manifest file read, in the order read.
     pub files: Vec<PathBuf>,
+    /// Every certificate file the manifests name, as read (resolved against the naming
+    /// manifest's directory), in the order read, without duplicates.
+    pub certificate_files: Vec<PathBuf>,
     /// Things that look unintended but are allowed.
     pub warnings: Vec<Diagnostic>,
 }
@@ -97,7 +100,13 @@ fn finish(
             .into_iter()
             .filter(|diagnostic| !stand_ins.contains(&&diagnostic.origin)),
     );
-    let desired = crate::convert::convert(&files, &applications, &mut diagnostics);
+    let mut certificate_files = Vec::new();
+    let desired = crate::convert::convert(
+        &files,
+        &applications,
+        &mut certificate_files,
+        &mut diagnostics,
+    );
     let mut diagnostics = Diagnostics(diagnostics);
     diagnostics.sort();
     if diagnostics.has_errors() {
@@ -106,6 +115,7 @@ fn finish(
     Ok(Loaded {
         desired,
         files: file_paths,
+        certificate_files,
         warnings: diagnostics.0,
     })
 }

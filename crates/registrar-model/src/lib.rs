@@ -20,6 +20,7 @@
 //!   writer and the planner match exhaustively.
 //! - [`Guid`] (ids compared without case), [`PermissionKind`], [`ConsentType`],
 //!   [`DirectoryObjectKind`], [`PlannedAppId`]: the values that cross crates, typed.
+//! - [`fingerprints`]: one digest per live object, so a saved plan can tell what changed since.
 //! - [`suggest`]: the one "did you mean" rule of validation and planning.
 //! - [`operation::Operation`]: one mutation (create an application, add an owner, add a secret,
 //!   ...), the contract between `registrar-plan` (which emits them), `registrar-apply` (which
@@ -33,6 +34,7 @@
 pub mod application;
 pub mod desired;
 pub mod field;
+pub mod fingerprint;
 pub mod guid;
 pub mod kinds;
 pub mod live;
@@ -43,6 +45,7 @@ pub mod suggest;
 pub use application::*;
 pub use desired::*;
 pub use field::ApplicationField;
+pub use fingerprint::{Digest, ObjectKey, fingerprints};
 pub use guid::Guid;
 pub use kinds::{ConsentType, DirectoryObjectKind, PermissionKind};
 pub use live::*;

@@ -15,6 +15,8 @@
 //! - [`drift::drift()`] reads a plan the other way round, as how the tenant differs from the
 //!   manifest, with every credential's expiry: a [`drift::DriftReport`], worded by
 //!   [`render::drift`].
+//! - [`saved`]: the saved plan (`plan -o FILE`), a versioned document converted by hand both
+//!   ways, with the fingerprints of the live objects it read and the staleness check.
 //!
 //! ```
 //! use registrar_model::{DesiredApplication, DesiredState, LiveTenant, PlainSettings};
@@ -45,7 +47,8 @@
 //! - Deterministic: the plan does not depend on the order of the live snapshot's lists.
 //! - No secret value ever enters this crate: secrets are planned by name, keyId and dates.
 //! - The plan is data: reasons and warnings are typed, and only [`render`] words them.
-//! - `Plan` has no serde derives; the wire shape is [`render::PlanDocument`], converted by hand.
+//! - `Plan` has no serde derives; the wire shapes are [`render::PlanDocument`] and
+//!   [`saved::SavedPlan`], converted by hand.
 
 mod consent;
 mod credentials;
@@ -55,6 +58,7 @@ mod model;
 mod planner;
 mod rbac;
 pub mod render;
+pub mod saved;
 mod settings;
 mod values;
 

@@ -16,9 +16,23 @@ use crate::target;
 
 pub(crate) fn run(global: &GlobalArgs, args: ApplyArgs) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let saved = crate::commands::saved::read_if_saved(&args.planning.paths)?;
+    if saved.is_some() {
+        crate::commands::saved::check_flags(&args.planning)?;
+    }
     runtime.block_on(async {
         let target = target::connect(global).await?;
-        let result = plan_and_apply(global, &args, &target).await;
+        let result = match &saved {
+            // A saved plan is applied as it is, without asking (as terraform applies one):
+            // it was reviewed when it was made, and the checks refuse it if anything changed.
+            Some((file, saved)) => {
+                match crate::commands::saved::check(global, file, saved, &target).await {
+                    Ok(plan) => carry_out(global, &plan, &target).await,
+                    Err(error) => Err(error),
+                }
+            }
+            None => plan_and_apply(global, &args, &target).await,
+        };
         target.close().await;
         result
     })
@@ -37,12 +51,21 @@ async fn plan_and_apply(
     if !args.auto_approve {
         confirm()?;
     }
+    carry_out(global, &plan, target).await
+}
+
+/// Runs an approved plan.
+async fn carry_out(
+    global: &GlobalArgs,
+    plan: &registrar_plan::Plan,
+    target: &target::Target,
+) -> anyhow::Result<Outcome> {
     let tenant_id = target.tenant_id().await?;
     let tenant = AzureTenant::new(target.clients.clone(), tenant_id);
     let reporter = ProgressReporter {
         quiet: global.quiet,
     };
-    let report = registrar_apply::apply(&plan, &tenant, &reporter, &ApplyOptions::default()).await;
+    let report = registrar_apply::apply(plan, &tenant, &reporter, &ApplyOptions::default()).await;
     finish(&report)
 }
 

@@ -5,6 +5,7 @@ pub(crate) mod apply;
 pub(crate) mod drift;
 pub(crate) mod emulator;
 pub(crate) mod plan;
+pub(crate) mod saved;
 pub(crate) mod schema;
 pub(crate) mod validate;
 

@@ -18,9 +18,16 @@ pub(crate) fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<Outcome
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let target = target::connect(global).await?;
-        let planned = make_plan(global, &args.planning, &target).await;
+        let planned = plan_with_inputs(global, &args.planning, &target).await;
+        let saved = match (&planned, &args.out) {
+            (Ok(planned), Some(out)) => {
+                crate::commands::saved::write(out, planned, &args.planning, &target).await
+            }
+            _ => Ok(()),
+        };
         target.close().await;
-        let plan = planned?;
+        let plan = planned?.plan;
+        saved?;
         print_plan(&plan, args.format)?;
         Ok(if args.detailed_exitcode && plan.has_changes() {
             Outcome::ChangesPresent
@@ -54,22 +61,26 @@ pub(crate) async fn make_plan(
     planning: &PlanningArgs,
     target: &Target,
 ) -> anyhow::Result<Plan> {
+    Ok(plan_with_inputs(global, planning, target).await?.plan)
+}
+
+/// A plan and what it was made from (for a saved plan).
+pub(crate) struct Planned {
+    pub(crate) plan: Plan,
+    pub(crate) loaded: registrar_manifest::Loaded,
+    pub(crate) live: registrar_model::LiveTenant,
+    pub(crate) now: OffsetDateTime,
+}
+
+/// [`make_plan`], keeping the manifests and the snapshot it read.
+pub(crate) async fn plan_with_inputs(
+    global: &GlobalArgs,
+    planning: &PlanningArgs,
+    target: &Target,
+) -> anyhow::Result<Planned> {
     let now = now(global)?;
     let loaded = load_manifests(&planning.paths)?;
-    if !global.quiet {
-        eprintln!("Reading {}...", target.description);
-    }
-    let started = Instant::now();
-    let live = registrar_azure::read_live_tenant(&target.clients, &loaded.desired)
-        .await
-        .with_context(|| format!("cannot read {}", target.description))?;
-    tracing::info!(
-        applications = live.applications.len(),
-        requests = target.clients.request_count(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "read the tenant"
-    );
-    check_tenant(&loaded.desired, target).await?;
+    let live = read_live(global, &loaded.desired, target).await?;
     let options = PlanOptions {
         prune: planning.prune,
     };
@@ -83,7 +94,35 @@ pub(crate) async fn make_plan(
     for warning in registrar_plan::render::warnings(&plan) {
         eprintln!("warning: {warning}");
     }
-    Ok(plan)
+    Ok(Planned {
+        plan,
+        loaded,
+        live,
+        now,
+    })
+}
+
+/// Reads the tenant for `desired` and checks that it is the manifest's tenant.
+pub(crate) async fn read_live(
+    global: &GlobalArgs,
+    desired: &registrar_model::DesiredState,
+    target: &Target,
+) -> anyhow::Result<registrar_model::LiveTenant> {
+    if !global.quiet {
+        eprintln!("Reading {}...", target.description);
+    }
+    let started = Instant::now();
+    let live = registrar_azure::read_live_tenant(&target.clients, desired)
+        .await
+        .with_context(|| format!("cannot read {}", target.description))?;
+    tracing::info!(
+        applications = live.applications.len(),
+        requests = target.clients.request_count(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "read the tenant"
+    );
+    check_tenant(desired, target).await?;
+    Ok(live)
 }
 
 /// Refuses to plan a manifest that names another tenant than the one the credential signs in

@@ -15,6 +15,7 @@ mod examples;
 mod harness;
 mod rbac;
 mod reconcile;
+mod saved_plans;
 mod screens;
 mod snapshot;
 mod standalone;

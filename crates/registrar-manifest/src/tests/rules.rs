@@ -483,6 +483,15 @@ fn certificate_is_read_into_desired_state() {
     let loaded = load(&[manifest], &env).expect("loads");
     let certificate = &loaded.desired.applications[0].certificates[0];
     assert_eq!(certificate.file, "certs/directory-export.pem");
+    // The loader says which files it read, certificates included (saved plans hash them).
+    assert_eq!(loaded.files.len(), 1);
+    assert_eq!(loaded.certificate_files.len(), 1);
+    assert!(
+        loaded.certificate_files[0]
+            .ends_with("examples/directory-export/certs/directory-export.pem"),
+        "{:?}",
+        loaded.certificate_files
+    );
     assert!(certificate.not_before < certificate.not_after);
     let der = base64::Engine::decode(
         &base64::engine::general_purpose::STANDARD,
