@@ -12,13 +12,15 @@ use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, PlanningArgs};
 use crate::commands::Outcome;
 use crate::commands::validate::load_manifests;
 use crate::output::{self, AlreadyReported, Hinted};
+use crate::progress::Progress;
 use crate::target::{self, Target};
 
 pub(crate) fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let progress = Progress::new(global, args.format == PlanFormat::Json);
     runtime.block_on(async {
         let target = target::connect(global).await?;
-        let planned = make_plan(global, &args.planning, &target).await;
+        let planned = make_plan(global, &args.planning, &target, &progress).await;
         target.close().await;
         let plan = planned?;
         print_plan(&plan, args.format)?;
@@ -48,11 +50,13 @@ pub(crate) fn now(global: &GlobalArgs) -> anyhow::Result<OffsetDateTime> {
     }
 }
 
-/// Loads the manifests, reads the tenant and plans. Shared by `plan` and `apply`.
+/// Loads the manifests, reads the tenant (with a progress bar when `progress` is shown) and
+/// plans. Shared by `plan` and `apply`.
 pub(crate) async fn make_plan(
     global: &GlobalArgs,
     planning: &PlanningArgs,
     target: &Target,
+    progress: &Progress,
 ) -> anyhow::Result<Plan> {
     let now = now(global)?;
     let loaded = load_manifests(&planning.paths)?;
@@ -60,9 +64,11 @@ pub(crate) async fn make_plan(
         eprintln!("Reading {}...", target.description);
     }
     let started = Instant::now();
-    let live = registrar_azure::read_live_tenant(&target.clients, &loaded.desired)
+    let reading = progress.counter("Reading", "objects");
+    let live = registrar_azure::read_live_tenant_with(&target.clients, &loaded.desired, &reading)
         .await
         .with_context(|| format!("cannot read {}", target.description))?;
+    reading.finish();
     tracing::info!(
         applications = live.applications.len(),
         requests = target.clients.request_count(),
