@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use crate::cli::GlobalArgs;
 
@@ -47,11 +47,72 @@ impl Progress {
     /// starting at 0 of 0; nothing is drawn when progress is not shown.
     pub(crate) fn counter(&self, label: &'static str, unit: &'static str) -> Counter {
         let target = if self.shown {
-            ProgressDrawTarget::stderr()
+            ProgressDrawTarget::term_like(Box::new(PlainStderr(console::Term::stderr())))
         } else {
             ProgressDrawTarget::hidden()
         };
         Counter::with_target(target, label, unit)
+    }
+}
+
+/// stderr as the bar's terminal, redrawn with carriage returns and spaces only: a bar on one
+/// line needs no escape sequence, so a terminal with `NO_COLOR` or `--color never` gets none.
+/// (Only a bar wider than the terminal moves the cursor, with the usual sequences.)
+#[derive(Debug)]
+struct PlainStderr(console::Term);
+
+impl TermLike for PlainStderr {
+    fn width(&self) -> u16 {
+        self.0.size().1
+    }
+
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+
+    fn move_cursor_up(&self, lines: usize) -> std::io::Result<()> {
+        if lines == 0 {
+            return Ok(());
+        }
+        self.0.move_cursor_up(lines)
+    }
+
+    fn move_cursor_down(&self, lines: usize) -> std::io::Result<()> {
+        if lines == 0 {
+            return Ok(());
+        }
+        self.0.move_cursor_down(lines)
+    }
+
+    fn move_cursor_right(&self, columns: usize) -> std::io::Result<()> {
+        if columns == 0 {
+            return Ok(());
+        }
+        self.0.move_cursor_right(columns)
+    }
+
+    fn move_cursor_left(&self, columns: usize) -> std::io::Result<()> {
+        if columns == 0 {
+            return Ok(());
+        }
+        self.0.move_cursor_left(columns)
+    }
+
+    fn write_line(&self, text: &str) -> std::io::Result<()> {
+        self.0.write_line(text)
+    }
+
+    fn write_str(&self, text: &str) -> std::io::Result<()> {
+        self.0.write_str(text)
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        let blank = " ".repeat(usize::from(self.width()));
+        self.0.write_str(&format!("\r{blank}\r"))
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
     }
 }
 
