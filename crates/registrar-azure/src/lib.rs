@@ -10,6 +10,8 @@
 //! - [`read_live_tenant`] reads the [`registrar_model::LiveTenant`] for a
 //!   [`registrar_model::DesiredState`], with a request count proportional to what is declared
 //!   (see [`snapshot`]); per-object reads go in JSON batches ([`GraphClient::batch_get`]).
+//!   [`read_live_tenant_with`] also tells a [`ReadProgress`] how many objects are read of how
+//!   many, for a progress bar.
 //! - One retry policy (module `retry`) decides every retry (throttling, transient errors,
 //!   read-your-writes after a create, ARM's `PrincipalNotFound` for a new service principal);
 //!   the caller picks its timing in [`RetryConfig`].
@@ -64,5 +66,5 @@ pub use graph::{AddedPassword, GraphClient, UpsertedApplication, wire};
 pub use http::RequestStats;
 pub use retry::RetryConfig;
 pub use secret::SecretValue;
-pub use snapshot::read_live_tenant;
+pub use snapshot::{NoProgress, ReadProgress, read_live_tenant, read_live_tenant_with};
 pub use stores::DeliveredSecret;

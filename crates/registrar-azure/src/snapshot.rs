@@ -1,5 +1,6 @@
 //! The snapshot reader: [`read_live_tenant`] reads, once per run, everything the planner needs
-//! about the applications a [`DesiredState`] declares.
+//! about the applications a [`DesiredState`] declares. [`read_live_tenant_with`] does the same
+//! and tells a [`ReadProgress`] how far it is (the reader never prints; the CLI draws the bar).
 //!
 //! # What is read, and the request count
 //! With N managed applications, K of them declared but not carrying the marker tag (new apps,
@@ -58,9 +59,60 @@ use registrar_model::{
     scope_is_within, scope_root, unique_name,
 };
 
+use crate::batch::MAX_BATCH;
 use crate::clients::Clients;
 use crate::error::AzureError;
-use crate::graph::{Read, ReadValue};
+use crate::graph::{GraphClient, Read, ReadValue};
+
+/// Told how far [`read_live_tenant_with`] is, in objects: each read of one object or one list
+/// (an application's owners, a service principal, a secret store, a role assignment list) is
+/// one. The total grows while reading, as the reader learns what the tenant holds (the
+/// applications found decide the reads that follow). Called from the reading tasks, so
+/// implementations must be cheap and must not block.
+pub trait ReadProgress: Sync {
+    /// `objects` more reads are planned.
+    fn planned(&self, objects: u64);
+    /// `objects` more reads are done.
+    fn read(&self, objects: u64);
+}
+
+/// A [`ReadProgress`] that ignores everything, for callers that show no progress.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl ReadProgress for NoProgress {
+    fn planned(&self, _objects: u64) {}
+    fn read(&self, _objects: u64) {}
+}
+
+/// [`GraphClient::read_batched`], one `$batch` of [`MAX_BATCH`] at a time with
+/// `concurrency` in flight (the same requests it would send), reporting each finished batch.
+async fn read_batched_reporting(
+    graph: &GraphClient,
+    reads: &[Read],
+    concurrency: usize,
+    progress: &dyn ReadProgress,
+) -> Result<Vec<ReadValue>, AzureError> {
+    progress.planned(reads.len() as u64);
+    // The futures are collected first: a closure inside the stream would lose `Send`.
+    let chunks: Vec<_> = reads
+        .chunks(MAX_BATCH)
+        .map(|chunk| async move {
+            let values = graph.read_batched(chunk).await;
+            progress.read(chunk.len() as u64);
+            values
+        })
+        .collect();
+    let answers: Vec<Result<Vec<ReadValue>, AzureError>> = stream::iter(chunks)
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut values = Vec::with_capacity(reads.len());
+    for answer in answers {
+        values.extend(answer?);
+    }
+    Ok(values)
+}
 
 /// The declared application a live one belongs to: by unique name, else by pinned appId.
 fn declared_for<'a>(
@@ -195,14 +247,25 @@ pub async fn read_live_tenant(
     clients: &Clients,
     desired: &DesiredState,
 ) -> Result<LiveTenant, AzureError> {
+    read_live_tenant_with(clients, desired, &NoProgress).await
+}
+
+/// [`read_live_tenant`], telling `progress` how many objects are planned and read.
+pub async fn read_live_tenant_with(
+    clients: &Clients,
+    desired: &DesiredState,
+    progress: &dyn ReadProgress,
+) -> Result<LiveTenant, AzureError> {
     let graph = &clients.graph;
     let namespace = &desired.namespace;
     let concurrency = clients.concurrency;
 
     // 1. Managed applications: the marker tag, then declared ones the tag did not find.
+    progress.planned(1);
     let mut applications = graph
         .list_applications_with_tag(&marker_tag(namespace))
         .await?;
+    progress.read(1);
     let missing: Vec<&DesiredApplication> = desired
         .applications
         .iter()
@@ -221,7 +284,7 @@ pub async fn read_live_tenant(
         .iter()
         .map(|declared| lookup_declared(namespace, declared))
         .collect();
-    let found = graph.read_batched(&lookups).await?;
+    let found = read_batched_reporting(graph, &lookups, concurrency, progress).await?;
     let mut still_missing = Vec::new();
     for (declared, app) in missing.iter().zip(found) {
         match app {
@@ -243,9 +306,10 @@ pub async fn read_live_tenant(
             .iter()
             .filter_map(|declared| declared.app_id.as_deref())
             .collect();
-        deleted_applications = graph
-            .list_deleted_applications()
-            .await?
+        progress.planned(1);
+        let deleted = graph.list_deleted_applications().await?;
+        progress.read(1);
+        deleted_applications = deleted
             .into_iter()
             .filter(|deleted| {
                 deleted
@@ -303,18 +367,25 @@ pub async fn read_live_tenant(
     let store_reads: Vec<_> = stores
         .into_iter()
         .map(|location| async move {
+            let contents = clients.read_secret_store(location).await;
+            progress.read(1);
             SecretStoreState {
                 location: location.clone(),
-                contents: clients.read_secret_store(location).await,
+                contents,
             }
         })
         .collect();
     let definition_reads: Vec<_> = custom_role_lookups(desired)
         .into_iter()
-        .map(|(scope, role)| async move { clients.arm.find_role_definitions(&scope, &role).await })
+        .map(|(scope, role)| async move {
+            let found = clients.arm.find_role_definitions(&scope, &role).await;
+            progress.read(1);
+            found
+        })
         .collect();
+    progress.planned((store_reads.len() + definition_reads.len()) as u64);
     let (answers, secret_stores, definitions) = futures::join!(
-        graph.read_batched(&reads),
+        read_batched_reporting(graph, &reads, concurrency, progress),
         stream::iter(store_reads)
             .buffer_unordered(concurrency)
             .collect::<Vec<_>>(),
@@ -383,11 +454,13 @@ pub async fn read_live_tenant(
                         .arm
                         .list_role_assignments_for_principal(root, &principal_id)
                         .await;
+                    progress.read(1);
                     (index, found)
                 });
             }
         }
     }
+    progress.planned(rbac_reads.len() as u64);
     let rbac = stream::iter(rbac_reads)
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>();
@@ -405,7 +478,7 @@ pub async fn read_live_tenant(
         if consent_reads.is_empty() {
             Ok(Vec::new())
         } else {
-            graph.read_batched(&consent_reads).await
+            read_batched_reporting(graph, &consent_reads, concurrency, progress).await
         }
     };
     let (consent_answers, rbac_answers) = futures::join!(consent, rbac);

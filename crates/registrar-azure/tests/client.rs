@@ -12,7 +12,8 @@ use azure_core::http::{AsyncRawResponse, HttpClient, Request, Url};
 use registrar_azure::wire;
 use registrar_azure::{
     AzureConfig, AzureError, BatchGet, Clients, CredentialKind, DeliveredSecret, Endpoints,
-    RetryConfig, SecretValue, Service, ServiceError, read_live_tenant,
+    ReadProgress, RetryConfig, SecretValue, Service, ServiceError, read_live_tenant,
+    read_live_tenant_with,
 };
 use registrar_model::{
     ApplicationField, ApplicationSettings, DesiredApplication, DesiredResourceAccess,
@@ -874,6 +875,36 @@ async fn key_vault_set_read_and_errors() {
     );
 }
 
+/// A [`ReadProgress`] that counts what it is told, and checks that nothing is read before it
+/// is planned.
+#[derive(Default)]
+struct CountedProgress {
+    planned_and_read: Mutex<(u64, u64)>,
+}
+
+impl CountedProgress {
+    fn counts(&self) -> (u64, u64) {
+        *self.planned_and_read.lock().unwrap()
+    }
+}
+
+impl ReadProgress for CountedProgress {
+    fn planned(&self, objects: u64) {
+        self.planned_and_read.lock().unwrap().0 += objects;
+    }
+
+    fn read(&self, objects: u64) {
+        let mut counts = self.planned_and_read.lock().unwrap();
+        counts.1 += objects;
+        assert!(
+            counts.1 <= counts.0,
+            "read {} of {} planned",
+            counts.1,
+            counts.0
+        );
+    }
+}
+
 fn located(value: &str) -> Located<String> {
     Located::new(value.to_owned(), Default::default())
 }
@@ -1012,7 +1043,10 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
     ));
     BatchStub::new(routes).mount(&server).await;
 
-    let live = read_live_tenant(&clients, &desired).await.unwrap();
+    let progress = CountedProgress::default();
+    let live = read_live_tenant_with(&clients, &desired, &progress)
+        .await
+        .unwrap();
 
     assert_eq!(
         live.applications
@@ -1104,6 +1138,9 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
         (1, 5, 6, 12),
         "{stats:?}"
     );
+    // Progress counts objects, not requests: the tag list, the lookup, the 9 details, the
+    // secret store and the 2 consent reads, each planned before it is read.
+    assert_eq!(progress.counts(), (14, 14));
     let batches = batched_urls(&server).await;
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),

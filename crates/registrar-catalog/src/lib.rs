@@ -5,7 +5,9 @@
 //! # Brief overview
 //! [`catalog()`] returns the parsed [`Catalog`], built once from JSON embedded at compile time.
 //! [`Catalog::api`] finds an [`Api`] by name, alias or appId; [`Api::permission`] finds a
-//! [`Permission`] by value and [`PermissionKind`]; [`Catalog::role`] finds a [`BuiltinRole`].
+//! [`Permission`] by value and [`PermissionKind`]; [`Catalog::role`] finds a [`BuiltinRole`];
+//! [`Catalog::high_privilege`] tells whether an application permission is in the high-privilege
+//! tier (`catalog/high-privilege-permissions.json`), which plans call out for review.
 //!
 //! ```
 //! let catalog = registrar_catalog::catalog();
@@ -31,6 +33,7 @@ const GRAPH_PERMISSIONS_JSON: &str =
     include_str!("../../../catalog/microsoft-graph-permissions.json");
 const FIRST_PARTY_APIS_JSON: &str = include_str!("../../../catalog/first-party-apis.json");
 const BUILTIN_ROLES_JSON: &str = include_str!("../../../catalog/azure-builtin-roles.json");
+const HIGH_PRIVILEGE_JSON: &str = include_str!("../../../catalog/high-privilege-permissions.json");
 
 use registrar_model::Guid;
 /// The kind of a permission; its home is `registrar-model`, the catalog's files spell it
@@ -129,6 +132,19 @@ pub struct BuiltinRole {
     pub assignable_scopes: Option<Vec<String>>,
 }
 
+/// An application permission in the high-privilege tier: one from which a known path leads to
+/// Global Administrator, so granting it deserves a second look in review.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HighPrivilegePermission {
+    /// The appId of the API that exposes it (Microsoft Graph for every entry today).
+    pub resource_app_id: String,
+    /// The permission's value, e.g. `RoleManagement.ReadWrite.Directory`.
+    pub value: String,
+    /// Its appRole id, the same as in the API's permission list.
+    pub id: String,
+}
+
 /// All catalog data.
 #[derive(Debug)]
 pub struct Catalog {
@@ -136,6 +152,8 @@ pub struct Catalog {
     pub apis: Vec<Api>,
     /// The Azure built-in roles.
     pub roles: Vec<BuiltinRole>,
+    /// The high-privilege tier of application permissions.
+    pub high_privilege: Vec<HighPrivilegePermission>,
 }
 
 impl Catalog {
@@ -156,6 +174,20 @@ impl Catalog {
             role.role_name.eq_ignore_ascii_case(name_or_id) || Guid::same(&role.id, name_or_id)
         })
     }
+
+    /// The high-privilege entry for the application permission `value_or_id` (its value, as
+    /// Graph compares them, or its appRole id) of the API with appId `resource_app_id`, if the
+    /// permission is in that tier. Delegated permissions are never in it.
+    pub fn high_privilege(
+        &self,
+        resource_app_id: &str,
+        value_or_id: &str,
+    ) -> Option<&HighPrivilegePermission> {
+        self.high_privilege.iter().find(|entry| {
+            Guid::same(&entry.resource_app_id, resource_app_id)
+                && (entry.value == value_or_id || Guid::same(&entry.id, value_or_id))
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -173,10 +205,25 @@ struct BuiltinRolesFile {
     roles: Vec<BuiltinRole>,
 }
 
+/// `catalog/high-privilege-permissions.json`: one API's tier, its entries without the appId.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HighPrivilegeFile {
+    resource_app_id: String,
+    permissions: Vec<HighPrivilegeEntry>,
+}
+
+#[derive(Deserialize)]
+struct HighPrivilegeEntry {
+    value: String,
+    id: String,
+}
+
 fn parse() -> Result<Catalog, serde_json::Error> {
     let graph_permissions: GraphPermissionsFile = serde_json::from_str(GRAPH_PERMISSIONS_JSON)?;
     let first_party: FirstPartyApisFile = serde_json::from_str(FIRST_PARTY_APIS_JSON)?;
     let roles: BuiltinRolesFile = serde_json::from_str(BUILTIN_ROLES_JSON)?;
+    let high_privilege: HighPrivilegeFile = serde_json::from_str(HIGH_PRIVILEGE_JSON)?;
     let mut apis = first_party.apis;
     let graph_index = apis
         .iter()
@@ -194,9 +241,19 @@ fn parse() -> Result<Catalog, serde_json::Error> {
     };
     graph.permissions = graph_permissions.permissions;
     apis.insert(0, graph);
+    let resource_app_id = high_privilege.resource_app_id;
     Ok(Catalog {
         apis,
         roles: roles.roles,
+        high_privilege: high_privilege
+            .permissions
+            .into_iter()
+            .map(|entry| HighPrivilegePermission {
+                resource_app_id: resource_app_id.clone(),
+                value: entry.value,
+                id: entry.id,
+            })
+            .collect(),
     })
 }
 
@@ -256,5 +313,55 @@ mod tests {
                 .is_some()
         );
         assert!(catalog.api("Not An API").is_none());
+    }
+
+    #[test]
+    fn high_privilege_tier_uses_the_catalogs_own_ids() {
+        let catalog = catalog();
+        assert_eq!(catalog.high_privilege.len(), 26);
+        for entry in &catalog.high_privilege {
+            let api = catalog
+                .api(&entry.resource_app_id)
+                .expect("the tier's API is known");
+            let permission = api
+                .permission(&entry.value, PermissionKind::Application)
+                .unwrap_or_else(|| panic!("{} is an application permission", entry.value));
+            assert_eq!(permission.id, entry.id, "{}", entry.value);
+        }
+        for value in [
+            "RoleManagement.ReadWrite.Directory",
+            "Application.ReadWrite.All",
+            "AppRoleAssignment.ReadWrite.All",
+            "Directory.ReadWrite.All",
+        ] {
+            assert!(
+                catalog
+                    .high_privilege(MICROSOFT_GRAPH_APP_ID, value)
+                    .is_some(),
+                "{value}"
+            );
+        }
+        // By appRole id too (RoleManagement.ReadWrite.Directory), and only on Graph.
+        assert!(
+            catalog
+                .high_privilege(
+                    MICROSOFT_GRAPH_APP_ID,
+                    "9E3F62CF-CA93-4989-B6CE-BF83C28F9FE8"
+                )
+                .is_some()
+        );
+        assert!(
+            catalog
+                .high_privilege(MICROSOFT_GRAPH_APP_ID, "Directory.Read.All")
+                .is_none()
+        );
+        assert!(
+            catalog
+                .high_privilege(
+                    "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+                    "Directory.ReadWrite.All"
+                )
+                .is_none()
+        );
     }
 }

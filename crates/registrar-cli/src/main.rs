@@ -11,6 +11,7 @@
 mod cli;
 mod commands;
 mod output;
+mod progress;
 mod target;
 
 use std::process::ExitCode;

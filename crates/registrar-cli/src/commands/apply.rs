@@ -1,6 +1,7 @@
 //! `registrar apply`: plan, show the plan, ask for approval, carry it out.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,6 +13,7 @@ use crate::cli::{ApplyArgs, GlobalArgs, PlanFormat};
 use crate::commands::Outcome;
 use crate::commands::plan::{make_plan, print_plan};
 use crate::output::{FAILED, Hinted};
+use crate::progress::{Counter, Progress};
 use crate::target;
 
 pub(crate) fn run(global: &GlobalArgs, args: ApplyArgs) -> anyhow::Result<Outcome> {
@@ -20,18 +22,19 @@ pub(crate) fn run(global: &GlobalArgs, args: ApplyArgs) -> anyhow::Result<Outcom
     if saved.is_some() {
         crate::commands::saved::check_flags(&args.planning)?;
     }
+    let progress = Progress::new(global, false);
     runtime.block_on(async {
         let target = target::connect(global).await?;
         let result = match &saved {
             // A saved plan is applied as it is, without asking (as terraform applies one):
             // it was reviewed when it was made, and the checks refuse it if anything changed.
             Some((file, saved)) => {
-                match crate::commands::saved::check(global, file, saved, &target).await {
-                    Ok(plan) => carry_out(global, &plan, &target).await,
+                match crate::commands::saved::check(global, file, saved, &target, &progress).await {
+                    Ok(plan) => carry_out(global, &plan, &target, &progress).await,
                     Err(error) => Err(error),
                 }
             }
-            None => plan_and_apply(global, &args, &target).await,
+            None => plan_and_apply(global, &args, &target, &progress).await,
         };
         target.close().await;
         result
@@ -42,8 +45,9 @@ async fn plan_and_apply(
     global: &GlobalArgs,
     args: &ApplyArgs,
     target: &target::Target,
+    progress: &Progress,
 ) -> anyhow::Result<Outcome> {
-    let plan = make_plan(global, &args.planning, target).await?;
+    let plan = make_plan(global, &args.planning, target, progress).await?;
     print_plan(&plan, PlanFormat::Text)?;
     if !plan.has_changes() {
         return Ok(Outcome::Success);
@@ -51,7 +55,7 @@ async fn plan_and_apply(
     if !args.auto_approve {
         confirm()?;
     }
-    carry_out(global, &plan, target).await
+    carry_out(global, &plan, target, progress).await
 }
 
 /// Runs an approved plan.
@@ -59,13 +63,13 @@ async fn carry_out(
     global: &GlobalArgs,
     plan: &registrar_plan::Plan,
     target: &target::Target,
+    progress: &Progress,
 ) -> anyhow::Result<Outcome> {
     let tenant_id = target.tenant_id().await?;
     let tenant = AzureTenant::new(target.clients.clone(), tenant_id);
-    let reporter = ProgressReporter {
-        quiet: global.quiet,
-    };
+    let reporter = ProgressReporter::new(global.quiet, progress, plan);
     let report = registrar_apply::apply(plan, &tenant, &reporter, &ApplyOptions::default()).await;
+    reporter.counter.finish();
     finish(&report)
 }
 
@@ -136,16 +140,59 @@ fn error_chain(error: &ApplyError) -> String {
     text
 }
 
-/// Terraform-style progress lines on stderr.
+/// Terraform-style progress lines on stderr and, on a terminal, a bar below them: changes done
+/// of total and the one being carried out.
 struct ProgressReporter {
     quiet: bool,
+    counter: Counter,
+    /// The address and `address: Verb...` line of each change started and not yet finished,
+    /// oldest first.
+    in_flight: Mutex<Vec<(String, String)>>,
 }
 
 impl ProgressReporter {
+    fn new(quiet: bool, progress: &Progress, plan: &registrar_plan::Plan) -> Self {
+        let counter = progress.counter("Applying", "changes");
+        // What the executor runs: every change that has operations.
+        let total = plan
+            .changes
+            .iter()
+            .filter(|change| !change.operations.is_empty())
+            .count();
+        counter.add_total(total as u64);
+        Self {
+            quiet,
+            counter,
+            in_flight: Mutex::new(Vec::new()),
+        }
+    }
+
     fn line(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            self.counter.println(text);
         }
+    }
+
+    /// Marks `change` running (`Some(line)`) or finished (`None`), and shows the latest
+    /// change still running.
+    fn track(&self, change: &ResourceChange, running: Option<String>) {
+        let Ok(mut in_flight) = self.in_flight.lock() else {
+            return;
+        };
+        let address = change.address.to_string();
+        match running {
+            Some(line) => in_flight.push((address, line)),
+            None => {
+                in_flight.retain(|(running, _)| *running != address);
+                self.counter.advance(1);
+            }
+        }
+        let current = match in_flight.as_slice() {
+            [] => String::new(),
+            [(_, line)] => line.clone(),
+            [.., (_, line)] => format!("{line} (+{} more)", in_flight.len() - 1),
+        };
+        self.counter.set_current(current);
     }
 }
 
@@ -165,10 +212,13 @@ fn verb(action: Action) -> (&'static str, &'static str) {
 
 impl Reporter for ProgressReporter {
     fn started(&self, change: &ResourceChange) {
-        self.line(&format!("{}: {}", change.address, verb(change.action).0));
+        let text = format!("{}: {}", change.address, verb(change.action).0);
+        self.line(&text);
+        self.track(change, Some(text));
     }
 
     fn succeeded(&self, change: &ResourceChange, elapsed: Duration) {
+        self.track(change, None);
         self.line(&format!(
             "{}: {} after {:.1}s",
             change.address,
@@ -178,15 +228,19 @@ impl Reporter for ProgressReporter {
     }
 
     fn failed(&self, change: &ResourceChange, error: &ApplyError) {
+        self.track(change, None);
         // Through anstream, which drops the style when stderr is not coloured.
-        anstream::eprintln!(
-            "{FAILED}{}: failed: {}{FAILED:#}",
-            change.address,
-            error_chain(error)
-        );
+        self.counter.suspend(|| {
+            anstream::eprintln!(
+                "{FAILED}{}: failed: {}{FAILED:#}",
+                change.address,
+                error_chain(error)
+            )
+        });
     }
 
     fn skipped(&self, change: &ResourceChange, because_of: &str) {
+        self.track(change, None);
         self.line(&format!(
             "{}: skipped because {because_of} failed",
             change.address

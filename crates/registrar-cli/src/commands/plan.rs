@@ -12,13 +12,15 @@ use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, PlanningArgs};
 use crate::commands::Outcome;
 use crate::commands::validate::load_manifests;
 use crate::output::{self, AlreadyReported, Hinted};
+use crate::progress::Progress;
 use crate::target::{self, Target};
 
 pub(crate) fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let progress = Progress::new(global, args.format == PlanFormat::Json);
     runtime.block_on(async {
         let target = target::connect(global).await?;
-        let planned = plan_with_inputs(global, &args.planning, &target).await;
+        let planned = plan_with_inputs(global, &args.planning, &target, &progress).await;
         let saved = match (&planned, &args.out) {
             (Ok(planned), Some(out)) => {
                 crate::commands::saved::write(out, planned, &args.planning, &target).await
@@ -55,13 +57,17 @@ pub(crate) fn now(global: &GlobalArgs) -> anyhow::Result<OffsetDateTime> {
     }
 }
 
-/// Loads the manifests, reads the tenant and plans. Shared by `plan` and `apply`.
+/// Loads the manifests, reads the tenant (with a progress bar when `progress` is shown) and
+/// plans. Shared by `plan` and `apply`.
 pub(crate) async fn make_plan(
     global: &GlobalArgs,
     planning: &PlanningArgs,
     target: &Target,
+    progress: &Progress,
 ) -> anyhow::Result<Plan> {
-    Ok(plan_with_inputs(global, planning, target).await?.plan)
+    Ok(plan_with_inputs(global, planning, target, progress)
+        .await?
+        .plan)
 }
 
 /// A plan and what it was made from (for a saved plan).
@@ -77,10 +83,11 @@ pub(crate) async fn plan_with_inputs(
     global: &GlobalArgs,
     planning: &PlanningArgs,
     target: &Target,
+    progress: &Progress,
 ) -> anyhow::Result<Planned> {
     let now = now(global)?;
     let loaded = load_manifests(&planning.paths)?;
-    let live = read_live(global, &loaded.desired, target).await?;
+    let live = read_live(global, &loaded.desired, target, progress).await?;
     let options = PlanOptions {
         prune: planning.prune,
     };
@@ -102,19 +109,23 @@ pub(crate) async fn plan_with_inputs(
     })
 }
 
-/// Reads the tenant for `desired` and checks that it is the manifest's tenant.
+/// Reads the tenant for `desired` (with a progress bar when `progress` is shown) and checks that
+/// it is the manifest's tenant.
 pub(crate) async fn read_live(
     global: &GlobalArgs,
     desired: &registrar_model::DesiredState,
     target: &Target,
+    progress: &Progress,
 ) -> anyhow::Result<registrar_model::LiveTenant> {
     if !global.quiet {
         eprintln!("Reading {}...", target.description);
     }
     let started = Instant::now();
-    let live = registrar_azure::read_live_tenant(&target.clients, desired)
+    let reading = progress.counter("Reading", "objects");
+    let live = registrar_azure::read_live_tenant_with(&target.clients, desired, &reading)
         .await
         .with_context(|| format!("cannot read {}", target.description))?;
+    reading.finish();
     tracing::info!(
         applications = live.applications.len(),
         requests = target.clients.request_count(),

@@ -22,6 +22,7 @@ use crate::commands::Outcome;
 use crate::commands::plan::{Planned, print_plan, read_live};
 use crate::commands::validate::load_manifests;
 use crate::output::Hinted;
+use crate::progress::Progress;
 use crate::target::{LOCAL_CLOUD, Target};
 
 /// A saved plan larger than this is not one (64 MiB).
@@ -192,6 +193,7 @@ pub(crate) async fn check(
     file: &Path,
     saved: &SavedPlan,
     target: &Target,
+    progress: &Progress,
 ) -> anyhow::Result<Plan> {
     let shown = file.display();
     let recorded = &saved.target;
@@ -264,7 +266,7 @@ pub(crate) async fn check(
     }
 
     // The tenant: the same one, and every object the plan read unchanged.
-    let live = read_live(global, &loaded.desired, target).await?;
+    let live = read_live(global, &loaded.desired, target, progress).await?;
     let tenant_id = target.tenant_id().await?;
     if !tenant_id.eq_ignore_ascii_case(&recorded.tenant_id) {
         return Err(Hinted {

@@ -13,6 +13,7 @@ mod credentials;
 mod drift;
 mod examples;
 mod harness;
+mod progress;
 mod rbac;
 mod reconcile;
 mod saved_plans;

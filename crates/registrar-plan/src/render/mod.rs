@@ -2,7 +2,7 @@
 //!
 //! - [`text()`]: terraform-style text, optionally with ANSI colours.
 //! - [`json()`]: the versioned [`PlanDocument`], shaped like `terraform show -json`.
-//! - [`markdown()`]: a pull-request comment.
+//! - [`markdown()`]: a pull-request comment, under [`COMMENT_LIMIT`] characters.
 //! - [`drift`]: a [`crate::drift::DriftReport`] as text, JSON or a Markdown issue.
 //! - [`warning_text()`], [`warnings()`], [`planned_counts()`] and [`applied_counts()`]: the
 //!   wording the renderers share with the CLI (which prints warnings on stderr and the apply
@@ -15,6 +15,6 @@ mod text;
 mod words;
 
 pub use json::{PlanDocument, json};
-pub use markdown::markdown;
+pub use markdown::{COMMENT_LIMIT, markdown};
 pub use text::{TextOptions, text};
 pub use words::{applied_counts, planned_counts, warning_text, warnings};

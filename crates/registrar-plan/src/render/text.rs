@@ -149,6 +149,12 @@ fn lines(plan: &Plan) -> Vec<Line> {
 }
 
 fn header(change: &ResourceChange) -> String {
+    format!("  # {}", change_headline(change))
+}
+
+/// `application.api will be created`: the change's header without the comment mark (the
+/// markdown renderer lists destructive changes with it).
+pub(crate) fn change_headline(change: &ResourceChange) -> String {
     let address = &change.address;
     let wording = match change.action {
         Action::NoOp => "has no changes".to_owned(),
@@ -166,7 +172,15 @@ fn header(change: &ResourceChange) -> String {
         Action::Restore => "will be restored from deleted items".to_owned(),
         Action::Read => "is not in the manifest; run with --prune to delete it".to_owned(),
     };
-    format!("  # {address} {wording}")
+    format!("{address} {wording}")
+}
+
+/// The `# (…)` line under a change's header, without its marks, when there is one.
+pub(crate) fn change_detail(change: &ResourceChange) -> Option<String> {
+    change
+        .reason
+        .as_ref()
+        .and_then(|reason| detail(reason, &change.address.component))
 }
 
 fn rotation_text(reason: &ActionReason, component: &Component) -> String {
@@ -254,11 +268,7 @@ fn render_change(lines: &mut Lines, change: &ResourceChange) {
     if change.action == Action::Read {
         return;
     }
-    if let Some(text) = change
-        .reason
-        .as_ref()
-        .and_then(|reason| detail(reason, &change.address.component))
-    {
+    if let Some(text) = change_detail(change) {
         lines.plain(format!("  # ({text})"));
     }
     let glyph = change.action.glyph();
