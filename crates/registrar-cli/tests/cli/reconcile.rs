@@ -279,8 +279,7 @@ fn plan_formats_json_and_markdown() {
     let manifest = tenant.write("apps.yaml", API_ONLY);
     let json_run = tenant.run(&["plan", "--format", "json", &manifest]);
     json_run.expect_code(0);
-    let document: serde_json::Value =
-        serde_json::from_str(&json_run.stdout).expect("only JSON on stdout");
+    let document = crate::plan_json::valid_plan_json(&json_run.stdout);
     assert!(document["format_version"].is_string(), "{document}");
     assert!(
         document["resource_changes"]
