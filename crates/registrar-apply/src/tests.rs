@@ -258,6 +258,8 @@ fn change(
         before: None,
         after: None,
         after_unknown: Vec::new(),
+        full_before: None,
+        full_after: None,
         depends_on,
         operations,
     }
@@ -345,6 +347,7 @@ fn create_plan() -> Plan {
             ),
         ],
         warnings: Vec::new(),
+        ..Plan::default()
     }
 }
 
@@ -480,6 +483,7 @@ fn apply_rotation_keeps_the_old_secret_when_the_new_one_fails() {
             ],
         )],
         warnings: Vec::new(),
+        ..Plan::default()
     };
     let tenant = FakeTenant::failing(vec!["deliver_secret"]);
     let (report, _) = run(&plan, &tenant);
@@ -694,6 +698,7 @@ fn apply_consent_without_its_service_principal_create_fails_clearly() {
             }],
         )],
         warnings: Vec::new(),
+        ..Plan::default()
     };
     let tenant = FakeTenant::default();
     let (report, _) = run(&plan, &tenant);

@@ -422,12 +422,10 @@ impl Planner<'_> {
                     if after.is_empty() {
                         continue;
                     }
-                    self.changes.push(ResourceChange::update(
-                        address,
-                        before,
-                        after,
-                        vec![operation],
-                    ));
+                    self.changes.push(
+                        ResourceChange::update(address, before, after, vec![operation])
+                            .with_whole_objects(before_all, after_all),
+                    );
                 }
             }
         }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
 /// The outcome of planning: every change, sorted by address, and notes for the reader.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     /// The resource changes, sorted by [`Address`].
     pub changes: Vec<ResourceChange>,
@@ -19,6 +19,19 @@ pub struct Plan {
     /// credential kept during its overlap), sorted and without duplicates. Worded by
     /// [`crate::render::warning_text`].
     pub warnings: Vec<PlanWarning>,
+    /// The `now` the plan was made at (the JSON plan's `timestamp`).
+    pub planned_at: OffsetDateTime,
+}
+
+impl Default for Plan {
+    /// An empty plan made at the Unix epoch.
+    fn default() -> Self {
+        Self {
+            changes: Vec::new(),
+            warnings: Vec::new(),
+            planned_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
 }
 
 impl Plan {
@@ -124,6 +137,12 @@ pub struct ResourceChange {
     pub after: Option<Value>,
     /// Attribute names whose value is known only after apply (e.g. `app_id`).
     pub after_unknown: Vec<String>,
+    /// The whole object before (every attribute), when `before` shows only part of it (an
+    /// update shows the changed attributes, a delete of an application a few); `None` when
+    /// `before` is already the whole object. The JSON plan shows [`Self::whole_before`].
+    pub full_before: Option<Value>,
+    /// The whole object after, as for `full_before` (unknown attributes absent).
+    pub full_after: Option<Value>,
     /// Changes that must succeed before this one runs.
     pub depends_on: Vec<Address>,
     /// What apply does, in order.
@@ -141,9 +160,21 @@ impl ResourceChange {
             before: None,
             after: None,
             after_unknown: Vec::new(),
+            full_before: None,
+            full_after: None,
             depends_on: Vec::new(),
             operations: Vec::new(),
         }
+    }
+
+    /// Every attribute of the object before: [`Self::full_before`], else [`Self::before`].
+    pub fn whole_before(&self) -> Option<&Value> {
+        self.full_before.as_ref().or(self.before.as_ref())
+    }
+
+    /// Every attribute of the object after: [`Self::full_after`], else [`Self::after`].
+    pub fn whole_after(&self) -> Option<&Value> {
+        self.full_after.as_ref().or(self.after.as_ref())
     }
 
     /// A new object with these attributes.
@@ -246,6 +277,19 @@ impl ResourceChange {
     #[must_use]
     pub fn with_depends_on(mut self, depends_on: Vec<Address>) -> Self {
         self.depends_on = depends_on;
+        self
+    }
+
+    /// The same change, with the whole objects where `before` and `after` show only part of
+    /// them.
+    #[must_use]
+    pub fn with_whole_objects(
+        mut self,
+        before: impl Into<Option<Value>>,
+        after: impl Into<Option<Value>>,
+    ) -> Self {
+        self.full_before = before.into();
+        self.full_after = after.into();
         self
     }
 

@@ -94,6 +94,10 @@ impl<'a> Planner<'a> {
         let mut warnings = self.warnings;
         warnings.sort();
         warnings.dedup();
-        Ok(Plan { changes, warnings })
+        Ok(Plan {
+            changes,
+            warnings,
+            planned_at: self.now,
+        })
     }
 }

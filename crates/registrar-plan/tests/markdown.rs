@@ -108,6 +108,7 @@ fn markdown_of_a_huge_plan_fits_in_one_comment_and_ends_with_a_note() {
     let small = markdown(&Plan {
         changes: plan.changes[..4].to_vec(),
         warnings: Vec::new(),
+        planned_at: plan.planned_at,
     });
     assert!(!small.contains("**Note:**"), "{small}");
 }

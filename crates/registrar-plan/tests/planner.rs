@@ -208,6 +208,7 @@ fn check(desired: DesiredState, live: LiveTenant, run: Run, expect: Expect) {
     let options = PlanOptions { prune: run.prune };
     let actual = match plan(&desired, &live, run.now, &options) {
         Ok(plan) => {
+            valid_json_plan(&plan);
             let mut out = Vec::new();
             text(&plan, &TextOptions { color: false }, &mut out).unwrap();
             let mut actual = String::from_utf8(out).unwrap();
@@ -665,6 +666,7 @@ fn plan_enabled_scope_removal_takes_two_operations() {
 /// `live` after planning and applying `desired` at `now`.
 fn applied_at(desired: &DesiredState, live: LiveTenant, now: OffsetDateTime) -> LiveTenant {
     let plan = plan(desired, &live, now, &PlanOptions::default()).unwrap();
+    valid_json_plan(&plan);
     let mut simulator = Simulator::new(live, now);
     simulator.apply(&plan).unwrap();
     simulator.live

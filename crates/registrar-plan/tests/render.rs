@@ -2,6 +2,8 @@
 //! plan that holds every action.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use expect_test::{Expect, expect};
 use registrar_model::SecretStoreLocation;
 use registrar_plan::render::{self, PlanDocument, TextOptions};
@@ -18,6 +20,8 @@ fn change(address: Address, action: Action) -> ResourceChange {
         before: None,
         after: None,
         after_unknown: Vec::new(),
+        full_before: None,
+        full_after: None,
         depends_on: Vec::new(),
         operations: Vec::new(),
     }
@@ -124,6 +128,11 @@ fn no_op() -> ResourceChange {
     )
 }
 
+/// The plan's JSON document, checked against the schema.
+fn json_document(plan: &Plan) -> PlanDocument {
+    serde_json::from_value(common::valid_json_plan(plan)).unwrap()
+}
+
 fn plain_text(plan: &Plan) -> String {
     let mut out = Vec::new();
     render::text(plan, &TextOptions { color: false }, &mut out).unwrap();
@@ -135,7 +144,9 @@ fn check_one(change: ResourceChange, expect: Expect) {
     let plan = Plan {
         changes: vec![change],
         warnings: Vec::new(),
+        ..Plan::default()
     };
+    common::valid_json_plan(&plan);
     expect.assert_eq(&plain_text(&plan));
 }
 
@@ -289,6 +300,7 @@ fn sample() -> Plan {
             reason: Some("403".into()),
             rotation_due: None,
         }],
+        planned_at: datetime!(2026-01-01 0:00 UTC),
     };
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
     plan
@@ -304,7 +316,7 @@ fn render_snapshots_of_every_format() {
     let mut markdown = Vec::new();
     render::markdown(&plan, &mut markdown).unwrap();
     insta::assert_snapshot!("markdown", String::from_utf8(markdown).unwrap());
-    insta::assert_json_snapshot!("json", render::json(&plan));
+    insta::assert_json_snapshot!("json", common::valid_json_plan(&plan));
 }
 
 #[test]
@@ -316,6 +328,7 @@ fn render_summary_counts_like_terraform() {
     let quiet = Plan {
         changes: vec![read(), no_op()],
         warnings: Vec::new(),
+        ..Plan::default()
     };
     assert!(!quiet.has_changes());
     expect![[r#"
@@ -328,7 +341,7 @@ fn render_summary_counts_like_terraform() {
 
 #[test]
 fn render_json_document_round_trips() {
-    let document = render::json(&sample());
+    let document = json_document(&sample());
     let text = serde_json::to_string_pretty(&document).unwrap();
     let back: PlanDocument = serde_json::from_str(&text).unwrap();
     assert_eq!(back, document);
@@ -349,8 +362,14 @@ fn render_never_shows_a_secret_value() {
     let plan = Plan {
         changes: vec![leaky],
         warnings: Vec::new(),
+        ..Plan::default()
     };
     assert!(!plain_text(&plan).contains("s3cr3t"));
+    assert!(
+        !common::valid_json_plan(&plan)
+            .to_string()
+            .contains("s3cr3t")
+    );
 }
 
 fn consent_address(resource: &str, permission: &str) -> Address {
@@ -408,6 +427,7 @@ fn consent_plan() -> Plan {
             },
         ],
         warnings: Vec::new(),
+        ..Plan::default()
     }
 }
 
@@ -455,7 +475,7 @@ fn render_consent_in_every_format() {
         markdown.contains("> **Warning:** 1 admin consent will be revoked"),
         "{markdown}"
     );
-    let document = render::json(&plan);
+    let document = json_document(&plan);
     let summary: Vec<ChangeSummary<'_>> = document
         .resource_changes
         .iter()
@@ -533,6 +553,7 @@ fn render_role_assignments_in_every_format() {
             },
         ],
         warnings: Vec::new(),
+        ..Plan::default()
     };
     expect![[r#"
         Registrar will perform the following actions:
@@ -562,7 +583,7 @@ fn render_role_assignments_in_every_format() {
         markdown.contains("> **Warning:** 1 role assignment will be removed"),
         "{markdown}"
     );
-    let document = render::json(&plan);
+    let document = json_document(&plan);
     let summary: Vec<ChangeSummary<'_>> = document
         .resource_changes
         .iter()

@@ -175,7 +175,10 @@ pub(crate) fn print_plan(plan: &Plan, format: PlanFormat) -> anyhow::Result<()> 
         }
         PlanFormat::Markdown => registrar_plan::render::markdown(plan, &mut stdout),
         PlanFormat::Json => {
-            let document = registrar_plan::render::json(plan);
+            let options = registrar_plan::render::JsonOptions {
+                registrar_version: env!("CARGO_PKG_VERSION").to_owned(),
+            };
+            let document = registrar_plan::render::json(plan, &options);
             serde_json::to_writer_pretty(&mut stdout, &document)
                 .map_err(std::io::Error::other)
                 .and_then(|()| writeln!(stdout))

@@ -52,6 +52,7 @@ fn secret_is_delivered_to_key_vault_and_never_printed() {
     let apply = tenant.run(&["-vvv", "apply", "--auto-approve", &manifest]);
     apply.expect_code(0);
     let json_plan = tenant.run(&["plan", "--format", "json", &manifest]);
+    crate::plan_json::valid_plan_json(&json_plan.stdout);
 
     let app = tenant.application("cred.api");
     let credentials = password_credentials(&tenant);

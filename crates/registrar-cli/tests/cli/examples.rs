@@ -37,7 +37,8 @@ fn examples_apply_and_converge() {
     let mut names: Vec<String> = std::fs::read_dir(workspace_root().join("examples"))
         .unwrap()
         .flatten()
-        .filter(|entry| entry.path().is_dir())
+        // Manifest examples; `examples/policy/` holds policies, not a manifest.
+        .filter(|entry| entry.path().join("manifest.yaml").is_file())
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();

@@ -279,9 +279,21 @@ fn plan_formats_json_and_markdown() {
     let manifest = tenant.write("apps.yaml", API_ONLY);
     let json_run = tenant.run(&["plan", "--format", "json", &manifest]);
     json_run.expect_code(0);
-    let document: serde_json::Value =
-        serde_json::from_str(&json_run.stdout).expect("only JSON on stdout");
+    let document = crate::plan_json::valid_plan_json(&json_run.stdout);
     assert!(document["format_version"].is_string(), "{document}");
+    assert_eq!(document["registrar_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(document["applyable"], true);
+    let at = tenant.run(&[
+        "--now",
+        "2026-11-24T12:00:00Z",
+        "plan",
+        "--format",
+        "json",
+        &manifest,
+    ]);
+    at.expect_code(0);
+    let timestamp = crate::plan_json::valid_plan_json(&at.stdout)["timestamp"].clone();
+    assert_eq!(timestamp, "2026-11-24T12:00:00Z", "the planner's now");
     assert!(
         document["resource_changes"]
             .as_array()

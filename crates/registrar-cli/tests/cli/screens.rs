@@ -139,6 +139,7 @@ fn plan_with_every_kind_of_change() {
 
     let json = tenant.run(&["plan", "--prune", "--format", "json", "apps.yaml"]);
     json.expect_code(0);
+    crate::plan_json::valid_plan_json(&json.stdout);
     assert_cli_snapshot!("every_change_plan_json", json);
 
     let apply = tenant.run(&["apply", "--auto-approve", "--prune", "apps.yaml"]);

@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 
 use registrar_model::suggest::did_you_mean;
 use registrar_model::{
-    AppRole, ApplicationField, ApplicationRef, ApplicationSettings, Guid, Operation,
-    PermissionScope, PlannedAppId, PreAuthorizedApplication, RequiredResourceAccess, marker_tag,
+    AppRole, ApplicationField, ApplicationRef, ApplicationSettings, Guid, LiveApplication,
+    Operation, PermissionScope, PlannedAppId, PreAuthorizedApplication, RequiredResourceAccess,
+    marker_tag,
 };
 use serde_json::{Map, Value, json};
 
@@ -336,11 +337,15 @@ impl<'a> Planner<'a> {
                     )
                 };
                 depends_on.sort();
+                let whole_before = whole_application(live, attribute_map(&before_attributes, &[]));
+                let whole_after =
+                    whole_application(live, attribute_map(&after_attributes, &unknown));
                 self.changes.push(
                     ResourceChange::update(Address::application(key), before, after, operations)
                         .with_reason(reason)
                         .with_depends_on(depends_on)
-                        .with_after_unknown(unknown),
+                        .with_after_unknown(unknown)
+                        .with_whole_objects(whole_before, whole_after),
                 );
             }
         }
@@ -379,15 +384,34 @@ impl<'a> Planner<'a> {
                 before.insert("unique_name".into(), Value::String(name.clone()));
             }
             let address = Address::application(&key);
-            self.changes.push(if self.options.prune {
-                let operations = vec![Operation::DeleteApplication { id: app.id.clone() }];
-                ResourceChange::delete(address, before, operations)
-                    .with_reason(ActionReason::Pruned)
-            } else {
-                ResourceChange::read(address, before).with_reason(ActionReason::NotInManifest)
-            });
+            let whole = whole_application(
+                app,
+                attribute_map(&application_attributes(&app.settings, self), &[]),
+            );
+            self.changes.push(
+                if self.options.prune {
+                    let operations = vec![Operation::DeleteApplication { id: app.id.clone() }];
+                    ResourceChange::delete(address, before, operations)
+                        .with_reason(ActionReason::Pruned)
+                } else {
+                    ResourceChange::read(address, before).with_reason(ActionReason::NotInManifest)
+                }
+                .with_whole_objects(whole, None),
+            );
         }
     }
+}
+
+/// An existing application's whole object for the JSON plan: its ids, then its attributes.
+fn whole_application(live: &LiveApplication, attributes: Map<String, Value>) -> Value {
+    let mut whole = Map::new();
+    whole.insert("app_id".into(), Value::String(live.app_id.clone()));
+    whole.insert(
+        "unique_name".into(),
+        live.unique_name.clone().map_or(Value::Null, Value::String),
+    );
+    whole.extend(attributes);
+    Value::Object(whole)
 }
 
 fn push_unique(list: &mut Vec<String>, name: String) {

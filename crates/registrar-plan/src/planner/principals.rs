@@ -13,7 +13,8 @@ use super::identity::Target;
 use crate::error::PlanError;
 use crate::model::{ActionReason, Component, ResourceChange};
 use crate::settings::{
-    attribute_map, diff_attributes, normalize_service_principal, service_principal_attributes,
+    Attribute, attribute_map, diff_attributes, normalize_service_principal,
+    service_principal_attributes,
 };
 
 impl<'a> Planner<'a> {
@@ -63,23 +64,33 @@ impl<'a> Planner<'a> {
             (Some(desired), Some(sp)) => {
                 let mut settings = desired.clone();
                 normalize_service_principal(&sp.settings, &mut settings);
-                let (before, after, fields) = diff_attributes(
-                    &service_principal_attributes(&sp.settings),
-                    &service_principal_attributes(&settings),
-                    &[],
-                );
+                let before_attributes = service_principal_attributes(&sp.settings);
+                let after_attributes = service_principal_attributes(&settings);
+                let (before, after, fields) =
+                    diff_attributes(&before_attributes, &after_attributes, &[]);
                 if fields.is_empty() {
                     return;
                 }
-                self.changes.push(ResourceChange::update(
-                    address,
-                    before,
-                    after,
-                    vec![Operation::UpdateServicePrincipal {
-                        id: sp.id.clone(),
-                        settings,
-                    }],
-                ));
+                let whole = |attributes: &[Attribute<&'static str>]| {
+                    let mut whole = Map::new();
+                    whole.insert("object_id".into(), Value::String(sp.id.clone()));
+                    whole.extend(attribute_map(attributes, &[]));
+                    Value::Object(whole)
+                };
+                let (whole_before, whole_after) =
+                    (whole(&before_attributes), whole(&after_attributes));
+                self.changes.push(
+                    ResourceChange::update(
+                        address,
+                        before,
+                        after,
+                        vec![Operation::UpdateServicePrincipal {
+                            id: sp.id.clone(),
+                            settings,
+                        }],
+                    )
+                    .with_whole_objects(whole_before, whole_after),
+                );
             }
         }
     }

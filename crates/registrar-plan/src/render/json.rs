@@ -1,9 +1,15 @@
 //! The machine-readable plan: a versioned document shaped like `terraform show -json`, so
-//! policy tools built for terraform plans can read it.
+//! policy tools built for terraform plans (conftest, OPA, checkov-style scanners) can read it.
+//! Every field is documented in `docs/plan-json.md` and described by
+//! `schema/plan.schema.json`.
 //!
 //! ```json
 //! {
-//!   "format_version": "1.0",
+//!   "format_version": "1.1",
+//!   "registrar_version": "0.1.0",
+//!   "timestamp": "2026-01-01T00:00:00Z",
+//!   "applyable": true, "complete": true, "errored": false,
+//!   "resource_drift": [],
 //!   "resource_changes": [
 //!     {
 //!       "address": "application.api.secret.ci",
@@ -26,22 +32,55 @@
 //! (`action_reason: "rotate"`), `["read"]` for an application that is not in the manifest, and
 //! `["no-op"]`. A scanner that looks for `"delete"` finds every action that removes something.
 //!
+//! `before` and `after` are whole objects (every attribute Registrar manages), where the text
+//! plan shows only what changes ([`ResourceChange::whole_before`]).
+//!
+//! `resource_drift` has no state file to compare with: it lists the objects that exist in the
+//! tenant and differ from what the manifest declares (see [`drift`]).
+//!
 //! The conversion from [`crate::Plan`] is written by hand: reshaping the model cannot silently
-//! change this document. Bump [`FORMAT_VERSION`] on any incompatible change.
+//! change this document. Bump [`FORMAT_VERSION`]: the minor part on a compatible addition, the
+//! major part on anything else.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::model::{Action, ActionReason, Component, Plan, ResourceChange};
+use crate::values::timestamp;
 
-/// The version of this document's shape.
-pub const FORMAT_VERSION: &str = "1.0";
+/// The version of this document's shape: 1.1 added whole `before`/`after` objects,
+/// `registrar_version`, `timestamp`, `applyable`, `complete`, `errored` and `resource_drift`.
+pub const FORMAT_VERSION: &str = "1.1";
+
+/// What the document says that the plan does not: which Registrar made it. The planner
+/// knows no version (it is pure and shared by every front end), so the caller passes its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonOptions {
+    /// The Registrar version that made the plan (the CLI's `CARGO_PKG_VERSION`).
+    pub registrar_version: String,
+}
 
 /// The plan as a versioned JSON document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanDocument {
     /// [`FORMAT_VERSION`].
     pub format_version: String,
+    /// The Registrar version that made the plan (terraform's `terraform_version`).
+    pub registrar_version: String,
+    /// When the plan was made ([`Plan::planned_at`]), RFC 3339 in UTC.
+    pub timestamp: String,
+    /// Whether applying the plan would change anything: it has changes, and (since a plan with
+    /// errors is never produced) no errors.
+    pub applyable: bool,
+    /// Whether applying the plan reaches the manifest's state: always `true`, since Registrar
+    /// plans every declared object (no targeting, no deferred changes).
+    pub complete: bool,
+    /// Whether planning failed: always `false` in a produced plan (a plan with errors prints
+    /// diagnostics instead).
+    pub errored: bool,
+    /// The objects that exist in the tenant and differ from the manifest, sorted by address:
+    /// `before` is what the manifest declares, `after` what the tenant holds.
+    pub resource_drift: Vec<ResourceChangeDocument>,
     /// Every change, sorted by address.
     pub resource_changes: Vec<ResourceChangeDocument>,
     /// The summary line's counts.
@@ -85,9 +124,10 @@ pub struct ChangeDocument {
     /// `["create"]`, `["update"]`, `["delete"]`, `["delete","create"]`, `["create","delete"]`,
     /// `["read"]`, `["no-op"]`.
     pub actions: Vec<String>,
-    /// Attributes before (`null` for a create).
+    /// The whole object before, every attribute (`null` for a create).
     pub before: Value,
-    /// Attributes after (`null` for a delete); unknown ones are absent.
+    /// The whole object after (`null` for a delete); attributes known only after apply are
+    /// absent and listed in `after_unknown`.
     pub after: Value,
     /// `{"<attribute>": true}` for every attribute known only after apply.
     pub after_unknown: Value,
@@ -107,10 +147,16 @@ pub struct SummaryDocument {
 }
 
 /// Converts a plan into its versioned document.
-pub fn json(plan: &Plan) -> PlanDocument {
+pub fn json(plan: &Plan, options: &JsonOptions) -> PlanDocument {
     let summary = plan.summary();
     PlanDocument {
         format_version: FORMAT_VERSION.to_owned(),
+        registrar_version: options.registrar_version.clone(),
+        timestamp: timestamp(plan.planned_at),
+        applyable: plan.has_changes(),
+        complete: true,
+        errored: false,
+        resource_drift: plan.changes.iter().filter_map(drift).collect(),
         resource_changes: plan.changes.iter().map(resource_change).collect(),
         summary: SummaryDocument {
             add: summary.add,
@@ -119,6 +165,58 @@ pub fn json(plan: &Plan) -> PlanDocument {
         },
         warnings: crate::render::warnings(plan),
     }
+}
+
+/// What the tenant changed outside Registrar, as far as a plan without a state file can tell:
+/// an object that exists in the tenant and differs from what the manifest declares.
+///
+/// - an object updated or replaced in place: `["update"]`, `before` the declared object,
+///   `after` the live one;
+/// - an object on a managed application that the manifest does not declare (a secret,
+///   certificate, federated credential, owner, admin consent, role assignment, or a service
+///   principal under `servicePrincipal: false`): `["create"]`, `after` the live object.
+///
+/// Not drift: creates (a missing object cannot be told from a newly declared one), rotations
+/// (due to time or to the secret store), previous credentials whose overlap ended (Registrar's
+/// own), and applications the manifest does not declare (reads and prunes). Without state,
+/// an object removed from the manifest shows as drift just as one added by hand does.
+pub fn drift(change: &ResourceChange) -> Option<ResourceChangeDocument> {
+    let (actions, before, after) = match (change.action, &change.reason) {
+        (Action::Update | Action::Replace, _) => (
+            vec!["update".to_owned()],
+            shown(change.whole_after(), &change.address.component),
+            shown(change.whole_before(), &change.address.component),
+        ),
+        (
+            Action::Delete,
+            Some(
+                ActionReason::Undeclared { .. }
+                | ActionReason::ConsentNotDeclared
+                | ActionReason::ServicePrincipalNotWanted,
+            ),
+        ) => (
+            vec!["create".to_owned()],
+            Value::Null,
+            shown(change.whole_before(), &change.address.component),
+        ),
+        _ => return None,
+    };
+    let address = &change.address;
+    Some(ResourceChangeDocument {
+        address: address.to_string(),
+        resource_type: resource_type(&address.component).to_owned(),
+        name: address.name(),
+        index: address.index(),
+        action_reason: None,
+        depends_on: Vec::new(),
+        change: ChangeDocument {
+            actions,
+            before,
+            after,
+            after_unknown: flags(Vec::new()),
+            after_sensitive: flags(Vec::new()),
+        },
+    })
 }
 
 fn resource_type(component: &Component) -> &'static str {
@@ -176,6 +274,16 @@ fn flags(names: impl IntoIterator<Item = String>) -> Value {
     )
 }
 
+/// An object as the document shows it: `null` when there is none, and never a secret's value
+/// (the planner holds none; this keeps it so should one slip in).
+fn shown(object: Option<&Value>, component: &Component) -> Value {
+    let mut object = object.cloned().unwrap_or(Value::Null);
+    if let (Component::Secret { .. }, Value::Object(attributes)) = (component, &mut object) {
+        attributes.remove("value");
+    }
+    object
+}
+
 fn resource_change(change: &ResourceChange) -> ResourceChangeDocument {
     let address = &change.address;
     let sensitive: Vec<String> = match address.component {
@@ -191,8 +299,8 @@ fn resource_change(change: &ResourceChange) -> ResourceChangeDocument {
         depends_on: change.depends_on.iter().map(ToString::to_string).collect(),
         change: ChangeDocument {
             actions: actions(change.action),
-            before: change.before.clone().unwrap_or(Value::Null),
-            after: change.after.clone().unwrap_or(Value::Null),
+            before: shown(change.whole_before(), &address.component),
+            after: shown(change.whole_after(), &address.component),
             after_unknown: flags(change.after_unknown.iter().cloned()),
             after_sensitive: flags(sensitive),
         },

@@ -14,7 +14,7 @@ mod markdown;
 mod text;
 mod words;
 
-pub use json::{PlanDocument, json};
+pub use json::{JsonOptions, PlanDocument, json};
 pub use markdown::{COMMENT_LIMIT, markdown};
 pub use text::{TextOptions, text};
 pub use words::{applied_counts, planned_counts, warning_text, warnings};

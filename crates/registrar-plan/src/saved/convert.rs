@@ -35,6 +35,12 @@ pub struct SavedChange {
     /// Attributes known only after apply.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub after_unknown: Vec<String>,
+    /// The whole object before, when `before` shows only part of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_before: Option<Value>,
+    /// The whole object after, when `after` shows only part of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_after: Option<Value>,
     /// Changes that must succeed first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<SavedAddress>,
@@ -179,7 +185,13 @@ impl std::error::Error for InvalidSavedPlan {}
 
 /// The changes and warnings of `plan`, as saved.
 pub fn save_plan(plan: &Plan) -> (Vec<SavedChange>, Vec<SavedWarning>) {
-    let Plan { changes, warnings } = plan;
+    // `planned_at` is saved as `SavedPlan::created_at`, which the caller sets from the same
+    // `now` the planner was given.
+    let Plan {
+        changes,
+        warnings,
+        planned_at: _,
+    } = plan;
     (
         changes.iter().map(save_change).collect(),
         warnings.iter().map(save_warning).collect(),
@@ -203,6 +215,7 @@ impl SavedPlan {
                 .iter()
                 .map(load_warning)
                 .collect::<Result<_, _>>()?,
+            planned_at: self.created_at,
         })
     }
 }
@@ -215,6 +228,8 @@ fn save_change(change: &ResourceChange) -> SavedChange {
         before,
         after,
         after_unknown,
+        full_before,
+        full_after,
         depends_on,
         operations,
     } = change;
@@ -231,6 +246,8 @@ fn save_change(change: &ResourceChange) -> SavedChange {
         before: before.clone(),
         after: after.clone(),
         after_unknown: after_unknown.clone(),
+        full_before: full_before.clone(),
+        full_after: full_after.clone(),
         depends_on: depends_on.iter().map(save_address).collect(),
         operations: operations.clone(),
     }
@@ -246,6 +263,8 @@ fn load_change(change: &SavedChange) -> Result<ResourceChange, InvalidSavedPlan>
         before,
         after,
         after_unknown,
+        full_before,
+        full_after,
         depends_on,
         operations,
     } = change;
@@ -259,6 +278,8 @@ fn load_change(change: &SavedChange) -> Result<ResourceChange, InvalidSavedPlan>
         before: before.clone(),
         after: after.clone(),
         after_unknown: after_unknown.clone(),
+        full_before: full_before.clone(),
+        full_after: full_after.clone(),
         depends_on: depends_on.iter().map(load_address).collect(),
         operations: operations.clone(),
     })

@@ -153,6 +153,7 @@ fn every_kind_of_plan() -> Plan {
                 rotation_due: Some(Duration::hours(-5)),
             },
         ],
+        planned_at: NOW,
     }
 }
 

@@ -824,3 +824,34 @@ impl Simulator {
         Ok(())
     }
 }
+
+/// The JSON plan's schema, `schema/plan.schema.json`.
+pub fn plan_schema() -> serde_json::Value {
+    serde_json::from_str(include_str!("../../../../schema/plan.schema.json"))
+        .expect("schema/plan.schema.json is JSON")
+}
+
+/// Renders `plan` as its JSON document and checks it against `schema/plan.schema.json`;
+/// returns the document as JSON.
+#[track_caller]
+pub fn valid_json_plan(plan: &Plan) -> serde_json::Value {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        jsonschema::draft202012::new(&plan_schema()).expect("the plan schema compiles")
+    });
+    let options = registrar_plan::render::JsonOptions {
+        registrar_version: "0.0.0-test".to_owned(),
+    };
+    let document = serde_json::to_value(registrar_plan::render::json(plan, &options))
+        .expect("the document serializes");
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the JSON plan does not match schema/plan.schema.json:\n{}\n{document:#}",
+        errors.join("\n")
+    );
+    document
+}
