@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(&cli.global, args),
         Command::Apply(args) => commands::apply::run(&cli.global, args),
         Command::Emulator(args) => commands::emulator::run(args),
+        Command::Import(args) => commands::import::run(&cli.global, args),
     };
     match result {
         Ok(outcome) => outcome.into(),

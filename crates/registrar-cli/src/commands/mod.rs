@@ -3,6 +3,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod emulator;
+pub(crate) mod import;
 pub(crate) mod plan;
 pub(crate) mod schema;
 pub(crate) mod validate;

@@ -12,6 +12,7 @@ mod convergence;
 mod credentials;
 mod examples;
 mod harness;
+mod import;
 mod rbac;
 mod reconcile;
 mod screens;
