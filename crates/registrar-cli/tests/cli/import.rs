@@ -105,3 +105,190 @@ fn examples_import_back_to_no_changes() {
         apply_import_plan(&tenant, &format!("examples/{name}"), "manifest.yaml");
     }
 }
+
+/// An application made directly through Graph (not by Registrar), with every kind of property
+/// Registrar manages, imports into a manifest whose plan changes nothing but the marker tag
+/// that adopts it (`registrar:<namespace>`); once applied, the plan is "No changes.".
+#[test]
+fn an_application_made_through_graph_imports_back_to_no_changes() {
+    let tenant = TestTenant::new();
+    let graph_app_id = "00000003-0000-0000-c000-000000000000";
+    let (status, graph_sp) = tenant.graph(
+        "GET",
+        &format!("/servicePrincipals(appId='{graph_app_id}')"),
+        None,
+    );
+    assert_eq!(status, 200, "{graph_sp}");
+    let graph_sp_id = graph_sp["id"].as_str().unwrap().to_owned();
+    let role_id = |value: &str| {
+        graph_sp["appRoles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|role| role["value"] == value)
+            .map(|role| role["id"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let scope_id = |value: &str| {
+        graph_sp["oauth2PermissionScopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|scope| scope["value"] == value)
+            .map(|scope| scope["id"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let directory_read_all = role_id("Directory.Read.All");
+    let user_read = scope_id("User.Read");
+    let own_scope = "7f6e2b1a-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+    let (status, app) = tenant.graph(
+        "POST",
+        "/applications",
+        Some(json!({
+            "displayName": "Made by hand",
+            "description": "Created through Graph, not by Registrar",
+            "notes": "costs ${NOT_A_VARIABLE}",
+            "signInAudience": "AzureADMyOrg",
+            "tags": ["team:imaging"],
+            "serviceManagementReference": "INC-42",
+            "groupMembershipClaims": "SecurityGroup",
+            "isFallbackPublicClient": true,
+            "info": { "marketingUrl": "https://contoso.com/hand", "supportUrl": "https://contoso.com/support" },
+            "web": {
+                "homePageUrl": "https://hand.contoso.com",
+                "logoutUrl": "https://hand.contoso.com/logout",
+                "redirectUris": ["https://hand.contoso.com/auth"],
+                "implicitGrantSettings": { "enableAccessTokenIssuance": false, "enableIdTokenIssuance": true }
+            },
+            "spa": { "redirectUris": ["https://hand.contoso.com/spa"] },
+            "publicClient": { "redirectUris": ["http://localhost"] },
+            "optionalClaims": {
+                "idToken": [{ "name": "email", "essential": false, "additionalProperties": [] }],
+                "accessToken": [{ "name": "groups", "essential": true, "additionalProperties": ["sam_account_name"] }],
+                "saml2Token": []
+            },
+            "api": {
+                "requestedAccessTokenVersion": 2,
+                "oauth2PermissionScopes": [{
+                    "id": own_scope,
+                    "value": "Hand.Read",
+                    "type": "User",
+                    "isEnabled": true,
+                    "adminConsentDisplayName": "Read hand-made data",
+                    "adminConsentDescription": "Allows reading hand-made data.",
+                    "userConsentDisplayName": "Read your hand-made data",
+                    "userConsentDescription": "Allows reading your hand-made data."
+                }]
+            },
+            "appRoles": [{
+                "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                "value": "Hand.Read.All",
+                "displayName": "Read all hand-made data",
+                "description": "Read every hand-made record",
+                "allowedMemberTypes": ["Application"],
+                "isEnabled": true
+            }],
+            "requiredResourceAccess": [{
+                "resourceAppId": graph_app_id,
+                "resourceAccess": [
+                    { "id": user_read, "type": "Scope" },
+                    { "id": directory_read_all, "type": "Role" }
+                ]
+            }]
+        })),
+    );
+    assert_eq!(status, 201, "{app}");
+    let id = app["id"].as_str().unwrap().to_owned();
+    let app_id = app["appId"].as_str().unwrap().to_owned();
+    let (status, body) = tenant.graph(
+        "PATCH",
+        &format!("/applications/{id}"),
+        Some(json!({ "identifierUris": [format!("api://{app_id}")] })),
+    );
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = tenant.graph(
+        "POST",
+        &format!("/applications/{id}/federatedIdentityCredentials"),
+        Some(json!({
+            "name": "github-main",
+            "issuer": "https://token.actions.githubusercontent.com",
+            "subject": "repo:contoso/hand:ref:refs/heads/main",
+            "audiences": ["api://AzureADTokenExchange"],
+            "description": "Deploys from main"
+        })),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, alice) = tenant.graph("GET", "/users/alice@contoso.com", None);
+    assert_eq!(status, 200, "{alice}");
+    let (status, body) = tenant.graph(
+        "POST",
+        &format!("/applications/{id}/owners/$ref"),
+        Some(json!({
+            "@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{}", alice["id"].as_str().unwrap())
+        })),
+    );
+    assert_eq!(status, 204, "{body}");
+    let (status, sp) = tenant.graph(
+        "POST",
+        "/servicePrincipals",
+        Some(json!({ "appId": app_id, "appRoleAssignmentRequired": true, "notes": "by hand" })),
+    );
+    assert_eq!(status, 201, "{sp}");
+    let sp_id = sp["id"].as_str().unwrap().to_owned();
+    let (status, body) = tenant.graph(
+        "POST",
+        &format!("/servicePrincipals/{sp_id}/appRoleAssignments"),
+        Some(json!({ "principalId": sp_id, "resourceId": graph_sp_id, "appRoleId": directory_read_all })),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = tenant.graph(
+        "POST",
+        "/oauth2PermissionGrants",
+        Some(json!({ "clientId": sp_id, "consentType": "AllPrincipals", "resourceId": graph_sp_id, "scope": "User.Read" })),
+    );
+    assert_eq!(status, 201, "{body}");
+
+    let import = tenant.run(&["import", "--app-id", &app_id, "--namespace", "byhand"]);
+    import.expect_code(0);
+    let manifest = tenant.write("byhand.yaml", &import.stdout);
+    for expected in [
+        "adminConsent: true",
+        "roles: [\"Directory.Read.All\"]",
+        "scopes: [\"User.Read\"]",
+        "owners: [\"alice@contoso.com\"]",
+        "\"github-main\":",
+        "$${NOT_A_VARIABLE}",
+    ] {
+        assert!(
+            import.stdout.contains(expected),
+            "{expected}:\n{}",
+            import.stdout
+        );
+    }
+    // The only change: the marker tag that adopts the application.
+    let plan = tenant.plan(&manifest);
+    let changes = changed_addresses(&plan.stdout);
+    assert_eq!(
+        changes,
+        ["application.made-by-hand"],
+        "{}",
+        plan.all_output()
+    );
+    assert!(
+        plan.stdout.contains("+ \"registrar:byhand\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    tenant.apply(&manifest);
+    tenant.assert_converged(&manifest);
+    // Imported again, now that it carries the marker: the same manifest, no changes.
+    let again = tenant.run(&["import", "--tag", "registrar:byhand"]);
+    again.expect_code(0);
+    assert_eq!(again.stdout, import.stdout);
+}
