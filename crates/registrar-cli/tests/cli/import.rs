@@ -43,9 +43,10 @@ fn changed_addresses(plan: &str) -> Vec<String> {
         .collect()
 }
 
-/// Applies `relative_dir/manifest`, imports its namespace by tag into `imported/`, and checks
-/// that plan on the import changes nothing but (undeclared) client secrets.
-fn apply_import_plan(tenant: &TestTenant, relative_dir: &str, manifest: &str) {
+/// Applies `relative_dir/manifest`, imports its namespace by tag into `imported-…/`, checks
+/// that plan on the import changes nothing but (undeclared) client secrets, and returns the
+/// imported manifests' text.
+fn apply_import_plan(tenant: &TestTenant, relative_dir: &str, manifest: &str) -> String {
     copy_dir(
         &workspace_root().join(relative_dir),
         &tenant.dir.path().join(relative_dir),
@@ -65,6 +66,13 @@ fn apply_import_plan(tenant: &TestTenant, relative_dir: &str, manifest: &str) {
     ]);
     import.expect_code(0);
     let plan = tenant.plan(&out);
+    let imported: String = std::fs::read_dir(tenant.dir.path().join(&out))
+        .unwrap()
+        .flatten()
+        .filter(|entry| entry.path().is_file())
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
     let changes = changed_addresses(&plan.stdout);
     let not_secrets: Vec<&String> = changes
         .iter()
@@ -74,20 +82,16 @@ fn apply_import_plan(tenant: &TestTenant, relative_dir: &str, manifest: &str) {
         not_secrets.is_empty() && (plan.stdout.contains("No changes.") || !changes.is_empty()),
         "{manifest}: the plan on the import changes more than secrets: {not_secrets:?}\n{}\n{}",
         plan.all_output(),
-        std::fs::read_dir(tenant.dir.path().join(&out))
-            .unwrap()
-            .flatten()
-            .filter(|entry| entry.path().is_file())
-            .map(|entry| std::fs::read_to_string(entry.path()).unwrap())
-            .collect::<Vec<_>>()
-            .join("\n")
+        imported
     );
+    imported
 }
 
 #[test]
 fn quickstart_imports_back_to_no_changes() {
     let tenant = TestTenant::new();
-    apply_import_plan(&tenant, "manifests", "quickstart.yaml");
+    let imported = apply_import_plan(&tenant, "manifests", "quickstart.yaml");
+    assert!(imported.contains("# secrets:"), "{imported}");
 }
 
 #[test]
@@ -100,9 +104,27 @@ fn examples_import_back_to_no_changes() {
         .collect();
     names.sort();
     assert!(names.len() >= 5);
+    let mut imported = String::new();
     for name in names {
         let tenant = TestTenant::new();
-        apply_import_plan(&tenant, &format!("examples/{name}"), "manifest.yaml");
+        imported.push_str(&apply_import_plan(
+            &tenant,
+            &format!("examples/{name}"),
+            "manifest.yaml",
+        ));
+    }
+    // Every kind of object the examples declare came back.
+    for kind in [
+        "adminConsent: true",
+        "roleAssignments:",
+        "certificates:",
+        "federatedCredentials:",
+        "preAuthorizedApplications:",
+        "optionalClaims:",
+        "publicClient:",
+        "# secrets:",
+    ] {
+        assert!(imported.contains(kind), "no {kind} in\n{imported}");
     }
 }
 
@@ -291,4 +313,121 @@ fn an_application_made_through_graph_imports_back_to_no_changes() {
     let again = tenant.run(&["import", "--tag", "registrar:byhand"]);
     again.expect_code(0);
     assert_eq!(again.stdout, import.stdout);
+}
+
+/// A secret's store filled in (as the commented-out entry suggests) makes the plan on the
+/// import "No changes." too.
+#[test]
+fn a_secret_with_its_store_filled_in_plans_no_changes() {
+    let tenant = TestTenant::new();
+    copy_dir(
+        &workspace_root().join("manifests"),
+        &tenant.dir.path().join("manifests"),
+    );
+    tenant.apply("manifests/quickstart.yaml");
+    let import = tenant.run(&["import", "--tag", "registrar:quickstart"]);
+    import.expect_code(0);
+    let filled = import
+        .stdout
+        .replace("    # secrets:", "    secrets:")
+        .replace("    #   \"local\":", "      \"local\":   #")
+        .replace("    #     store:", "        store:")
+        .replace(
+            "    #       keyVault: { vault: VAULT, name: \"hello-web-local\" }",
+            "          file: { path: .registrar/secrets/hello-web.json }",
+        );
+    let manifest = tenant.write("filled.yaml", &filled);
+    let plan = tenant.plan(&manifest);
+    plan.expect_code(0);
+    assert!(
+        plan.stdout.contains("No changes."),
+        "{}\n{filled}",
+        plan.all_output()
+    );
+}
+
+/// An application another namespace manages is refused, and imported with `--force`; `-o DIR`
+/// does not overwrite files without `--force`.
+#[test]
+fn another_namespace_is_refused_unless_forced() {
+    let tenant = TestTenant::new();
+    copy_dir(
+        &workspace_root().join("manifests"),
+        &tenant.dir.path().join("manifests"),
+    );
+    tenant.apply("manifests/quickstart.yaml");
+    let refused = tenant.run(&["import", "--all", "--namespace", "mine"]);
+    refused.expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("is managed by namespace `quickstart`"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    let forced = tenant.run(&[
+        "import",
+        "--all",
+        "--namespace",
+        "mine",
+        "--force",
+        "-o",
+        "out",
+    ]);
+    forced.expect_code(0);
+    assert!(tenant.dir.path().join("out/hello-web.yaml").is_file());
+    let again = tenant.run(&[
+        "import",
+        "--all",
+        "--namespace",
+        "mine",
+        "--force",
+        "-o",
+        "out",
+    ]);
+    again.expect_code(0);
+    let kept = tenant.run(&["import", "--tag", "registrar:quickstart", "-o", "out"]);
+    kept.expect_code(1);
+    assert!(kept.stderr.contains("already exists"), "{}", kept.stderr);
+}
+
+/// `--owned-by-me` with an application sign-in reads the service principal's ownedObjects.
+#[test]
+fn owned_by_me_reads_the_signed_in_service_principals_owned_objects() {
+    let tenant = TestTenant::new();
+    let client_id = tenant.emulator.tenant().client_id.clone();
+    let (status, me) = tenant.graph(
+        "GET",
+        &format!("/servicePrincipals(appId='{client_id}')"),
+        None,
+    );
+    assert_eq!(status, 200, "{me}");
+    let sign_in = me["id"].as_str().unwrap().to_owned();
+    let (status, app) = tenant.graph(
+        "POST",
+        "/applications",
+        Some(json!({ "displayName": "Mine" })),
+    );
+    assert_eq!(status, 201, "{app}");
+    let (status, _) = tenant.graph(
+        "POST",
+        "/applications",
+        Some(json!({ "displayName": "Not mine" })),
+    );
+    assert_eq!(status, 201);
+    let (status, body) = tenant.graph(
+        "POST",
+        &format!("/applications/{}/owners/$ref", app["id"].as_str().unwrap()),
+        Some(json!({ "@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{sign_in}") })),
+    );
+    assert_eq!(status, 204, "{body}");
+    let import = tenant.run(&["import", "--owned-by-me"]);
+    import.expect_code(0);
+    assert!(
+        import.stdout.contains("displayName: \"Mine\""),
+        "{}",
+        import.stdout
+    );
+    assert!(!import.stdout.contains("Not mine"), "{}", import.stdout);
 }
