@@ -6,7 +6,8 @@ use std::path::Path;
 use registrar_model::{
     AppRole, AppRoleAssignment, ApplicationSettings, DirectoryObject, DirectoryObjectKind,
     FederatedCredential, KeyCredential, LiveApplication, LiveServicePrincipal, LiveTenant,
-    PasswordCredential, PermissionKind, RequiredResourceAccess, ResourceAccess, RoleAssignment,
+    PasswordCredential, PermissionKind, RequiredResourceAccess, ResourceAccess,
+    ResourceServicePrincipal, RoleAssignment,
 };
 
 use super::*;

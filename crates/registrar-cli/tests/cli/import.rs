@@ -430,4 +430,18 @@ fn owned_by_me_reads_the_signed_in_service_principals_owned_objects() {
         import.stdout
     );
     assert!(!import.stdout.contains("Not mine"), "{}", import.stdout);
+    let by_name = tenant.run(&["import", "--display-name", "Not mine"]);
+    by_name.expect_code(0);
+    assert!(
+        by_name.stdout.contains("\"not-mine\":"),
+        "{}",
+        by_name.stdout
+    );
+    let none = tenant.run(&["import", "--app-id", "00000000-0000-0000-0000-000000000001"]);
+    none.expect_code(1);
+    assert!(
+        none.stderr.contains("no application matches"),
+        "{}",
+        none.stderr
+    );
 }

@@ -652,6 +652,11 @@ mod tests {
             "/v1.0/servicePrincipals/{id}/oauth2PermissionGrants",
         );
         check(
+            "servicePrincipals/s/ownedObjects",
+            Route::OwnedObjects(Key::Id("s".into())),
+            "/v1.0/servicePrincipals/{id}/ownedObjects",
+        );
+        check(
             "oauth2PermissionGrants",
             Route::Grants,
             "/v1.0/oauth2PermissionGrants",
