@@ -46,10 +46,7 @@ fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
 fn library_sources() -> Vec<(String, String, String)> {
     let root = workspace_root();
     let mut sources = Vec::new();
-    for crate_dir in fs::read_dir(root.join("crates"))
-        .expect("crates/")
-        .flatten()
-    {
+    for crate_dir in fs::read_dir(root.join("crates")).expect("crates/").flatten() {
         let crate_name = crate_dir.file_name().to_string_lossy().into_owned();
         for path in files(&crate_dir.path().join("src"), ".rs") {
             let text = fs::read_to_string(&path).expect("a readable source file");
@@ -80,10 +77,7 @@ fn every_module_starts_with_its_documentation() {
         .filter(|(_, _, text)| !text.trim_start().starts_with("//!"))
         .map(|(_, path, _)| path)
         .collect();
-    assert_none(
-        "these modules do not start with a `//!` doc comment",
-        offenders,
-    );
+    assert_none("these modules do not start with a `//!` doc comment", offenders);
 }
 
 #[test]
@@ -137,7 +131,9 @@ fn the_documents_stand_alone() {
     documents.extend(files(&root.join("docs"), ".md"));
     let offenders = documents
         .iter()
-        .filter(|path| fs::read_to_string(path).is_ok_and(|text| text.contains("../shared")))
+        .filter(|path| {
+            fs::read_to_string(path).is_ok_and(|text| text.contains("../shared"))
+        })
         .map(|path| path.display().to_string())
         .collect();
     assert_none(
