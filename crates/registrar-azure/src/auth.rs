@@ -456,6 +456,12 @@ impl TokenProvider {
         let token = self.token(Service::Graph).await.ok()?;
         jwt_claim(token.token.secret(), "tid")
     }
+
+    /// A string claim of the Graph token (e.g. `oid`, `idtyp`), when it is a JWT.
+    pub(crate) async fn token_claim(&self, claim: &str) -> Option<String> {
+        let token = self.token(Service::Graph).await.ok()?;
+        jwt_claim(token.token.secret(), claim)
+    }
 }
 
 /// Reads a string claim from a JWT's payload without verifying it (only for display/ids).

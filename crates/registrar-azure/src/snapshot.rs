@@ -202,7 +202,7 @@ pub(crate) fn custom_role_lookups(desired: &DesiredState) -> Vec<(String, String
 
 /// Keeps the assignments of `principal_id` whose scope lies in one of `roots`, each once (by id,
 /// case-insensitively), sorted by id.
-fn managed_role_assignments(
+pub(crate) fn managed_role_assignments(
     found: Vec<RoleAssignment>,
     principal_id: &str,
     roots: &[String],

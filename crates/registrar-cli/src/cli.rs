@@ -167,6 +167,8 @@ pub(crate) enum Command {
     Show(ShowArgs),
     /// Run the local tenant (Graph, Key Vault and a token endpoint over HTTPS) standalone.
     Emulator(EmulatorArgs),
+    /// Write a manifest for applications that already exist in the tenant.
+    Import(ImportArgs),
 }
 
 /// `registrar validate`.
@@ -298,4 +300,48 @@ pub(crate) struct EmulatorArgs {
     /// A Key Vault that exists in the local tenant (repeatable).
     #[arg(long = "vault")]
     pub(crate) vaults: Vec<String>,
+}
+
+/// `registrar import`: which applications, and where the manifest goes.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("selection").required(true).multiple(false)))]
+pub(crate) struct ImportArgs {
+    /// The application with this appId (client id).
+    #[arg(long, group = "selection", value_name = "ID")]
+    pub(crate) app_id: Option<String>,
+
+    /// Applications with exactly this display name.
+    #[arg(long, group = "selection", value_name = "NAME")]
+    pub(crate) display_name: Option<String>,
+
+    /// Applications carrying this tag (e.g. `registrar:platform`).
+    #[arg(long, group = "selection", value_name = "TAG")]
+    pub(crate) tag: Option<String>,
+
+    /// Applications the signed-in user or service principal owns.
+    #[arg(long, group = "selection")]
+    pub(crate) owned_by_me: bool,
+
+    /// Every application of the tenant.
+    #[arg(long, group = "selection")]
+    pub(crate) all: bool,
+
+    /// The manifest's namespace (default: the one marker tag the applications carry, else
+    /// `imported`).
+    #[arg(long, value_name = "NS")]
+    pub(crate) namespace: Option<String>,
+
+    /// Read the role assignments of the applications' service principals at or below this
+    /// subscription, resource group or management group (repeatable).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub(crate) scopes: Vec<String>,
+
+    /// Write one manifest per application (and their certificates under `certs/`) into this
+    /// directory instead of one manifest on stdout.
+    #[arg(short, long, value_name = "DIR")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Import applications another namespace manages too, and overwrite files in `-o DIR`.
+    #[arg(long)]
+    pub(crate) force: bool,
 }

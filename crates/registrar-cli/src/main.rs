@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Drift(args) => commands::drift::run(&cli.global, args),
         Command::Show(args) => commands::saved::show(args),
         Command::Emulator(args) => commands::emulator::run(args),
+        Command::Import(args) => commands::import::run(&cli.global, args),
     };
     match result {
         Ok(outcome) => outcome.into(),

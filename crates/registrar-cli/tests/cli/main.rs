@@ -13,6 +13,7 @@ mod credentials;
 mod drift;
 mod examples;
 mod harness;
+mod import;
 mod plan_json;
 mod progress;
 mod rbac;

@@ -148,6 +148,40 @@ fn owners_of<'a>(tenant: &'a mut Tenant, parent: &Parent, id: &str) -> Option<&'
     }
 }
 
+/// `GET /servicePrincipals/{id}/ownedObjects`: the applications and service principals whose
+/// owners include this service principal, each with its `@odata.type`, as Graph answers.
+pub(super) fn list_owned_objects(tenant: &Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
+    let owner = find_service_principal(tenant, key, ctx)?.id().to_owned();
+    let owns = |owners: &[String]| owners.iter().any(|id| id.eq_ignore_ascii_case(&owner));
+    let mut objects: Vec<Value> = tenant
+        .applications
+        .values()
+        .filter(|record| record.visible(ctx.now_ms) && owns(&record.owners))
+        .map(|record| with_odata_type(&record.object))
+        .collect();
+    objects.extend(
+        tenant
+            .all_service_principals()
+            .filter(|record| record.visible(ctx.now_ms) && owns(&record.owners))
+            .map(|record| with_odata_type(&record.object)),
+    );
+    let path = ctx.request.path.trim_start_matches("/v1.0/").to_owned();
+    let collection = Collection {
+        context_name: "directoryObjects",
+        type_name: "microsoft.graph.directoryObject",
+        filterable: &["id"],
+        path: &path,
+    };
+    let query = odata::list_query(ctx.request, &collection)?;
+    odata::list_response(
+        ctx.request,
+        &collection,
+        &query,
+        objects.iter().collect(),
+        Clone::clone,
+    )
+}
+
 pub(super) fn list_owners(tenant: &Tenant, parent: &Parent, ctx: &Ctx<'_>) -> Reply {
     let id = parent_id(tenant, parent, ctx)?;
     let owners = match parent {

@@ -106,6 +106,8 @@ pub(crate) enum Route {
     AppRoleAssignment(Key, Side, String),
     /// `/servicePrincipals/{id}/oauth2PermissionGrants` (the grants whose client it is).
     ServicePrincipalGrants(Key),
+    /// `/servicePrincipals/{id}/ownedObjects`: the applications and service principals it owns.
+    OwnedObjects(Key),
     /// `/oauth2PermissionGrants`.
     Grants,
     /// `/oauth2PermissionGrants/{id}`.
@@ -296,6 +298,10 @@ pub(crate) fn parse(path: &str) -> (Route, String) {
                     template.push_str("/oauth2PermissionGrants");
                     Route::ServicePrincipalGrants(key)
                 }
+                ["ownedObjects"] if !is_app => {
+                    template.push_str("/ownedObjects");
+                    Route::OwnedObjects(key)
+                }
                 [other, ..] => return unknown(other),
             };
             (route, template)
@@ -390,6 +396,10 @@ pub(crate) fn handle(tenant: &mut Tenant, route: &Route, ctx: &Ctx<'_>) -> Reply
         },
         Route::RemovePassword(key) => match *method {
             Method::POST => credentials::remove_password(tenant, key, ctx),
+            _ => Err(method_not_allowed()),
+        },
+        Route::OwnedObjects(key) => match *method {
+            Method::GET => directory::list_owned_objects(tenant, key, ctx),
             _ => Err(method_not_allowed()),
         },
         Route::Owners(parent) => match *method {
@@ -640,6 +650,11 @@ mod tests {
             "servicePrincipals/s/oauth2PermissionGrants",
             Route::ServicePrincipalGrants(Key::Id("s".into())),
             "/v1.0/servicePrincipals/{id}/oauth2PermissionGrants",
+        );
+        check(
+            "servicePrincipals/s/ownedObjects",
+            Route::OwnedObjects(Key::Id("s".into())),
+            "/v1.0/servicePrincipals/{id}/ownedObjects",
         );
         check(
             "oauth2PermissionGrants",
