@@ -3,16 +3,16 @@
 //! expiring within `--expiring-within`), 1 on error; no flag needed, it is meant for schedules.
 
 use std::io::Write;
-use std::time::Instant;
 
 use anyhow::Context;
 use registrar_plan::drift::DriftReport;
 
 use crate::cli::{DriftArgs, GlobalArgs, PlanFormat};
 use crate::commands::Outcome;
-use crate::commands::plan::{check_tenant, now};
+use crate::commands::plan::{now, read_live};
 use crate::commands::validate::load_manifests;
 use crate::output::{self, AlreadyReported};
+use crate::progress::Progress;
 use crate::target::{self, Target};
 
 pub(crate) fn run(global: &GlobalArgs, args: DriftArgs) -> anyhow::Result<Outcome> {
@@ -40,20 +40,8 @@ async fn make_report(
     target: &Target,
 ) -> anyhow::Result<DriftReport> {
     let now = now(global)?;
-    if !global.quiet {
-        eprintln!("Reading {}...", target.description);
-    }
-    let started = Instant::now();
-    let live = registrar_azure::read_live_tenant(&target.clients, desired)
-        .await
-        .with_context(|| format!("cannot read {}", target.description))?;
-    tracing::info!(
-        applications = live.applications.len(),
-        requests = target.clients.request_count(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "read the tenant"
-    );
-    check_tenant(desired, target).await?;
+    let progress = Progress::new(global, args.format == PlanFormat::Json);
+    let live = read_live(global, desired, target, &progress).await?;
     match registrar_plan::drift::drift(desired, &live, now, args.expiring_within) {
         Ok(report) => Ok(report),
         Err(errors) => {
