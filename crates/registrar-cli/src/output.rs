@@ -48,7 +48,7 @@ pub(crate) const FAILED: Style = AnsiColor::Red.on_default();
 
 /// Applies `--color` to stdout and stderr for the rest of the run. `auto` leaves the decision
 /// to `anstream`: colour on a terminal that supports it, never with `NO_COLOR`
-/// (https://no-color.org), and as `CLICOLOR` / `CLICOLOR_FORCE` ask.
+/// (<https://no-color.org>), and as `CLICOLOR` / `CLICOLOR_FORCE` ask.
 pub(crate) fn init_color(when: ColorWhen) {
     let choice = match when {
         ColorWhen::Auto => ColorChoice::Auto,

@@ -3,7 +3,7 @@
 //! appId of another application created in the same apply (`{appId:<key>}`, a whole value).
 //!
 //! The planner writes them, the executor replaces them with the ids the creates returned;
-//! [`ApplicationSettings::app_id_references_mut`](crate::ApplicationSettings::app_id_references_mut)
+//! [`ApplicationSettings::retain_app_id_references`](crate::ApplicationSettings::retain_app_id_references)
 //! lists the places that can hold an `{appId:<key>}`.
 
 use std::fmt;
