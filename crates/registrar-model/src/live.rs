@@ -31,6 +31,30 @@ pub struct LiveTenant {
     /// assignment that names them (built-in roles come from the catalog, GUIDs need no lookup).
     #[serde(default)]
     pub role_definitions: Vec<RoleDefinition>,
+    /// The tenant's default verified domain (`contoso.onmicrosoft.com`), shown in every plan
+    /// and apply header so a reviewer sees which tenant a run targets.
+    #[serde(default)]
+    pub default_domain: Option<String>,
+    /// Who this run is signed in as. The planner needs it (it never plans removing the signed-in
+    /// principal as an owner) and the header shows it.
+    #[serde(default)]
+    pub signed_in: Option<SignedInClient>,
+}
+
+/// The principal this run's access token belongs to, read from the token's claims and the
+/// directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInClient {
+    /// Object id of the signed-in principal (a service principal for client credentials, a user
+    /// for a delegated sign-in): the id that appears in owner lists.
+    pub object_id: String,
+    /// The client's appId (the token's `appid`/`azp` claim).
+    pub app_id: String,
+    /// Display name of the principal, when the directory gave it.
+    pub display_name: Option<String>,
+    /// The Microsoft Graph application permissions the token carries (its `roles` claim).
+    #[serde(default)]
+    pub graph_roles: Vec<String>,
 }
 
 impl LiveTenant {
