@@ -18,6 +18,7 @@
 //! | per app that declares or has certificates: `$select=keyCredentials` (with `key`) | C | ⎬ ⌈(3N+C+R+O)/20⌉ |
 //! | resource service principals (`$filter=appId eq`) | R | ⎪ |
 //! | owners: `/users/{upn}` or `/directoryObjects/{id}` | O | ⎭ |
+//! | owners of an application holding a declared unique name without the marker (refused by the planner, which names them): `/directoryObjects/{id}` | — | 1 round, only then |
 //! | per app with a service principal, once its object id is known: `…/appRoleAssignments`, `oauth2PermissionGrants?$filter=clientId eq` | 2S | ⌈2S/20⌉ |
 //! | further pages of an answer (over 100 owners, credentials, grants): normal GETs | — | 1 per page |
 //! | Key Vault secret metadata (file stores are read locally) | — | V |
@@ -242,6 +243,51 @@ fn lookup_declared(namespace: &str, declared: &DesiredApplication) -> Read {
     }
 }
 
+/// The owners' directory objects (UPN, display name) of every application found by a declared
+/// unique name that does not carry the marker tag and is not pinned: the planner refuses such an
+/// application and names its owners. One more round of batched reads, only when there is one.
+async fn read_unmarked_owners(
+    graph: &GraphClient,
+    desired: &DesiredState,
+    applications: &[LiveApplication],
+    live: &mut LiveTenant,
+    concurrency: usize,
+    progress: &dyn ReadProgress,
+) -> Result<(), AzureError> {
+    let marker = marker_tag(&desired.namespace);
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    for app in applications {
+        let pinned = desired.applications.iter().any(|declared| {
+            declared
+                .app_id
+                .as_deref()
+                .is_some_and(|pinned| Guid::same(pinned, &app.app_id))
+        });
+        if pinned || app.settings.plain.tags.contains(&marker) {
+            continue;
+        }
+        for owner in &app.owners {
+            let known = live
+                .directory_objects
+                .iter()
+                .any(|object| Guid::same(&object.id, owner));
+            if !known {
+                wanted.insert(owner.to_ascii_lowercase());
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let reads: Vec<Read> = wanted.into_iter().map(Read::DirectoryObject).collect();
+    for answer in read_batched_reporting(graph, &reads, concurrency, progress).await? {
+        if let ReadValue::DirectoryObject(Some(object)) = answer {
+            live.directory_objects.push(object);
+        }
+    }
+    Ok(())
+}
+
 /// Reads the live snapshot for `desired` (see the module docs for what and how many requests).
 pub async fn read_live_tenant(
     clients: &Clients,
@@ -434,6 +480,15 @@ pub async fn read_live_tenant_with(
             _ => {}
         }
     }
+    read_unmarked_owners(
+        graph,
+        desired,
+        &applications,
+        &mut live,
+        concurrency,
+        progress,
+    )
+    .await?;
     // 4. Admin consent held by each managed application's service principal: needs the
     //    service principal's object id from step 3, so a second round of batches. Role
     //    assignments of the declared applications' service principals alongside, from ARM.

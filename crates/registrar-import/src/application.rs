@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use registrar_model::{
     AppRole, Guid, LiveApplication, LiveTenant, PermissionKind, ResourceServicePrincipal,
-    marker_tag,
+    marker_tag, protect_tag,
 };
 use time::format_description::well_known::Rfc3339;
 
@@ -50,14 +50,19 @@ impl AppWriter<'_> {
             );
         }
         let marker = marker_tag(self.namespace);
+        let protect = protect_tag(self.namespace);
         let tags: Vec<String> = plain
             .tags
             .iter()
-            .filter(|tag| **tag != marker)
+            .filter(|tag| **tag != marker && **tag != protect)
             .cloned()
             .collect();
         if !tags.is_empty() {
             y.line(2, &format!("tags: {}", string_list(&tags)));
+        }
+        // The protect tag is how a protected application is known in the tenant.
+        if plain.tags.contains(&protect) {
+            y.line(2, "protect: true");
         }
         self.write_owners();
         self.write_clients();

@@ -168,6 +168,8 @@ fn markers(app: &LiveApplication) -> Vec<&str> {
         .tags
         .iter()
         .filter_map(|tag| tag.strip_prefix(MARKER_PREFIX))
+        // `registrar:<namespace>:protect` records protection; it is no namespace's marker.
+        .filter(|namespace| is_namespace(namespace))
         .collect()
 }
 

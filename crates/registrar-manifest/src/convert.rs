@@ -196,6 +196,7 @@ fn convert_application(
                 description: assignment.description.clone(),
             })
             .collect(),
+        protect: app.protect,
     }
 }
 

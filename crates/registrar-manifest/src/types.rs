@@ -159,6 +159,10 @@ pub struct Application {
     /// Azure RBAC role assignments for the service principal.
     #[serde(default)]
     pub role_assignments: Vec<RoleAssignment>,
+    /// Refuse any plan that would delete or replace this application, including `--prune`
+    /// once it is no longer declared: remove `protect` in a change of its own first.
+    #[serde(default)]
+    pub protect: bool,
 }
 
 /// Who can sign in to the application.

@@ -179,6 +179,11 @@ pub struct DesiredApplication {
     pub service_principal: Option<ServicePrincipalSettings>,
     /// Azure RBAC role assignments for the service principal.
     pub role_assignments: Vec<DesiredRoleAssignment>,
+    /// `protect: true`: a plan that would delete or replace the application fails. Registrar
+    /// records it in the tenant as [`crate::protect_tag`], so pruning fails too once the
+    /// manifest no longer declares the application.
+    #[serde(default)]
+    pub protect: bool,
 }
 
 /// What an application exposes (`api`).

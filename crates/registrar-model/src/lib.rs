@@ -61,6 +61,14 @@ pub fn marker_tag(namespace: &str) -> String {
     format!("{MARKER_TAG_PREFIX}{namespace}")
 }
 
+/// The tag that records in the tenant that an application is protected (`protect: true`), e.g.
+/// `registrar:platform:protect`: once the manifest no longer declares the application (and so
+/// no longer says `protect`), the tag still stops `--prune` from deleting it. A namespace has no
+/// `:`, so the tag can never be another namespace's marker.
+pub fn protect_tag(namespace: &str) -> String {
+    format!("{MARKER_TAG_PREFIX}{namespace}:protect")
+}
+
 /// The namespace of [`role_assignment_name`]'s UUIDv5 (a fixed, random GUID: changing it would
 /// give every assignment Registrar creates a new name).
 pub const ROLE_ASSIGNMENT_NAMESPACE: uuid::Uuid =

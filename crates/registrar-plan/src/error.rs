@@ -1,5 +1,10 @@
-//! Plan-time resolution errors: what the manifest names but the tenant (or the catalog) does not
-//! have. All of them are collected and reported at once, each with its origin and a hint.
+//! Plan-time errors: what the manifest names but the tenant (or the catalog) does not have, and
+//! the safety rules a plan would break (an application Registrar did not create, a protected
+//! application the plan would delete). All of them are collected and reported at once, each
+//! with its origin and a hint.
+//!
+//! The safety rules are typed ([`PlanProblem`]) so callers can tell them apart; their text is
+//! worded in [`crate::render`] (`render/words`), not by the planner.
 
 use std::fmt;
 
@@ -14,6 +19,60 @@ pub struct PlanError {
     pub message: String,
     /// What to do about it, if we can tell.
     pub hint: Option<String>,
+    /// The typed problem behind `message` and `hint`, for the safety rules; `None` for
+    /// resolution errors (an unknown name), which carry only their text.
+    pub problem: Option<PlanProblem>,
+}
+
+/// A safety rule the plan would break. Data only: [`crate::render::problem_text`] words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanProblem {
+    /// A declared application is found by its `uniqueName` (`<namespace>.<key>`), but the tenant
+    /// application holding it does not carry this namespace's marker tag: Registrar did not
+    /// create it, so it is not managed (its owners would keep control of an application
+    /// Registrar grants consent and roles to). Adopting it on purpose means pinning its appId.
+    UnmarkedApplication {
+        /// The manifest key.
+        key: String,
+        /// The unique name it holds.
+        unique_name: String,
+        /// The marker tag it lacks.
+        marker: String,
+        /// Its display name.
+        display_name: String,
+        /// Its appId.
+        app_id: String,
+        /// Its object id.
+        object_id: String,
+        /// Its owners, as the snapshot knows them.
+        owners: Vec<OwnerSummary>,
+    },
+    /// The plan would delete or replace an application that is protected: `protect: true` in the
+    /// manifest, or the protect tag in the tenant.
+    ProtectedApplication {
+        /// The application's address key (its manifest key, or the key `--prune` names it by).
+        key: String,
+        /// Its display name.
+        display_name: String,
+        /// Its appId.
+        app_id: String,
+        /// Why it would go: it was removed from the manifest and `--prune` is set (`true`), or
+        /// the plan deletes or replaces it otherwise (`false`).
+        pruned: bool,
+        /// The protect tag it carries, when the protection is recorded in the tenant.
+        tag: Option<String>,
+    },
+}
+
+/// An owner of an application, named as well as the snapshot allows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OwnerSummary {
+    /// Object id.
+    pub object_id: String,
+    /// The user's UPN, when the directory gave it.
+    pub user_principal_name: Option<String>,
+    /// displayName, when the directory gave it.
+    pub display_name: Option<String>,
 }
 
 impl PlanError {
@@ -22,13 +81,31 @@ impl PlanError {
             origin: origin.clone(),
             message: message.into(),
             hint,
+            problem: None,
+        }
+    }
+
+    /// An error for a typed problem, worded by the renderers.
+    pub(crate) fn problem(origin: &Origin, problem: PlanProblem) -> Self {
+        let (message, hint) = crate::render::problem_text(&problem);
+        Self {
+            origin: origin.clone(),
+            message,
+            hint: Some(hint),
+            problem: Some(problem),
         }
     }
 }
 
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.origin, self.message)?;
+        // An application the manifest does not declare (one `--prune` would delete) has no
+        // place in it to point at.
+        if self.origin.file.is_empty() {
+            write!(f, "{}", self.message)?;
+        } else {
+            write!(f, "{}: {}", self.origin, self.message)?;
+        }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
         }

@@ -62,7 +62,7 @@ pub mod saved;
 mod settings;
 mod values;
 
-pub use error::{PlanError, PlanErrors};
+pub use error::{OwnerSummary, PlanError, PlanErrors, PlanProblem};
 pub use model::{
     Action, ActionReason, Address, Component, Plan, PlanWarning, ResourceChange, Tally,
 };

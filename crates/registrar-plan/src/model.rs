@@ -117,6 +117,17 @@ pub enum PlanWarning {
         /// it has already expired).
         rotation_due: Option<Duration>,
     },
+    /// The manifest's owners leave out the principal this run is signed in as, which owns the
+    /// application: it is kept, since removing it would lock the run out of an application it
+    /// may change only as an owner (`Application.ReadWrite.OwnedBy`).
+    SignedInOwnerKept {
+        /// The owner's address (`application.<key>.owner.<name>`).
+        owner: Address,
+        /// The signed-in principal's object id.
+        object_id: String,
+        /// Its display name, when known.
+        display_name: Option<String>,
+    },
 }
 
 /// One change to one addressed object.

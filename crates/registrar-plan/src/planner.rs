@@ -5,9 +5,12 @@
 //! each declared application, [`resolution`] turns permission, resource and application names
 //! into ids, [`applications`] diffs the registration itself, [`principals`] the service
 //! principal and owners; credentials are in [`crate::credentials`], admin consent in
-//! [`crate::consent`], role assignments in [`crate::rbac`].
+//! [`crate::consent`], role assignments in [`crate::rbac`]. Last, [`guards`] checks the safety
+//! rules over everything planned (no lock-out of the signed-in principal, no delete of a
+//! protected application).
 
 mod applications;
+mod guards;
 mod identity;
 mod principals;
 mod resolution;
@@ -83,6 +86,8 @@ impl<'a> Planner<'a> {
             self.plan_consent(target);
         }
         self.plan_undeclared_applications();
+        self.keep_signed_in_owner();
+        self.refuse_destroying_protected();
         if !self.errors.is_empty() {
             let mut errors = self.errors;
             errors.sort_by(|a, b| (&a.origin, &a.message).cmp(&(&b.origin, &b.message)));

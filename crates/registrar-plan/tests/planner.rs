@@ -555,6 +555,8 @@ fn plan_restores_an_application_from_deleted_items() {
     );
 }
 
+/// Pinned, without the marker tag and otherwise matching: adopted, so no marker tag is added
+/// and the plan is "No changes.".
 #[test]
 fn plan_adopts_an_application_by_pinned_app_id() {
     let mut legacy = app("legacy");
@@ -576,20 +578,8 @@ fn plan_adopts_an_application_by_pinned_app_id() {
         live,
         AT_NOW,
         expect![[r#"
-        Registrar will perform the following actions:
-
-          # application.legacy will be updated in-place
-          ~ application "legacy" {
-              ~ tags = [
-                  + "registrar:platform",
-                ]
-            }
-
-        Plan: 0 to add, 1 to change, 0 to destroy.
-        --- operations
-        application.legacy
-          UpdateApplication legacy-object ["tags"]
-    "#]],
+            No changes. Your tenant matches the manifest.
+        "#]],
     );
 }
 

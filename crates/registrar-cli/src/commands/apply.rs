@@ -12,7 +12,7 @@ use registrar_plan::{Action, ResourceChange};
 use crate::cli::{ApplyArgs, GlobalArgs, PlanFormat};
 use crate::commands::Outcome;
 use crate::commands::plan::{make_plan, print_plan};
-use crate::output::{FAILED, Hinted};
+use crate::output::{self, FAILED, Hinted};
 use crate::progress::{Counter, Progress};
 use crate::target;
 
@@ -52,10 +52,30 @@ async fn plan_and_apply(
     if !plan.has_changes() {
         return Ok(Outcome::Success);
     }
+    print_destructive(&plan)?;
     if !args.auto_approve {
         confirm()?;
     }
     carry_out(global, &plan, target, progress).await
+}
+
+/// Lists what the plan destroys once more, on its own, right before approval (as the last thing
+/// a reviewer reads; the plan above may be long). Prints nothing when nothing is destroyed.
+fn print_destructive(plan: &registrar_plan::Plan) -> anyhow::Result<()> {
+    let mut listed = Vec::new();
+    let options = registrar_plan::render::TextOptions {
+        color: output::stdout_color(),
+    };
+    registrar_plan::render::destructive(plan, &options, &mut listed)
+        .context("cannot write the destructive changes")?;
+    if !listed.is_empty() {
+        let mut stdout = anstream::stdout().lock();
+        stdout
+            .write_all(b"\n")
+            .and_then(|()| stdout.write_all(&listed))
+            .context("cannot write the destructive changes to stdout")?;
+    }
+    Ok(())
 }
 
 /// Runs an approved plan.

@@ -10,7 +10,7 @@ use registrar_model::suggest::did_you_mean;
 use registrar_model::{
     AppRole, ApplicationField, ApplicationRef, ApplicationSettings, Guid, LiveApplication,
     Operation, PermissionScope, PlannedAppId, PreAuthorizedApplication, RequiredResourceAccess,
-    marker_tag,
+    marker_tag, protect_tag,
 };
 use serde_json::{Map, Value, json};
 
@@ -33,10 +33,19 @@ impl<'a> Planner<'a> {
         let desired = target.desired;
         let mut planned_refs: BTreeSet<String> = BTreeSet::new();
         let mut unknown: Vec<String> = Vec::new();
-        let marker = marker_tag(&self.desired.namespace);
         let mut plain = desired.plain.clone();
-        if !plain.tags.contains(&marker) {
-            plain.tags.push(marker);
+        // An adopted application gets none of Registrar's tags: it stays someone else's
+        // application that this manifest manages, and is never pruned.
+        if !target.adopted {
+            let mut tags = vec![marker_tag(&self.desired.namespace)];
+            if desired.protect {
+                tags.push(protect_tag(&self.desired.namespace));
+            }
+            for tag in tags {
+                if !plain.tags.contains(&tag) {
+                    plain.tags.push(tag);
+                }
+            }
         }
         let exposed = self.exposed.get(target.key()).cloned().unwrap_or_default();
 

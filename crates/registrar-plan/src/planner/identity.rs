@@ -1,7 +1,9 @@
 //! Identity: which tenant object each declared application is (by `uniqueName`, by pinned
-//! appId, or a deleted item holding the unique name), the appIds other declarations refer to
-//! (known now, or `{appId:<key>}` placeholders for applications created in the same apply), and
-//! the settled ids of declared scopes and app roles.
+//! appId, or a deleted item holding the unique name) and whether Registrar may manage it (an
+//! application holding the unique name without the marker tag was not created by Registrar and
+//! is refused; one found by its pinned appId without the marker is adopted); the appIds other
+//! declarations refer to (known now, or `{appId:<key>}` placeholders for applications created
+//! in the same apply), and the settled ids of declared scopes and app roles.
 //!
 //! Lookups here never depend on the order of the snapshot's lists: ties go to the lowest
 //! object id.
@@ -10,12 +12,12 @@ use std::collections::BTreeSet;
 
 use registrar_model::{
     AppRole, ApplicationRef, DeletedApplication, DesiredApplication, Guid, LiveApplication,
-    PermissionScope, PlannedAppId, ServicePrincipalRef, unique_name,
+    PermissionScope, PlannedAppId, ServicePrincipalRef, marker_tag, unique_name,
 };
 use uuid::Uuid;
 
 use super::Planner;
-use crate::error::PlanError;
+use crate::error::{OwnerSummary, PlanError, PlanProblem};
 use crate::model::{Address, Component};
 
 /// A deterministic id (UUIDv5) for a scope, app role or certificate this planner introduces.
@@ -44,6 +46,11 @@ pub(crate) struct Target<'a> {
     pub(crate) desired: &'a DesiredApplication,
     pub(crate) identity: Identity<'a>,
     pub(crate) unique_name: String,
+    /// Found by its pinned appId without this namespace's marker tag: an application Registrar
+    /// did not create and was told to adopt. Registrar manages what the manifest declares but
+    /// adds none of its tags, so `--prune` (which deletes only marked applications) never
+    /// deletes it.
+    pub(crate) adopted: bool,
 }
 
 impl Target<'_> {
@@ -169,9 +176,17 @@ impl<'a> Planner<'a> {
 
     pub(super) fn find_targets(&mut self) {
         let namespace = &self.desired.namespace;
+        let marker = marker_tag(namespace);
         let mut claimed: BTreeSet<&str> = BTreeSet::new();
         for desired in &self.desired.applications {
             let name = unique_name(namespace, &desired.key);
+            let marked = |app: &&LiveApplication| app.settings.plain.tags.contains(&marker);
+            let pinned = |app: &&LiveApplication| {
+                desired
+                    .app_id
+                    .as_deref()
+                    .is_some_and(|pinned| Guid::same(&app.app_id, pinned))
+            };
             let by_name = self
                 .live
                 .applications
@@ -185,6 +200,18 @@ impl<'a> Planner<'a> {
                     .filter(|app| Guid::same(&app.app_id, pinned))
                     .min_by(|a, b| a.id.cmp(&b.id))
             });
+            // Only what Registrar created (it carries the marker) or was told to adopt (its
+            // appId is pinned) is managed. Someone else's application holding the unique name
+            // is refused, unless the pin names another application, which then decides.
+            if let Some(stranger) = by_name.filter(|app| !marked(app) && !pinned(app))
+                && desired.app_id.is_none()
+            {
+                let problem = self.unmarked_application(desired, stranger, &name, &marker);
+                self.errors
+                    .push(PlanError::problem(&desired.origin, problem));
+                continue;
+            }
+            let by_name = by_name.filter(|app| marked(app) || pinned(app));
             let identity = if let Some(live) = by_name.or(by_app_id) {
                 if !claimed.insert(live.id.as_str()) {
                     self.errors.push(PlanError::new(
@@ -224,11 +251,48 @@ impl<'a> Planner<'a> {
             } else {
                 Identity::Create
             };
+            let adopted = matches!(identity, Identity::Existing(live) if !marked(&live));
             self.targets.push(Target {
                 desired,
                 identity,
                 unique_name: name,
+                adopted,
             });
+        }
+    }
+
+    /// The error for a declared application whose unique name is held by an application
+    /// without the marker tag: who it is and who owns it.
+    fn unmarked_application(
+        &self,
+        desired: &DesiredApplication,
+        stranger: &LiveApplication,
+        unique_name: &str,
+        marker: &str,
+    ) -> PlanProblem {
+        let mut owners: Vec<OwnerSummary> = stranger
+            .owners
+            .iter()
+            .map(|id| {
+                let object = self.live.directory_object(id);
+                OwnerSummary {
+                    object_id: id.clone(),
+                    user_principal_name: object
+                        .and_then(|object| object.user_principal_name.clone()),
+                    display_name: object.and_then(|object| object.display_name.clone()),
+                }
+            })
+            .collect();
+        owners.sort();
+        owners.dedup();
+        PlanProblem::UnmarkedApplication {
+            key: desired.key.clone(),
+            unique_name: unique_name.to_owned(),
+            marker: marker.to_owned(),
+            display_name: stranger.settings.plain.display_name.clone(),
+            app_id: stranger.app_id.clone(),
+            object_id: stranger.id.clone(),
+            owners,
         }
     }
 

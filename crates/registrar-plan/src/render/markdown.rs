@@ -16,9 +16,9 @@ use registrar_catalog::HighPrivilegePermission;
 use registrar_model::Operation;
 use serde_json::Value;
 
-use crate::model::{Action, Component, Plan, ResourceChange};
+use crate::model::{Action, Component, Plan};
 use crate::render::text::{change_detail, change_headline, plain};
-use crate::render::words::{object_noun, planned_counts};
+use crate::render::words::{is_destructive, object_noun, planned_counts, revoked_scopes};
 
 /// GitHub's limit on the body of an issue or pull-request comment, in characters.
 pub const COMMENT_LIMIT: usize = 65_536;
@@ -182,36 +182,10 @@ fn code(text: &str) -> String {
     }
 }
 
-/// Whether the operation takes something away from the tenant.
-fn removes(operation: &Operation) -> bool {
-    matches!(
-        operation,
-        Operation::DeleteApplication { .. }
-            | Operation::DeleteServicePrincipal { .. }
-            | Operation::RemoveOwner { .. }
-            | Operation::RemoveSecret { .. }
-            | Operation::RevokeAppRole { .. }
-            | Operation::RevokeGrant { .. }
-            | Operation::DeleteRoleAssignment { .. }
-            | Operation::DeleteFederatedCredential { .. }
-    )
-}
-
-/// Whether a change destroys something a reviewer must agree to lose: a delete, a replacement,
-/// or a rotation that removes the current credential at once (no overlap).
-fn is_destructive(change: &ResourceChange) -> bool {
-    match change.action {
-        Action::Delete | Action::Replace => true,
-        Action::Rotate => change.operations.iter().any(removes),
-        _ => false,
-    }
-}
-
 /// One line per destructive change: its address, what happens and why.
 fn destructive_items(plan: &Plan) -> Vec<String> {
     plan.changes
         .iter()
-        .filter(|change| change.address.component != Component::References)
         .filter(|change| is_destructive(change))
         .map(|change| {
             let headline = change_headline(change);
@@ -226,6 +200,10 @@ fn destructive_items(plan: &Plan) -> Vec<String> {
                     ", removing the current {}",
                     object_noun(&change.address.component)
                 ));
+            }
+            let revoked = revoked_scopes(change);
+            if !revoked.is_empty() {
+                item.push_str(&format!(", revoking {}", code(&revoked.join(" "))));
             }
             if let Some(detail) = change_detail(change) {
                 item.push_str(&format!(": {detail}"));

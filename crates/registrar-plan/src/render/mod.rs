@@ -1,10 +1,11 @@
 //! Renderers: pure functions of a [`crate::Plan`] and options. All wording lives here.
 //!
-//! - [`text()`]: terraform-style text, optionally with ANSI colours.
+//! - [`text()`]: terraform-style text, optionally with ANSI colours; [`destructive()`]: what a
+//!   plan destroys, listed on its own (shown by `apply` before approval).
 //! - [`json()`]: the versioned [`PlanDocument`], shaped like `terraform show -json`.
 //! - [`markdown()`]: a pull-request comment, under [`COMMENT_LIMIT`] characters.
 //! - [`drift`]: a [`crate::drift::DriftReport`] as text, JSON or a Markdown issue.
-//! - [`warning_text()`], [`warnings()`], [`planned_counts()`] and [`applied_counts()`]: the
+//! - [`problem_text()`] (a typed plan error), [`warning_text()`], [`warnings()`], [`planned_counts()`] and [`applied_counts()`]: the
 //!   wording the renderers share with the CLI (which prints warnings on stderr and the apply
 //!   report's counts).
 
@@ -16,5 +17,5 @@ mod words;
 
 pub use json::{JsonOptions, PlanDocument, json};
 pub use markdown::{COMMENT_LIMIT, markdown};
-pub use text::{TextOptions, text};
-pub use words::{applied_counts, planned_counts, warning_text, warnings};
+pub use text::{TextOptions, destructive, text};
+pub use words::{applied_counts, planned_counts, problem_text, warning_text, warnings};

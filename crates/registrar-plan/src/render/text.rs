@@ -1,5 +1,6 @@
 //! The terraform-style text plan. A plan's wording lives here, with what the other renderers and
-//! the CLI share in [`super::words`] (the Markdown renderer embeds this text).
+//! the CLI share in [`super::words`] (the Markdown renderer embeds this text); [`destructive`]
+//! is the list of what a plan destroys that `apply` repeats before asking for approval.
 
 use std::io::{self, Write};
 
@@ -7,7 +8,10 @@ use anstyle::{AnsiColor, Style};
 use serde_json::{Map, Value};
 
 use crate::model::{Action, ActionReason, Component, Plan, ResourceChange, quoted};
-use crate::render::words::{duration_text, expires_text, object_noun, planned_counts, warnings};
+use crate::render::words::{
+    duration_text, expires_text, is_destructive, object_noun, planned_counts, revoked_scopes,
+    warnings,
+};
 
 /// Options of the text renderer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -146,6 +150,60 @@ fn lines(plan: &Plan) -> Vec<Line> {
         }
     }
     lines.0
+}
+
+/// Writes the destructive changes of `plan` once more, on their own, for `apply` to show just
+/// before it asks for approval (the plan above may be long): every delete, replacement,
+/// credential, owner or role assignment removal, and consent revocation, one line each. Writes
+/// nothing when the plan destroys nothing.
+pub fn destructive(plan: &Plan, options: &TextOptions, out: &mut dyn Write) -> io::Result<()> {
+    let items = destructive_lines(plan);
+    if items.is_empty() {
+        return Ok(());
+    }
+    let count = items.len();
+    let mut lines = Lines::default();
+    lines.plain(format!(
+        "Registrar will destroy or remove the following ({count} change{}):",
+        if count == 1 { "" } else { "s" }
+    ));
+    lines.plain("");
+    for item in items {
+        lines.toned(Tone::Remove, format!("  - {item}"));
+    }
+    for line in lines.0 {
+        match line.tone.style().filter(|_| options.color) {
+            Some(style) => writeln!(out, "{style}{}{style:#}", line.text)?,
+            None => writeln!(out, "{}", line.text)?,
+        }
+    }
+    Ok(())
+}
+
+/// One line per destructive change: its headline, what it takes away, and why.
+fn destructive_lines(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter(|change| is_destructive(change))
+        .map(|change| {
+            let mut item = change_headline(change);
+            if change.action == Action::Rotate {
+                item.push_str(&format!(
+                    ", removing the current {}",
+                    object_noun(&change.address.component)
+                ));
+            }
+            let revoked = revoked_scopes(change);
+            if !revoked.is_empty() {
+                let revoked: Vec<String> = revoked.iter().map(|scope| quoted(scope)).collect();
+                item.push_str(&format!(", revoking {}", revoked.join(", ")));
+            }
+            if let Some(detail) = change_detail(change) {
+                item.push_str(&format!(" ({detail})"));
+            }
+            item
+        })
+        .collect()
 }
 
 fn header(change: &ResourceChange) -> String {

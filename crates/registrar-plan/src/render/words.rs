@@ -1,9 +1,13 @@
-//! The wording every renderer (and the CLI) shares: plan warnings, the counts of a plan and
-//! of an apply, durations and expiry times, and the nouns for each kind of object.
+//! The wording every renderer (and the CLI) shares: plan warnings and typed plan errors, the
+//! counts of a plan and of an apply, which changes are destructive, durations and expiry times,
+//! and the nouns for each kind of object.
 
 use time::Duration;
 
-use crate::model::{Component, Plan, PlanWarning, Tally};
+use crate::error::{OwnerSummary, PlanProblem};
+use registrar_model::Operation;
+
+use crate::model::{Action, Component, Plan, PlanWarning, ResourceChange, Tally, quoted};
 use crate::values::{store_text, timestamp};
 
 /// One warning, worded: `application.api.secret.ci: the store keyVault kv/ci could not be read
@@ -36,6 +40,89 @@ pub fn warning_text(warning: &PlanWarning) -> String {
                 .map(|remaining| format!("; rotation is due ({})", expires_text(remaining)))
                 .unwrap_or_default(),
         ),
+        PlanWarning::SignedInOwnerKept {
+            owner,
+            object_id,
+            display_name,
+        } => format!(
+            "{owner}: {} is the principal this run is signed in as; it stays an owner although the manifest does not list it, since removing it would lock Registrar out of the application (add it to `owners`, or remove it by hand if that is what you want)",
+            match display_name {
+                Some(name) => format!("{} ({object_id})", quoted(name)),
+                None => object_id.clone(),
+            },
+        ),
+    }
+}
+
+/// A typed plan error, worded: its message (lower-case start, no final period) and its hint.
+pub fn problem_text(problem: &PlanProblem) -> (String, String) {
+    match problem {
+        PlanProblem::UnmarkedApplication {
+            key,
+            unique_name,
+            marker,
+            display_name,
+            app_id,
+            object_id,
+            owners,
+        } => {
+            let owners = if owners.is_empty() {
+                "it has no owners".to_owned()
+            } else {
+                let names: Vec<String> = owners.iter().map(owner_name).collect();
+                format!("its owners: {}", names.join(", "))
+            };
+            (
+                format!(
+                    "application `{key}`: the tenant's application {} (appId {app_id}, object id {object_id}) holds the unique name `{unique_name}` but does not carry the marker tag `{marker}`, so Registrar did not create it and will not manage it; {owners}",
+                    quoted(display_name)
+                ),
+                format!(
+                    "to adopt it on purpose, pin its appId in the manifest under `{key}:`\n      appId: \"{app_id}\"\n    otherwise ask its owners to delete it, or give the application another key"
+                ),
+            )
+        }
+        PlanProblem::ProtectedApplication {
+            key,
+            display_name,
+            app_id,
+            pruned,
+            tag,
+        } => {
+            let why = if *pruned {
+                "it is no longer in the manifest and --prune is set"
+            } else {
+                "the plan deletes or replaces it"
+            };
+            let protected_by = match tag {
+                Some(tag) => format!("the tag `{tag}` it carries"),
+                None => "`protect: true` in the manifest".to_owned(),
+            };
+            let hint = match tag {
+                Some(_) if *pruned => format!(
+                    "to delete it, declare `{key}` again without `protect: true` and apply that change on its own (it removes the tag), then prune; otherwise run without --prune"
+                ),
+                _ => format!(
+                    "to delete or replace it, remove `protect: true` from `{key}` and apply that change on its own first"
+                ),
+            };
+            (
+                format!(
+                    "application `{key}` ({}, appId {app_id}) is protected by {protected_by}, but {why}",
+                    quoted(display_name)
+                ),
+                hint,
+            )
+        }
+    }
+}
+
+/// An owner as a reader knows them: the UPN, else the display name, else the object id.
+fn owner_name(owner: &OwnerSummary) -> String {
+    match (&owner.user_principal_name, &owner.display_name) {
+        (Some(upn), _) => upn.clone(),
+        (None, Some(name)) => format!("{} ({})", quoted(name), owner.object_id),
+        (None, None) => owner.object_id.clone(),
     }
 }
 
@@ -45,6 +132,61 @@ pub fn warnings(plan: &Plan) -> Vec<String> {
     texts.sort();
     texts.dedup();
     texts
+}
+
+/// Whether the operation takes something away from the tenant.
+fn removes(operation: &Operation) -> bool {
+    matches!(
+        operation,
+        Operation::DeleteApplication { .. }
+            | Operation::DeleteServicePrincipal { .. }
+            | Operation::RemoveOwner { .. }
+            | Operation::RemoveSecret { .. }
+            | Operation::RevokeAppRole { .. }
+            | Operation::RevokeGrant { .. }
+            | Operation::DeleteRoleAssignment { .. }
+            | Operation::DeleteFederatedCredential { .. }
+    )
+}
+
+/// Whether a change destroys something a reviewer must agree to lose: a delete (of an
+/// application, service principal, owner, credential, consent or role assignment), a
+/// replacement, a rotation that removes the current credential at once (no overlap), or an
+/// update of delegated consent that revokes scopes.
+pub(crate) fn is_destructive(change: &ResourceChange) -> bool {
+    if change.address.component == Component::References {
+        return false;
+    }
+    match change.action {
+        Action::Delete | Action::Replace => true,
+        Action::Rotate => change.operations.iter().any(removes),
+        Action::Update => !revoked_scopes(change).is_empty(),
+        _ => false,
+    }
+}
+
+/// The scopes an update of delegated admin consent takes away (its `before` scopes that are
+/// not among its `after` ones).
+pub(crate) fn revoked_scopes(change: &ResourceChange) -> Vec<String> {
+    if !matches!(change.address.component, Component::DelegatedConsent { .. }) {
+        return Vec::new();
+    }
+    let scopes = |side: Option<&serde_json::Value>| -> Vec<String> {
+        side.and_then(|value| value.get("scopes"))
+            .and_then(serde_json::Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let after = scopes(change.after.as_ref());
+    scopes(change.before.as_ref())
+        .into_iter()
+        .filter(|scope| !after.contains(scope))
+        .collect()
 }
 
 /// What a plan would do: `1 to add, 2 to change, 0 to destroy.`

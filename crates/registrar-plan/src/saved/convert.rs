@@ -169,6 +169,11 @@ pub enum SavedWarning {
         reason: Option<String>,
         rotation_due: Option<SavedDuration>,
     },
+    SignedInOwnerKept {
+        owner: SavedAddress,
+        object_id: String,
+        display_name: Option<String>,
+    },
 }
 
 /// Why a saved plan's content cannot be turned back into a plan (an edited file).
@@ -450,6 +455,15 @@ fn save_warning(warning: &PlanWarning) -> SavedWarning {
             reason: reason.clone(),
             rotation_due: rotation_due.map(save_duration),
         },
+        PlanWarning::SignedInOwnerKept {
+            owner,
+            object_id,
+            display_name,
+        } => SavedWarning::SignedInOwnerKept {
+            owner: save_address(owner),
+            object_id: object_id.clone(),
+            display_name: display_name.clone(),
+        },
     }
 }
 
@@ -478,6 +492,15 @@ fn load_warning(warning: &SavedWarning) -> Result<PlanWarning, InvalidSavedPlan>
             store: store.clone(),
             reason: reason.clone(),
             rotation_due: rotation_due.map(load_duration).transpose()?,
+        },
+        SavedWarning::SignedInOwnerKept {
+            owner,
+            object_id,
+            display_name,
+        } => PlanWarning::SignedInOwnerKept {
+            owner: load_address(owner),
+            object_id: object_id.clone(),
+            display_name: display_name.clone(),
         },
     })
 }
