@@ -69,7 +69,8 @@ pub fn problem_text(problem: &PlanProblem) -> (String, String) {
             let owners = if owners.is_empty() {
                 "it has no owners".to_owned()
             } else {
-                let names: Vec<String> = owners.iter().map(owner_name).collect();
+                let mut names: Vec<String> = owners.iter().map(owner_name).collect();
+                names.sort_by_key(|name| name.to_lowercase());
                 format!("its owners: {}", names.join(", "))
             };
             (
