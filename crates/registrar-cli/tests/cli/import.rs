@@ -129,8 +129,8 @@ fn examples_import_back_to_no_changes() {
 }
 
 /// An application made directly through Graph (not by Registrar), with every kind of property
-/// Registrar manages, imports into a manifest whose plan changes nothing but the marker tag
-/// that adopts it (`registrar:<namespace>`); once applied, the plan is "No changes.".
+/// Registrar manages, imports into a manifest whose plan is "No changes.": the import pins its
+/// appId, which adopts it without adding Registrar's marker tag.
 #[test]
 fn an_application_made_through_graph_imports_back_to_no_changes() {
     let tenant = TestTenant::new();
@@ -287,30 +287,15 @@ fn an_application_made_through_graph_imports_back_to_no_changes() {
             import.stdout
         );
     }
-    // The only change: the marker tag that adopts the application.
+    // Pinned by appId and without the marker tag, it is adopted: managed, never tagged.
     let plan = tenant.plan(&manifest);
-    let changes = changed_addresses(&plan.stdout);
-    assert_eq!(
-        changes,
-        ["application.made-by-hand"],
-        "{}",
-        plan.all_output()
-    );
-    assert!(
-        plan.stdout.contains("+ \"registrar:byhand\""),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
-        "{}",
-        plan.stdout
-    );
-    tenant.apply(&manifest);
-    tenant.assert_converged(&manifest);
-    // Imported again, now that it carries the marker: the same manifest, no changes.
-    let again = tenant.run(&["import", "--tag", "registrar:byhand"]);
+    plan.expect_code(0);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.all_output());
+    let (status, app) = tenant.graph("GET", &format!("/applications/{id}"), None);
+    assert_eq!(status, 200, "{app}");
+    assert_eq!(app["tags"], json!(["team:imaging"]), "{app}");
+    // Imported again: the same manifest.
+    let again = tenant.run(&["import", "--app-id", &app_id, "--namespace", "byhand"]);
     again.expect_code(0);
     assert_eq!(again.stdout, import.stdout);
 }

@@ -14,6 +14,7 @@ mod drift;
 mod examples;
 mod harness;
 mod import;
+mod ownership;
 mod plan_json;
 mod progress;
 mod rbac;
