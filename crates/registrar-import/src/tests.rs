@@ -74,6 +74,21 @@ fn the_marker_names_the_namespace_and_the_unique_name_the_key() {
 }
 
 #[test]
+fn the_protect_tag_is_no_namespace_and_imports_as_protect() {
+    let mut found = app(
+        "Vault reader",
+        &["registrar:platform", "registrar:platform:protect", "team:x"],
+    );
+    found.unique_name = Some("platform.reader".to_owned());
+    let manifest = import(&tenant(vec![found]), &ImportOptions::default()).unwrap();
+    assert_eq!(manifest.namespace, "platform");
+    let text = manifest.document();
+    assert!(text.contains("tags: [\"team:x\"]"), "{text}");
+    assert!(!text.contains("registrar:platform"), "{text}");
+    assert!(loads(&text).desired.applications[0].protect, "{text}");
+}
+
+#[test]
 fn another_namespace_is_refused_unless_forced() {
     let live = tenant(vec![app("Theirs", &["registrar:other"])]);
     let options = ImportOptions {
