@@ -82,6 +82,8 @@ fn desired_from(seeds: &[u64; 3]) -> DesiredState {
             owners.push("dave@contoso.com".into());
         }
         app.owners = owners.iter().map(|owner| located(owner, 4, 9)).collect();
+        // Protected applications carry the protect tag too, and converge like the others.
+        app.protect = bit(seed, 50);
         app.secrets = pick(seed, 14, &["ci", "deploy"])
             .into_iter()
             .map(|name| {
@@ -306,6 +308,13 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
                 });
             }
         }
+    }
+    // Signed in as Bob, whom drift may add as an owner: the plan keeps him (a warning).
+    if bit(drift, 62) {
+        live.signed_in = Some(registrar_model::SignedInClient {
+            object_id: BOB.into(),
+            ..Default::default()
+        });
     }
     if bit(drift, 30) {
         let mut old = registrar_model::LiveApplication {
