@@ -156,6 +156,16 @@ def sdk_app(graph, run, arm):
         user_consent_display_name="Read your imaging data",
         user_consent_description="Allows the app to read your imaging data.",
     )
+
+    def exposed_api(*pre_authorized: PreAuthorizedApplication) -> ApiApplication:
+        # Graph replaces `api` whole, so the PATCH that adds the pre-authorized client repeats it.
+        return ApiApplication(
+            requested_access_token_version=2,
+            known_client_applications=[uuid.UUID(AZURE_CLI_APP_ID)],
+            oauth2_permission_scopes=[permission_scope],
+            pre_authorized_applications=list(pre_authorized),
+        )
+
     created = run(
         graph.applications.post(
             Application(
@@ -200,11 +210,7 @@ def sdk_app(graph, run, arm):
                         OptionalClaim(name="extn.department", source="user"),
                     ],
                 ),
-                api=ApiApplication(
-                    requested_access_token_version=2,
-                    known_client_applications=[uuid.UUID(AZURE_CLI_APP_ID)],
-                    oauth2_permission_scopes=[permission_scope],
-                ),
+                api=exposed_api(),
                 app_roles=[
                     AppRole(
                         id=own_role,
@@ -233,16 +239,10 @@ def sdk_app(graph, run, arm):
         app.patch(
             Application(
                 identifier_uris=[f"api://{created.app_id}"],
-                api=ApiApplication(
-                    requested_access_token_version=2,
-                    known_client_applications=[uuid.UUID(AZURE_CLI_APP_ID)],
-                    oauth2_permission_scopes=[permission_scope],
-                    pre_authorized_applications=[
-                        PreAuthorizedApplication(
-                            app_id=AZURE_CLI_APP_ID,
-                            delegated_permission_ids=[str(own_scope)],
-                        )
-                    ],
+                api=exposed_api(
+                    PreAuthorizedApplication(
+                        app_id=AZURE_CLI_APP_ID, delegated_permission_ids=[str(own_scope)]
+                    )
                 ),
             )
         )
