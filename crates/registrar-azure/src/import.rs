@@ -52,6 +52,17 @@ struct OwnedObject {
     app_id: Option<String>,
 }
 
+/// The applications that `(appId='…')` reads found (a 404 is `None`, skipped).
+fn applications_found(answers: Vec<ReadValue>) -> Vec<LiveApplication> {
+    answers
+        .into_iter()
+        .filter_map(|value| match value {
+            ReadValue::Application(Some(app)) => Some(*app),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Lists the applications `selection` names (managed properties, no details yet).
 async fn list_selected(
     clients: &Clients,
@@ -63,13 +74,7 @@ async fn list_selected(
             let found = graph
                 .read_batched(&[Read::ApplicationByAppId(app_id.clone())])
                 .await?;
-            Ok(found
-                .into_iter()
-                .filter_map(|value| match value {
-                    ReadValue::Application(Some(app)) => Some(*app),
-                    _ => None,
-                })
-                .collect())
+            Ok(applications_found(found))
         }
         ImportSelection::DisplayName(name) => {
             graph
@@ -97,13 +102,7 @@ async fn list_selected(
                 .map(Read::ApplicationByAppId)
                 .collect();
             let found = graph.read_batched(&reads).await?;
-            Ok(found
-                .into_iter()
-                .filter_map(|value| match value {
-                    ReadValue::Application(Some(app)) => Some(*app),
-                    _ => None,
-                })
-                .collect())
+            Ok(applications_found(found))
         }
     }
 }
