@@ -3,12 +3,13 @@
 //! everything a manifest can declare about them, into a [`LiveTenant`] that
 //! `registrar-import` turns into a manifest.
 //!
-//! It reuses the snapshot reader's batched reads (`crate::graph::Read`), so per-application
-//! details cost the same as in a plan: owners, federated credentials, the service principal and
-//! (for applications with certificates) `keyCredentials` with their `key`, in JSON batches of 20;
-//! then the API service principals the applications request permissions on, the owners'
-//! directory objects, and each service principal's admin consent; and, per `--scope`, one ARM
-//! list of the service principal's role assignments. It only reads.
+//! It shares the snapshot reader's two rounds of batched reads, so per-application details cost
+//! the same as in a plan: first each application's owners, federated credentials, service
+//! principal and (for applications with certificates) `keyCredentials` with their `key`, with the
+//! API service principals the applications request permissions on, in JSON batches of 20; then
+//! each service principal's admin consent with the owners' directory objects; and, per
+//! `--scope`, one ARM list of the service principal's role assignments. It tells a
+//! [`ReadProgress`] how far it is, and only reads.
 
 use std::collections::BTreeSet;
 
@@ -22,7 +23,9 @@ use crate::endpoints::Service;
 use crate::error::AzureError;
 use crate::graph::{Read, ReadValue};
 use crate::http::{encode_path, odata_string};
-use crate::snapshot::managed_role_assignments;
+use crate::snapshot::{
+    ReadProgress, managed_role_assignments, read_admin_consent, read_application_details,
+};
 
 /// Which applications to import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,12 +52,15 @@ struct OwnedObject {
     app_id: Option<String>,
 }
 
-/// What slot of the details round an answer fills.
-enum Slot {
-    Owners(usize),
-    FederatedCredentials(usize),
-    ServicePrincipal(usize),
-    KeyCredentials(usize),
+/// The applications that `(appId='…')` reads found (a 404 is `None`, skipped).
+fn applications_found(answers: Vec<ReadValue>) -> Vec<LiveApplication> {
+    answers
+        .into_iter()
+        .filter_map(|value| match value {
+            ReadValue::Application(Some(app)) => Some(*app),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Lists the applications `selection` names (managed properties, no details yet).
@@ -68,13 +74,7 @@ async fn list_selected(
             let found = graph
                 .read_batched(&[Read::ApplicationByAppId(app_id.clone())])
                 .await?;
-            Ok(found
-                .into_iter()
-                .filter_map(|value| match value {
-                    ReadValue::Application(Some(app)) => Some(*app),
-                    _ => None,
-                })
-                .collect())
+            Ok(applications_found(found))
         }
         ImportSelection::DisplayName(name) => {
             graph
@@ -102,13 +102,7 @@ async fn list_selected(
                 .map(Read::ApplicationByAppId)
                 .collect();
             let found = graph.read_batched(&reads).await?;
-            Ok(found
-                .into_iter()
-                .filter_map(|value| match value {
-                    ReadValue::Application(Some(app)) => Some(*app),
-                    _ => None,
-                })
-                .collect())
+            Ok(applications_found(found))
         }
     }
 }
@@ -121,69 +115,47 @@ pub async fn read_for_import(
     clients: &Clients,
     selection: &ImportSelection,
     scopes: &[String],
+    progress: &dyn ReadProgress,
 ) -> Result<LiveTenant, AzureError> {
     let graph = &clients.graph;
+    let concurrency = clients.concurrency;
+    progress.planned(1);
     let mut applications = list_selected(clients, selection).await?;
+    progress.read(1);
     applications.sort_by(|a, b| {
         (&a.settings.plain.display_name, &a.app_id)
             .cmp(&(&b.settings.plain.display_name, &b.app_id))
     });
     applications.dedup_by(|a, b| a.id == b.id);
 
-    // Details per application, in JSON batches (the same reads as the snapshot).
-    let mut reads = Vec::new();
-    let mut slots = Vec::new();
-    for (index, app) in applications.iter().enumerate() {
-        reads.push(Read::Owners(app.id.clone()));
-        slots.push(Slot::Owners(index));
-        reads.push(Read::FederatedCredentials(app.id.clone()));
-        slots.push(Slot::FederatedCredentials(index));
-        reads.push(Read::ServicePrincipal(app.app_id.clone()));
-        slots.push(Slot::ServicePrincipal(index));
-        if !app.key_credentials.is_empty() {
-            reads.push(Read::KeyCredentials(app.id.clone()));
-            slots.push(Slot::KeyCredentials(index));
-        }
-    }
-    for (slot, answer) in slots.into_iter().zip(graph.read_batched(&reads).await?) {
-        match (slot, answer) {
-            (Slot::Owners(index), ReadValue::Owners(owners)) => applications[index].owners = owners,
-            (Slot::FederatedCredentials(index), ReadValue::FederatedCredentials(found)) => {
-                applications[index].federated_credentials = found;
-            }
-            (Slot::ServicePrincipal(index), ReadValue::ServicePrincipal(sp)) => {
-                applications[index].service_principal = sp;
-            }
-            (Slot::KeyCredentials(index), ReadValue::KeyCredentials(found)) => {
-                applications[index].key_credentials = found;
-            }
-            _ => {}
-        }
-    }
-
-    // The APIs requested, the owners, and each service principal's admin consent.
+    // Details per application and the APIs requested, in JSON batches (the snapshot's reads).
     let resources: BTreeSet<String> = applications
         .iter()
         .flat_map(|app| &app.settings.required_resource_access)
         .map(|access| access.resource_app_id.to_ascii_lowercase())
         .collect();
+    let resource_reads = resources
+        .into_iter()
+        .map(Read::ResourceServicePrincipal)
+        .collect();
+    let resource_answers = read_application_details(
+        graph,
+        &mut applications,
+        |app| !app.key_credentials.is_empty(),
+        resource_reads,
+        concurrency,
+        progress,
+    )
+    .await?;
+
+    // Each service principal's admin consent and the owners' directory objects; role
+    // assignments from ARM alongside.
     let owners: BTreeSet<String> = applications
         .iter()
         .flat_map(|app| &app.owners)
         .map(|owner| owner.to_ascii_lowercase())
         .collect();
-    let mut reads: Vec<Read> = Vec::new();
-    reads.extend(resources.into_iter().map(Read::ResourceServicePrincipal));
-    reads.extend(owners.into_iter().map(Read::DirectoryObject));
-    let mut consent_of: Vec<usize> = Vec::new();
-    for (index, app) in applications.iter().enumerate() {
-        if let Some(sp) = &app.service_principal {
-            reads.push(Read::AppRoleAssignments(sp.id.clone()));
-            consent_of.push(index);
-            reads.push(Read::PermissionGrants(sp.id.clone()));
-            consent_of.push(index);
-        }
-    }
+    let owner_reads = owners.into_iter().map(Read::DirectoryObject).collect();
     let rbac_reads: Vec<_> = applications
         .iter()
         .enumerate()
@@ -201,41 +173,26 @@ pub async fn read_for_import(
                         .arm
                         .list_role_assignments_for_principal(&root, &principal)
                         .await;
+                    progress.read(1);
                     (index, found)
                 })
             })
         })
         .collect();
-    let (answers, rbac) = futures::join!(
-        graph.read_batched(&reads),
+    progress.planned(rbac_reads.len() as u64);
+    let (owner_answers, rbac) = futures::join!(
+        read_admin_consent(graph, &mut applications, owner_reads, concurrency, progress),
         stream::iter(rbac_reads)
-            .buffer_unordered(clients.concurrency)
+            .buffer_unordered(concurrency)
             .collect::<Vec<_>>()
     );
     let mut live = LiveTenant::default();
-    let mut consent = consent_of.into_iter();
-    for answer in answers? {
+    for answer in resource_answers.into_iter().chain(owner_answers?) {
         match answer {
             ReadValue::ResourceServicePrincipal(Some(sp)) => {
                 live.resource_service_principals.push(sp)
             }
             ReadValue::DirectoryObject(Some(object)) => live.directory_objects.push(object),
-            ReadValue::AppRoleAssignments(found) => {
-                if let Some(sp) = consent
-                    .next()
-                    .and_then(|index| applications[index].service_principal.as_mut())
-                {
-                    sp.app_role_assignments = found;
-                }
-            }
-            ReadValue::PermissionGrants(found) => {
-                if let Some(sp) = consent
-                    .next()
-                    .and_then(|index| applications[index].service_principal.as_mut())
-                {
-                    sp.permission_grants = found;
-                }
-            }
             _ => {}
         }
     }

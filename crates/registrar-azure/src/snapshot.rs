@@ -225,14 +225,112 @@ pub(crate) fn managed_role_assignments(
     kept
 }
 
-/// What a batched read fills in.
+/// What an answer of the details round fills in.
 enum Slot {
     Owners(usize),
     FederatedCredentials(usize),
     ServicePrincipal(usize),
     KeyCredentials(usize),
-    Resource,
-    Owner,
+    /// One of the caller's other reads, handed back.
+    Extra,
+}
+
+/// The first round of per-application reads, shared by the snapshot and the import reader: each
+/// application's owners, federated credentials and service principal, and its `keyCredentials`
+/// (with `key`) where `wants_key_credentials` says so, then the caller's `extra` reads, in the
+/// same JSON batches. Fills the details into `applications` and returns the answers to `extra`,
+/// in order.
+pub(crate) async fn read_application_details(
+    graph: &GraphClient,
+    applications: &mut [LiveApplication],
+    wants_key_credentials: impl Fn(&LiveApplication) -> bool,
+    extra: Vec<Read>,
+    concurrency: usize,
+    progress: &dyn ReadProgress,
+) -> Result<Vec<ReadValue>, AzureError> {
+    let mut reads = Vec::new();
+    let mut slots = Vec::new();
+    for (index, app) in applications.iter().enumerate() {
+        reads.push(Read::Owners(app.id.clone()));
+        slots.push(Slot::Owners(index));
+        reads.push(Read::FederatedCredentials(app.id.clone()));
+        slots.push(Slot::FederatedCredentials(index));
+        reads.push(Read::ServicePrincipal(app.app_id.clone()));
+        slots.push(Slot::ServicePrincipal(index));
+        if wants_key_credentials(app) {
+            reads.push(Read::KeyCredentials(app.id.clone()));
+            slots.push(Slot::KeyCredentials(index));
+        }
+    }
+    slots.extend(extra.iter().map(|_| Slot::Extra));
+    reads.extend(extra);
+    let answers = read_batched_reporting(graph, &reads, concurrency, progress).await?;
+    let mut extra_answers = Vec::new();
+    for (slot, answer) in slots.into_iter().zip(answers) {
+        match (slot, answer) {
+            (Slot::Owners(index), ReadValue::Owners(owners)) => {
+                applications[index].owners = owners;
+            }
+            (Slot::FederatedCredentials(index), ReadValue::FederatedCredentials(credentials)) => {
+                applications[index].federated_credentials = credentials;
+            }
+            (Slot::ServicePrincipal(index), ReadValue::ServicePrincipal(sp)) => {
+                applications[index].service_principal = sp;
+            }
+            (Slot::KeyCredentials(index), ReadValue::KeyCredentials(certificates)) => {
+                applications[index].key_credentials = certificates;
+            }
+            (Slot::Extra, answer) => extra_answers.push(answer),
+            _ => {}
+        }
+    }
+    Ok(extra_answers)
+}
+
+/// The second round, shared by the snapshot and the import reader: the admin consent held by
+/// each service principal the first round found (its app role assignments and tenant-wide
+/// grants, which need its object id), then the caller's `extra` reads, in the same JSON batches.
+/// Fills the consent in and returns the answers to `extra`, in order. Sends nothing when there
+/// is nothing to read.
+pub(crate) async fn read_admin_consent(
+    graph: &GraphClient,
+    applications: &mut [LiveApplication],
+    extra: Vec<Read>,
+    concurrency: usize,
+    progress: &dyn ReadProgress,
+) -> Result<Vec<ReadValue>, AzureError> {
+    let mut consent_reads = Vec::new();
+    let mut consent_slots = Vec::new();
+    for (index, app) in applications.iter().enumerate() {
+        if let Some(sp) = &app.service_principal {
+            consent_reads.push(Read::AppRoleAssignments(sp.id.clone()));
+            consent_slots.push(Some(index));
+            consent_reads.push(Read::PermissionGrants(sp.id.clone()));
+            consent_slots.push(Some(index));
+        }
+    }
+    consent_slots.extend(extra.iter().map(|_| None));
+    consent_reads.extend(extra);
+    if consent_reads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let answers = read_batched_reporting(graph, &consent_reads, concurrency, progress).await?;
+    let mut extra_answers = Vec::new();
+    for (slot, answer) in consent_slots.into_iter().zip(answers) {
+        let Some(index) = slot else {
+            extra_answers.push(answer);
+            continue;
+        };
+        let Some(sp) = applications[index].service_principal.as_mut() else {
+            continue;
+        };
+        match answer {
+            ReadValue::AppRoleAssignments(assignments) => sp.app_role_assignments = assignments,
+            ReadValue::PermissionGrants(grants) => sp.permission_grants = grants,
+            _ => {}
+        }
+    }
+    Ok(extra_answers)
 }
 
 /// A declared application the tag did not find: by pinned appId, else by unique name.
@@ -371,25 +469,13 @@ pub async fn read_live_tenant_with(
 
     // 3. Details per application, resource service principals and owners, in JSON batches;
     //    secret stores alongside.
+    let wants_key_credentials = |app: &LiveApplication| {
+        declared_for(desired, app).is_some_and(|declared| !declared.certificates.is_empty())
+            || !app.key_credentials.is_empty()
+    };
     let mut reads = Vec::new();
-    let mut slots = Vec::new();
-    for (index, app) in applications.iter().enumerate() {
-        reads.push(Read::Owners(app.id.clone()));
-        slots.push(Slot::Owners(index));
-        reads.push(Read::FederatedCredentials(app.id.clone()));
-        slots.push(Slot::FederatedCredentials(index));
-        reads.push(Read::ServicePrincipal(app.app_id.clone()));
-        slots.push(Slot::ServicePrincipal(index));
-        let declares_certificates =
-            declared_for(desired, app).is_some_and(|declared| !declared.certificates.is_empty());
-        if declares_certificates || !app.key_credentials.is_empty() {
-            reads.push(Read::KeyCredentials(app.id.clone()));
-            slots.push(Slot::KeyCredentials(index));
-        }
-    }
     for app_id in resource_app_ids(desired) {
         reads.push(Read::ResourceServicePrincipal(app_id));
-        slots.push(Slot::Resource);
     }
     let mut owners_seen = HashSet::new();
     for owner in desired.applications.iter().flat_map(|app| &app.owners) {
@@ -401,7 +487,6 @@ pub async fn read_live_tenant_with(
             } else {
                 Read::User(name.to_owned())
             });
-            slots.push(Slot::Owner);
         }
     }
     let stores: BTreeSet<&SecretStoreLocation> = desired
@@ -431,7 +516,14 @@ pub async fn read_live_tenant_with(
         .collect();
     progress.planned((store_reads.len() + definition_reads.len()) as u64);
     let (answers, secret_stores, definitions) = futures::join!(
-        read_batched_reporting(graph, &reads, concurrency, progress),
+        read_application_details(
+            graph,
+            &mut applications,
+            wants_key_credentials,
+            reads,
+            concurrency,
+            progress
+        ),
         stream::iter(store_reads)
             .buffer_unordered(concurrency)
             .collect::<Vec<_>>(),
@@ -457,24 +549,12 @@ pub async fn read_live_tenant_with(
         role_definitions,
         ..LiveTenant::default()
     };
-    for (slot, answer) in slots.into_iter().zip(answers?) {
-        match (slot, answer) {
-            (Slot::Owners(index), ReadValue::Owners(owners)) => {
-                applications[index].owners = owners;
-            }
-            (Slot::FederatedCredentials(index), ReadValue::FederatedCredentials(credentials)) => {
-                applications[index].federated_credentials = credentials;
-            }
-            (Slot::ServicePrincipal(index), ReadValue::ServicePrincipal(sp)) => {
-                applications[index].service_principal = sp;
-            }
-            (Slot::KeyCredentials(index), ReadValue::KeyCredentials(certificates)) => {
-                applications[index].key_credentials = certificates;
-            }
-            (Slot::Resource, ReadValue::ResourceServicePrincipal(Some(sp))) => {
+    for answer in answers? {
+        match answer {
+            ReadValue::ResourceServicePrincipal(Some(sp)) => {
                 live.resource_service_principals.push(sp);
             }
-            (Slot::Owner, ReadValue::DirectoryObject(Some(object))) => {
+            ReadValue::DirectoryObject(Some(object)) => {
                 live.directory_objects.push(object);
             }
             _ => {}
@@ -519,23 +599,7 @@ pub async fn read_live_tenant_with(
     let rbac = stream::iter(rbac_reads)
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>();
-    let mut consent_reads = Vec::new();
-    let mut consent_slots = Vec::new();
-    for (index, app) in applications.iter().enumerate() {
-        if let Some(sp) = &app.service_principal {
-            consent_reads.push(Read::AppRoleAssignments(sp.id.clone()));
-            consent_slots.push(index);
-            consent_reads.push(Read::PermissionGrants(sp.id.clone()));
-            consent_slots.push(index);
-        }
-    }
-    let consent = async {
-        if consent_reads.is_empty() {
-            Ok(Vec::new())
-        } else {
-            read_batched_reporting(graph, &consent_reads, concurrency, progress).await
-        }
-    };
+    let consent = read_admin_consent(graph, &mut applications, Vec::new(), concurrency, progress);
     let (consent_answers, rbac_answers) = futures::join!(consent, rbac);
     let mut found_assignments: Vec<Vec<RoleAssignment>> = vec![Vec::new(); applications.len()];
     for (index, found) in rbac_answers {
@@ -547,19 +611,7 @@ pub async fn read_live_tenant_with(
             sp.role_assignments = managed_role_assignments(found, &principal_id, &roots);
         }
     }
-    {
-        let answers = consent_answers?;
-        for (index, answer) in consent_slots.into_iter().zip(answers) {
-            let Some(sp) = applications[index].service_principal.as_mut() else {
-                continue;
-            };
-            match answer {
-                ReadValue::AppRoleAssignments(assignments) => sp.app_role_assignments = assignments,
-                ReadValue::PermissionGrants(grants) => sp.permission_grants = grants,
-                _ => {}
-            }
-        }
-    }
+    consent_answers?;
     live.applications = applications;
     live.resource_service_principals
         .sort_by(|a, b| a.app_id.cmp(&b.app_id));

@@ -12,8 +12,8 @@ use azure_core::http::{AsyncRawResponse, HttpClient, Request, Url};
 use registrar_azure::wire;
 use registrar_azure::{
     AzureConfig, AzureError, BatchGet, Clients, CredentialKind, DeliveredSecret, Endpoints,
-    ReadProgress, RetryConfig, SecretValue, Service, ServiceError, read_live_tenant,
-    read_live_tenant_with,
+    ImportSelection, ReadProgress, RetryConfig, SecretValue, Service, ServiceError,
+    read_for_import, read_live_tenant, read_live_tenant_with,
 };
 use registrar_model::{
     ApplicationField, ApplicationSettings, DesiredApplication, DesiredResourceAccess,
@@ -2298,4 +2298,104 @@ async fn snapshot_reads_role_assignments_per_root_and_keeps_the_managed_ones() {
     // 2 roots x 2 declared service principals + 1 custom role lookup; one ARM token.
     let stats = clients.stats();
     assert_eq!((stats.arm, stats.token), (5, 2), "{stats:?}");
+}
+
+/// `read_for_import` shares the snapshot's two rounds of batches (details with the APIs
+/// requested; then consent with the owners' directory objects), reads role assignments per
+/// `--scope` root, and tells its progress everything it reads, each planned before read.
+#[tokio::test]
+async fn import_reads_in_two_rounds_of_batches_and_counts_progress() {
+    let (server, clients) = setup().await;
+    let graph_app_id = "00000003-0000-0000-c000-000000000000";
+    let mut app = fixture("application-get.json");
+    app["id"] = json!("obj-a");
+    app["appId"] = json!("app-a");
+    app["tags"] = json!(["team:x"]);
+    app["requiredResourceAccess"] = json!([{"resourceAppId": graph_app_id, "resourceAccess": []}]);
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param("$filter", "tags/any(t:t eq 'team:x')"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [app]})))
+        .mount(&server)
+        .await;
+    let routes = vec![
+        (
+            "/applications/obj-a/owners?$select=id".to_owned(),
+            vec![inner_ok(
+                json!({"value": [{"@odata.type": "#microsoft.graph.user", "id": "user-jo"}]}),
+            )],
+        ),
+        (
+            "/applications/obj-a/federatedIdentityCredentials".to_owned(),
+            vec![inner_ok(json!({"value": []}))],
+        ),
+        (
+            "/servicePrincipals?$filter=appId eq 'app-a'".to_owned(),
+            vec![inner_ok(
+                json!({"value": [{"id": "sp-a", "appId": "app-a", "appRoleAssignmentRequired": false, "tags": [], "notes": null}]}),
+            )],
+        ),
+        (
+            format!("/servicePrincipals?$filter=appId eq '{graph_app_id}'"),
+            vec![inner_ok(
+                json!({"value": [fixture("serviceprincipal-get-msgraph-select.json")]}),
+            )],
+        ),
+        (
+            "/servicePrincipals/sp-a/appRoleAssignments".to_owned(),
+            vec![inner_ok(json!({"value": []}))],
+        ),
+        (
+            "/oauth2PermissionGrants?$filter=clientId eq 'sp-a'".to_owned(),
+            vec![inner_ok(json!({"value": []}))],
+        ),
+        (
+            "/directoryObjects/user-jo".to_owned(),
+            vec![inner_ok(
+                json!({"@odata.type": "#microsoft.graph.user", "id": "user-jo", "userPrincipalName": "jo@contoso.com", "displayName": "Jo"}),
+            )],
+        ),
+    ];
+    BatchStub::new(routes).mount(&server).await;
+    let subscription = format!("/subscriptions/{SUBSCRIPTION}");
+    let rg = format!("{subscription}/resourceGroups/rg-001");
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{subscription}/providers/Microsoft.Authorization/roleAssignments"
+        )))
+        .and(query_param("$filter", "principalId eq 'sp-a'"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": [arm_assignment(&rg, "n-rg", READER, "sp-a")]})),
+        )
+        .mount(&server)
+        .await;
+
+    let progress = CountedProgress::default();
+    let live = read_for_import(
+        &clients,
+        &ImportSelection::Tag("team:x".to_owned()),
+        std::slice::from_ref(&rg),
+        &progress,
+    )
+    .await
+    .unwrap();
+
+    let [app] = live.applications.as_slice() else {
+        panic!("{:?}", live.applications);
+    };
+    assert_eq!(app.owners, ["user-jo"]);
+    let sp = app.service_principal.as_ref().unwrap();
+    assert_eq!(sp.id, "sp-a");
+    assert_eq!(sp.role_assignments.len(), 1, "{:?}", sp.role_assignments);
+    assert_eq!(live.resource_service_principals.len(), 1);
+    assert_eq!(live.directory_objects.len(), 1);
+    // The list, 3 details + the API, 2 consent reads + the owner, 1 ARM list.
+    assert_eq!(progress.counts(), (9, 9));
+    let batches = batched_urls(&server).await;
+    assert_eq!(
+        batches.iter().map(Vec::len).collect::<Vec<_>>(),
+        [4, 3],
+        "{batches:?}"
+    );
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use registrar_model::names::slug;
 use registrar_model::{
     AppRole, Guid, LiveApplication, LiveTenant, PermissionKind, ResourceServicePrincipal,
     marker_tag, protect_tag,
@@ -10,7 +11,7 @@ use registrar_model::{
 use time::format_description::well_known::Rfc3339;
 
 use crate::yaml::{Yaml, key, scalar, string_list};
-use crate::{CertificateFile, ImportOptions, certificate_pem, slug};
+use crate::{CertificateFile, ImportOptions, certificate_pem};
 
 pub(crate) struct AppWriter<'a> {
     pub(crate) live: &'a LiveTenant,

@@ -15,6 +15,7 @@ mod yaml;
 
 use std::collections::BTreeSet;
 
+use registrar_model::names::{is_app_key, is_namespace, slug};
 use registrar_model::{LiveApplication, LiveTenant};
 
 use crate::application::AppWriter;
@@ -155,13 +156,6 @@ impl std::fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
-fn is_namespace(text: &str) -> bool {
-    (1..=32).contains(&text.len())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 fn markers(app: &LiveApplication) -> Vec<&str> {
     app.settings
         .plain
@@ -191,32 +185,6 @@ fn pick_namespace(live: &LiveTenant, options: &ImportOptions) -> String {
     }
 }
 
-/// A manifest key from a display name: lowercase letters, digits and single dashes, at most 64.
-pub(crate) fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let mut out: String = out.trim_end_matches('-').chars().take(64).collect();
-    while out.ends_with('-') {
-        out.pop();
-    }
-    out
-}
-
-fn is_key(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    (1..=64).contains(&bytes.len())
-        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-}
-
 /// The key of each application: its unique name's key when it is `<namespace>.<key>`, else a
 /// slug of its display name (else `app-<appId>`), made unique with `-2`, `-3`, ...
 fn keys(live: &LiveTenant, namespace: &str) -> Vec<String> {
@@ -230,7 +198,7 @@ fn keys(live: &LiveTenant, namespace: &str) -> Vec<String> {
             app.unique_name
                 .as_deref()
                 .and_then(|name| name.strip_prefix(&prefix))
-                .filter(|key| is_key(key))
+                .filter(|key| is_app_key(key))
                 .filter(|key| used.insert((*key).to_owned()))
                 .map(str::to_owned)
         })
@@ -240,7 +208,7 @@ fn keys(live: &LiveTenant, namespace: &str) -> Vec<String> {
             continue;
         }
         let mut base = slug(&app.settings.plain.display_name);
-        if !is_key(&base) {
+        if !is_app_key(&base) {
             base = format!("app-{}", app.app_id.to_ascii_lowercase());
         }
         base.truncate(60);

@@ -22,6 +22,7 @@
 //!   [`DirectoryObjectKind`], [`PlannedAppId`]: the values that cross crates, typed.
 //! - [`fingerprints`]: one digest per live object, so a saved plan can tell what changed since.
 //! - [`suggest`]: the one "did you mean" rule of validation and planning.
+//! - [`names`]: the shapes of namespaces and application keys, and [`names::slug`].
 //! - [`operation::Operation`]: one mutation (create an application, add an owner, add a secret,
 //!   ...), the contract between `registrar-plan` (which emits them), `registrar-apply` (which
 //!   orders and runs them) and `registrar-azure` (which turns each into HTTP requests).
@@ -38,6 +39,7 @@ pub mod fingerprint;
 pub mod guid;
 pub mod kinds;
 pub mod live;
+pub mod names;
 pub mod operation;
 pub mod placeholder;
 pub mod suggest;

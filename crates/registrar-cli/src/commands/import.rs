@@ -3,7 +3,8 @@
 //!
 //! The reading is `registrar_azure::read_for_import`, the mapping `registrar_import::import`;
 //! this module only picks the selection, refuses to overwrite files without `--force` and
-//! prints.
+//! prints. On a terminal it shows how many objects are read of how many (on stderr, so a
+//! manifest written to stdout stays clean).
 
 use std::io::Write;
 use std::path::Path;
@@ -16,6 +17,7 @@ use registrar_model::scope_root;
 use crate::cli::{GlobalArgs, ImportArgs};
 use crate::commands::Outcome;
 use crate::output::Hinted;
+use crate::progress::Progress;
 use crate::target;
 
 fn selection(args: &ImportArgs) -> ImportSelection {
@@ -42,16 +44,24 @@ pub(crate) fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<Outco
             .into());
         }
     }
+    // The manifest may go to stdout; the bar is on stderr, so it stays clean either way.
+    let progress = Progress::new(global, false);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let live = runtime.block_on(async {
         let target = target::connect(global).await?;
         if !global.quiet {
             eprintln!("Reading {}...", target.description);
         }
-        let read =
-            registrar_azure::read_for_import(&target.clients, &selection(&args), &args.scopes)
-                .await
-                .with_context(|| format!("cannot read {}", target.description));
+        let reading = progress.counter("Reading", "objects");
+        let read = registrar_azure::read_for_import(
+            &target.clients,
+            &selection(&args),
+            &args.scopes,
+            &reading,
+        )
+        .await
+        .with_context(|| format!("cannot read {}", target.description));
+        reading.finish();
         target.close().await;
         read
     })?;

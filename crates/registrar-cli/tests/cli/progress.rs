@@ -1,4 +1,4 @@
-//! Progress bars under a pseudo-terminal: `script` (util-linux) runs the binary with stderr on a
+//! Progress bars under a pseudo-terminal (plan, apply, import): `script` (util-linux) runs the binary with stderr on a
 //! terminal, so the bars are drawn; with `-q` or `--format json` they are not. Every other test
 //! runs without a terminal, and its exact stderr shows that nothing is drawn there.
 
@@ -75,6 +75,44 @@ fn progress_is_drawn_on_a_terminal_only() {
         assert!(!shown.contains("Reading ["), "{quiet:?}: {shown}");
     }
     let plain = tenant.plan(&manifest);
+    plain.expect_code(0);
+    assert!(!plain.stderr.contains('['), "{}", plain.stderr);
+}
+
+#[test]
+fn import_draws_progress_on_stderr_only_and_keeps_stdout_clean() {
+    let tenant = TestTenant::new();
+    let manifest = tenant.write("apps.yaml", MANIFEST);
+    tenant.apply(&manifest).expect_code(0);
+    let import = ["import", "--tag", "registrar:it"];
+
+    let Some(shown) = run_on_terminal(&tenant, &[&import[..], &["-o", "into-dir"]].concat()) else {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    assert!(shown.contains("Reading ["), "{shown}");
+    assert!(shown.contains(" objects"), "{shown}");
+    assert!(shown.contains("Imported 2 application(s)"), "{shown}");
+
+    // The manifest on stdout (redirected by the terminal's shell) carries no bar, while stderr,
+    // still the terminal, shows it.
+    let shown = run_on_terminal(&tenant, &[&import[..], &[">", "stdout.yaml"]].concat())
+        .unwrap_or_default();
+    assert!(shown.contains("Reading ["), "{shown}");
+    let stdout = std::fs::read_to_string(tenant.dir.path().join("stdout.yaml")).unwrap();
+    assert!(stdout.starts_with("# "), "{stdout}");
+    assert!(!stdout.contains("Reading"), "{stdout}");
+    assert!(!stdout.contains('\r'), "{stdout}");
+    assert!(stdout.contains("displayName: \"Worker\""), "{stdout}");
+
+    let quiet = run_on_terminal(
+        &tenant,
+        &[&["-q"], &import[..], &["-o", "quiet-dir"]].concat(),
+    )
+    .unwrap_or_default();
+    assert!(!quiet.contains("Reading ["), "{quiet}");
+
+    let plain = tenant.run(&[&import[..], &["-o", "plain-dir"]].concat());
     plain.expect_code(0);
     assert!(!plain.stderr.contains('['), "{}", plain.stderr);
 }

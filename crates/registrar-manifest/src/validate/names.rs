@@ -12,37 +12,7 @@ pub(crate) fn looks_like_guid(text: &str) -> bool {
     text.len() >= 8 && text.contains('-') && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
-/// `[a-z0-9-]{1,32}`.
-pub(crate) fn is_namespace(text: &str) -> bool {
-    (1..=32).contains(&text.len())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-/// `[a-z0-9][a-z0-9-]{0,63}`.
-pub(crate) fn is_app_key(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    (1..=64).contains(&bytes.len())
-        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-}
-
-/// A suggestion for a key that breaks [`is_app_key`] or [`is_namespace`]: lower-cased, other
-/// characters turned into `-`.
-pub(crate) fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_owned()
-}
+pub(crate) use registrar_model::names::{is_app_key, is_namespace, slug};
 
 /// Why `value` cannot be an appRole or scope value (Graph: at most 120 characters of
 /// `0-9 A-Z a-z` and ``: ! # $ % & ' ( ) * + , - . / ; < = > ? @ [ ] ^ _ ` { | } ~``, no spaces).
@@ -238,18 +208,6 @@ mod tests {
         // What a GUID is: `registrar_model::Guid::parse` (tested there).
         assert!(looks_like_guid("00000003-0000-0000-c000-00000000000"));
         assert!(!looks_like_guid("Microsoft Graph"));
-    }
-
-    #[test]
-    fn keys_and_namespaces() {
-        assert!(is_namespace("platform-1"));
-        assert!(!is_namespace("Platform"));
-        assert!(!is_namespace(&"a".repeat(33)));
-        assert!(is_app_key("dicom-client"));
-        assert!(!is_app_key("-dicom"));
-        assert!(!is_app_key("Dicom_Client"));
-        assert!(!is_app_key(&"a".repeat(65)));
-        assert_eq!(slug("Dicom_Client"), "dicom-client");
     }
 
     #[test]
