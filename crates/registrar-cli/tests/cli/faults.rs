@@ -24,11 +24,15 @@ const KEY_ID_TAG: &str = "registrar-key-id";
 /// [`FAST`], so the client gives up first.
 const TIMEOUT_HOLD_MS: u64 = 1_500;
 
-/// Retries without sleeping, and a request timeout of 1 s.
+/// Retries without sleeping, and a request timeout of 1 s: for the apply under faults.
 const FAST: [(&str, &str); 2] = [
     ("REGISTRAR_TEST_NO_RETRY_DELAY", "1"),
     ("REGISTRAR_TEST_REQUEST_TIMEOUT_MS", "1000"),
 ];
+
+/// Retries without sleeping, the default request timeout: for runs without injected timeouts
+/// (a busy CI machine must not turn a slow answer into a failure there).
+const NO_DELAY: [(&str, &str); 1] = [("REGISTRAR_TEST_NO_RETRY_DELAY", "1")];
 
 fn certificate_pem(name: &str) -> String {
     rcgen::generate_simple_self_signed(vec![format!("{name}.contoso.com")])
@@ -222,15 +226,15 @@ fn audit(tenant: &TestTenant) -> Audit {
 /// Plans without faults; applies once more if needed. Returns the applies it took (0 or 1)
 /// and panics unless the tenant then converges.
 fn converge(tenant: &TestTenant, manifest: &str) -> usize {
-    let plan = tenant.run_with_env(&["plan", "--detailed-exitcode", manifest], &FAST);
+    let plan = tenant.run_with_env(&["plan", "--detailed-exitcode", manifest], &NO_DELAY);
     if plan.code == 0 && plan.stdout.contains("No changes.") {
         return 0;
     }
     plan.expect_code(2);
     tenant
-        .run_with_env(&["apply", "--auto-approve", manifest], &FAST)
+        .run_with_env(&["apply", "--auto-approve", manifest], &NO_DELAY)
         .expect_code(0);
-    let again = tenant.run_with_env(&["plan", "--detailed-exitcode", manifest], &FAST);
+    let again = tenant.run_with_env(&["plan", "--detailed-exitcode", manifest], &NO_DELAY);
     again.expect_code(0);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
     1
@@ -312,7 +316,7 @@ fn apply_killed_after(tenant: &TestTenant, manifest: &str, k: u64) -> bool {
         .env("REGISTRAR_LOCAL_URL", tenant.base_url())
         .env("REGISTRAR_LOCAL_CA", tenant.ca_path())
         .env("NO_COLOR", "1")
-        .envs(FAST)
+        .envs(NO_DELAY)
         .env_remove("RUST_LOG")
         .env_remove("REGISTRAR_NOW")
         .stdin(Stdio::null())
@@ -345,7 +349,7 @@ fn apply_killed_after_every_change_converges_on_the_next_apply() {
         let tenant = TestTenant::new();
         let manifest = tenant.write("apps.yaml", &manifest(&tenant, 2));
         tenant
-            .run_with_env(&["apply", "--auto-approve", &manifest], &FAST)
+            .run_with_env(&["apply", "--auto-approve", &manifest], &NO_DELAY)
             .expect_code(0);
         tenant.emulator.injected_faults().mutations
     };
@@ -362,7 +366,7 @@ fn apply_killed_after_every_change_converges_on_the_next_apply() {
             continue;
         }
         tried += 1;
-        let again = tenant.run_with_env(&["apply", "--auto-approve", &manifest], &FAST);
+        let again = tenant.run_with_env(&["apply", "--auto-approve", &manifest], &NO_DELAY);
         if again.code != 0 {
             failures.push(format!(
                 "k={k}: the re-apply failed:\n{}",
@@ -370,7 +374,7 @@ fn apply_killed_after_every_change_converges_on_the_next_apply() {
             ));
             continue;
         }
-        let plan = tenant.run_with_env(&["plan", "--detailed-exitcode", &manifest], &FAST);
+        let plan = tenant.run_with_env(&["plan", "--detailed-exitcode", &manifest], &NO_DELAY);
         if plan.code != 0 {
             failures.push(format!("k={k}: not converged:\n{}", plan.all_output()));
         }
