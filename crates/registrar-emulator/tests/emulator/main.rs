@@ -4,6 +4,7 @@
 mod applications;
 #[cfg(test)]
 mod arm;
+#[cfg(test)]
 mod connection_faults;
 #[cfg(test)]
 mod consent;
