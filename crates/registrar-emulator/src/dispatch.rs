@@ -234,7 +234,6 @@ fn retry_after_text(seconds: f64) -> String {
 
 impl Emulator {
     /// Runs a handler under the tenant lock and writes the state file if the request changed
-    /// the tenant.
     /// the tenant. Once the hold point ([`crate::Faults::hold_after_mutations`]) is reached no
     /// handler runs any more, so exactly that many changes are committed.
     fn with_tenant(&self, handle: impl FnOnce(&mut Tenant) -> Reply) -> ApiResponse {
