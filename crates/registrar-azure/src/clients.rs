@@ -86,7 +86,7 @@ pub struct Clients {
 impl Clients {
     /// Builds the clients. Nothing is sent yet; the first request fetches a token.
     pub fn new(config: AzureConfig) -> Result<Self, AzureError> {
-        let client = build_reqwest_client(&config.endpoints)?;
+        let client = build_reqwest_client(&config.endpoints, config.retry.request_timeout)?;
         let counter = Arc::new(RequestCounter::default());
         let transport: Arc<dyn HttpClient> = match config.token_transport {
             Some(transport) => transport,

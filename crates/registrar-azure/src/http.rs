@@ -217,10 +217,14 @@ pub(crate) struct HttpCore {
 
 /// Builds the reqwest client: rustls, no redirects, timeouts, and the extra CA when given (for
 /// the local tenant only that CA is trusted; elsewhere it is added to the platform roots).
-pub(crate) fn build_reqwest_client(endpoints: &Endpoints) -> Result<reqwest::Client, AzureError> {
+/// `request_timeout` bounds one attempt ([`RetryConfig::request_timeout`]).
+pub(crate) fn build_reqwest_client(
+    endpoints: &Endpoints,
+    request_timeout: Duration,
+) -> Result<reqwest::Client, AzureError> {
     let mut builder = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(100))
+        .connect_timeout(Duration::from_secs(10).min(request_timeout))
+        .timeout(request_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("registrar/", env!("CARGO_PKG_VERSION")));
     if let Some(pem) = &endpoints.extra_ca_pem {

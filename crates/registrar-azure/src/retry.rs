@@ -59,6 +59,10 @@ pub struct RetryConfig {
     pub delay_scale: f64,
     /// Most read-your-writes attempts, a backstop for the deadline.
     pub max_consistency_attempts: u32,
+    /// How long one attempt may take, from sending to the last byte of the answer (100 s by
+    /// default, as the Azure SDKs). A timed-out attempt is a connection error after sending
+    /// (rule 2): retried for idempotent requests only. Tests shorten it.
+    pub request_timeout: Duration,
 }
 
 impl Default for RetryConfig {
@@ -71,6 +75,7 @@ impl Default for RetryConfig {
             consistency_deadline: Duration::from_secs(120),
             delay_scale: 1.0,
             max_consistency_attempts: 40,
+            request_timeout: Duration::from_secs(100),
         }
     }
 }

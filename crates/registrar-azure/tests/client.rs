@@ -352,6 +352,59 @@ async fn retry_post_not_repeated_when_it_may_have_run() {
 }
 
 #[tokio::test]
+async fn retry_timed_out_get_is_repeated_and_timed_out_post_is_not() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with(
+        &server,
+        RetryConfig {
+            request_timeout: std::time::Duration::from_millis(300),
+            ..RetryConfig::without_delays()
+        },
+    );
+    // The first GET is answered after the client's timeout; the retry is answered at once.
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": []}))
+                .set_delay(std::time::Duration::from_secs(3)),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .mount(&server)
+        .await;
+    clients.graph.list_applications(None).await.unwrap();
+    assert_eq!(requests_to(&server, "/v1.0/applications").await, 2);
+    // A POST that timed out may have created the secret: never repeated.
+    Mock::given(method("POST"))
+        .and(path("/v1.0/applications/app-1/addPassword"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({}))
+                .set_delay(std::time::Duration::from_secs(3)),
+        )
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .add_password(
+            "app-1",
+            "ci",
+            time::OffsetDateTime::now_utc(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap_err();
+    assert!(error.status().is_none(), "{error}");
+    assert_eq!(requests_to(&server, "/v1.0/applications/app-1").await, 1);
+}
+
+#[tokio::test]
 async fn retry_post_repeated_when_throttled_with_graph_body() {
     let (server, clients) = setup().await;
     Mock::given(method("POST"))

@@ -62,6 +62,19 @@ pub(crate) struct GlobalArgs {
         value_parser = clap::builder::FalseyValueParser::new()
     )]
     pub(crate) test_no_retry_delay: bool,
+
+    /// Test only: how long one request attempt may take, in milliseconds (default 100 s), so
+    /// tests that inject timeouts run fast. Hidden; also `REGISTRAR_TEST_REQUEST_TIMEOUT_MS`.
+    /// No library crate reads this.
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        env = "REGISTRAR_TEST_REQUEST_TIMEOUT_MS",
+        value_name = "MS",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub(crate) test_request_timeout_ms: Option<u64>,
 }
 
 /// The choices of `--color`, as cargo and ripgrep name them.

@@ -80,13 +80,18 @@ pub(crate) async fn connect(global: &GlobalArgs) -> anyhow::Result<Target> {
 }
 
 /// The retry tunables: the defaults, without the waiting under the hidden test-only
-/// `--test-no-retry-delay` (`REGISTRAR_TEST_NO_RETRY_DELAY`).
+/// `--test-no-retry-delay` (`REGISTRAR_TEST_NO_RETRY_DELAY`), and with the request timeout of
+/// the hidden test-only `--test-request-timeout-ms` (`REGISTRAR_TEST_REQUEST_TIMEOUT_MS`).
 fn retry_config(global: &GlobalArgs) -> RetryConfig {
-    if global.test_no_retry_delay {
+    let mut retry = if global.test_no_retry_delay {
         RetryConfig::without_delays()
     } else {
         RetryConfig::default()
+    };
+    if let Some(milliseconds) = global.test_request_timeout_ms {
+        retry.request_timeout = std::time::Duration::from_millis(milliseconds);
     }
+    retry
 }
 
 fn credential_kind(choice: CredentialChoice) -> CredentialKind {

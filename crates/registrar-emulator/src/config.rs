@@ -1,5 +1,6 @@
 //! How an emulator is started and what can go wrong: [`EmulatorConfig`], the ARM options
-//! ([`ArmOptions`]), the injected [`Faults`] (changeable at run time) and [`EmulatorError`].
+//! ([`ArmOptions`]), the injected [`Faults`] (changeable at run time), the count of what was
+//! injected ([`InjectedFaults`]) and [`EmulatorError`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -79,7 +80,13 @@ impl ArmOptions {
 }
 
 /// Injected faults; changeable at run time with [`Emulator::set_faults`](crate::Emulator::set_faults) or `PUT /_emulator/faults`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// The connection faults (`reset_*`, `timeout_*`) and [`Self::hold_after_mutations`] act on the
+/// HTTPS server ([`Emulator::serve`](crate::Emulator::serve)): a request served through
+/// [`Emulator::router`](crate::Emulator::router) alone gets a 502 in place of the dropped
+/// connection. They do not apply to the inner requests of a `$batch` (the outer request draws
+/// them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {
     /// Added to every API request (Graph, Key Vault, ARM), not to token or control routes.
@@ -95,6 +102,73 @@ pub struct Faults {
     pub replication_lag_ms: u64,
     /// Vaults that answer 403 `Forbidden` to every secret operation.
     pub deny_vaults: Vec<String>,
+    /// Share (0..1) of API requests whose connection is closed before they are handled: no
+    /// response, nothing changed.
+    pub reset_before_rate: f64,
+    /// Share (0..1) of API requests that are handled (and committed) and whose connection is then
+    /// closed without the response: the ambiguous failure, the change happened but the client
+    /// never heard of it.
+    pub reset_after_rate: f64,
+    /// Share (0..1) of API requests held for [`Self::timeout_hold_ms`] (longer than the client
+    /// waits), then dropped without being handled.
+    pub timeout_rate: f64,
+    /// How long a timed-out request is held before its connection is closed (default 110 s,
+    /// longer than Registrar's 100 s request timeout; tests set the client's timeout and this
+    /// short).
+    pub timeout_hold_ms: u64,
+    /// After this many requests that changed the tenant (counted from the start or the last
+    /// `POST /_emulator/requests/reset`), the last of them is committed and then it and every
+    /// later API request are held without an answer until the faults are replaced, when their
+    /// connections are closed; [`InjectedFaults::holding`] says when that point was reached. For
+    /// kill tests: the client is stopped while the k-th change is done but unacknowledged.
+    pub hold_after_mutations: Option<u64>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            latency_ms: 0,
+            throttle_rate: 0.0,
+            retry_after_seconds: 0.0,
+            unavailable_rate: 0.0,
+            replication_lag_ms: 0,
+            deny_vaults: Vec::new(),
+            reset_before_rate: 0.0,
+            reset_after_rate: 0.0,
+            timeout_rate: 0.0,
+            timeout_hold_ms: 110_000,
+            hold_after_mutations: None,
+        }
+    }
+}
+
+/// The faults injected so far (since the start or the last `POST /_emulator/requests/reset`),
+/// by kind, and the requests that changed the tenant; `GET /_emulator/faults/injected`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct InjectedFaults {
+    /// Answered 429.
+    pub throttled: u64,
+    /// Answered 503.
+    pub unavailable: u64,
+    /// Connection closed before the request was handled.
+    pub reset_before: u64,
+    /// Connection closed after the request was handled and committed.
+    pub reset_after: u64,
+    /// Held past the client's timeout, then dropped unhandled.
+    pub timeout: u64,
+    /// API requests that changed the tenant (a `$batch` counts each inner one).
+    pub mutations: u64,
+    /// Whether [`Faults::hold_after_mutations`] was reached and requests are being held.
+    pub holding: bool,
+}
+
+impl InjectedFaults {
+    /// All injected faults together (not counting the mutations).
+    pub fn total(&self) -> u64 {
+        self.throttled + self.unavailable + self.reset_before + self.reset_after + self.timeout
+    }
 }
 
 /// What went wrong starting or running the emulator.

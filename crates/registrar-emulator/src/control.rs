@@ -1,4 +1,5 @@
-//! The control surface `/_emulator/…`: health, the active faults, and the request counters.
+//! The control surface `/_emulator/…`: health, the active faults, what was injected, and the
+//! request counters.
 //! These routes need no token and are not counted; they exist for tests and the `--local`
 //! quick start, not for any Azure client.
 
@@ -13,9 +14,10 @@ use crate::api::json_response;
 use crate::util::lock;
 use crate::{Emulator, Faults};
 
-/// `/_emulator/{health,faults,requests,requests/reset}`.
+/// `/_emulator/{health,faults,faults/injected,requests,requests/reset}`.
 pub(crate) fn routes() -> Router<Emulator> {
     Router::new()
+        .merge(injected_fault_routes())
         .route("/_emulator/health", get(health))
         .route("/_emulator/faults", get(get_faults).put(put_faults))
         .route("/_emulator/requests", get(get_requests))
@@ -51,6 +53,19 @@ async fn put_faults(State(emulator): State<Emulator>, body: axum::body::Bytes) -
             &json!({ "error": format!("invalid faults: {error}") }),
         ),
     }
+}
+
+/// `GET /_emulator/faults/injected`: the faults injected so far by kind, the requests that
+/// changed the tenant, and whether requests are being held ([`crate::InjectedFaults`]).
+fn injected_fault_routes() -> Router<Emulator> {
+    Router::new().route("/_emulator/faults/injected", get(get_injected_faults))
+}
+
+async fn get_injected_faults(State(emulator): State<Emulator>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &serde_json::to_value(emulator.injected_faults()).unwrap_or(Value::Null),
+    )
 }
 
 async fn get_requests(State(emulator): State<Emulator>) -> Response {

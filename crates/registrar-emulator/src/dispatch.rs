@@ -1,8 +1,11 @@
 //! Request dispatch: every API request (Graph, ARM, Key Vault) goes the same way, from the raw
 //! HTTP request to the service's answer: find the service, count the request, apply the
-//! injected latency, check the bearer token, draw the throttling and unavailability faults, run
-//! the service's handler under the tenant lock and write the state file if it changed. What
-//! differs between the services is in `service`.
+//! injected latency, check the bearer token, draw the throttling, unavailability and connection
+//! faults, run the service's handler under the tenant lock and write the state file if it
+//! changed. What differs between the services is in `service`.
+//!
+//! A dropped connection is a response marked [`DropConnection`]: the HTTPS server (`tls`) closes
+//! the connection (HTTP/1.1) or resets the stream (HTTP/2) instead of sending it.
 
 use std::time::Duration;
 
@@ -11,7 +14,7 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
 
-use crate::api::{ApiRequest, ApiResponse, Reply, method_not_allowed};
+use crate::api::{ApiRequest, ApiResponse, Reply, graph_error, method_not_allowed};
 use crate::service::{ArmRateLimit, Service, unknown_path};
 use crate::state::Tenant;
 use crate::util::{lock, now_ms};
@@ -20,9 +23,34 @@ use crate::{Emulator, arm, auth, graph, keyvault};
 /// Request bodies larger than this are refused with 413.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
+/// Marks a response that is never sent: the server drops the connection instead.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DropConnection;
+
+/// Marks the inner requests of a `$batch`, which cannot lose a connection of their own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InnerBatchRequest;
+
+/// A connection fault drawn for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConnectionFault {
+    ResetBefore,
+    ResetAfter,
+    Timeout,
+}
+
+/// The response that makes the server drop the connection (a bare 502 where nothing serves it
+/// over a connection, as in `oneshot` tests).
+fn dropped_connection() -> Response {
+    let mut response = StatusCode::BAD_GATEWAY.into_response();
+    response.extensions_mut().insert(DropConnection);
+    response
+}
+
 /// Every request that no control or login route took lands here.
 pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let inner_batch_request = parts.extensions.get::<InnerBatchRequest>().is_some();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
@@ -48,6 +76,9 @@ pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Reque
         return unknown_path(&path, &parts.headers);
     };
     emulator.count(format!("{} {template}", parts.method));
+    if !inner_batch_request && emulator.holding() {
+        return emulator.hold().await;
+    }
     let query = parts
         .uri
         .query()
@@ -109,12 +140,31 @@ pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Reque
             unavailable_draw < faults.unavailable_rate,
         )
     };
+    let connection_fault = if inner_batch_request {
+        None
+    } else {
+        emulator.draw_connection_fault(&faults)
+    };
     let retry_after = retry_after_text(faults.retry_after_seconds);
     if throttled {
+        emulator.note_injected(|injected| injected.throttled += 1);
         return reply(service.throttled(&retry_after));
     }
     if unavailable {
+        emulator.note_injected(|injected| injected.unavailable += 1);
         return reply(service.unavailable(&retry_after));
+    }
+    match connection_fault {
+        Some(ConnectionFault::ResetBefore) => {
+            emulator.note_injected(|injected| injected.reset_before += 1);
+            return dropped_connection();
+        }
+        Some(ConnectionFault::Timeout) => {
+            emulator.note_injected(|injected| injected.timeout += 1);
+            tokio::time::sleep(Duration::from_millis(faults.timeout_hold_ms)).await;
+            return dropped_connection();
+        }
+        Some(ConnectionFault::ResetAfter) | None => {}
     }
 
     let lag_ms = i64::try_from(faults.replication_lag_ms).unwrap_or(i64::MAX);
@@ -162,6 +212,14 @@ pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Reque
             emulator.with_tenant(|tenant| keyvault::handle(tenant, route, &ctx))
         }
     };
+    // The change that reached the hold point is committed; its answer is held like every other.
+    if !inner_batch_request && emulator.holding() {
+        return emulator.hold().await;
+    }
+    if connection_fault == Some(ConnectionFault::ResetAfter) {
+        emulator.note_injected(|injected| injected.reset_after += 1);
+        return dropped_connection();
+    }
     reply(response)
 }
 
@@ -176,14 +234,69 @@ fn retry_after_text(seconds: f64) -> String {
 
 impl Emulator {
     /// Runs a handler under the tenant lock and writes the state file if the request changed
-    /// the tenant.
+    /// the tenant. Once the hold point ([`crate::Faults::hold_after_mutations`]) is reached no
+    /// handler runs any more, so exactly that many changes are committed.
     fn with_tenant(&self, handle: impl FnOnce(&mut Tenant) -> Reply) -> ApiResponse {
         let mut tenant = lock(&self.inner.tenant);
+        if self.holding() {
+            // Never sent while the hold lasts (the request is held, then dropped).
+            return graph_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "serviceNotAvailable",
+                "The emulator is holding requests.",
+            );
+        }
         let response = handle(&mut tenant).unwrap_or_else(|error| error);
         if response.mutated {
             self.persist(&tenant);
+            self.note_mutation();
         }
         response
+    }
+
+    /// Draws whether this request loses its connection, and how (one draw per request).
+    fn draw_connection_fault(&self, faults: &crate::Faults) -> Option<ConnectionFault> {
+        let draw: f64 = lock(&self.inner.connection_rng).random();
+        let mut threshold = 0.0;
+        for (rate, fault) in [
+            (faults.reset_before_rate, ConnectionFault::ResetBefore),
+            (faults.reset_after_rate, ConnectionFault::ResetAfter),
+            (faults.timeout_rate, ConnectionFault::Timeout),
+        ] {
+            threshold += rate.clamp(0.0, 1.0);
+            if draw < threshold {
+                return Some(fault);
+            }
+        }
+        None
+    }
+
+    /// Counts one injected fault.
+    fn note_injected(&self, count: impl FnOnce(&mut crate::InjectedFaults)) {
+        count(&mut lock(&self.inner.injected));
+    }
+
+    /// Counts a committed change and starts holding at the configured one.
+    fn note_mutation(&self) {
+        let hold_after = lock(&self.inner.faults).hold_after_mutations;
+        let mut injected = lock(&self.inner.injected);
+        injected.mutations += 1;
+        if hold_after.is_some_and(|limit| injected.mutations >= limit) {
+            injected.holding = true;
+        }
+    }
+
+    /// Whether requests are being held.
+    fn holding(&self) -> bool {
+        lock(&self.inner.injected).holding
+    }
+
+    /// Holds a request until the hold is released, then drops its connection.
+    async fn hold(&self) -> Response {
+        while self.holding() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        dropped_connection()
     }
 
     /// Takes one token from ARM's bucket for this subscription (or the tenant) and operation

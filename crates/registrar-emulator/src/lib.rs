@@ -10,7 +10,8 @@
 //! [`Emulator::router`] is the axum router (for `tower::ServiceExt::oneshot` tests);
 //! [`Emulator::serve`] serves it over HTTPS with a freshly generated CA and returns a
 //! [`RunningEmulator`] with the base URL and the CA certificate to trust. [`Faults`] inject
-//! latency, throttling, 503s, replication lag and Key Vault denials; request counters
+//! latency, throttling, 503s, dropped connections, timeouts, a hold after the k-th change (kill
+//! tests), replication lag and Key Vault denials, counted in [`InjectedFaults`]; request counters
 //! ([`Emulator::request_counts`]) let tests assert how many calls a client made.
 //!
 //! Routes, all on one port:
@@ -23,7 +24,8 @@
 //! - Azure Resource Manager `Microsoft.Authorization` (role definitions and role assignments) at
 //!   the root, as `management.azure.com` serves it: `/subscriptions/{s}/…/providers/Microsoft.Authorization/…`,
 //!   `/providers/Microsoft.Management/managementGroups/{mg}/…`, `/providers/Microsoft.Authorization/…`;
-//! - the control surface `/_emulator/{health,faults,requests,requests/reset}` (no auth, not counted).
+//! - the control surface `/_emulator/{health,faults,faults/injected,requests,requests/reset}` (no
+//!   auth, not counted).
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -91,7 +93,9 @@ use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use url::Url;
 
-pub use crate::config::{ArmOptions, EmulatorConfig, EmulatorError, Faults, RoleDefinitionIdForm};
+pub use crate::config::{
+    ArmOptions, EmulatorConfig, EmulatorError, Faults, InjectedFaults, RoleDefinitionIdForm,
+};
 use crate::state::Tenant;
 use crate::util::lock;
 
@@ -159,6 +163,11 @@ struct Inner {
     tenant: Mutex<Tenant>,
     faults: Mutex<Faults>,
     rng: Mutex<StdRng>,
+    /// Draws the connection faults (resets, timeouts): a generator of its own, so adding them
+    /// left the pattern of the older faults for a seed unchanged.
+    connection_rng: Mutex<StdRng>,
+    /// What was injected so far, and whether requests are being held.
+    injected: Mutex<InjectedFaults>,
     counts: Mutex<BTreeMap<String, u64>>,
     total: AtomicU64,
     base_url: Mutex<Option<String>>,
@@ -167,6 +176,9 @@ struct Inner {
     /// and when they were last refilled (ms).
     arm_buckets: Mutex<BTreeMap<BucketKey, Bucket>>,
 }
+
+/// Mixed into [`EmulatorConfig::seed`] for the connection faults' generator.
+const CONNECTION_FAULT_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// An ARM rate-limit bucket: (subscription id or `tenant`, `reads`/`writes`/`deletes`).
 type BucketKey = (String, &'static str);
@@ -246,6 +258,10 @@ impl Emulator {
                 tenant: Mutex::new(tenant),
                 faults: Mutex::new(config.faults),
                 rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+                connection_rng: Mutex::new(StdRng::seed_from_u64(
+                    config.seed ^ CONNECTION_FAULT_SEED,
+                )),
+                injected: Mutex::new(InjectedFaults::default()),
                 counts: Mutex::new(BTreeMap::new()),
                 total: AtomicU64::new(0),
                 base_url: Mutex::new(None),
@@ -293,9 +309,24 @@ impl Emulator {
         })
     }
 
-    /// Replaces the active faults.
+    /// Replaces the active faults (and releases requests held by
+    /// [`Faults::hold_after_mutations`]: their connections are closed).
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.inner.faults) = faults;
+        lock(&self.inner.injected).holding = false;
+    }
+
+    /// The faults injected so far by kind, the requests that changed the tenant, and whether
+    /// requests are being held.
+    pub fn injected_faults(&self) -> InjectedFaults {
+        lock(&self.inner.injected).clone()
+    }
+
+    /// The whole tenant as JSON, exactly as the state file would hold it (for tests that count
+    /// what exists: applications, service principals, credentials, vault secrets, role
+    /// assignments). It includes the signing key and the vault values.
+    pub fn state_json(&self) -> serde_json::Value {
+        serde_json::to_value(&*lock(&self.inner.tenant)).unwrap_or(serde_json::Value::Null)
     }
 
     /// The active faults.
@@ -316,6 +347,12 @@ impl Emulator {
     /// Sets every request counter to zero.
     pub fn reset_request_counts(&self) {
         lock(&self.inner.counts).clear();
+        let mut injected = lock(&self.inner.injected);
+        *injected = InjectedFaults {
+            holding: injected.holding,
+            ..InjectedFaults::default()
+        };
+        drop(injected);
         self.inner.total.store(0, Ordering::SeqCst);
     }
 

@@ -1,5 +1,6 @@
 //! HTTPS: a CA and a leaf certificate generated at start (rcgen), and the accept loop that
-//! serves the router over rustls (ring provider) with hyper, with graceful shutdown.
+//! serves the router over rustls (ring provider) with hyper, with graceful shutdown. Responses
+//! marked `DropConnection` (injected faults) are never sent: the connection is dropped.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +18,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+use tower::ServiceExt as _;
+
 use crate::EmulatorError;
+use crate::dispatch::DropConnection;
 
 /// The generated certificates.
 pub(crate) struct Certificates {
@@ -103,6 +107,36 @@ pub(crate) async fn bind(addr: SocketAddr) -> Result<TcpListener, EmulatorError>
         .map_err(|source| EmulatorError::Bind { addr, source })
 }
 
+/// The error that makes hyper close the connection (HTTP/1.1) or reset the stream (HTTP/2)
+/// without an answer: the dropped-connection faults.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by an injected fault")]
+struct ConnectionDropped;
+
+/// `router`, with every response marked [`DropConnection`] turned into a dropped connection.
+fn dropping_connections(
+    router: Router,
+) -> impl tower::Service<
+    axum::http::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = ConnectionDropped,
+    Future = impl Future<Output = Result<axum::response::Response, ConnectionDropped>> + Send,
+> + Clone {
+    tower::service_fn(move |request: axum::http::Request<hyper::body::Incoming>| {
+        let router = router.clone();
+        async move {
+            let response = match router.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            if response.extensions().get::<DropConnection>().is_some() {
+                return Err(ConnectionDropped);
+            }
+            Ok(response)
+        }
+    })
+}
+
 /// The accept loop.
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -117,7 +151,7 @@ pub(crate) async fn serve(
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
                 let acceptor = acceptor.clone();
-                let service = TowerToHyperService::new(router.clone());
+                let service = TowerToHyperService::new(dropping_connections(router.clone()));
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
                     let Ok(tls) = acceptor.accept(stream).await else {

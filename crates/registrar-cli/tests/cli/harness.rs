@@ -195,6 +195,11 @@ impl TestTenant {
         &self.base_url
     }
 
+    /// The CA certificate the binary trusts (`REGISTRAR_LOCAL_CA`).
+    pub(crate) fn ca_path(&self) -> &Path {
+        &self.ca_path
+    }
+
     /// Writes a file into the scratch directory and returns its path relative to it.
     pub(crate) fn write(&self, name: &str, contents: &str) -> String {
         let path = self.dir.path().join(name);

@@ -12,6 +12,7 @@ mod convergence;
 mod credentials;
 mod drift;
 mod examples;
+mod faults;
 mod harness;
 mod import;
 mod ownership;

@@ -201,6 +201,7 @@ async fn execute(emulator: &Emulator, outer: &ApiRequest, step: &Step) -> Value 
         return json!({"id": step.id, "status": 400, "headers": {}, "body": {"error": {"code": "BadRequest", "message": "Nested batch requests are not supported."}}});
     }
     let mut builder = Request::builder()
+        .extension(crate::dispatch::InnerBatchRequest)
         .method(step.method.as_str())
         .uri(format!("/v1.0/{}", escape_url(url)));
     for name in ["authorization", "host", "client-request-id"] {

@@ -5,6 +5,8 @@ mod applications;
 #[cfg(test)]
 mod arm;
 #[cfg(test)]
+mod connection_faults;
+#[cfg(test)]
 mod consent;
 mod credentials;
 mod directory;
