@@ -2299,3 +2299,247 @@ async fn snapshot_reads_role_assignments_per_root_and_keeps_the_managed_ones() {
     let stats = clients.stats();
     assert_eq!((stats.arm, stats.token), (5, 2), "{stats:?}");
 }
+
+// ----- hostile servers: paging loops, endless pages, oversized bodies, slow reads -------------
+
+fn clients_with_limits(server: &MockServer, limits: registrar_azure::ReadLimits) -> Clients {
+    let mut endpoints = Endpoints::local(&server.uri());
+    endpoints.authority_host = "https://login.registrar.test".to_owned();
+    let credential = CredentialKind::ClientSecret {
+        tenant_id: TENANT.to_owned(),
+        client_id: CLIENT_ID.to_owned(),
+        secret: SecretValue::new("bootstrap-secret-value".to_owned()),
+    };
+    let transport = Arc::new(Redirect {
+        base: Url::parse(&server.uri()).unwrap(),
+        inner: Arc::new(reqwest::Client::new()),
+    });
+    let config = AzureConfig::new(endpoints, credential)
+        .with_retry(RetryConfig::without_delays())
+        .with_read_limits(limits)
+        .with_token_transport(transport);
+    Clients::new(config).unwrap()
+}
+
+/// Answers every page of `/v1.0/applications` with one application and a nextLink to a page
+/// never seen before (`$skiptoken=1`, `2`, …): a server that never stops paging.
+struct EndlessPages {
+    base: String,
+    served: Mutex<u64>,
+}
+
+impl Respond for EndlessPages {
+    fn respond(&self, _request: &wiremock::Request) -> ResponseTemplate {
+        let mut served = self.served.lock().unwrap();
+        *served += 1;
+        ResponseTemplate::new(200).set_body_json(json!({
+            "value": [{"id": format!("a{served}"), "appId": format!("x{served}")}],
+            "@odata.nextLink": format!("{}/v1.0/applications?$skiptoken={served}", self.base),
+        }))
+    }
+}
+
+#[track_caller]
+fn limit_of(error: &AzureError) -> &registrar_azure::LimitExceeded {
+    error
+        .limit_exceeded()
+        .unwrap_or_else(|| panic!("not a limit error: {error}"))
+}
+
+#[tokio::test]
+async fn paging_loop_a_b_a_is_an_error_naming_the_collection() {
+    let (server, clients) = setup().await;
+    let base = server.uri();
+    let page = |token: &str, next: &str| {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "value": [{"id": format!("app-{token}"), "appId": format!("x-{token}")}],
+            "@odata.nextLink": format!("{base}/v1.0/applications?$skiptoken={next}"),
+        }))
+    };
+    for (token, next) in [("a", "b"), ("b", "a")] {
+        Mock::given(method("GET"))
+            .and(path("/v1.0/applications"))
+            .and(query_param("$skiptoken", token))
+            .respond_with(page(token, next))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param("$top", "999"))
+        .respond_with(page("first", "a"))
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap_err();
+    let limit = limit_of(&error);
+    assert_eq!(limit.limit, registrar_azure::Limit::RepeatedNextLink);
+    assert_eq!(limit.path, "/v1.0/applications");
+    let text = error.to_string();
+    assert!(
+        text.starts_with("Microsoft Graph: GET /v1.0/applications: "),
+        "{text}"
+    );
+    assert!(text.contains("nextLink it had already sent"), "{text}");
+    assert!(!text.contains("skiptoken"), "no query in the error: {text}");
+    // first, A, B: A again is refused before it is requested.
+    assert_eq!(requests_to(&server, "/v1.0").await, 3);
+}
+
+#[tokio::test]
+async fn arm_paging_loop_is_an_error_too() {
+    let (server, clients) = setup().await;
+    let scope = format!("/subscriptions/{SUBSCRIPTION}");
+    let list_path = format!("{scope}/providers/Microsoft.Authorization/roleAssignments");
+    let again = format!(
+        "{}{list_path}?api-version=2022-04-01&$filter=principalId%20eq%20'sp-1'&$skiptoken=2",
+        server.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path(list_path.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [], "nextLink": again,
+        })))
+        .mount(&server)
+        .await;
+    let error = clients
+        .arm
+        .list_role_assignments_for_principal(&scope, "sp-1")
+        .await
+        .unwrap_err();
+    let limit = limit_of(&error);
+    assert_eq!(limit.service, Service::Arm);
+    assert_eq!(limit.limit, registrar_azure::Limit::RepeatedNextLink);
+    assert_eq!(requests_to(&server, "/subscriptions").await, 2);
+}
+
+#[tokio::test]
+async fn endless_distinct_next_links_stop_at_the_page_cap() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with_limits(
+        &server,
+        registrar_azure::ReadLimits {
+            max_pages: 7,
+            ..Default::default()
+        },
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(EndlessPages {
+            base: server.uri(),
+            served: Mutex::new(0),
+        })
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap_err();
+    assert_eq!(limit_of(&error).limit, registrar_azure::Limit::Pages(7));
+    assert!(error.to_string().contains("more than 7 pages"), "{error}");
+    assert_eq!(requests_to(&server, "/v1.0").await, 7);
+    assert_eq!(registrar_azure::MAX_PAGES, 1_000);
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_without_reading_it_whole() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with_limits(
+        &server,
+        registrar_azure::ReadLimits {
+            max_response_bytes: 4096,
+            ..Default::default()
+        },
+    );
+    let apps: Vec<Value> = (0..200)
+        .map(|index| json!({"id": format!("a{index}"), "appId": format!("x{index}")}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": apps })))
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        limit_of(&error).limit,
+        registrar_azure::Limit::ResponseBytes(4096)
+    );
+    assert_eq!(requests_to(&server, "/v1.0").await, 1, "not retried");
+    // A body under the cap still reads.
+    let apps: Vec<Value> = (0..3)
+        .map(|index| json!({"id": format!("b{index}"), "appId": format!("y{index}")}))
+        .collect();
+    server.reset().await;
+    mount_token_endpoint(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": apps })))
+        .mount(&server)
+        .await;
+    let found = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 3);
+}
+
+#[tokio::test]
+async fn a_slow_paged_read_stops_at_the_time_cap() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with_limits(
+        &server,
+        registrar_azure::ReadLimits {
+            max_read_time: std::time::Duration::from_millis(600),
+            ..Default::default()
+        },
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(SlowPages(EndlessPages {
+            base: server.uri(),
+            served: Mutex::new(0),
+        }))
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    let error = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(
+        limit_of(&error).limit,
+        registrar_azure::Limit::ReadTime(std::time::Duration::from_millis(600))
+    );
+    assert!(error.to_string().contains("600 ms"), "{error}");
+    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+    let pages = requests_to(&server, "/v1.0").await;
+    assert!(
+        (2..=4).contains(&pages),
+        "{pages} pages in 600 ms at 250 ms each"
+    );
+}
+
+/// [`EndlessPages`], each page 250 ms late.
+struct SlowPages(EndlessPages);
+
+impl Respond for SlowPages {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        self.0
+            .respond(request)
+            .set_delay(std::time::Duration::from_millis(250))
+    }
+}
