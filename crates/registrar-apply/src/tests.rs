@@ -12,7 +12,16 @@ struct FakeTenant {
     calls: Mutex<Vec<String>>,
     fail_on: Vec<&'static str>,
     next_key: Mutex<u32>,
+    /// The client secrets `add_password` created and `remove_password` has not removed.
+    passwords: Mutex<Vec<PasswordCredential>>,
+    /// How many `add_password` calls commit the credential and then lose the answer.
+    commit_then_drop: Mutex<u32>,
+    /// How many `list_passwords` calls still miss the newest credential (read lag).
+    lagging_reads: Mutex<u32>,
 }
+
+/// The error of an `add_password` whose answer was lost after the credential was created.
+const LOST_ANSWER: &str = "connection reset after the request was sent";
 
 #[derive(Debug)]
 struct FakeError(&'static str);
@@ -110,25 +119,53 @@ impl TenantWriter for FakeTenant {
         &self,
         application_id: &str,
         display_name: &str,
-        _start: OffsetDateTime,
+        start: OffsetDateTime,
         end: OffsetDateTime,
     ) -> Result<(PasswordCredential, SecretValue), WriteError> {
         self.record(format!("add_password {application_id} {display_name}"))?;
         let mut next = self.next_key.lock().unwrap();
         *next += 1;
+        let credential = PasswordCredential {
+            key_id: format!("key-{next}"),
+            display_name: Some(display_name.to_owned()),
+            hint: Some("abc".to_owned()),
+            start: Some(start),
+            end: Some(end),
+        };
+        self.passwords.lock().unwrap().push(credential.clone());
+        let mut drops = self.commit_then_drop.lock().unwrap();
+        if *drops > 0 {
+            *drops -= 1;
+            return Err(Box::new(FakeError(LOST_ANSWER)));
+        }
         Ok((
-            PasswordCredential {
-                key_id: format!("key-{next}"),
-                display_name: Some(display_name.to_owned()),
-                hint: Some("abc".to_owned()),
-                start: None,
-                end: Some(end),
-            },
+            credential,
             SecretValue::new("abc-the-secret-value".to_owned()),
         ))
     }
+    async fn list_passwords(
+        &self,
+        application_id: &str,
+    ) -> Result<Vec<PasswordCredential>, WriteError> {
+        self.record(format!("list_passwords {application_id}"))?;
+        let mut passwords = self.passwords.lock().unwrap().clone();
+        let mut lagging = self.lagging_reads.lock().unwrap();
+        if *lagging > 0 {
+            *lagging -= 1;
+            passwords.pop();
+        }
+        Ok(passwords)
+    }
+    fn may_have_been_applied(&self, error: &WriteError) -> bool {
+        error.to_string() == LOST_ANSWER
+    }
     async fn remove_password(&self, application_id: &str, key_id: &str) -> Result<(), WriteError> {
-        self.record(format!("remove_password {application_id} {key_id}"))
+        self.record(format!("remove_password {application_id} {key_id}"))?;
+        self.passwords
+            .lock()
+            .unwrap()
+            .retain(|credential| credential.key_id != key_id);
+        Ok(())
     }
     async fn deliver_secret(
         &self,
@@ -806,4 +843,111 @@ fn apply_failed_service_principal_create_skips_its_role_assignments() {
             .any(|call| call.starts_with("delete_role_assignment")),
         "{calls:?}"
     );
+}
+
+fn passwords(tenant: &FakeTenant) -> Vec<String> {
+    tenant
+        .passwords
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|credential| credential.key_id.clone())
+        .collect()
+}
+
+fn delivered(tenant: &FakeTenant) -> Vec<String> {
+    tenant
+        .calls()
+        .into_iter()
+        .filter(|call| call.starts_with("deliver_secret"))
+        .collect()
+}
+
+#[test]
+fn add_password_that_committed_then_lost_its_answer_leaves_only_the_delivered_credential() {
+    let tenant = FakeTenant::default();
+    *tenant.commit_then_drop.lock().unwrap() = 1;
+    let (report, _) = run(&create_plan(), &tenant);
+    assert!(
+        report.is_success(),
+        "{:?}",
+        report.failures().collect::<Vec<_>>()
+    );
+    // key-1 was created but its value never arrived: removed; key-2 was delivered.
+    assert_eq!(passwords(&tenant), ["key-2"]);
+    assert_eq!(
+        delivered(&tenant),
+        ["deliver_secret file `/tmp/x.json` key-2"]
+    );
+    assert!(
+        tenant
+            .calls()
+            .contains(&"remove_password id-ns.api key-1".to_owned())
+    );
+}
+
+#[test]
+fn add_password_read_back_that_lags_is_repeated_after_delivery() {
+    let tenant = FakeTenant::default();
+    *tenant.commit_then_drop.lock().unwrap() = 1;
+    // The read right after the lost answer does not show key-1 yet.
+    *tenant.lagging_reads.lock().unwrap() = 1;
+    let (report, _) = run(&create_plan(), &tenant);
+    assert!(
+        report.is_success(),
+        "{:?}",
+        report.failures().collect::<Vec<_>>()
+    );
+    assert_eq!(passwords(&tenant), ["key-2"]);
+}
+
+#[test]
+fn add_password_that_keeps_losing_its_answer_leaves_no_credential() {
+    let tenant = FakeTenant::default();
+    *tenant.commit_then_drop.lock().unwrap() = 10;
+    let (report, _) = run(&create_plan(), &tenant);
+    let (address, error) = report.failures().next().expect("one failure");
+    assert_eq!(address, "application.api.secret.ci");
+    assert!(matches!(error, ApplyError::Write { .. }), "{error:?}");
+    assert!(passwords(&tenant).is_empty(), "{:?}", passwords(&tenant));
+    assert!(delivered(&tenant).is_empty());
+    let attempts = tenant
+        .calls()
+        .iter()
+        .filter(|call| call.starts_with("add_password"))
+        .count();
+    assert_eq!(attempts, 3);
+}
+
+#[test]
+fn add_password_refused_outright_is_not_read_back_or_repeated() {
+    let tenant = FakeTenant::failing(vec!["add_password"]);
+    let (report, _) = run(&create_plan(), &tenant);
+    assert_eq!(report.failures().count(), 1);
+    let calls = tenant.calls();
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|call| call.starts_with("add_password"))
+            .count(),
+        1
+    );
+    assert!(!calls.iter().any(|call| call.starts_with("list_passwords")));
+}
+
+#[test]
+fn add_password_read_back_keeps_credentials_of_other_runs() {
+    let tenant = FakeTenant::default();
+    // An older credential of the same secret (another start): not this run's.
+    tenant.passwords.lock().unwrap().push(PasswordCredential {
+        key_id: "old".to_owned(),
+        display_name: Some("ci".to_owned()),
+        hint: None,
+        start: Some(OffsetDateTime::UNIX_EPOCH - Duration::from_secs(86_400)),
+        end: Some(OffsetDateTime::UNIX_EPOCH),
+    });
+    *tenant.commit_then_drop.lock().unwrap() = 1;
+    let (report, _) = run(&create_plan(), &tenant);
+    assert!(report.is_success());
+    assert_eq!(passwords(&tenant), ["old", "key-2"]);
 }

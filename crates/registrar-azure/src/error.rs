@@ -419,6 +419,22 @@ mod tests {
     }
 
     #[test]
+    fn writes_that_may_have_been_processed() {
+        let answer = |status: u16, code: Option<&str>| {
+            AzureError::from(ServiceError {
+                code: code.map(str::to_owned),
+                ..ServiceError::new(Service::Graph, "POST", "/x", status)
+            })
+        };
+        assert!(!answer(400, Some("Request_BadRequest")).may_have_been_processed());
+        assert!(!answer(429, Some("TooManyRequests")).may_have_been_processed());
+        assert!(!answer(503, Some("ServiceUnavailable")).may_have_been_processed());
+        assert!(answer(503, None).may_have_been_processed());
+        assert!(answer(504, None).may_have_been_processed());
+        assert!(answer(500, Some("InternalServerError")).may_have_been_processed());
+    }
+
+    #[test]
     fn service_error_display_names_arm_ids() {
         let error = ServiceError {
             code: Some("RoleAssignmentExists".into()),

@@ -2543,3 +2543,149 @@ impl Respond for SlowPages {
             .set_delay(std::time::Duration::from_millis(250))
     }
 }
+
+// ----- addPassword whose answer is lost after Graph created the credential ------------------
+
+/// A minimal Graph over raw TCP for one application `app-1`: `addPassword` creates the
+/// credential and then closes the connection without answering (the first `drops` times);
+/// `GET …?$select=passwordCredentials` lists what exists; `removePassword` removes one.
+async fn commit_then_drop_graph(drops: usize) -> (String, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let credentials: Arc<Mutex<Vec<String>>> = Arc::default();
+    let state = credentials.clone();
+    tokio::spawn(async move {
+        let mut dropped = 0;
+        let mut created = 0;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // Read the head and the body (Content-Length).
+            while let Ok(read) = socket.read(&mut buffer).await {
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|line| {
+                            line.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|value| value.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&request).to_string();
+            let line = text.lines().next().unwrap_or_default().to_owned();
+            let respond = |status: &str, body: String| {
+                format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            let answer = if line.contains("/oauth2/v2.0/token") {
+                respond(
+                    "200 OK",
+                    json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "stub-access-token"}).to_string(),
+                )
+            } else if line.contains("/addPassword") {
+                created += 1;
+                let key_id = format!("00000000-0000-4000-8000-00000000000{created}");
+                state.lock().unwrap().push(key_id.clone());
+                if dropped < drops {
+                    dropped += 1;
+                    drop(socket);
+                    continue;
+                }
+                respond(
+                    "200 OK",
+                    json!({"keyId": key_id, "displayName": "ci", "secretText": "s3cr3t-value", "hint": "s3c"}).to_string(),
+                )
+            } else if line.contains("/removePassword") {
+                let body = &text[text.find("\r\n\r\n").unwrap_or(0) + 4..];
+                let key: Value = serde_json::from_str(body).unwrap_or_default();
+                state
+                    .lock()
+                    .unwrap()
+                    .retain(|existing| Some(existing.as_str()) != key["keyId"].as_str());
+                "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".to_owned()
+            } else {
+                let listed: Vec<Value> = state
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|key_id| json!({"keyId": key_id, "displayName": "ci", "hint": "s3c"}))
+                    .collect();
+                respond("200 OK", json!({"passwordCredentials": listed}).to_string())
+            };
+            socket.write_all(answer.as_bytes()).await.ok();
+            socket.shutdown().await.ok();
+        }
+    });
+    (format!("http://{address}"), credentials)
+}
+
+#[tokio::test]
+async fn add_password_lost_answer_is_reported_as_maybe_processed_and_read_back() {
+    let (base, credentials) = commit_then_drop_graph(1).await;
+    let mut endpoints = Endpoints::local(&base);
+    endpoints.authority_host = "https://login.registrar.test".to_owned();
+    let credential = CredentialKind::ClientSecret {
+        tenant_id: TENANT.to_owned(),
+        client_id: CLIENT_ID.to_owned(),
+        secret: SecretValue::new("bootstrap-secret-value".to_owned()),
+    };
+    let transport = Arc::new(Redirect {
+        base: Url::parse(&base).unwrap(),
+        inner: Arc::new(reqwest::Client::new()),
+    });
+    let clients = Clients::new(
+        AzureConfig::new(endpoints, credential)
+            .with_retry(RetryConfig::without_delays())
+            .with_token_transport(transport),
+    )
+    .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let error = clients
+        .graph
+        .add_password("app-1", "ci", now, now)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, AzureError::Transport { connect: false, .. }),
+        "{error:?}"
+    );
+    assert!(error.may_have_been_processed(), "{error}");
+    assert_eq!(clients.stats().graph, 1, "never resent by the HTTP layer");
+    // The credential exists without its value: the read shows it, the removal takes it away.
+    let listed = clients
+        .graph
+        .get_password_credentials("app-1")
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(credentials.lock().unwrap().len(), 1);
+    clients
+        .graph
+        .remove_password("app-1", &listed[0].key_id)
+        .await
+        .unwrap();
+    assert!(credentials.lock().unwrap().is_empty());
+    // The next attempt is answered.
+    let added = clients
+        .graph
+        .add_password("app-1", "ci", now, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        credentials.lock().unwrap().as_slice(),
+        [added.credential.key_id]
+    );
+}
