@@ -2689,3 +2689,42 @@ async fn add_password_lost_answer_is_reported_as_maybe_processed_and_read_back()
         [added.credential.key_id]
     );
 }
+
+#[tokio::test]
+async fn batch_inner_collection_paging_loop_is_an_error() {
+    let (server, clients) = setup().await;
+    let base = server.uri();
+    let link =
+        |token: &str| format!("{base}/v1.0/applications/a1/owners?$select=id&$skiptoken={token}");
+    BatchStub::new(vec![(
+        "/applications/a1/owners".to_owned(),
+        vec![inner_ok(
+            json!({"value": [{"id": "u1"}], "@odata.nextLink": link("a")}),
+        )],
+    )])
+    .mount(&server)
+    .await;
+    for (token, next) in [("a", "b"), ("b", "a")] {
+        Mock::given(method("GET"))
+            .and(path("/v1.0/applications/a1/owners"))
+            .and(query_param("$skiptoken", token))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"value": [{"id": format!("u-{token}")}], "@odata.nextLink": link(next)}),
+            ))
+            .mount(&server)
+            .await;
+    }
+    let results = clients
+        .graph
+        .batch_get(batch_requests(&["/applications/a1/owners?$select=id"]))
+        .await
+        .unwrap();
+    let error = results[0].as_ref().unwrap_err();
+    assert_eq!(
+        limit_of(error).limit,
+        registrar_azure::Limit::RepeatedNextLink
+    );
+    assert_eq!(limit_of(error).path, "/v1.0/applications/a1/owners");
+    // 1 batch + pages A and B; A again is not requested.
+    assert_eq!(clients.stats().graph, 3);
+}
