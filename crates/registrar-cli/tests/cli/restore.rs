@@ -68,11 +68,16 @@ fn pruned_then_declared_again_is_restored_and_converges_in_one_apply() {
         "{}",
         plan.stdout
     );
-    tenant.apply(&with_secret);
+    let apply = tenant.apply(&with_secret);
     let plan = tenant.run(&["plan", "--detailed-exitcode", &with_secret]);
     plan.expect_code(0);
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
     assert_eq!(key_ids(&tenant.application("rest.api")), first);
+    // The kept value is never shown by the restore's plan or apply.
+    let stored = tenant.emulator.vault_secret("kv-it", "api-ci").unwrap();
+    for output in [apply.all_output(), plan.all_output()] {
+        assert!(!output.contains(&stored.value), "secret value leaked");
+    }
 }
 
 #[test]
