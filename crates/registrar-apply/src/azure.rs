@@ -169,6 +169,23 @@ impl TenantWriter for AzureTenant {
         Ok((added.credential, added.value))
     }
 
+    async fn list_passwords(
+        &self,
+        application_id: &str,
+    ) -> Result<Vec<PasswordCredential>, WriteError> {
+        self.clients
+            .graph
+            .get_password_credentials(application_id)
+            .await
+            .map_err(boxed)
+    }
+
+    fn may_have_been_applied(&self, error: &WriteError) -> bool {
+        error
+            .downcast_ref::<registrar_azure::AzureError>()
+            .is_some_and(registrar_azure::AzureError::may_have_been_processed)
+    }
+
     async fn remove_password(&self, application_id: &str, key_id: &str) -> Result<(), WriteError> {
         self.clients
             .graph

@@ -18,6 +18,7 @@
 //! - A secret value exists only inside one `AddSecret` step: it is delivered and dropped there.
 
 pub mod azure;
+mod secret;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -85,6 +86,15 @@ pub trait TenantWriter: Send + Sync {
         start: OffsetDateTime,
         end: OffsetDateTime,
     ) -> Result<(PasswordCredential, SecretValue), WriteError>;
+    /// The application's client secrets (metadata), read after an `addPassword` whose outcome
+    /// is unknown.
+    async fn list_passwords(
+        &self,
+        application_id: &str,
+    ) -> Result<Vec<PasswordCredential>, WriteError>;
+    /// Whether a write that failed with `error` may still have been carried out (the answer
+    /// was lost after the request was sent, or a 5xx): apply then reads back what it did.
+    fn may_have_been_applied(&self, error: &WriteError) -> bool;
     /// Removes a client secret.
     async fn remove_password(&self, application_id: &str, key_id: &str) -> Result<(), WriteError>;
     /// Writes a secret value, with the credential's metadata, to its store.
@@ -207,6 +217,24 @@ pub enum ApplyError {
         /// Why removal failed.
         removal: String,
         /// Why delivery failed.
+        #[source]
+        source: WriteError,
+    },
+    /// `addPassword` may have created credentials whose value nobody received, and removing
+    /// them failed: the user must act (or run apply again, which removes them as drift).
+    #[error(
+        "adding secret `{secret}` may have created credentials {key_ids:?} whose value never reached {store}, and removing them failed ({removal}); remove them by hand or run apply again, which removes credentials the manifest does not expect"
+    )]
+    UndeliveredCredentialsLeft {
+        /// The manifest's secret name.
+        secret: String,
+        /// The store, for the message.
+        store: String,
+        /// The credentials left behind (empty when they could not even be listed).
+        key_ids: Vec<String>,
+        /// Why reading or removing them failed.
+        removal: String,
+        /// The error of the last `addPassword` attempt, or of delivery.
         #[source]
         source: WriteError,
     },
@@ -579,7 +607,8 @@ async fn run_operation(
         } => {
             let (id, app_id) = created.resolve(application)?;
             let validity = (*start, *end);
-            add_and_deliver_secret(tenant, &id, &app_id, display_name, validity, store).await?;
+            secret::add_and_deliver_secret(tenant, &id, &app_id, display_name, validity, store)
+                .await?;
         }
         Operation::RemoveSecret {
             application,
@@ -709,53 +738,6 @@ async fn run_operation(
             .map_err(write_error(format!("deleting role assignment {id}")))?,
     }
     Ok(())
-}
-
-/// Adds a credential and delivers its value; on delivery failure removes the credential again.
-async fn add_and_deliver_secret(
-    tenant: &dyn TenantWriter,
-    application_id: &str,
-    app_id: &str,
-    secret_name: &str,
-    (start, end): (OffsetDateTime, OffsetDateTime),
-    store: &SecretStoreLocation,
-) -> Result<(), ApplyError> {
-    let (credential, value) = tenant
-        .add_password(application_id, secret_name, start, end)
-        .await
-        .map_err(write_error(format!("adding secret `{secret_name}`")))?;
-    let secret = DeliveredSecret {
-        tenant_id: tenant.tenant_id(),
-        client_id: app_id.to_owned(),
-        key_id: credential.key_id.clone(),
-        expires_on: Some(credential.end.unwrap_or(end)),
-        value,
-    };
-    let delivered = tenant.deliver_secret(store, &secret).await;
-    // The value leaves memory here, delivered or not.
-    drop(secret);
-    let Err(delivery_error) = delivered else {
-        return Ok(());
-    };
-    let store_name = describe_store(store);
-    match tenant
-        .remove_password(application_id, &credential.key_id)
-        .await
-    {
-        Ok(()) => Err(ApplyError::DeliveryFailed {
-            secret: secret_name.to_owned(),
-            store: store_name,
-            key_id: credential.key_id,
-            source: delivery_error,
-        }),
-        Err(removal) => Err(ApplyError::DeliveryFailedOrphan {
-            secret: secret_name.to_owned(),
-            store: store_name,
-            key_id: credential.key_id,
-            removal: removal.to_string(),
-            source: delivery_error,
-        }),
-    }
 }
 
 /// A short description of a store for messages: `Key Vault kv-platform/dicom-ci`, `file x.json`.

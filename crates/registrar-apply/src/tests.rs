@@ -12,7 +12,16 @@ struct FakeTenant {
     calls: Mutex<Vec<String>>,
     fail_on: Vec<&'static str>,
     next_key: Mutex<u32>,
+    /// The client secrets `add_password` created and `remove_password` has not removed.
+    passwords: Mutex<Vec<PasswordCredential>>,
+    /// How many `add_password` calls commit the credential and then lose the answer.
+    commit_then_drop: Mutex<u32>,
+    /// How many `list_passwords` calls still miss the newest credential (read lag).
+    lagging_reads: Mutex<u32>,
 }
+
+/// The error of an `add_password` whose answer was lost after the credential was created.
+const LOST_ANSWER: &str = "connection reset after the request was sent";
 
 #[derive(Debug)]
 struct FakeError(&'static str);
@@ -110,25 +119,53 @@ impl TenantWriter for FakeTenant {
         &self,
         application_id: &str,
         display_name: &str,
-        _start: OffsetDateTime,
+        start: OffsetDateTime,
         end: OffsetDateTime,
     ) -> Result<(PasswordCredential, SecretValue), WriteError> {
         self.record(format!("add_password {application_id} {display_name}"))?;
         let mut next = self.next_key.lock().unwrap();
         *next += 1;
+        let credential = PasswordCredential {
+            key_id: format!("key-{next}"),
+            display_name: Some(display_name.to_owned()),
+            hint: Some("abc".to_owned()),
+            start: Some(start),
+            end: Some(end),
+        };
+        self.passwords.lock().unwrap().push(credential.clone());
+        let mut drops = self.commit_then_drop.lock().unwrap();
+        if *drops > 0 {
+            *drops -= 1;
+            return Err(Box::new(FakeError(LOST_ANSWER)));
+        }
         Ok((
-            PasswordCredential {
-                key_id: format!("key-{next}"),
-                display_name: Some(display_name.to_owned()),
-                hint: Some("abc".to_owned()),
-                start: None,
-                end: Some(end),
-            },
+            credential,
             SecretValue::new("abc-the-secret-value".to_owned()),
         ))
     }
+    async fn list_passwords(
+        &self,
+        application_id: &str,
+    ) -> Result<Vec<PasswordCredential>, WriteError> {
+        self.record(format!("list_passwords {application_id}"))?;
+        let mut passwords = self.passwords.lock().unwrap().clone();
+        let mut lagging = self.lagging_reads.lock().unwrap();
+        if *lagging > 0 {
+            *lagging -= 1;
+            passwords.pop();
+        }
+        Ok(passwords)
+    }
+    fn may_have_been_applied(&self, error: &WriteError) -> bool {
+        error.to_string() == LOST_ANSWER
+    }
     async fn remove_password(&self, application_id: &str, key_id: &str) -> Result<(), WriteError> {
-        self.record(format!("remove_password {application_id} {key_id}"))
+        self.record(format!("remove_password {application_id} {key_id}"))?;
+        self.passwords
+            .lock()
+            .unwrap()
+            .retain(|credential| credential.key_id != key_id);
+        Ok(())
     }
     async fn deliver_secret(
         &self,
@@ -807,3 +844,5 @@ fn apply_failed_service_principal_create_skips_its_role_assignments() {
         "{calls:?}"
     );
 }
+
+mod secrets;

@@ -13,6 +13,7 @@ use crate::error::AzureError;
 use crate::graph::GraphClient;
 use crate::http::{HttpCore, RequestCounter, RequestStats, build_reqwest_client};
 use crate::key_vault::KeyVaultClient;
+use crate::limits::ReadLimits;
 use crate::retry::RetryConfig;
 
 /// Everything needed to talk to one tenant.
@@ -23,6 +24,9 @@ pub struct AzureConfig {
     pub(crate) credential: CredentialKind,
     /// Retry tunables ([`RetryConfig::default`] unless set with [`AzureConfig::with_retry`]).
     pub(crate) retry: RetryConfig,
+    /// Bounds on pages, body size and read time ([`ReadLimits::default`] unless set with
+    /// [`AzureConfig::with_read_limits`]).
+    pub(crate) read_limits: ReadLimits,
     /// How many reads the snapshot keeps in flight.
     pub(crate) concurrency: usize,
     /// Replaces the HTTP client azure_identity's credentials send token requests through
@@ -37,6 +41,7 @@ impl fmt::Debug for AzureConfig {
             .field("endpoints", &self.endpoints)
             .field("credential", &self.credential)
             .field("retry", &self.retry)
+            .field("read_limits", &self.read_limits)
             .field("concurrency", &self.concurrency)
             .field("token_transport", &self.token_transport.is_some())
             .finish()
@@ -50,9 +55,16 @@ impl AzureConfig {
             endpoints,
             credential,
             retry: RetryConfig::default(),
+            read_limits: ReadLimits::default(),
             concurrency: 8,
             token_transport: None,
         }
+    }
+
+    /// Sets the bounds on pages, body size and read time (tests set small ones).
+    pub fn with_read_limits(mut self, read_limits: ReadLimits) -> Self {
+        self.read_limits = read_limits;
+        self
     }
 
     /// Sets the retry tunables.
@@ -104,6 +116,7 @@ impl Clients {
             tokens: TokenProvider::new(credential, config.endpoints.clone()),
             endpoints: config.endpoints,
             retry: config.retry,
+            limits: config.read_limits,
             counter,
         });
         Ok(Self {

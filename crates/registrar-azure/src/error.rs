@@ -17,6 +17,10 @@ pub enum AzureError {
     /// Graph, ARM or Key Vault answered with an error status.
     #[error(transparent)]
     Service(Box<ServiceError>),
+    /// A service broke one of the client's bounds (repeated nextLink, too many pages, an
+    /// oversized body, a read that took too long): see [`crate::ReadLimits`].
+    #[error(transparent)]
+    Limit(Box<LimitExceeded>),
     /// The request could not be completed: connection refused, TLS failure, timeout, reset.
     #[error("{method} {path} failed: {}", if *.connect { "could not connect" } else { "no complete response" })]
     Transport {
@@ -86,6 +90,73 @@ pub enum AzureError {
     },
 }
 
+/// Which bound a service broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Limit {
+    /// A nextLink that this read had already followed (the server would loop forever).
+    RepeatedNextLink,
+    /// More pages than the cap (the figure).
+    Pages(usize),
+    /// A response body larger than the cap, in bytes.
+    ResponseBytes(usize),
+    /// A paged read that took longer than the cap.
+    ReadTime(Duration),
+}
+
+/// A service broke one of the client's bounds on `method path` (no host, no query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitExceeded {
+    /// Which service.
+    pub service: Service,
+    /// HTTP method.
+    pub method: String,
+    /// URL path of the request (of the collection's first page, for a paged read).
+    pub path: String,
+    /// The bound.
+    pub limit: Limit,
+}
+
+/// `Microsoft Graph: GET /v1.0/applications: the service sent a nextLink it had already sent in
+/// this read (a paging loop); stopped`
+impl fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} {}: ", self.service, self.method, self.path)?;
+        match &self.limit {
+            Limit::RepeatedNextLink => f.write_str(
+                "the service sent a nextLink it had already sent in this read (a paging loop); stopped",
+            ),
+            Limit::Pages(cap) => write!(
+                f,
+                "the service sent more than {cap} pages, the page cap of one read; stopped"
+            ),
+            Limit::ResponseBytes(cap) => write!(
+                f,
+                "the response body is larger than {} MiB, the response-size cap; not read",
+                cap / (1024 * 1024)
+            ),
+            Limit::ReadTime(cap) => write!(
+                f,
+                "the read took longer than {}, the time cap of one read; stopped",
+                humanize(*cap)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LimitExceeded {}
+
+/// `10 minutes`, `2 seconds`, `250 ms`.
+fn humanize(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    if seconds >= 60 && seconds.is_multiple_of(60) {
+        format!("{} minutes", seconds / 60)
+    } else if seconds >= 1 {
+        format!("{seconds} seconds")
+    } else {
+        format!("{} ms", duration.as_millis())
+    }
+}
+
 impl From<ServiceError> for AzureError {
     fn from(error: ServiceError) -> Self {
         AzureError::Service(Box::new(error))
@@ -105,6 +176,30 @@ impl AzureError {
     fn answer_of(&self, service: Service) -> Option<&ServiceError> {
         self.service_error()
             .filter(|error| error.service == service)
+    }
+
+    /// The bound a service broke, if that is what this is.
+    pub fn limit_exceeded(&self) -> Option<&LimitExceeded> {
+        match self {
+            AzureError::Limit(error) => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// Whether a write that failed this way may still have been carried out by the service: the
+    /// answer was lost after the request was sent (reset, timeout), or a 5xx without a service
+    /// error body, or a 500/502/504 (a gateway may have timed out on a completed write). A 429
+    /// or 503 with a service error body means the throttling layer refused it unprocessed.
+    pub fn may_have_been_processed(&self) -> bool {
+        match self {
+            AzureError::Transport { connect, .. } => !connect,
+            AzureError::Service(error) => {
+                error.status >= 500 && !(error.status == 503 && error.code.is_some())
+            }
+            // The service answered 2xx (the body was unexpected or too large): it was done.
+            AzureError::Decode { .. } | AzureError::Limit(_) => true,
+            _ => false,
+        }
     }
 
     /// The HTTP status the service answered with, if it answered.
@@ -321,6 +416,22 @@ mod tests {
                 .to_string()
                 .ends_with("[details: NoBackingApplicationObject]")
         );
+    }
+
+    #[test]
+    fn writes_that_may_have_been_processed() {
+        let answer = |status: u16, code: Option<&str>| {
+            AzureError::from(ServiceError {
+                code: code.map(str::to_owned),
+                ..ServiceError::new(Service::Graph, "POST", "/x", status)
+            })
+        };
+        assert!(!answer(400, Some("Request_BadRequest")).may_have_been_processed());
+        assert!(!answer(429, Some("TooManyRequests")).may_have_been_processed());
+        assert!(!answer(503, Some("ServiceUnavailable")).may_have_been_processed());
+        assert!(answer(503, None).may_have_been_processed());
+        assert!(answer(504, None).may_have_been_processed());
+        assert!(answer(500, Some("InternalServerError")).may_have_been_processed());
     }
 
     #[test]

@@ -17,7 +17,8 @@ use zeroize::Zeroizing;
 
 use crate::auth::TokenProvider;
 use crate::endpoints::{Endpoints, Service};
-use crate::error::{AzureError, ServiceError};
+use crate::error::{AzureError, Limit, LimitExceeded, ServiceError};
+use crate::limits::{PagedRead, ReadLimits};
 use crate::retry::{Attempt, Retry, RetryConfig, parse_retry_after, retry_policy};
 
 /// Counts the HTTP requests sent, retries and token requests included.
@@ -211,6 +212,8 @@ pub(crate) struct HttpCore {
     pub(crate) client: reqwest::Client,
     pub(crate) endpoints: Endpoints,
     pub(crate) retry: RetryConfig,
+    /// Bounds on pages, body size and read time.
+    pub(crate) limits: ReadLimits,
     pub(crate) tokens: TokenProvider,
     pub(crate) counter: Arc<RequestCounter>,
 }
@@ -289,17 +292,25 @@ impl HttpCore {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let headers = response.headers().clone();
-                    match response.bytes().await {
-                        Ok(bytes) if (200..300).contains(&status) => {
+                    match read_body(response, self.limits.max_response_bytes).await {
+                        Ok(None) => {
+                            return Err(AzureError::Limit(Box::new(LimitExceeded {
+                                service: call.service,
+                                method: method_name,
+                                path,
+                                limit: Limit::ResponseBytes(self.limits.max_response_bytes),
+                            })));
+                        }
+                        Ok(Some(bytes)) if (200..300).contains(&status) => {
                             tracing::debug!(method = %method_name, %path, status, attempt = number, "request done");
                             return Ok(Reply {
                                 status,
-                                body: Zeroizing::new(bytes.to_vec()),
+                                body: bytes,
                                 method: method_name,
                                 path,
                             });
                         }
-                        Ok(bytes) => service_error(
+                        Ok(Some(bytes)) => service_error(
                             call.service,
                             &method_name,
                             &path,
@@ -360,32 +371,41 @@ impl HttpCore {
         self.get_all_pages_fresh(url, service, false).await
     }
 
-    /// [`HttpCore::get_all_pages`] on a collection of an object this run created.
+    /// [`HttpCore::get_all_pages`] on a collection of an object this run created. Bounded by
+    /// [`ReadLimits`]: no link twice, at most `max_pages` pages, `max_read_time` in all.
     pub(crate) async fn get_all_pages_fresh<T: DeserializeOwned>(
         &self,
         url: String,
         service: Service,
         fresh_object: bool,
     ) -> Result<Vec<T>, AzureError> {
-        let first = url.clone();
+        let mut read = PagedRead::new(&url, service, self.limits)?;
         let mut items = Vec::new();
         let mut next = Some(url);
         while let Some(url) = next.take() {
-            let call = Call::new(Method::GET, url.clone(), service).fresh(fresh_object);
-            let page: Page<T> = self.send(&call).await?.json()?;
+            let call = Call::new(Method::GET, url, service).fresh(fresh_object);
+            let page: Page<T> = self.send_within(&call, &read).await?.json()?;
             items.extend(page.value);
             if let Some(link) = page.next_link {
-                check_next_link(&link, &url, &first)?;
+                read.next(&link)?;
                 next = Some(link);
             }
         }
         Ok(items)
     }
 
+    /// Sends one page request of `read`, within the time the read has left.
+    async fn send_within(&self, call: &Call<'_>, read: &PagedRead) -> Result<Reply, AzureError> {
+        let remaining = read.remaining()?;
+        tokio::time::timeout(remaining, self.send(call))
+            .await
+            .map_err(|_| read.timed_out())?
+    }
+
     /// Completes a collection page that came without a request of its own (inside a `$batch`
     /// answer to `url`): follows its `@odata.nextLink` with normal GETs, as-is, until absent,
     /// appending each page's `value` to the first page's, and drops the link. A body without a
-    /// nextLink is returned unchanged.
+    /// nextLink is returned unchanged. Bounded like [`HttpCore::get_all_pages_fresh`].
     pub(crate) async fn complete_pages(
         &self,
         mut first: serde_json::Value,
@@ -403,37 +423,39 @@ impl HttpCore {
             Some(serde_json::Value::Array(items)) => items,
             _ => Vec::new(),
         };
+        let mut read = PagedRead::new(url, service, self.limits)?;
         let mut next = link.as_str().map(str::to_owned);
-        let mut previous = url.to_owned();
         while let Some(link) = next.take() {
-            check_next_link(&link, &previous, url)?;
-            let call = Call::new(Method::GET, link.clone(), service).fresh(fresh_object);
-            let page: Page<serde_json::Value> = self.send(&call).await?.json()?;
+            read.next(&link)?;
+            let call = Call::new(Method::GET, link, service).fresh(fresh_object);
+            let page: Page<serde_json::Value> = self.send_within(&call, &read).await?.json()?;
             items.extend(page.value);
             next = page.next_link;
-            previous = link;
         }
         object.insert("value".to_owned(), serde_json::Value::Array(items));
         Ok(first)
     }
 }
 
-/// Refuses a nextLink that would send the token to another origin (compared with `first`, the
-/// collection's own URL) or repeat the page just read (`current`).
-fn check_next_link(link: &str, current: &str, first: &str) -> Result<(), AzureError> {
-    let origin = Url::parse(first)
-        .map(|url| url.origin())
-        .map_err(|source| AzureError::Config {
-            message: format!("`{first}` is not a valid URL"),
-            source: Some(Box::new(source)),
-        })?;
-    let same_origin = Url::parse(link).is_ok_and(|parsed| parsed.origin() == origin);
-    if !same_origin || link == current {
-        return Err(AzureError::InvalidRequest(format!(
-            "the service returned an unusable @odata.nextLink `{link}`"
-        )));
+/// Reads a response body of at most `limit` bytes, chunk by chunk: `None` as soon as it is
+/// known to be larger (from `Content-Length`, or when the chunks pass the limit), so an
+/// oversized body is never held whole. Zeroized when dropped, like [`Reply::body`].
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Zeroizing<Vec<u8>>>, reqwest::Error> {
+    let announced = response.content_length().unwrap_or(0);
+    if usize::try_from(announced).map_or(true, |announced| announced > limit) {
+        return Ok(None);
     }
-    Ok(())
+    let mut body = Zeroizing::new(Vec::with_capacity(usize::try_from(announced).unwrap_or(0)));
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 #[derive(Deserialize)]

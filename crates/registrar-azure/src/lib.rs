@@ -16,7 +16,9 @@
 //!   read-your-writes after a create, ARM's `PrincipalNotFound` for a new service principal);
 //!   the caller picks its timing in [`RetryConfig`].
 //! - Every error answer of Graph, ARM or Key Vault is one [`ServiceError`] naming its
-//!   [`Service`].
+//!   [`Service`]; a server that breaks the client's bounds ([`ReadLimits`]: a repeated
+//!   nextLink, too many pages, an oversized body, a read that takes too long) is one
+//!   [`LimitExceeded`].
 //! - [`SecretValue`] is the only holder of a client secret's value; [`Clients::deliver_secret`]
 //!   writes it to Key Vault or a 0600 file.
 //!
@@ -51,6 +53,7 @@ mod graph;
 mod http;
 pub mod import;
 mod key_vault;
+mod limits;
 mod retry;
 mod secret;
 pub mod snapshot;
@@ -61,11 +64,12 @@ pub use auth::CredentialKind;
 pub use batch::BatchGet;
 pub use clients::{AzureConfig, Clients};
 pub use endpoints::{Endpoints, Service};
-pub use error::{AzureError, ServiceError};
+pub use error::{AzureError, Limit, LimitExceeded, ServiceError};
 pub use file_store::{read_secret_file, write_secret_file};
 pub use graph::{AddedPassword, GraphClient, UpsertedApplication, wire};
 pub use http::RequestStats;
 pub use import::{ImportSelection, read_for_import};
+pub use limits::{MAX_PAGES, MAX_READ_TIME, MAX_RESPONSE_BYTES, ReadLimits};
 pub use retry::RetryConfig;
 pub use secret::SecretValue;
 pub use snapshot::{NoProgress, ReadProgress, read_live_tenant, read_live_tenant_with};

@@ -2452,3 +2452,432 @@ async fn import_reads_in_two_rounds_of_batches_and_counts_progress() {
         "{batches:?}"
     );
 }
+
+// ----- hostile servers: paging loops, endless pages, oversized bodies, slow reads -------------
+
+fn clients_with_limits(server: &MockServer, limits: registrar_azure::ReadLimits) -> Clients {
+    let mut endpoints = Endpoints::local(&server.uri());
+    endpoints.authority_host = "https://login.registrar.test".to_owned();
+    let credential = CredentialKind::ClientSecret {
+        tenant_id: TENANT.to_owned(),
+        client_id: CLIENT_ID.to_owned(),
+        secret: SecretValue::new("bootstrap-secret-value".to_owned()),
+    };
+    let transport = Arc::new(Redirect {
+        base: Url::parse(&server.uri()).unwrap(),
+        inner: Arc::new(reqwest::Client::new()),
+    });
+    let config = AzureConfig::new(endpoints, credential)
+        .with_retry(RetryConfig::without_delays())
+        .with_read_limits(limits)
+        .with_token_transport(transport);
+    Clients::new(config).unwrap()
+}
+
+/// Answers every page of `/v1.0/applications` with one application and a nextLink to a page
+/// never seen before (`$skiptoken=1`, `2`, …): a server that never stops paging.
+struct EndlessPages {
+    base: String,
+    served: Mutex<u64>,
+}
+
+impl Respond for EndlessPages {
+    fn respond(&self, _request: &wiremock::Request) -> ResponseTemplate {
+        let mut served = self.served.lock().unwrap();
+        *served += 1;
+        ResponseTemplate::new(200).set_body_json(json!({
+            "value": [{"id": format!("a{served}"), "appId": format!("x{served}")}],
+            "@odata.nextLink": format!("{}/v1.0/applications?$skiptoken={served}", self.base),
+        }))
+    }
+}
+
+#[track_caller]
+fn limit_of(error: &AzureError) -> &registrar_azure::LimitExceeded {
+    error
+        .limit_exceeded()
+        .unwrap_or_else(|| panic!("not a limit error: {error}"))
+}
+
+#[tokio::test]
+async fn paging_loop_a_b_a_is_an_error_naming_the_collection() {
+    let (server, clients) = setup().await;
+    let base = server.uri();
+    let page = |token: &str, next: &str| {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "value": [{"id": format!("app-{token}"), "appId": format!("x-{token}")}],
+            "@odata.nextLink": format!("{base}/v1.0/applications?$skiptoken={next}"),
+        }))
+    };
+    for (token, next) in [("a", "b"), ("b", "a")] {
+        Mock::given(method("GET"))
+            .and(path("/v1.0/applications"))
+            .and(query_param("$skiptoken", token))
+            .respond_with(page(token, next))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param("$top", "999"))
+        .respond_with(page("first", "a"))
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap_err();
+    let limit = limit_of(&error);
+    assert_eq!(limit.limit, registrar_azure::Limit::RepeatedNextLink);
+    assert_eq!(limit.path, "/v1.0/applications");
+    let text = error.to_string();
+    assert!(
+        text.starts_with("Microsoft Graph: GET /v1.0/applications: "),
+        "{text}"
+    );
+    assert!(text.contains("nextLink it had already sent"), "{text}");
+    assert!(!text.contains("skiptoken"), "no query in the error: {text}");
+    // first, A, B: A again is refused before it is requested.
+    assert_eq!(requests_to(&server, "/v1.0").await, 3);
+}
+
+#[tokio::test]
+async fn arm_paging_loop_is_an_error_too() {
+    let (server, clients) = setup().await;
+    let scope = format!("/subscriptions/{SUBSCRIPTION}");
+    let list_path = format!("{scope}/providers/Microsoft.Authorization/roleAssignments");
+    let again = format!(
+        "{}{list_path}?api-version=2022-04-01&$filter=principalId%20eq%20'sp-1'&$skiptoken=2",
+        server.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path(list_path.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [], "nextLink": again,
+        })))
+        .mount(&server)
+        .await;
+    let error = clients
+        .arm
+        .list_role_assignments_for_principal(&scope, "sp-1")
+        .await
+        .unwrap_err();
+    let limit = limit_of(&error);
+    assert_eq!(limit.service, Service::Arm);
+    assert_eq!(limit.limit, registrar_azure::Limit::RepeatedNextLink);
+    assert_eq!(requests_to(&server, "/subscriptions").await, 2);
+}
+
+#[tokio::test]
+async fn endless_distinct_next_links_stop_at_the_page_cap() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with_limits(
+        &server,
+        registrar_azure::ReadLimits {
+            max_pages: 7,
+            ..Default::default()
+        },
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(EndlessPages {
+            base: server.uri(),
+            served: Mutex::new(0),
+        })
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap_err();
+    assert_eq!(limit_of(&error).limit, registrar_azure::Limit::Pages(7));
+    assert!(error.to_string().contains("more than 7 pages"), "{error}");
+    assert_eq!(requests_to(&server, "/v1.0").await, 7);
+    assert_eq!(registrar_azure::MAX_PAGES, 1_000);
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_without_reading_it_whole() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with_limits(
+        &server,
+        registrar_azure::ReadLimits {
+            max_response_bytes: 4096,
+            ..Default::default()
+        },
+    );
+    let apps: Vec<Value> = (0..200)
+        .map(|index| json!({"id": format!("a{index}"), "appId": format!("x{index}")}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": apps })))
+        .mount(&server)
+        .await;
+    let error = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        limit_of(&error).limit,
+        registrar_azure::Limit::ResponseBytes(4096)
+    );
+    assert_eq!(requests_to(&server, "/v1.0").await, 1, "not retried");
+    // A body under the cap still reads.
+    let apps: Vec<Value> = (0..3)
+        .map(|index| json!({"id": format!("b{index}"), "appId": format!("y{index}")}))
+        .collect();
+    server.reset().await;
+    mount_token_endpoint(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": apps })))
+        .mount(&server)
+        .await;
+    let found = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 3);
+}
+
+#[tokio::test]
+async fn a_slow_paged_read_stops_at_the_time_cap() {
+    let server = MockServer::start().await;
+    mount_token_endpoint(&server).await;
+    let clients = clients_with_limits(
+        &server,
+        registrar_azure::ReadLimits {
+            max_read_time: std::time::Duration::from_millis(600),
+            ..Default::default()
+        },
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(SlowPages(EndlessPages {
+            base: server.uri(),
+            served: Mutex::new(0),
+        }))
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    let error = clients
+        .graph
+        .list_applications_with_tag("registrar:platform")
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(
+        limit_of(&error).limit,
+        registrar_azure::Limit::ReadTime(std::time::Duration::from_millis(600))
+    );
+    assert!(error.to_string().contains("600 ms"), "{error}");
+    assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+    let pages = requests_to(&server, "/v1.0").await;
+    assert!(
+        (2..=4).contains(&pages),
+        "{pages} pages in 600 ms at 250 ms each"
+    );
+}
+
+/// [`EndlessPages`], each page 250 ms late.
+struct SlowPages(EndlessPages);
+
+impl Respond for SlowPages {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        self.0
+            .respond(request)
+            .set_delay(std::time::Duration::from_millis(250))
+    }
+}
+
+// ----- addPassword whose answer is lost after Graph created the credential ------------------
+
+/// A minimal Graph over raw TCP for one application `app-1`: `addPassword` creates the
+/// credential and then closes the connection without answering (the first `drops` times);
+/// `GET …?$select=passwordCredentials` lists what exists; `removePassword` removes one.
+async fn commit_then_drop_graph(drops: usize) -> (String, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let credentials: Arc<Mutex<Vec<String>>> = Arc::default();
+    let state = credentials.clone();
+    tokio::spawn(async move {
+        let mut dropped = 0;
+        let mut created = 0;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // Read the head and the body (Content-Length).
+            while let Ok(read) = socket.read(&mut buffer).await {
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|line| {
+                            line.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|value| value.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&request).to_string();
+            let line = text.lines().next().unwrap_or_default().to_owned();
+            let respond = |status: &str, body: String| {
+                format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            let answer = if line.contains("/oauth2/v2.0/token") {
+                respond(
+                    "200 OK",
+                    json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "stub-access-token"}).to_string(),
+                )
+            } else if line.contains("/addPassword") {
+                created += 1;
+                let key_id = format!("00000000-0000-4000-8000-00000000000{created}");
+                state.lock().unwrap().push(key_id.clone());
+                if dropped < drops {
+                    dropped += 1;
+                    drop(socket);
+                    continue;
+                }
+                respond(
+                    "200 OK",
+                    json!({"keyId": key_id, "displayName": "ci", "secretText": "s3cr3t-value", "hint": "s3c"}).to_string(),
+                )
+            } else if line.contains("/removePassword") {
+                let body = &text[text.find("\r\n\r\n").unwrap_or(0) + 4..];
+                let key: Value = serde_json::from_str(body).unwrap_or_default();
+                state
+                    .lock()
+                    .unwrap()
+                    .retain(|existing| Some(existing.as_str()) != key["keyId"].as_str());
+                "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".to_owned()
+            } else {
+                let listed: Vec<Value> = state
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|key_id| json!({"keyId": key_id, "displayName": "ci", "hint": "s3c"}))
+                    .collect();
+                respond("200 OK", json!({"passwordCredentials": listed}).to_string())
+            };
+            socket.write_all(answer.as_bytes()).await.ok();
+            socket.shutdown().await.ok();
+        }
+    });
+    (format!("http://{address}"), credentials)
+}
+
+#[tokio::test]
+async fn add_password_lost_answer_is_reported_as_maybe_processed_and_read_back() {
+    let (base, credentials) = commit_then_drop_graph(1).await;
+    let mut endpoints = Endpoints::local(&base);
+    endpoints.authority_host = "https://login.registrar.test".to_owned();
+    let credential = CredentialKind::ClientSecret {
+        tenant_id: TENANT.to_owned(),
+        client_id: CLIENT_ID.to_owned(),
+        secret: SecretValue::new("bootstrap-secret-value".to_owned()),
+    };
+    let transport = Arc::new(Redirect {
+        base: Url::parse(&base).unwrap(),
+        inner: Arc::new(reqwest::Client::new()),
+    });
+    let clients = Clients::new(
+        AzureConfig::new(endpoints, credential)
+            .with_retry(RetryConfig::without_delays())
+            .with_token_transport(transport),
+    )
+    .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let error = clients
+        .graph
+        .add_password("app-1", "ci", now, now)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, AzureError::Transport { connect: false, .. }),
+        "{error:?}"
+    );
+    assert!(error.may_have_been_processed(), "{error}");
+    assert_eq!(clients.stats().graph, 1, "never resent by the HTTP layer");
+    // The credential exists without its value: the read shows it, the removal takes it away.
+    let listed = clients
+        .graph
+        .get_password_credentials("app-1")
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(credentials.lock().unwrap().len(), 1);
+    clients
+        .graph
+        .remove_password("app-1", &listed[0].key_id)
+        .await
+        .unwrap();
+    assert!(credentials.lock().unwrap().is_empty());
+    // The next attempt is answered.
+    let added = clients
+        .graph
+        .add_password("app-1", "ci", now, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        credentials.lock().unwrap().as_slice(),
+        [added.credential.key_id]
+    );
+}
+
+#[tokio::test]
+async fn batch_inner_collection_paging_loop_is_an_error() {
+    let (server, clients) = setup().await;
+    let base = server.uri();
+    let link =
+        |token: &str| format!("{base}/v1.0/applications/a1/owners?$select=id&$skiptoken={token}");
+    BatchStub::new(vec![(
+        "/applications/a1/owners".to_owned(),
+        vec![inner_ok(
+            json!({"value": [{"id": "u1"}], "@odata.nextLink": link("a")}),
+        )],
+    )])
+    .mount(&server)
+    .await;
+    for (token, next) in [("a", "b"), ("b", "a")] {
+        Mock::given(method("GET"))
+            .and(path("/v1.0/applications/a1/owners"))
+            .and(query_param("$skiptoken", token))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"value": [{"id": format!("u-{token}")}], "@odata.nextLink": link(next)}),
+            ))
+            .mount(&server)
+            .await;
+    }
+    let results = clients
+        .graph
+        .batch_get(batch_requests(&["/applications/a1/owners?$select=id"]))
+        .await
+        .unwrap();
+    let error = results[0].as_ref().unwrap_err();
+    assert_eq!(
+        limit_of(error).limit,
+        registrar_azure::Limit::RepeatedNextLink
+    );
+    assert_eq!(limit_of(error).path, "/v1.0/applications/a1/owners");
+    // 1 batch + pages A and B; A again is not requested.
+    assert_eq!(clients.stats().graph, 3);
+}

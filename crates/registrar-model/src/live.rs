@@ -161,6 +161,12 @@ pub struct DeletedApplication {
     pub display_name: String,
     /// When it was deleted (RFC 3339), if Graph said.
     pub deleted_date_time: Option<String>,
+    /// The client secrets it held: a restore brings them back with the application.
+    #[serde(default)]
+    pub password_credentials: Vec<PasswordCredential>,
+    /// The certificates it held (without `key`): a restore brings them back too.
+    #[serde(default)]
+    pub key_credentials: Vec<KeyCredential>,
 }
 
 /// A service principal of an application Registrar manages.

@@ -12,8 +12,29 @@ use serde_json::{Map, Value, json};
 use time::Duration;
 
 use crate::model::{Action, ActionReason, Address, Component, PlanWarning, ResourceChange};
-use crate::planner::{Planner, Target, derived_id};
+use crate::planner::{Identity, Planner, Target, derived_id};
 use crate::values::{optional_timestamp, store_text, timestamp};
+
+/// The client secrets the application holds: its live ones, or those a restore from deleted
+/// items brings back (Graph restores an application with all its properties), so the plan
+/// that restores it keeps a restored secret whose value is still in its store, and removes
+/// the rest, in the same apply.
+fn held_password_credentials<'a>(target: &Target<'a>) -> &'a [PasswordCredential] {
+    match target.identity {
+        Identity::Existing(live) => &live.password_credentials,
+        Identity::Restore(deleted) => &deleted.password_credentials,
+        Identity::Create => &[],
+    }
+}
+
+/// The certificates the application holds, live or brought back by a restore.
+fn held_key_credentials<'a>(target: &Target<'a>) -> &'a [KeyCredential] {
+    match target.identity {
+        Identity::Existing(live) => &live.key_credentials,
+        Identity::Restore(deleted) => &deleted.key_credentials,
+        Identity::Create => &[],
+    }
+}
 
 /// The audience federated credentials get when the manifest names none.
 const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -52,10 +73,8 @@ fn secret_unknown() -> Vec<String> {
 
 impl Planner<'_> {
     pub(crate) fn plan_secrets(&mut self, target: &Target<'_>) {
-        let live_credentials: Vec<&PasswordCredential> = target
-            .live()
-            .map(|app| by_age(app.password_credentials.iter()))
-            .unwrap_or_default();
+        let live_credentials: Vec<&PasswordCredential> =
+            by_age(held_password_credentials(target).iter());
         for secret in &target.desired.secrets {
             let mut same_name: Vec<&PasswordCredential> = live_credentials
                 .iter()
@@ -87,6 +106,7 @@ impl Planner<'_> {
                         operations,
                     )
                     .with_reason(reason)
+                    .with_depends_on(target.depends_on())
                     .with_after_unknown(secret_unknown()),
                 );
             }
@@ -121,7 +141,8 @@ impl Planner<'_> {
                         )
                         .with_reason(ActionReason::PreviousCredential {
                             overlap: secret.overlap,
-                        }),
+                        })
+                        .with_depends_on(target.depends_on()),
                     ),
                 }
             }
@@ -164,7 +185,8 @@ impl Planner<'_> {
                     name: credential.display_name.clone(),
                     hint: credential.hint.clone(),
                     end: credential.end,
-                }),
+                })
+                .with_depends_on(target.depends_on()),
             );
         }
     }
@@ -258,10 +280,7 @@ impl Planner<'_> {
     }
 
     pub(crate) fn plan_certificates(&mut self, target: &Target<'_>) {
-        let mut unmatched: Vec<&KeyCredential> = target
-            .live()
-            .map(|app| app.key_credentials.iter().collect())
-            .unwrap_or_default();
+        let mut unmatched: Vec<&KeyCredential> = held_key_credentials(target).iter().collect();
         unmatched.sort_by(|a, b| (&a.key_id, &a.display_name).cmp(&(&b.key_id, &b.display_name)));
         let mut certificates: Vec<KeyCredential> = Vec::new();
         let mut changes: Vec<ResourceChange> = Vec::new();
@@ -340,7 +359,8 @@ impl Planner<'_> {
                     name: live.display_name.clone(),
                     hint: None,
                     end: live.end,
-                }),
+                })
+                .with_depends_on(target.depends_on()),
             );
         }
         if changes.is_empty() {

@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use crate::error::{PlanError, PlanErrors};
 use crate::model::{Plan, PlanWarning, ResourceChange};
 
-pub(crate) use identity::{Target, derived_id};
+pub(crate) use identity::{Identity, Target, derived_id};
 pub(crate) use resolution::{PermissionSource, closest};
 
 use identity::Exposed;

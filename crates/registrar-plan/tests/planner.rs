@@ -525,6 +525,7 @@ fn plan_restores_an_application_from_deleted_items() {
         unique_name: Some("platform.api".into()),
         display_name: "api".into(),
         deleted_date_time: Some("2025-12-24T00:00:00Z".into()),
+        ..Default::default()
     });
     check(
         state(vec![api]),
@@ -2057,5 +2058,132 @@ fn plan_role_assignment_with_an_unknown_role_is_an_error_with_a_hint() {
               hint: name a built-in role, a custom role that can be assigned at this scope, or a role definition GUID
 
             2 errors; nothing was changed"#]],
+    );
+}
+
+/// `live` with the application `key` soft-deleted, as Graph keeps it: with its credentials.
+fn deleted(mut live: LiveTenant, key: &str) -> LiveTenant {
+    let position = live
+        .applications
+        .iter()
+        .position(|app| app.unique_name.as_deref() == Some(&format!("platform.{key}")))
+        .unwrap();
+    let app = live.applications.remove(position);
+    live.deleted_applications.push(DeletedApplication {
+        id: app.id,
+        app_id: app.app_id,
+        unique_name: app.unique_name,
+        display_name: app.settings.plain.display_name,
+        deleted_date_time: Some("2025-12-24T00:00:00Z".into()),
+        password_credentials: app.password_credentials,
+        key_credentials: app.key_credentials,
+    });
+    live
+}
+
+#[test]
+fn plan_restore_keeps_a_restored_secret_its_store_holds_and_removes_the_rest() {
+    let desired = with_secrets(vec![secret("ci")]);
+    let mut live = applied(&desired);
+    live_app(&mut live, "api")
+        .password_credentials
+        .push(PasswordCredential {
+            key_id: "stray-key".into(),
+            display_name: Some("by-hand".into()),
+            hint: Some("abc".into()),
+            start: None,
+            end: None,
+        });
+    let live = deleted(live, "api");
+    check(
+        desired.clone(),
+        live.clone(),
+        AT_NOW,
+        expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.api will be restored from deleted items
+              + application "api" {
+                  + app_id           = "a9901d000000-0000-4000-8000-000000000002"
+                  + display_name     = "api"
+                  + sign_in_audience = "AzureADMyOrg"
+                  + tags             = [
+                      + "registrar:platform",
+                    ]
+                }
+
+              # application.api.secret.by-hand will be destroyed
+              # (secret "by-hand" (hint abc) is not in the manifest)
+              - secret "by-hand" {
+                  - display_name = "by-hand" -> null
+                  - key_id       = "stray-key" -> null
+                  - hint         = "abc" -> null
+                }
+
+            Plan: 1 to add, 0 to change, 1 to destroy.
+            --- operations
+            application.api
+              RestoreApplication 0b1ec7000000-0000-4000-8000-000000000001
+              UpdateApplication 0b1ec7000000-0000-4000-8000-000000000001 ["display_name", "description", "notes", "sign_in_audience", "identifier_uris", "tags", "web", "spa_redirect_uris", "public_client_redirect_uris", "is_fallback_public_client", "group_membership_claims", "service_management_reference", "info", "optional_claims", "api", "app_roles", "required_resource_access"] scopes=[] identifier_uris=[]
+            application.api.secret.by-hand
+              after application.api
+              RemoveSecret 0b1ec7000000-0000-4000-8000-000000000001 stray-key
+        "#]],
+    );
+    // One apply converges: the next plan has nothing to do.
+    let after = applied_at(&desired, live, NOW);
+    let again = plan(&desired, &after, NOW, &PlanOptions::default()).unwrap();
+    assert!(
+        again
+            .changes
+            .iter()
+            .all(|change| change.operations.is_empty()),
+        "{:#?}",
+        again.changes
+    );
+}
+
+#[test]
+fn plan_restore_rotates_a_restored_secret_its_store_lost() {
+    let desired = with_secrets(vec![secret("ci")]);
+    let mut live = deleted(applied(&desired), "api");
+    live.secret_stores[0].contents = SecretStoreContents::Missing;
+    check(
+        desired,
+        live,
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api will be restored from deleted items
+          + application "api" {
+              + app_id           = "a9901d000000-0000-4000-8000-000000000002"
+              + display_name     = "api"
+              + sign_in_audience = "AzureADMyOrg"
+              + tags             = [
+                  + "registrar:platform",
+                ]
+            }
+
+          # application.api.secret.ci will be rotated (the store has no value)
+        +/- secret "ci" {
+                display_name  = "ci"
+                end_date_time = "2026-06-30T00:00:00Z"
+                store         = "keyVault kv-platform/ci"
+              ~ key_id        = "5ec7e7000000-0000-4000-8000-000000000003" -> (known after apply)
+              ~ hint          = "xyz" -> (known after apply)
+              ~ value         = (sensitive value)
+            }
+
+        Plan: 1 to add, 1 to change, 0 to destroy.
+        --- operations
+        application.api
+          RestoreApplication 0b1ec7000000-0000-4000-8000-000000000001
+          UpdateApplication 0b1ec7000000-0000-4000-8000-000000000001 ["display_name", "description", "notes", "sign_in_audience", "identifier_uris", "tags", "web", "spa_redirect_uris", "public_client_redirect_uris", "is_fallback_public_client", "group_membership_claims", "service_management_reference", "info", "optional_claims", "api", "app_roles", "required_resource_access"] scopes=[] identifier_uris=[]
+        application.api.secret.ci
+          after application.api
+          AddSecret 0b1ec7000000-0000-4000-8000-000000000001 ci end=2026-06-30 0:00:00.0 +00:00:00
+          RemoveSecret 0b1ec7000000-0000-4000-8000-000000000001 5ec7e7000000-0000-4000-8000-000000000003
+    "#]],
     );
 }

@@ -223,6 +223,8 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
             unique_name: app.unique_name.clone(),
             display_name: app.settings.plain.display_name.clone(),
             deleted_date_time: None,
+            password_credentials: app.password_credentials.clone(),
+            key_credentials: app.key_credentials.clone(),
         });
         false
     });

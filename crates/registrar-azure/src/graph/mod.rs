@@ -83,6 +83,13 @@ struct KeyCredentialsOnly {
     key_credentials: Option<Vec<GraphKeyCredential>>,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PasswordCredentialsOnly {
+    #[serde(default)]
+    password_credentials: Option<Vec<GraphPasswordCredential>>,
+}
+
 impl GraphClient {
     pub(crate) fn new(core: Arc<HttpCore>, concurrency: usize) -> Self {
         Self {
@@ -580,6 +587,28 @@ impl GraphClient {
             credential: credential.to_model(),
             value,
         })
+    }
+
+    /// The application's client secrets (metadata only; Graph never returns a value again):
+    /// `GET /applications/{id}?$select=passwordCredentials`. Apply reads them after an
+    /// `addPassword` whose outcome is unknown, to remove what it could not deliver.
+    pub async fn get_password_credentials(
+        &self,
+        app_object_id: &str,
+    ) -> Result<Vec<PasswordCredential>, AzureError> {
+        let path = format!(
+            "/applications/{}?$select=passwordCredentials",
+            encode_path(app_object_id)
+        );
+        let call = Call::new(Method::GET, self.url(&path), Service::Graph)
+            .fresh(self.is_fresh(app_object_id));
+        let found: PasswordCredentialsOnly = self.core.send(&call).await?.json()?;
+        Ok(found
+            .password_credentials
+            .unwrap_or_default()
+            .iter()
+            .map(GraphPasswordCredential::to_model)
+            .collect())
     }
 
     /// Removes a client secret by keyId.

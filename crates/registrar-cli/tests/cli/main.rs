@@ -20,6 +20,7 @@ mod plan_json;
 mod progress;
 mod rbac;
 mod reconcile;
+mod restore;
 mod saved_plans;
 mod screens;
 mod snapshot;

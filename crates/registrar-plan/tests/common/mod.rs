@@ -403,6 +403,9 @@ impl Simulator {
                         },
                         ..Default::default()
                     },
+                    // Graph restores an application with all its properties.
+                    password_credentials: deleted.password_credentials.clone(),
+                    key_credentials: deleted.key_credentials.clone(),
                     ..Default::default()
                 });
                 self.created
@@ -515,6 +518,8 @@ impl Simulator {
                     unique_name: app.unique_name,
                     display_name: app.settings.plain.display_name,
                     deleted_date_time: None,
+                    password_credentials: app.password_credentials,
+                    key_credentials: app.key_credentials,
                 });
             }
             Operation::CreateServicePrincipal {

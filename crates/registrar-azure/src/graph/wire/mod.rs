@@ -31,9 +31,10 @@ pub(crate) const SERVICE_PRINCIPAL_SELECT: &str = "id,appId,appRoleAssignmentReq
 pub(crate) const RESOURCE_SERVICE_PRINCIPAL_SELECT: &str =
     "id,appId,displayName,appRoles,oauth2PermissionScopes";
 
-/// The properties of a soft-deleted application.
+/// The properties of a soft-deleted application: with the credentials a restore brings back,
+/// so a plan that restores it also plans what to do with them.
 pub(crate) const DELETED_APPLICATION_SELECT: &str =
-    "id,appId,uniqueName,displayName,deletedDateTime";
+    "id,appId,uniqueName,displayName,deletedDateTime,passwordCredentials,keyCredentials";
 
 fn date_opt<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
@@ -503,6 +504,16 @@ impl GraphApplication {
             unique_name: self.unique_name.clone(),
             display_name: self.display_name.clone(),
             deleted_date_time: self.deleted_date_time.clone(),
+            password_credentials: self
+                .password_credentials
+                .iter()
+                .map(GraphPasswordCredential::to_model)
+                .collect(),
+            key_credentials: self
+                .key_credentials
+                .iter()
+                .map(GraphKeyCredential::to_model)
+                .collect(),
         }
     }
 }
