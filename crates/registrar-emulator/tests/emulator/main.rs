@@ -9,6 +9,8 @@ mod consent;
 mod credentials;
 mod directory;
 mod keyvault;
+#[cfg(test)]
+mod privilege;
 mod robustness;
 mod runtime;
 #[cfg(test)]
