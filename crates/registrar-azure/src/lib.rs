@@ -17,6 +17,9 @@
 //!   the caller picks its timing in [`RetryConfig`].
 //! - Every error answer of Graph, ARM or Key Vault is one [`ServiceError`] naming its
 //!   [`Service`].
+//! - [`permissions`]: what a plan needs (Graph application permissions, ARM actions per scope)
+//!   against what the token's `roles` and ARM's permissions list say, checked before any write;
+//!   [`Clients::signed_in`] and [`Clients::default_domain`] name the target.
 //! - [`SecretValue`] is the only holder of a client secret's value; [`Clients::deliver_secret`]
 //!   writes it to Key Vault or a 0600 file.
 //!
@@ -51,6 +54,7 @@ mod graph;
 mod http;
 pub mod import;
 mod key_vault;
+pub mod permissions;
 mod retry;
 mod secret;
 pub mod snapshot;
