@@ -153,7 +153,19 @@ fn owned_by_manages_what_it_created() {
     let tenant = TestTenant::new();
     let client = owned_by_only(&tenant);
     let manifest = tenant.write("apps.yaml", &plain("Worker"));
-    run_as(&tenant, &client, &["apply", "--auto-approve", &manifest]).expect_code(0);
+    let created = run_as(
+        &tenant,
+        &client,
+        &["-vv", "apply", "--auto-approve", &manifest],
+    );
+    created.expect_code(0);
+    // The client's secret and its tokens never reach the output, even at debug level.
+    assert!(
+        !created.all_output().contains(&client.client_secret),
+        "{}",
+        created.all_output()
+    );
+    assert!(!created.all_output().contains("eyJ"), "a token was printed");
     // It owns what it created, so it may change it.
     let app = tenant.application("least.worker");
     let id = app["id"].as_str().unwrap();
