@@ -457,6 +457,13 @@ impl TokenProvider {
         jwt_claim(token.token.secret(), "tid")
     }
 
+    /// The decoded payload of the token for `audience`, when it is a JWT (not verified: only
+    /// read for our own claims).
+    pub(crate) async fn token_payload(&self, audience: Service) -> Option<serde_json::Value> {
+        let token = self.token(audience).await.ok()?;
+        jwt_payload(token.token.secret())
+    }
+
     /// A string claim of the Graph token (e.g. `oid`, `idtyp`), when it is a JWT.
     pub(crate) async fn token_claim(&self, claim: &str) -> Option<String> {
         let token = self.token(Service::Graph).await.ok()?;
@@ -464,14 +471,18 @@ impl TokenProvider {
     }
 }
 
-/// Reads a string claim from a JWT's payload without verifying it (only for display/ids).
-fn jwt_claim(jwt: &str, claim: &str) -> Option<String> {
+/// A JWT's payload, decoded without verifying it (only for display, ids and our own roles).
+fn jwt_payload(jwt: &str) -> Option<serde_json::Value> {
     let payload = jwt.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    value.get(claim)?.as_str().map(str::to_owned)
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Reads a string claim from a JWT's payload without verifying it (only for display/ids).
+fn jwt_claim(jwt: &str, claim: &str) -> Option<String> {
+    jwt_payload(jwt)?.get(claim)?.as_str().map(str::to_owned)
 }
 
 #[cfg(test)]

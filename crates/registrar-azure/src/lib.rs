@@ -19,6 +19,9 @@
 //!   [`Service`]; a server that breaks the client's bounds ([`ReadLimits`]: a repeated
 //!   nextLink, too many pages, an oversized body, a read that takes too long) is one
 //!   [`LimitExceeded`].
+//! - [`permissions`]: what a plan needs (Graph application permissions, ARM actions per scope)
+//!   against what the token's `roles` and ARM's permissions list say, checked before any write;
+//!   [`Clients::signed_in`] and [`Clients::default_domain`] name the target.
 //! - [`SecretValue`] is the only holder of a client secret's value; [`Clients::deliver_secret`]
 //!   writes it to Key Vault or a 0600 file.
 //!
@@ -54,6 +57,7 @@ mod http;
 pub mod import;
 mod key_vault;
 mod limits;
+pub mod permissions;
 mod retry;
 mod secret;
 pub mod snapshot;

@@ -622,6 +622,9 @@ pub async fn read_live_tenant_with(
         Some(tenant) => tenant,
         None => desired.tenant.clone().unwrap_or_default(),
     };
+    // From the token's claims: no request. (The default domain costs one; the caller reads it
+    // with `Clients::default_domain` when it shows the target.)
+    live.signed_in = clients.signed_in().await;
     if live
         .secret_stores
         .iter()

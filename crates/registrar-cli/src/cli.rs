@@ -264,6 +264,12 @@ pub(crate) struct ApplyArgs {
     /// plan is applied without asking; the flag is accepted and has no effect there.
     #[arg(long)]
     pub(crate) auto_approve: bool,
+
+    /// The tenant (id or verified domain) this apply is meant for; refused when the credential
+    /// signs in to another. Required when the manifest has no `tenant:` and nobody approves at
+    /// a terminal (`--auto-approve`, or no terminal), except with `--local`.
+    #[arg(long, value_name = "ID")]
+    pub(crate) tenant: Option<String>,
 }
 
 /// `registrar drift`.

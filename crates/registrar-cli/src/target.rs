@@ -3,7 +3,9 @@
 //! - `--local` (or `REGISTRAR_TARGET=local`): the embedded local tenant, started in-process on a
 //!   free loopback port with its state in `.registrar/local-tenant.json`. With
 //!   `REGISTRAR_LOCAL_URL` (and `REGISTRAR_LOCAL_CA`, the PEM of its certificate authority) the
-//!   commands talk to a standalone `registrar emulator` instead; tests use that.
+//!   commands talk to a standalone `registrar emulator` instead; tests use that. The local
+//!   tenant is used as its automation client unless `REGISTRAR_LOCAL_CLIENT_ID` and
+//!   `REGISTRAR_LOCAL_CLIENT_SECRET` name another (a limited client).
 //! - Otherwise Azure: the endpoints of `--cloud` and the standard credential chain.
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -134,6 +136,21 @@ fn connect_azure(
     })
 }
 
+/// The client the local tenant is used as: its well-known automation client (full rights), or
+/// the one `REGISTRAR_LOCAL_CLIENT_ID` and `REGISTRAR_LOCAL_CLIENT_SECRET` name (a limited
+/// client made with `POST /_emulator/clients`, docs/emulator.md).
+fn local_client() -> (String, SecretValue) {
+    let tenant = registrar_emulator::well_known_tenant();
+    let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    match (
+        var("REGISTRAR_LOCAL_CLIENT_ID"),
+        var("REGISTRAR_LOCAL_CLIENT_SECRET"),
+    ) {
+        (Some(id), Some(secret)) => (id, SecretValue::new(secret)),
+        _ => (tenant.client_id, SecretValue::new(tenant.client_secret)),
+    }
+}
+
 fn local_clients(
     base_url: &str,
     ca_pem: Vec<u8>,
@@ -141,10 +158,11 @@ fn local_clients(
 ) -> anyhow::Result<(Clients, String)> {
     let tenant = registrar_emulator::well_known_tenant();
     let endpoints = Endpoints::local(base_url).with_extra_ca_pem(ca_pem);
+    let (client_id, secret) = local_client();
     let credential = CredentialKind::ClientSecret {
         tenant_id: tenant.tenant_id.clone(),
-        client_id: tenant.client_id,
-        secret: SecretValue::new(tenant.client_secret),
+        client_id,
+        secret,
     };
     let clients = Clients::new(AzureConfig::new(endpoints, credential).with_retry(retry))
         .context("cannot set up the clients for the local tenant")?;

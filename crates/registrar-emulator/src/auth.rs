@@ -43,6 +43,9 @@ pub(crate) struct Claims {
     pub(crate) roles: Vec<String>,
     pub(crate) uti: String,
     pub(crate) ver: String,
+    /// The client's display name, as Entra's v1.0 access tokens carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) app_displayname: Option<String>,
 }
 
 /// The audience a `scope` asks for, `None` when the resource is unknown.
@@ -264,12 +267,10 @@ pub(crate) fn token(
         );
     };
     let roles = if app_id == crate::state::AUTOMATION_CLIENT_ID {
-        vec![
-            "Application.ReadWrite.All".to_owned(),
-            "AppRoleAssignment.ReadWrite.All".to_owned(),
-            "DelegatedPermissionGrant.ReadWrite.All".to_owned(),
-            "Directory.Read.All".to_owned(),
-        ]
+        crate::authorize::AUTOMATION_GRAPH_ROLES
+            .iter()
+            .map(|role| (*role).to_owned())
+            .collect()
     } else {
         // Application permissions granted by admin consent (app role assignments).
         let resource_app_id = match audience {
@@ -296,6 +297,7 @@ pub(crate) fn token(
         roles,
         uti: new_guid().replace('-', ""),
         ver: "1.0".to_owned(),
+        app_displayname: app.str_field("displayName").map(str::to_owned),
     };
     let access_token = sign(&tenant.signing_key, &claims);
     ApiResponse::ok(json!({

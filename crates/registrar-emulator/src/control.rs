@@ -1,5 +1,5 @@
-//! The control surface `/_emulator/…`: health, the active faults, what was injected, and the
-//! request counters.
+//! The control surface `/_emulator/…`: health, the active faults, what was injected, the request
+//! counters, and limited clients (`POST /_emulator/clients`, see `authorize`).
 //! These routes need no token and are not counted; they exist for tests and the `--local`
 //! quick start, not for any Azure client.
 
@@ -22,6 +22,27 @@ pub(crate) fn routes() -> Router<Emulator> {
         .route("/_emulator/faults", get(get_faults).put(put_faults))
         .route("/_emulator/requests", get(get_requests))
         .route("/_emulator/requests/reset", post(reset_requests))
+        .route("/_emulator/clients", post(create_client))
+}
+
+/// `POST /_emulator/clients` with a [`crate::ClientSpec`]: 201 with the [`crate::CreatedClient`].
+async fn create_client(State(emulator): State<Emulator>, body: axum::body::Bytes) -> Response {
+    let spec = match serde_json::from_slice::<crate::ClientSpec>(&body) {
+        Ok(spec) => spec,
+        Err(error) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({ "error": format!("invalid client: {error}") }),
+            );
+        }
+    };
+    match emulator.create_client(&spec) {
+        Ok(created) => json_response(
+            StatusCode::CREATED,
+            &serde_json::to_value(created).unwrap_or(Value::Null),
+        ),
+        Err(error) => json_response(StatusCode::BAD_REQUEST, &json!({ "error": error })),
+    }
 }
 
 async fn health(State(emulator): State<Emulator>) -> Response {

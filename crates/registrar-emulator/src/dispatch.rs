@@ -1,6 +1,7 @@
 //! Request dispatch: every API request (Graph, ARM, Key Vault) goes the same way, from the raw
 //! HTTP request to the service's answer: find the service, count the request, apply the
-//! injected latency, check the bearer token, draw the throttling, unavailability and connection
+//! injected latency, check the bearer token (and, for Graph, what its roles allow: `authorize`),
+//! draw the throttling, unavailability and connection
 //! faults, run the service's handler under the tenant lock and write the state file if it
 //! changed. What differs between the services is in `service`.
 //!
@@ -18,7 +19,7 @@ use crate::api::{ApiRequest, ApiResponse, Reply, graph_error, method_not_allowed
 use crate::service::{ArmRateLimit, Service, unknown_path};
 use crate::state::Tenant;
 use crate::util::{lock, now_ms};
-use crate::{Emulator, arm, auth, graph, keyvault};
+use crate::{Emulator, arm, auth, authorize, graph, keyvault};
 
 /// Request bodies larger than this are refused with 413.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -182,7 +183,16 @@ pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Reque
                 now_ms: now_ms(),
                 lag_ms,
             };
-            emulator.with_tenant(|tenant| graph::handle(tenant, route, &ctx))
+            emulator.with_tenant(|tenant| {
+                if let Some(claims) = &api_request.claims {
+                    authorize::graph(tenant, route, &parts.method, &api_request.body, claims)?;
+                }
+                let response = graph::handle(tenant, route, &ctx)?;
+                if let Some(claims) = &api_request.claims {
+                    authorize::after_graph_create(tenant, route, claims, &response);
+                }
+                Ok(response)
+            })
         }
         Service::Arm(route) => {
             let ctx = arm::Ctx {

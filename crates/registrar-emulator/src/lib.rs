@@ -24,8 +24,8 @@
 //! - Azure Resource Manager `Microsoft.Authorization` (role definitions and role assignments) at
 //!   the root, as `management.azure.com` serves it: `/subscriptions/{s}/…/providers/Microsoft.Authorization/…`,
 //!   `/providers/Microsoft.Management/managementGroups/{mg}/…`, `/providers/Microsoft.Authorization/…`;
-//! - the control surface `/_emulator/{health,faults,faults/injected,requests,requests/reset}` (no
-//!   auth, not counted).
+//! - the control surface `/_emulator/{health,faults,faults/injected,requests,requests/reset,clients}`
+//!   (no auth, not counted).
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -41,7 +41,8 @@
 //! - this file: the public types ([`Emulator`], [`RunningEmulator`], [`TenantInfo`],
 //!   [`VaultSecretView`]) and the router; `config`: [`EmulatorConfig`], [`ArmOptions`],
 //!   [`Faults`], [`EmulatorError`];
-//! - `control`: the `/_emulator/…` routes; `login`: the token, OpenID and discovery routes
+//! - `control`: the `/_emulator/…` routes; `authorize`: what a token's roles and Azure roles allow,
+//!   and the limited clients; `login`: the token, OpenID and discovery routes
 //!   (`auth` issues and checks the tokens);
 //! - `dispatch`: the one path of every API request (count, latency, token, faults, handler,
 //!   state file); `service`: what differs between Graph, ARM and Key Vault (classification,
@@ -67,6 +68,7 @@
 mod api;
 mod arm;
 mod auth;
+mod authorize;
 mod config;
 mod control;
 mod dispatch;
@@ -93,6 +95,7 @@ use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use url::Url;
 
+pub use crate::authorize::{ClientRoleAssignment, ClientSpec, CreatedClient};
 pub use crate::config::{
     ArmOptions, EmulatorConfig, EmulatorError, Faults, InjectedFaults, RoleDefinitionIdForm,
 };
@@ -363,6 +366,18 @@ impl Emulator {
             tenant_id,
             ..well_known_tenant()
         }
+    }
+
+    /// Creates a client limited to the Graph permissions and Azure roles `spec` names (see
+    /// `authorize`), and returns its credentials. Also `POST /_emulator/clients`.
+    ///
+    /// # Errors
+    /// An unknown Graph permission or Azure role; nothing is created then.
+    pub fn create_client(&self, spec: &ClientSpec) -> Result<CreatedClient, String> {
+        let mut tenant = lock(&self.inner.tenant);
+        let created = authorize::create_client(&mut tenant, spec)?;
+        self.persist(&tenant);
+        Ok(created)
     }
 
     /// The latest version of a secret in a vault (test helper).

@@ -85,7 +85,7 @@ fn json_schema_rejects_what_the_document_never_holds() {
 fn json_document_says_when_and_by_which_version() {
     let desired = with_secret();
     let document = valid_json_plan(&planned(&desired, &tenant(), NOW));
-    assert_eq!(document["format_version"], "1.1");
+    assert_eq!(document["format_version"], "1.2");
     assert_eq!(document["registrar_version"], "0.0.0-test");
     assert_eq!(document["timestamp"], "2026-01-01T00:00:00Z");
     assert_eq!(document["applyable"], true);

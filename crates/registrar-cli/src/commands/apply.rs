@@ -7,11 +7,13 @@ use std::time::Duration;
 use anyhow::Context;
 use registrar_apply::azure::AzureTenant;
 use registrar_apply::{ApplyError, ApplyOptions, ApplyReport, Reporter};
+use registrar_plan::render::TargetDocument;
 use registrar_plan::{Action, ResourceChange};
 
 use crate::cli::{ApplyArgs, GlobalArgs, PlanFormat};
 use crate::commands::Outcome;
-use crate::commands::plan::{make_plan, print_plan};
+use crate::commands::least_privilege;
+use crate::commands::plan::{plan_with_inputs, print_plan};
 use crate::output::{self, FAILED, Hinted};
 use crate::progress::{Counter, Progress};
 use crate::target;
@@ -30,7 +32,9 @@ pub(crate) fn run(global: &GlobalArgs, args: ApplyArgs) -> anyhow::Result<Outcom
             // it was reviewed when it was made, and the checks refuse it if anything changed.
             Some((file, saved)) => {
                 match crate::commands::saved::check(global, file, saved, &target, &progress).await {
-                    Ok(plan) => carry_out(global, &plan, &target, &progress).await,
+                    Ok((plan, live)) => {
+                        apply_saved(global, &args, &plan, &live, &target, &progress).await
+                    }
                     Err(error) => Err(error),
                 }
             }
@@ -47,16 +51,56 @@ async fn plan_and_apply(
     target: &target::Target,
     progress: &Progress,
 ) -> anyhow::Result<Outcome> {
-    let plan = make_plan(global, &args.planning, target, progress).await?;
-    print_plan(&plan, PlanFormat::Text)?;
+    let planned = plan_with_inputs(global, &args.planning, target, progress).await?;
+    let plan = &planned.plan;
+    print_plan(
+        plan,
+        PlanFormat::Text,
+        Some(&TargetDocument::of(&planned.live)),
+    )?;
     if !plan.has_changes() {
         return Ok(Outcome::Success);
     }
-    print_destructive(&plan)?;
+    print_destructive(plan)?;
+    // Before asking: a run nobody approves must name its tenant, and the credential must be
+    // allowed everything the plan does.
+    let non_interactive = args.auto_approve || !std::io::stdin().is_terminal();
+    let naming = least_privilege::tenant_naming(
+        planned.loaded.desired.tenant.is_some(),
+        least_privilege::is_local(target),
+        false,
+        non_interactive,
+    );
+    least_privilege::check_tenant_named(naming, args.tenant.as_deref(), target).await?;
+    least_privilege::check_plan_permissions(plan, &planned.live, target, global.quiet).await?;
     if !args.auto_approve {
         confirm()?;
     }
-    carry_out(global, &plan, target, progress).await
+    carry_out(global, plan, target, progress).await
+}
+
+/// Carries out a saved plan once the target is shown and the credential checked (the saved plan
+/// names its tenant, which [`crate::commands::saved::check`] compared).
+async fn apply_saved(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    plan: &registrar_plan::Plan,
+    live: &registrar_model::LiveTenant,
+    target: &target::Target,
+    progress: &Progress,
+) -> anyhow::Result<Outcome> {
+    print!(
+        "{}",
+        registrar_plan::render::target_text(&TargetDocument::of(live))
+    );
+    least_privilege::check_tenant_named(
+        least_privilege::TenantNaming::Named,
+        args.tenant.as_deref(),
+        target,
+    )
+    .await?;
+    least_privilege::check_plan_permissions(plan, live, target, global.quiet).await?;
+    carry_out(global, plan, target, progress).await
 }
 
 /// Lists what the plan destroys once more, on its own, right before approval (as the last thing

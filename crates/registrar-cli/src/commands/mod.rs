@@ -5,6 +5,7 @@ pub(crate) mod apply;
 pub(crate) mod drift;
 pub(crate) mod emulator;
 pub(crate) mod import;
+pub(crate) mod least_privilege;
 pub(crate) mod plan;
 pub(crate) mod saved;
 pub(crate) mod schema;

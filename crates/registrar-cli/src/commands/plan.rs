@@ -4,6 +4,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use anyhow::Context;
+use registrar_plan::render::TargetDocument;
 use registrar_plan::{Plan, PlanOptions};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -28,9 +29,11 @@ pub(crate) fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<Outcome
             _ => Ok(()),
         };
         target.close().await;
-        let plan = planned?.plan;
+        let planned = planned?;
         saved?;
-        print_plan(&plan, args.format)?;
+        let target_header = TargetDocument::of(&planned.live);
+        print_plan(&planned.plan, args.format, Some(&target_header))?;
+        let plan = planned.plan;
         Ok(if args.detailed_exitcode && plan.has_changes() {
             Outcome::ChangesPresent
         } else {
@@ -57,19 +60,6 @@ pub(crate) fn now(global: &GlobalArgs) -> anyhow::Result<OffsetDateTime> {
     }
 }
 
-/// Loads the manifests, reads the tenant (with a progress bar when `progress` is shown) and
-/// plans. Shared by `plan` and `apply`.
-pub(crate) async fn make_plan(
-    global: &GlobalArgs,
-    planning: &PlanningArgs,
-    target: &Target,
-    progress: &Progress,
-) -> anyhow::Result<Plan> {
-    Ok(plan_with_inputs(global, planning, target, progress)
-        .await?
-        .plan)
-}
-
 /// A plan and what it was made from (for a saved plan).
 pub(crate) struct Planned {
     pub(crate) plan: Plan,
@@ -78,7 +68,8 @@ pub(crate) struct Planned {
     pub(crate) now: OffsetDateTime,
 }
 
-/// [`make_plan`], keeping the manifests and the snapshot it read.
+/// Loads the manifests, reads the tenant (with a progress bar when `progress` is shown) and
+/// plans, keeping the manifests and the snapshot it read. Shared by `plan` and `apply`.
 pub(crate) async fn plan_with_inputs(
     global: &GlobalArgs,
     planning: &PlanningArgs,
@@ -126,6 +117,9 @@ pub(crate) async fn read_live(
         .await
         .with_context(|| format!("cannot read {}", target.description))?;
     reading.finish();
+    // The header names the tenant by its default domain too (one request).
+    let mut live = live;
+    live.default_domain = target.clients.default_domain().await;
     tracing::info!(
         applications = live.applications.len(),
         requests = target.clients.request_count(),
@@ -163,22 +157,40 @@ pub(crate) async fn check_tenant(
     .into())
 }
 
-/// Prints the plan on stdout in the chosen format.
-pub(crate) fn print_plan(plan: &Plan, format: PlanFormat) -> anyhow::Result<()> {
+/// Prints the plan on stdout in the chosen format, headed by the tenant and the signed-in
+/// client it was made against when `target` says (`show` of a saved plan reads no tenant).
+pub(crate) fn print_plan(
+    plan: &Plan,
+    format: PlanFormat,
+    target: Option<&TargetDocument>,
+) -> anyhow::Result<()> {
     let mut stdout = anstream::stdout().lock();
     match format {
         PlanFormat::Text => {
             let options = registrar_plan::render::TextOptions {
                 color: output::stdout_color(),
             };
-            registrar_plan::render::text(plan, &options, &mut stdout)
+            target
+                .map_or(Ok(()), |target| {
+                    write!(stdout, "{}", registrar_plan::render::target_text(target))
+                })
+                .and_then(|()| registrar_plan::render::text(plan, &options, &mut stdout))
         }
-        PlanFormat::Markdown => registrar_plan::render::markdown(plan, &mut stdout),
+        PlanFormat::Markdown => target
+            .map_or(Ok(()), |target| {
+                write!(
+                    stdout,
+                    "{}",
+                    registrar_plan::render::target_markdown(target)
+                )
+            })
+            .and_then(|()| registrar_plan::render::markdown(plan, &mut stdout)),
         PlanFormat::Json => {
             let options = registrar_plan::render::JsonOptions {
                 registrar_version: env!("CARGO_PKG_VERSION").to_owned(),
             };
-            let document = registrar_plan::render::json(plan, &options);
+            let mut document = registrar_plan::render::json(plan, &options);
+            document.target = target.cloned();
             serde_json::to_writer_pretty(&mut stdout, &document)
                 .map_err(std::io::Error::other)
                 .and_then(|()| writeln!(stdout))

@@ -187,14 +187,14 @@ pub(crate) fn check_flags(planning: &PlanningArgs) -> anyhow::Result<()> {
 }
 
 /// Every check of a saved plan against the manifests and the tenant as they are now, then the
-/// plan to carry out. Writes nothing.
+/// plan to carry out and the snapshot it was checked against. Writes nothing.
 pub(crate) async fn check(
     global: &GlobalArgs,
     file: &Path,
     saved: &SavedPlan,
     target: &Target,
     progress: &Progress,
-) -> anyhow::Result<Plan> {
+) -> anyhow::Result<(Plan, registrar_model::LiveTenant)> {
     let shown = file.display();
     let recorded = &saved.target;
     if recorded.local != (target.cloud == LOCAL_CLOUD) || recorded.cloud != target.cloud {
@@ -298,9 +298,10 @@ pub(crate) async fn check(
         }
         .into());
     }
-    saved
+    let plan = saved
         .to_plan()
-        .map_err(|error| refuse(format!("`{shown}` cannot be read back as a plan: {error}")))
+        .map_err(|error| refuse(format!("`{shown}` cannot be read back as a plan: {error}")))?;
+    Ok((plan, live))
 }
 
 /// `registrar show FILE`: renders a saved plan, without reading the tenant.
@@ -319,6 +320,6 @@ pub(crate) fn show(args: ShowArgs) -> anyhow::Result<Outcome> {
             args.file.display()
         ))
     })?;
-    print_plan(&plan, args.format)?;
+    print_plan(&plan, args.format, None)?;
     Ok(Outcome::Success)
 }

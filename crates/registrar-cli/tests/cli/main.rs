@@ -17,6 +17,7 @@ mod harness;
 mod import;
 mod ownership;
 mod plan_json;
+mod privilege;
 mod progress;
 mod rbac;
 mod reconcile;

@@ -48,6 +48,9 @@ const STABLE_GUIDS: &[&str] = &[
     "00000000-0000-0000-0000-000000000000",
     // The foreign tenant the tests name.
     "11111111-2222-3333-4444-555555555555",
+    // The local tenant and its automation client, named atop every plan.
+    "5f3c2a1e-7b4d-4c8e-9a6f-0d1e2f3a4b5c",
+    "7d3c2a1b-0e9f-4a8b-8c7d-6e5f4a3b2c1d",
 ];
 
 fn regex(pattern: &str) -> Regex {

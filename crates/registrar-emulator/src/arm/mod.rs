@@ -1,6 +1,7 @@
 //! Azure Resource Manager, `Microsoft.Authorization` (api-version 2022-04-01): the URL grammar
 //! of ARM scopes, `api-version`, ARM's error body, `nextLink` paging and `$filter` clauses, and
-//! dispatch to role definitions and role assignments.
+//! dispatch to role definitions, role assignments and the caller's permissions at a scope
+//! (`authorize`).
 //!
 //! ARM is served at the root of the emulator's port, as `management.azure.com` would serve it:
 //! `{base}/subscriptions/{s}/…`, `{base}/providers/Microsoft.Management/managementGroups/{mg}/…`
@@ -28,6 +29,8 @@ const SUPPORTED_API_VERSIONS: &str = "2022-04-01, 2022-01-01-preview, 2021-04-01
 pub(crate) enum Kind {
     RoleDefinitions,
     RoleAssignments,
+    /// `permissions`: what the caller may do at the scope (a list, no items).
+    Permissions,
 }
 
 impl Kind {
@@ -35,6 +38,7 @@ impl Kind {
         match self {
             Self::RoleDefinitions => "roleDefinitions",
             Self::RoleAssignments => "roleAssignments",
+            Self::Permissions => "permissions",
         }
     }
 }
@@ -150,9 +154,10 @@ pub(crate) fn parse(segments: &[&str]) -> (Route, String) {
     let kind = match rest.first() {
         Some(segment) if segment.eq_ignore_ascii_case("roleAssignments") => Kind::RoleAssignments,
         Some(segment) if segment.eq_ignore_ascii_case("roleDefinitions") => Kind::RoleDefinitions,
+        Some(segment) if segment.eq_ignore_ascii_case("permissions") => Kind::Permissions,
         _ => return unknown(),
     };
-    if rest.len() > 2 {
+    if rest.len() > 2 || kind == Kind::Permissions && rest.len() > 1 {
         return unknown();
     }
     let scope_segments = &segments[..provider_at];
@@ -371,7 +376,7 @@ pub(crate) fn handle(tenant: &mut Tenant, route: &Route, ctx: &Ctx<'_>) -> Reply
         Route::Unknown(path) => Err(bad_request(
             "InvalidResourceType",
             &format!(
-                "The resource type of '{path}' could not be found. The local tenant serves only {PROVIDER}/roleDefinitions and {PROVIDER}/roleAssignments."
+                "The resource type of '{path}' could not be found. The local tenant serves only {PROVIDER}/roleDefinitions, {PROVIDER}/roleAssignments and {PROVIDER}/permissions."
             ),
         )),
         Route::Collection(scope, Kind::RoleDefinitions) => match *method {
@@ -391,10 +396,37 @@ pub(crate) fn handle(tenant: &mut Tenant, route: &Route, ctx: &Ctx<'_>) -> Reply
         },
         Route::Item(scope, Kind::RoleAssignments, name) => match *method {
             Method::GET => assignments::get(tenant, scope, name, ctx),
-            Method::PUT => assignments::create(tenant, scope, name, ctx),
-            Method::DELETE => assignments::delete(tenant, scope, name, ctx),
+            Method::PUT | Method::DELETE => {
+                if let Some(claims) = &ctx.request.claims {
+                    crate::authorize::arm_role_assignment(
+                        tenant,
+                        &scope.path,
+                        name,
+                        method,
+                        claims,
+                    )?;
+                }
+                if *method == Method::PUT {
+                    assignments::create(tenant, scope, name, ctx)
+                } else {
+                    assignments::delete(tenant, scope, name, ctx)
+                }
+            }
             _ => Err(method_not_allowed(method, "GET, PUT and DELETE")),
         },
+        Route::Collection(scope, Kind::Permissions) => {
+            match (*method == Method::GET, &ctx.request.claims) {
+                (true, Some(claims)) => Ok(crate::authorize::permissions_list(
+                    tenant,
+                    &scope.path,
+                    claims,
+                )),
+                _ => Err(method_not_allowed(method, "GET")),
+            }
+        }
+        Route::Item(_, Kind::Permissions, _) => {
+            Err(method_not_allowed(method, "GET on the collection only"))
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod batch;
 mod consent;
 mod credentials;
 mod directory;
+mod organization;
 mod service_principals;
 
 use axum::http::{Method, StatusCode};
@@ -119,6 +120,8 @@ pub(crate) enum Route {
     DeletedItem(String),
     RestoreDeletedItem(String),
     Batch,
+    /// `/organization`: the tenant itself (its verified domains).
+    Organization,
     Unknown(String),
 }
 
@@ -321,6 +324,10 @@ pub(crate) fn parse(path: &str) -> (Route, String) {
             [_, _, other, ..] => unknown(other),
             [] => unknown(""),
         },
+        "organization" if inner.is_none() => match strs.as_slice() {
+            [_] => (Route::Organization, "/v1.0/organization".to_owned()),
+            _ => unknown(first),
+        },
         "directoryObjects" if inner.is_none() => match strs.as_slice() {
             [_, id] => (
                 Route::DirectoryObject((*id).to_owned()),
@@ -468,6 +475,10 @@ pub(crate) fn handle(tenant: &mut Tenant, route: &Route, ctx: &Ctx<'_>) -> Reply
             Method::GET => consent::get_grant(tenant, id, ctx),
             Method::PATCH => consent::update_grant(tenant, id, ctx),
             Method::DELETE => consent::delete_grant(tenant, id, ctx),
+            _ => Err(method_not_allowed()),
+        },
+        Route::Organization => match *method {
+            Method::GET => organization::list(tenant, ctx),
             _ => Err(method_not_allowed()),
         },
         Route::Users => match *method {

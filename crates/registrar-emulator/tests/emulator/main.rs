@@ -11,6 +11,8 @@ mod consent;
 mod credentials;
 mod directory;
 mod keyvault;
+#[cfg(test)]
+mod privilege;
 mod robustness;
 mod runtime;
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //!
 //! ```json
 //! {
-//!   "format_version": "1.1",
+//!   "format_version": "1.2",
 //!   "registrar_version": "0.1.0",
 //!   "timestamp": "2026-01-01T00:00:00Z",
 //!   "applyable": true, "complete": true, "errored": false,
@@ -49,8 +49,9 @@ use crate::model::{Action, ActionReason, Component, Plan, ResourceChange};
 use crate::values::timestamp;
 
 /// The version of this document's shape: 1.1 added whole `before`/`after` objects,
-/// `registrar_version`, `timestamp`, `applyable`, `complete`, `errored` and `resource_drift`.
-pub const FORMAT_VERSION: &str = "1.1";
+/// `registrar_version`, `timestamp`, `applyable`, `complete`, `errored` and `resource_drift`;
+/// 1.2 added `target`.
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// What the document says that the plan does not: which Registrar made it. The planner
 /// knows no version (it is pure and shared by every front end), so the caller passes its own.
@@ -88,6 +89,10 @@ pub struct PlanDocument {
     /// Notes that change nothing but need attention, worded as the text plan words them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The tenant and the signed-in client the plan was made against (absent from `show` of a
+    /// saved plan, which reads no tenant). Set by the caller, which read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<super::TargetDocument>,
 }
 
 /// One resource change.
@@ -164,6 +169,7 @@ pub fn json(plan: &Plan, options: &JsonOptions) -> PlanDocument {
             destroy: summary.destroy,
         },
         warnings: crate::render::warnings(plan),
+        target: None,
     }
 }
 
