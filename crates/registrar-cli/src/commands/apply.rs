@@ -29,7 +29,16 @@ pub(crate) fn run(global: &GlobalArgs, args: ApplyArgs) -> anyhow::Result<Outcom
             // A saved plan is applied as it is, without asking (as terraform applies one):
             // it was reviewed when it was made, and the checks refuse it if anything changed.
             Some((file, saved)) => {
-                match crate::commands::saved::check(global, file, saved, &target, &progress).await {
+                match crate::commands::saved::check(
+                    global,
+                    file,
+                    saved,
+                    &args.planning.inputs,
+                    &target,
+                    &progress,
+                )
+                .await
+                {
                     Ok(plan) => carry_out(global, &plan, &target, &progress).await,
                     Err(error) => Err(error),
                 }
