@@ -87,6 +87,12 @@ pub trait TenantWriter: Send + Sync {
     ) -> Result<(PasswordCredential, SecretValue), WriteError>;
     /// Removes a client secret.
     async fn remove_password(&self, application_id: &str, key_id: &str) -> Result<(), WriteError>;
+    /// Whether a value could be delivered to `store` (a file store's path holds no symbolic
+    /// link), asked before the credential is created. The default says yes.
+    async fn check_store(&self, store: &SecretStoreLocation) -> Result<(), WriteError> {
+        let _ = store;
+        Ok(())
+    }
     /// Writes a secret value, with the credential's metadata, to its store.
     async fn deliver_secret(
         &self,
@@ -720,6 +726,14 @@ async fn add_and_deliver_secret(
     (start, end): (OffsetDateTime, OffsetDateTime),
     store: &SecretStoreLocation,
 ) -> Result<(), ApplyError> {
+    // A credential whose value cannot reach its store is never created.
+    tenant
+        .check_store(store)
+        .await
+        .map_err(write_error(format!(
+            "secret `{secret_name}` cannot be delivered to {}; no credential was created",
+            describe_store(store)
+        )))?;
     let (credential, value) = tenant
         .add_password(application_id, secret_name, start, end)
         .await

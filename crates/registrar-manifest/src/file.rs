@@ -95,11 +95,31 @@ impl ManifestFile {
                 Component::Normal(name) => inside.push(name),
             }
         }
-        let root = std::fs::canonicalize(&self.secret_root)
-            .unwrap_or_else(|_| resolve_path(&self.secret_root, "."));
+        let root = canonical_prefix(&resolve_path(&self.secret_root, "."));
         Ok(inside
             .into_iter()
             .fold(root, |resolved, name| resolved.join(name)))
+    }
+}
+
+/// `absolute` with its longest existing part made canonical (links resolved), the rest as is.
+fn canonical_prefix(absolute: &Path) -> PathBuf {
+    let mut existing = absolute.to_path_buf();
+    let mut missing = Vec::new();
+    loop {
+        if let Ok(canonical) = std::fs::canonicalize(&existing) {
+            return missing
+                .into_iter()
+                .rev()
+                .fold(canonical, |path: PathBuf, name| path.join(name));
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                missing.push(name.to_owned());
+                existing = parent.to_path_buf();
+            }
+            _ => return absolute.to_path_buf(),
+        }
     }
 }
 

@@ -208,6 +208,38 @@ impl Interpolations {
         for (value, expression) in &self.values {
             out = replace_value(&out, value, expression);
         }
+        self.redact_parts(&out)
+    }
+
+    /// Every backtick-quoted part of `text` that is a piece of a variable's value (a rule
+    /// that quotes part of a value, such as a scope's subscription id) becomes
+    /// `` `(part of ${var.NAME})` ``.
+    fn redact_parts(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut parts = text.split('`');
+        if let Some(first) = parts.next() {
+            out.push_str(first);
+        }
+        for (index, part) in parts.enumerate() {
+            out.push('`');
+            let quoted = index % 2 == 0;
+            let lower = part.to_ascii_lowercase();
+            let source = (quoted && part.len() >= SHORT_VALUE && !part.contains("${"))
+                .then(|| {
+                    self.values
+                        .iter()
+                        .find(|(value, _)| value.to_ascii_lowercase().contains(&lower))
+                })
+                .flatten();
+            match source {
+                Some((_, expression)) => {
+                    out.push_str("(part of ");
+                    out.push_str(expression);
+                    out.push(')');
+                }
+                None => out.push_str(part),
+            }
+        }
         out
     }
 
@@ -432,6 +464,10 @@ mod tests {
         assert_eq!(
             record.redact("e.g. `EVIL HOST`, or evil host"),
             "e.g. `${var.HOST}`, or ${var.HOST}"
+        );
+        assert_eq!(
+            record.redact("the host `evil` is not allowed"),
+            "the host `(part of ${var.HOST})` is not allowed"
         );
         let mut short = Interpolations::default();
         let expanded = interpolate("${var.N}", &|_| Some("1".to_owned()))

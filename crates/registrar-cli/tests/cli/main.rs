@@ -15,6 +15,7 @@ mod examples;
 mod harness;
 mod import;
 mod plan_json;
+mod pr_safety_inputs;
 mod progress;
 mod rbac;
 mod reconcile;
