@@ -322,8 +322,27 @@ fn secret_dir_names_another_root() {
         0o600
     );
     assert!(!root.join("manifests/web").exists());
-    let run = tenant.run(&args("plan"));
-    run.expect_code(0);
+    let plan = tenant.run(&args("plan"));
+    plan.expect_code(0);
+    // The value is in that file and nowhere else: not in any output, not in another file.
+    let value = json["clientSecret"].as_str().expect("a value").to_owned();
+    assert!(value.len() >= 16);
+    for output in [run.all_output(), plan.all_output()] {
+        assert!(!output.contains(&value), "secret value leaked");
+    }
+    let mut holding = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if String::from_utf8_lossy(&std::fs::read(&path).unwrap()).contains(&value) {
+                holding.push(path);
+            }
+        }
+    }
+    assert_eq!(holding, [written.clone()]);
     // `..` may not leave the secret dir either.
     tenant.write("manifests/apps.yaml", &secret_manifest("../local.json"));
     let run = tenant.run(&["validate", "--secret-dir", "out", "manifests/apps.yaml"]);
