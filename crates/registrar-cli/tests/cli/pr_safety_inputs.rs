@@ -342,7 +342,7 @@ fn secret_dir_names_another_root() {
             }
         }
     }
-    assert_eq!(holding, [written.clone()]);
+    assert_eq!(holding, std::slice::from_ref(&written));
     // `..` may not leave the secret dir either.
     tenant.write("manifests/apps.yaml", &secret_manifest("../local.json"));
     let run = tenant.run(&["validate", "--secret-dir", "out", "manifests/apps.yaml"]);
