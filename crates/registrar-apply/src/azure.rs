@@ -194,6 +194,10 @@ impl TenantWriter for AzureTenant {
             .map_err(boxed)
     }
 
+    async fn check_store(&self, store: &SecretStoreLocation) -> Result<(), WriteError> {
+        self.clients.check_secret_store(store).map_err(boxed)
+    }
+
     async fn deliver_secret(
         &self,
         store: &SecretStoreLocation,

@@ -97,6 +97,12 @@ pub trait TenantWriter: Send + Sync {
     fn may_have_been_applied(&self, error: &WriteError) -> bool;
     /// Removes a client secret.
     async fn remove_password(&self, application_id: &str, key_id: &str) -> Result<(), WriteError>;
+    /// Whether a value could be delivered to `store` (a file store's path holds no symbolic
+    /// link), asked before the credential is created. The default says yes.
+    async fn check_store(&self, store: &SecretStoreLocation) -> Result<(), WriteError> {
+        let _ = store;
+        Ok(())
+    }
     /// Writes a secret value, with the credential's metadata, to its store.
     async fn deliver_secret(
         &self,

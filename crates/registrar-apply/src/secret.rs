@@ -1,4 +1,4 @@
-//! One `AddSecret` step: add a client secret, deliver its value to its store, and make sure no
+//! One `AddSecret` step: check that the store can take a value, add a client secret, deliver its value to its store, and make sure no
 //! credential is left whose value nobody received: removed again when delivery fails, and read
 //! back and removed when an `addPassword` failed in a way that may hide a created credential.
 
@@ -83,6 +83,14 @@ pub(crate) async fn add_and_deliver_secret(
     (start, end): (OffsetDateTime, OffsetDateTime),
     store: &SecretStoreLocation,
 ) -> Result<(), ApplyError> {
+    // A credential whose value cannot reach its store is never created.
+    tenant
+        .check_store(store)
+        .await
+        .map_err(write_error(format!(
+            "secret `{secret_name}` cannot be delivered to {}; no credential was created",
+            describe_store(store)
+        )))?;
     let sent = SentPassword {
         display_name: secret_name,
         start,

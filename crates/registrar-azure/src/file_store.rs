@@ -1,10 +1,16 @@
 //! File secret stores for local use: `json`, `env` or `raw`, written atomically with mode 0600.
 //!
-//! A write goes through [`registrar_files::write_atomically`] with
+//! A write goes through [`registrar_files::write_atomically_no_symlinks`] with
 //! [`registrar_files::OWNER_ONLY`]: a new temporary file beside the target, owner-only from its
 //! creation, synced, then renamed over the target. A reader never sees a half-written file, and
-//! the value never sits in a world-readable file. This module only renders and parses the
-//! formats.
+//! the value never sits in a world-readable file.
+//!
+//! The file stays where its path says: a path through a symbolic link (a parent folder or the
+//! file itself) is refused, for writing ([`write_secret_file`], and [`check_secret_file`] before
+//! a credential is even created) and for reading ([`read_secret_file`] reports it unreadable).
+//! The manifest resolves the path inside its root with the root made canonical, so any link on
+//! the path is one below the root. This module only renders and parses the formats and applies
+//! that rule.
 
 use std::fs;
 use std::path::Path;
@@ -101,22 +107,36 @@ fn contents(
     Ok(bytes)
 }
 
-/// Writes `secret` to `path` in `format`, atomically, mode 0600.
+/// Writes `secret` to `path` in `format`, atomically, mode 0600, never through a symbolic link.
 pub fn write_secret_file(
     path: &Path,
     format: FileFormat,
     secret: &DeliveredSecret,
 ) -> Result<(), AzureError> {
     let bytes = contents(format, secret)?;
-    // The io::Error names the step that failed (create the folder, the temporary file, write,
-    // flush, rename); it is the source of the error.
-    registrar_files::write_atomically(path, &bytes, registrar_files::OWNER_ONLY)
+    // The io::Error names the step that failed (a link in the way, create the folder, the
+    // temporary file, write, flush, rename); it is the source of the error.
+    registrar_files::write_atomically_no_symlinks(path, &bytes, registrar_files::OWNER_ONLY)
         .map_err(file_error(path, "write it"))
+}
+
+/// Whether a secret could be written to `path`: no symbolic link on the way or at the file.
+/// Apply asks before it creates a credential, so a secret it cannot deliver is never created.
+///
+/// # Errors
+/// [`AzureError::File`] naming the link.
+pub fn check_secret_file(path: &Path) -> Result<(), AzureError> {
+    registrar_files::refuse_symlinks(path).map_err(file_error(path, "write it"))
 }
 
 /// What the file at `path` holds: `Missing` when absent, `Present` with the recorded keyId
 /// (`json`, `env`) or without one (`raw`), `Unreadable` when it cannot be read or parsed.
 pub fn read_secret_file(path: &Path, format: FileFormat) -> SecretStoreContents {
+    if let Err(error) = registrar_files::refuse_symlinks(path) {
+        return SecretStoreContents::Unreadable {
+            reason: error.to_string(),
+        };
+    }
     let bytes = match fs::read(path) {
         Ok(bytes) => Zeroizing::new(bytes),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {

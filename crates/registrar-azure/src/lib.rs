@@ -69,7 +69,7 @@ pub use batch::BatchGet;
 pub use clients::{AzureConfig, Clients};
 pub use endpoints::{Endpoints, Service};
 pub use error::{AzureError, Limit, LimitExceeded, ServiceError};
-pub use file_store::{read_secret_file, write_secret_file};
+pub use file_store::{check_secret_file, read_secret_file, write_secret_file};
 pub use graph::{AddedPassword, GraphClient, UpsertedApplication, wire};
 pub use http::RequestStats;
 pub use import::{ImportSelection, read_for_import};

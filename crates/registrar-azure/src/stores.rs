@@ -69,6 +69,18 @@ impl Clients {
         }
     }
 
+    /// Whether a value could be delivered to the store, checked before a credential is created:
+    /// a file store's path may not pass through a symbolic link. Key Vault is not asked (its
+    /// errors come with the write, and a failed write removes the credential again).
+    pub fn check_secret_store(&self, location: &SecretStoreLocation) -> Result<(), AzureError> {
+        match location {
+            SecretStoreLocation::KeyVault { .. } => Ok(()),
+            SecretStoreLocation::File { path, .. } => {
+                file_store::check_secret_file(Path::new(path))
+            }
+        }
+    }
+
     /// What the store holds now (never fails: problems become `Unreadable`).
     pub async fn read_secret_store(&self, location: &SecretStoreLocation) -> SecretStoreContents {
         match location {

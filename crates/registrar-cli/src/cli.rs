@@ -190,6 +190,46 @@ pub(crate) struct ValidateArgs {
     /// Manifest files or directories (every *.yaml / *.yml in them).
     #[arg(required = true)]
     pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) inputs: ManifestInputs,
+}
+
+/// What a manifest reads besides its files: the values of `${var.NAME}` and the root of its
+/// secret files. Taken by every command that loads manifests (`validate`, `plan`, `apply`,
+/// `drift`). Debug never shows a variable's value.
+#[derive(Args, Clone, Default)]
+pub(crate) struct ManifestInputs {
+    /// Set the manifest variable NAME, read as `${var.NAME}` (repeatable). Wins over
+    /// `--var-file` and the environment variable `REGISTRAR_VAR_NAME`; no other environment
+    /// variable is ever read.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub(crate) vars: Vec<String>,
+
+    /// Read manifest variables from FILE: `NAME=value` lines and `#` comments (repeatable; a
+    /// later file wins). Below `--var`, above `REGISTRAR_VAR_NAME`.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub(crate) var_files: Vec<PathBuf>,
+
+    /// File secret stores are written relative to DIR instead of their manifest's directory
+    /// (the default), and may not leave it.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) secret_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ManifestInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self
+            .vars
+            .iter()
+            .map(|assignment| assignment.split_once('=').map_or("?", |(name, _)| name))
+            .collect();
+        f.debug_struct("ManifestInputs")
+            .field("vars", &names)
+            .field("var_files", &self.var_files)
+            .field("secret_dir", &self.secret_dir)
+            .finish()
+    }
 }
 
 /// `registrar schema`.
@@ -221,6 +261,9 @@ pub(crate) struct PlanningArgs {
     /// Also delete applications that carry this namespace's marker but are no longer declared.
     #[arg(long)]
     pub(crate) prune: bool,
+
+    #[command(flatten)]
+    pub(crate) inputs: ManifestInputs,
 }
 
 /// `registrar plan`.
@@ -287,6 +330,9 @@ pub(crate) struct DriftArgs {
     /// duration syntax: `30d`, `4w`, `12h`, `P30D`.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_window)]
     pub(crate) expiring_within: time::Duration,
+
+    #[command(flatten)]
+    pub(crate) inputs: ManifestInputs,
 }
 
 /// `--expiring-within`: a duration as manifests write them.

@@ -22,6 +22,9 @@ pub(crate) struct ManifestFile {
     pub(crate) shown: String,
     /// The directory relative paths in this file are relative to.
     pub(crate) dir: PathBuf,
+    /// The directory file secret stores are relative to and may not leave: `dir`, or
+    /// `--secret-dir`.
+    pub(crate) secret_root: PathBuf,
     /// `version`, `namespace`, `tenant`, `defaults` (its `applications` left empty); `None` when
     /// they did not deserialize (the error is reported).
     pub(crate) header: Option<Manifest>,
@@ -58,6 +61,65 @@ impl ManifestFile {
     /// A path written in this file (`secrets.*.file.path`, `certificates.*.file`), resolved.
     pub(crate) fn resolve(&self, path: &str) -> PathBuf {
         resolve_path(&self.dir, path)
+    }
+}
+
+/// Why a file secret store's path is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SecretPathProblem {
+    /// `/tmp/x.json`, `C:\x.json`.
+    Absolute,
+    /// `../x.json`: a `..` climbs above the root.
+    Escapes,
+}
+
+impl ManifestFile {
+    /// A file secret store's path: relative to [`Self::secret_root`], staying inside it
+    /// (lexically; symlinks are refused when the file is read or written), resolved against the
+    /// root made canonical, so that the path holds no symlink above the root and the file store
+    /// can refuse every symlink on it.
+    pub(crate) fn resolve_secret_path(&self, path: &str) -> Result<PathBuf, SecretPathProblem> {
+        let written = Path::new(path);
+        let mut inside: Vec<&std::ffi::OsStr> = Vec::new();
+        for component in written.components() {
+            match component {
+                Component::Prefix(_) | Component::RootDir => {
+                    return Err(SecretPathProblem::Absolute);
+                }
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    if inside.pop().is_none() {
+                        return Err(SecretPathProblem::Escapes);
+                    }
+                }
+                Component::Normal(name) => inside.push(name),
+            }
+        }
+        let root = canonical_prefix(&resolve_path(&self.secret_root, "."));
+        Ok(inside
+            .into_iter()
+            .fold(root, |resolved, name| resolved.join(name)))
+    }
+}
+
+/// `absolute` with its longest existing part made canonical (links resolved), the rest as is.
+fn canonical_prefix(absolute: &Path) -> PathBuf {
+    let mut existing = absolute.to_path_buf();
+    let mut missing = Vec::new();
+    loop {
+        if let Ok(canonical) = std::fs::canonicalize(&existing) {
+            return missing
+                .into_iter()
+                .rev()
+                .fold(canonical, |path: PathBuf, name| path.join(name));
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                missing.push(name.to_owned());
+                existing = parent.to_path_buf();
+            }
+            _ => return absolute.to_path_buf(),
+        }
     }
 }
 

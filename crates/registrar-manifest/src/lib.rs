@@ -7,8 +7,8 @@
 //! Key Vault or a file, certificates, federated credentials and Azure role assignments.
 //!
 //! # Brief overview
-//! - [`load`] reads manifest files or directories (with `${VAR}` interpolation from an injected
-//!   environment), validates them offline and returns [`Loaded`]: the
+//! - [`load`] reads manifest files or directories (with `${var.NAME}` interpolation from an
+//!   injected lookup of [`Variables`]), validates them offline and returns [`Loaded`]: the
 //!   [`DesiredState`](registrar_model::DesiredState), the files read (manifests and certificates)
 //!   and warnings. [`load_str`]
 //!   does the same for YAML held in memory.
@@ -67,8 +67,10 @@
 //!   deeper than 32, alias bombs and invalid UTF-8 are located errors.
 //! - A load reports everything it can find in one run; it stops early only inside a file that
 //!   is not YAML, and inside one application after a type error in it.
-//! - No tenant access, no clock, no environment except through the `env` argument. The only
-//!   I/O is reading the manifest files and the certificate files they name.
+//! - No tenant access, no clock, no environment except through the `vars` argument (and
+//!   [`Variables`], which asks the environment for `REGISTRAR_VAR_*` names only). The only I/O
+//!   is reading the manifest files, the certificate files they name and `--var-file`s.
+//! - No diagnostic shows a variable's value: it shows the `${var.…}` expression written.
 //! - The JSON Schema is generated from the same types that parse the manifest.
 
 mod certificate;
@@ -86,15 +88,17 @@ mod schema;
 pub mod types;
 mod validate;
 mod validated;
+pub mod variables;
 
 #[cfg(test)]
 mod tests;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use duration::{DurationError, parse_duration};
-pub use load::{Loaded, load, load_str};
+pub use load::{LoadOptions, Loaded, load, load_str, load_str_with, load_with};
 pub use named_map::NamedMap;
 pub use node::MAX_FILE_BYTES;
 pub use registrar_model::{Located, Origin};
 pub use schema::json_schema;
 pub use types::Manifest;
+pub use variables::Variables;

@@ -7,11 +7,13 @@
 //! in one does not hide the others' errors.
 //!
 //! Per file: read (`file`: at most [`crate::node::MAX_FILE_BYTES`], UTF-8), parse into a located
-//! tree, report duplicate keys, interpolate `${VAR}`, deserialize the header (version,
+//! tree, report duplicate keys, interpolate `${var.NAME}`, deserialize the header (version,
 //! namespace, tenant, defaults) and each application into a `ManifestFile`. Then
 //! [`crate::validate`] checks all of them together and hands on what it parsed, and `convert`
 //! builds the [`DesiredState`] from that, reading certificate files. This module is the only
-//! one that calls both.
+//! one that calls both. Last, every diagnostic is rewritten so that it shows the `${var.…}`
+//! expressions the files wrote instead of the values they gave
+//! ([`crate::interpolate::Interpolations`]).
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +22,7 @@ use registrar_model::{DesiredState, Located, Origin};
 use crate::de::{Ctx, from_node};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::file::{ManifestFile, expand_paths, read_text, too_large};
-use crate::interpolate::{Env, interpolate_tree};
+use crate::interpolate::{Interpolations, Vars, interpolate_tree};
 use crate::node::{self, MAX_FILE_BYTES, Node, Value};
 use crate::types::{Application, Manifest};
 use crate::validated::Validated;
@@ -39,17 +41,51 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// How a load reads its inputs beyond the manifest files.
+#[derive(Clone, Copy)]
+pub struct LoadOptions<'a> {
+    /// Looks up `${var.NAME}` by NAME; the CLI passes [`crate::Variables::get`], tests a fixed
+    /// map. It is never asked for anything but a variable name.
+    pub vars: &'a dyn Fn(&str) -> Option<String>,
+    /// The directory file secret stores are relative to (`--secret-dir`); `None`: each
+    /// manifest file's own directory. A store path may not leave it.
+    pub secret_dir: Option<&'a Path>,
+}
+
+impl std::fmt::Debug for LoadOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("secret_dir", &self.secret_dir)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Loads, validates and merges the manifests at `paths` (files or directories).
 ///
-/// `env` looks up variables for `${VAR}` interpolation; the CLI passes
-/// `|name| std::env::var(name).ok()`, tests pass a fixed map.
+/// `vars` looks up variables for `${var.NAME}` interpolation by NAME; the CLI passes the
+/// lookup of a [`crate::Variables`], tests pass a fixed map. File secret stores are relative to
+/// each manifest's directory ([`load_with`] takes another root).
 ///
 /// # Errors
 /// Every error found, with the warnings, in file, line and column order.
 pub fn load(
     paths: &[PathBuf],
-    env: &dyn Fn(&str) -> Option<String>,
+    vars: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Loaded, Diagnostics> {
+    load_with(
+        paths,
+        &LoadOptions {
+            vars,
+            secret_dir: None,
+        },
+    )
+}
+
+/// [`load`] with every option.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Loaded, Diagnostics> {
     let mut diagnostics = Vec::new();
     if paths.is_empty() {
         diagnostics.push(
@@ -59,13 +95,20 @@ pub fn load(
     }
     let file_paths = expand_paths(paths, &mut diagnostics);
     let mut files = Vec::new();
+    let mut interpolations = Interpolations::default();
     for path in &file_paths {
         match read_text(path) {
-            Ok(text) => files.extend(load_text(path, &text, env, &mut diagnostics)),
+            Ok(text) => files.extend(load_text(
+                path,
+                &text,
+                options,
+                &mut interpolations,
+                &mut diagnostics,
+            )),
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
-    finish(files, file_paths, diagnostics)
+    finish(files, file_paths, diagnostics, interpolations)
 }
 
 /// Loads one manifest given as text, as if read from `path` (which names it in diagnostics and
@@ -76,19 +119,40 @@ pub fn load(
 pub fn load_str(
     path: &Path,
     text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, Diagnostics> {
+    load_str_with(
+        path,
+        text,
+        &LoadOptions {
+            vars,
+            secret_dir: None,
+        },
+    )
+}
+
+/// [`load_str`] with every option.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_str_with(
+    path: &Path,
+    text: &str,
+    options: &LoadOptions<'_>,
 ) -> Result<Loaded, Diagnostics> {
     let mut diagnostics = Vec::new();
-    let files = load_text(path, text, env, &mut diagnostics)
+    let mut interpolations = Interpolations::default();
+    let files = load_text(path, text, options, &mut interpolations, &mut diagnostics)
         .into_iter()
         .collect();
-    finish(files, vec![path.to_path_buf()], diagnostics)
+    finish(files, vec![path.to_path_buf()], diagnostics, interpolations)
 }
 
 fn finish(
     files: Vec<ManifestFile>,
     file_paths: Vec<PathBuf>,
     mut diagnostics: Vec<Diagnostic>,
+    interpolations: Interpolations,
 ) -> Result<Loaded, Diagnostics> {
     let stand_ins: Vec<&Origin> = files.iter().flat_map(|file| &file.stand_ins).collect();
     let Validated {
@@ -107,6 +171,10 @@ fn finish(
         &mut certificate_files,
         &mut diagnostics,
     );
+    let interpolations = interpolations.finish();
+    for diagnostic in &mut diagnostics {
+        interpolations.redact_diagnostic(diagnostic);
+    }
     let mut diagnostics = Diagnostics(diagnostics);
     diagnostics.sort();
     if diagnostics.has_errors() {
@@ -123,9 +191,11 @@ fn finish(
 fn load_text(
     path: &Path,
     text: &str,
-    env: Env<'_>,
+    options: &LoadOptions<'_>,
+    interpolations: &mut Interpolations,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<ManifestFile> {
+    let vars: Vars<'_> = options.vars;
     let shown = path.display().to_string();
     if text.len() as u64 > MAX_FILE_BYTES {
         diagnostics.push(too_large(path));
@@ -152,7 +222,7 @@ fn load_text(
         return None;
     }
     node::check_duplicate_keys(&mut root, &shown, diagnostics);
-    interpolate_tree(&mut root, &shown, text, env, diagnostics);
+    interpolate_tree(&mut root, &shown, text, vars, interpolations, diagnostics);
 
     let Value::Map(entries) = &mut root.value else {
         return None;
@@ -174,9 +244,13 @@ fn load_text(
         applications_node.map_or_else(Vec::new, |node| load_applications(&node, &ctx, diagnostics));
     diagnostics.extend(ctx.errors.into_inner());
     let stand_ins = ctx.stand_ins.into_inner();
+    let dir = ManifestFile::dir_of(path);
     Some(ManifestFile {
         shown,
-        dir: ManifestFile::dir_of(path),
+        secret_root: options
+            .secret_dir
+            .map_or_else(|| dir.clone(), Path::to_path_buf),
+        dir,
         header,
         applications,
         stand_ins,

@@ -4,7 +4,7 @@
 //! Descriptions come from the types' doc comments. The schema describes shape only (keys,
 //! types, enums, the `version` and `namespace` patterns); the rules that need more context
 //! (GUIDs, URIs, catalog names, durations) are the validator's, so an editor may accept a file
-//! that `registrar validate` rejects, never the reverse. One exception: `${VAR}` in a boolean or
+//! that `registrar validate` rejects, never the reverse. One exception: `${var.NAME}` in a boolean or
 //! number field is valid for Registrar but shows as a type mismatch in an editor.
 
 use schemars::generate::SchemaSettings;

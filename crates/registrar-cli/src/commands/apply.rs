@@ -31,7 +31,16 @@ pub(crate) fn run(global: &GlobalArgs, args: ApplyArgs) -> anyhow::Result<Outcom
             // A saved plan is applied as it is, without asking (as terraform applies one):
             // it was reviewed when it was made, and the checks refuse it if anything changed.
             Some((file, saved)) => {
-                match crate::commands::saved::check(global, file, saved, &target, &progress).await {
+                match crate::commands::saved::check(
+                    global,
+                    file,
+                    saved,
+                    &args.planning.inputs,
+                    &target,
+                    &progress,
+                )
+                .await
+                {
                     Ok((plan, live)) => {
                         apply_saved(global, &args, &plan, &live, &target, &progress).await
                     }

@@ -19,7 +19,7 @@ pub(crate) fn run(global: &GlobalArgs, args: DriftArgs) -> anyhow::Result<Outcom
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         // The manifest is checked before connecting, so an invalid one fails fast and offline.
-        let loaded = load_manifests(&args.paths)?;
+        let loaded = load_manifests(&args.paths, &args.inputs)?;
         let target = target::connect(global).await?;
         let report = make_report(global, &args, &loaded.desired, &target).await;
         target.close().await;

@@ -77,7 +77,7 @@ pub(crate) async fn plan_with_inputs(
     progress: &Progress,
 ) -> anyhow::Result<Planned> {
     let now = now(global)?;
-    let loaded = load_manifests(&planning.paths)?;
+    let loaded = load_manifests(&planning.paths, &planning.inputs)?;
     let live = read_live(global, &loaded.desired, target, progress).await?;
     let options = PlanOptions {
         prune: planning.prune,

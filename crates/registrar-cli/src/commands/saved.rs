@@ -192,6 +192,7 @@ pub(crate) async fn check(
     global: &GlobalArgs,
     file: &Path,
     saved: &SavedPlan,
+    inputs: &crate::cli::ManifestInputs,
     target: &Target,
     progress: &Progress,
 ) -> anyhow::Result<(Plan, registrar_model::LiveTenant)> {
@@ -237,7 +238,7 @@ pub(crate) async fn check(
         )));
     }
     let paths: Vec<PathBuf> = saved.manifests.paths.iter().map(PathBuf::from).collect();
-    let loaded = load_manifests(&paths)?;
+    let loaded = load_manifests(&paths, inputs)?;
     let now_read: Vec<String> = hash_files(&loaded)
         .into_iter()
         .map(|(path, _)| path)
@@ -261,7 +262,7 @@ pub(crate) async fn check(
     }
     if desired_state_digest(&loaded.desired)? != saved.manifests.desired_state {
         return Err(refuse(format!(
-            "the manifests give another desired state than when `{shown}` was planned (a `${{VAR}}` they use has another value)"
+            "the manifests give another desired state than when `{shown}` was planned (a `${{var.…}}` they use has another value: pass the same `--var`, `--var-file` and `REGISTRAR_VAR_*` as the plan did)"
         )));
     }
 

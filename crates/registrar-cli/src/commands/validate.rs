@@ -2,14 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{GlobalArgs, ValidateArgs};
+use crate::cli::{GlobalArgs, ManifestInputs, ValidateArgs};
 use crate::commands::Outcome;
 use crate::output::AlreadyReported;
 
 pub(crate) fn run(global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<Outcome> {
     let mut failed = false;
     for set in manifest_sets(&args.paths) {
-        match load_manifests(&set) {
+        match load_manifests(&set, &args.inputs) {
             Ok(loaded) => {
                 if !global.quiet {
                     let applications = loaded.desired.applications.len();
@@ -102,9 +102,17 @@ fn nested_sets(dir: &Path) -> Vec<Vec<PathBuf>> {
 
 /// Loads and validates manifests, printing warnings and (on failure) every diagnostic to
 /// stderr. The one place commands read manifests.
-pub(crate) fn load_manifests(paths: &[PathBuf]) -> anyhow::Result<registrar_manifest::Loaded> {
-    let env = |name: &str| std::env::var(name).ok();
-    match registrar_manifest::load(paths, &env) {
+pub(crate) fn load_manifests(
+    paths: &[PathBuf],
+    inputs: &ManifestInputs,
+) -> anyhow::Result<registrar_manifest::Loaded> {
+    let variables = variables(inputs)?;
+    let vars = |name: &str| variables.get(name);
+    let options = registrar_manifest::LoadOptions {
+        vars: &vars,
+        secret_dir: inputs.secret_dir.as_deref(),
+    };
+    match registrar_manifest::load_with(paths, &options) {
         Ok(loaded) => {
             for warning in &loaded.warnings {
                 eprintln!("{warning}");
@@ -116,4 +124,25 @@ pub(crate) fn load_manifests(paths: &[PathBuf]) -> anyhow::Result<registrar_mani
             Err(AlreadyReported.into())
         }
     }
+}
+
+/// The manifest variables of this run: `--var`, then `--var-file`, then `REGISTRAR_VAR_*` (the
+/// only environment variables a manifest can read). Errors never show a value.
+fn variables(inputs: &ManifestInputs) -> anyhow::Result<registrar_manifest::Variables> {
+    let mut variables = registrar_manifest::Variables::new(|name| std::env::var(name).ok());
+    for assignment in &inputs.vars {
+        variables
+            .set(assignment)
+            .map_err(|message| crate::output::Hinted {
+                message,
+                hint: "write `--var NAME=value`; the manifest reads it as `${var.NAME}`".to_owned(),
+            })?;
+    }
+    for file in &inputs.var_files {
+        if let Err(diagnostics) = variables.read_file(file) {
+            eprintln!("{diagnostics}");
+            return Err(AlreadyReported.into());
+        }
+    }
+    Ok(variables)
 }

@@ -207,8 +207,8 @@ proptest! {
     fn apply_then_plan_converges(first in any::<[u64; 3]>(), second in any::<[u64; 3]>()) {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let secrets_dir = dir.path().join("secrets");
-        let secrets_dir = secrets_dir.to_str().unwrap();
+        // Relative to the manifest (`dir/apps.yaml`), which a file store may not leave.
+        let secrets_dir = "secrets";
         let result = runtime.block_on(async {
             let emulator = Emulator::new(EmulatorConfig::default()).unwrap();
             let running = emulator.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();

@@ -19,7 +19,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Copies `relative_dir` of the repository into the tenant's scratch directory at the same
-/// relative place (so `../..`-relative secret files land inside the scratch directory), then
+/// relative place (secret files land beside the copied manifest, inside the scratch directory), then
 /// applies `manifest` and checks that the next plan is "No changes.".
 fn apply_and_converge(tenant: &TestTenant, relative_dir: &str, manifest: &str) {
     copy_dir(
@@ -64,7 +64,7 @@ fn example_secrets_land_in_key_vault_and_files_only() {
     let env_file = tenant
         .dir
         .path()
-        .join(".registrar/secrets/data-pipeline.env");
+        .join("examples/data-pipeline/.registrar/secrets/data-pipeline.env");
     let contents = std::fs::read_to_string(&env_file).expect("env file written");
     assert!(contents.contains("AZURE_CLIENT_SECRET="), "{contents}");
     use std::os::unix::fs::PermissionsExt;
@@ -78,7 +78,10 @@ fn example_secrets_land_in_key_vault_and_files_only() {
 fn quickstart_applies_and_converges() {
     let tenant = TestTenant::new();
     apply_and_converge(&tenant, "manifests", "quickstart.yaml");
-    let secret = tenant.dir.path().join(".registrar/secrets/hello-web.json");
+    let secret = tenant
+        .dir
+        .path()
+        .join("manifests/.registrar/secrets/hello-web.json");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(secret).expect("secret file")).unwrap();
     let app = tenant.application("quickstart.hello-web");

@@ -18,6 +18,7 @@ mod import;
 mod ownership;
 mod plan_json;
 mod privilege;
+mod pr_safety_inputs;
 mod progress;
 mod rbac;
 mod reconcile;

@@ -8,7 +8,7 @@ use super::*;
 pub(super) const FULL: &str = r#"
 version: 1
 namespace: platform
-tenant: ${TENANT}
+tenant: ${var.TENANT}
 defaults:
   owners: [alice@contoso.com]
   secretLifetime: 90d
@@ -33,7 +33,7 @@ applications:
       redirectUris: [http://localhost:3000]
     publicClient:
       redirectUris: [myapp://auth]
-    allowPublicClientFlows: ${PUBLIC}
+    allowPublicClientFlows: ${var.PUBLIC}
     groupMembershipClaims: SecurityGroup
     serviceManagementReference: INC-1234
     info:
@@ -74,7 +74,7 @@ applications:
         rotateBefore: 2w
         overlap: PT12H
         store:
-          keyVault: { vault: "${VAULT}", name: dicom-client-ci }
+          keyVault: { vault: "${var.VAULT}", name: dicom-client-ci }
     federatedCredentials:
       github-main:
         issuer: https://token.actions.githubusercontent.com

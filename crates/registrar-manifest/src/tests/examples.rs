@@ -65,9 +65,10 @@ fn schema_accepts_every_example_and_rejects_unknown_keys() {
             .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
     }
-    let full =
-        serde_saphyr::from_str::<serde_json::Value>(&desired::FULL.replace("${PUBLIC}", "true"))
-            .expect("yaml");
+    let full = serde_saphyr::from_str::<serde_json::Value>(
+        &desired::FULL.replace("${var.PUBLIC}", "true"),
+    )
+    .expect("yaml");
     let errors: Vec<String> = validator
         .iter_errors(&full)
         .map(|error| error.to_string())

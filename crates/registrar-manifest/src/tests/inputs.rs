@@ -8,7 +8,7 @@ use super::*;
 #[test]
 fn interpolation_in_string_values() {
     let loaded = loaded(
-        "version: 1\nnamespace: t\ntenant: ${TENANT}\napplications:\n  a:\n    displayName: ${NAME:-Default name}\n    notes: costs $$5 and $${NOT_A_VAR}\n    allowPublicClientFlows: ${PUBLIC}\n",
+        "version: 1\nnamespace: t\ntenant: ${var.TENANT}\napplications:\n  a:\n    displayName: ${var.NAME:-Default name}\n    notes: costs $$5 and $${NOT_A_VAR}\n    allowPublicClientFlows: ${var.PUBLIC}\n",
     );
     assert_eq!(
         loaded.desired.tenant.as_deref(),
@@ -26,17 +26,156 @@ fn interpolation_in_string_values() {
 #[test]
 fn interpolation_errors_are_located() {
     check(
-        "version: 1\nnamespace: t\ntenant: ${TENANT_ID}\napplications:\n  a:\n    displayName: \"App ${UNSET_NAME}\"\n    notes: ${broken\n",
+        "version: 1\nnamespace: t\ntenant: ${var.TENANT_ID}\napplications:\n  a:\n    displayName: \"App ${var.UNSET_NAME}\"\n    notes: ${var.broken\n",
         expect![[r#"
-            error: apps.yaml:3:9: environment variable `TENANT_ID` is not set
-              hint: set it, or give a default: `${TENANT_ID:-value}`
-            error: apps.yaml:6:23: environment variable `UNSET_NAME` is not set
-              hint: set it, or give a default: `${UNSET_NAME:-value}`
+            error: apps.yaml:3:9: variable `TENANT_ID` is not defined
+              hint: pass `--var TENANT_ID=…`, define it in a `--var-file`, or set `REGISTRAR_VAR_TENANT_ID`; or give a default: `${var.TENANT_ID:-value}`
+            error: apps.yaml:6:23: variable `UNSET_NAME` is not defined
+              hint: pass `--var UNSET_NAME=…`, define it in a `--var-file`, or set `REGISTRAR_VAR_UNSET_NAME`; or give a default: `${var.UNSET_NAME:-value}`
             error: apps.yaml:7:12: unterminated `${` (no closing `}`)
               hint: write `$${` for a literal `${`
 
             3 errors in 1 file; nothing was changed"#]],
     );
+}
+
+/// A lookup that answers every name with a canary and records what it was asked.
+fn canary_vars(asked: &std::cell::RefCell<Vec<String>>) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name: &str| {
+        asked.borrow_mut().push(name.to_owned());
+        Some("CANARY-not-for-print".to_owned())
+    }
+}
+
+#[test]
+fn environment_references_are_errors_that_read_nothing() {
+    let asked = std::cell::RefCell::new(Vec::new());
+    let vars = canary_vars(&asked);
+    let yaml = "version: 1\nnamespace: t\napplications:\n  a:\n    notes: ${AZURE_CLIENT_SECRET}\n    description: \"x ${env.GITHUB_TOKEN}\"\n";
+    let result = render(load_str(Path::new("apps.yaml"), yaml, &vars));
+    expect![[r#"
+        error: apps.yaml:5:12: `${AZURE_CLIENT_SECRET}` is not a variable reference
+          hint: manifests read only variables: write `${var.AZURE_CLIENT_SECRET}` and pass `--var AZURE_CLIENT_SECRET=…`, a `--var-file`, or set `REGISTRAR_VAR_AZURE_CLIENT_SECRET`; other environment variables are never read
+        error: apps.yaml:6:21: `${env.GITHUB_TOKEN}` is not a variable reference
+          hint: manifests read only variables: write `${var.GITHUB_TOKEN}` and pass `--var GITHUB_TOKEN=…`, a `--var-file`, or set `REGISTRAR_VAR_GITHUB_TOKEN`; other environment variables are never read
+
+        2 errors in 1 file; nothing was changed"#]]
+    .assert_eq(&result);
+    assert!(asked.borrow().is_empty(), "looked up {:?}", asked.borrow());
+}
+
+#[test]
+fn diagnostics_show_the_expression_not_the_value() {
+    let vars = |name: &str| match name {
+        "HOST" => Some("evil.example.com/x#frag".to_owned()),
+        "VAULT" => Some("Not_A_Vault!".to_owned()),
+        "OWNER" => Some("not an owner".to_owned()),
+        "SCOPE" => Some("/subscription/abc".to_owned()),
+        "LONG" => Some("L".repeat(700)),
+        _ => None,
+    };
+    let yaml = "version: 1\nnamespace: t\napplications:\n  a:\n    web:\n      redirectUris: [\"https://${var.HOST}\"]\n    owners: [\"${var.OWNER}\"]\n    notes: ${var.LONG}\n    secrets:\n      s:\n        store: { keyVault: { vault: \"${var.VAULT}\", name: s } }\n    roleAssignments:\n      - { role: Reader, scope: \"${var.SCOPE}\" }\n";
+    let result = render(load_str(Path::new("apps.yaml"), yaml, &vars));
+    for value in [
+        "evil.example.com",
+        "Not_A_Vault",
+        "not an owner",
+        "/subscription/abc",
+        "LLLL",
+    ] {
+        assert!(!result.contains(value), "`{value}` shown:\n{result}");
+    }
+    assert!(result.contains("`https://${var.HOST}`"), "{result}");
+    assert!(result.contains("`${var.VAULT}`"), "{result}");
+    assert!(result.contains("`${var.OWNER}`"), "{result}");
+    assert!(result.contains("${var.SCOPE}"), "{result}");
+    assert!(result.starts_with("error: apps.yaml:"), "{result}");
+}
+
+#[test]
+fn variables_from_every_source_reach_the_manifest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("vars.env");
+    std::fs::write(&file, "from_file=file value\nboth=file\n").expect("write");
+    let mut variables = crate::Variables::new(|name: &str| match name {
+        "REGISTRAR_VAR_from_env" => Some("env value".to_owned()),
+        "REGISTRAR_VAR_both" => Some("env".to_owned()),
+        "from_env" => Some("unprefixed, never read".to_owned()),
+        _ => None,
+    });
+    variables.set("from_flag=flag value").expect("set");
+    variables.set("both=flag").expect("set");
+    variables.read_file(&file).expect("reads");
+    let yaml = "version: 1\nnamespace: t\napplications:\n  a:\n    notes: ${var.from_flag}|${var.from_file}|${var.from_env}|${var.both}\n";
+    let vars = |name: &str| variables.get(name);
+    let loaded = load_str(Path::new("apps.yaml"), yaml, &vars).expect("loads");
+    assert_eq!(
+        loaded.desired.applications[0].plain.notes.as_deref(),
+        Some("flag value|file value|env value|flag")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// secret file paths
+
+fn secret_file_app(path: &str) -> String {
+    format!(
+        "version: 1\nnamespace: t\napplications:\n  a:\n    secrets:\n      s:\n        store: {{ file: {{ path: \"{path}\" }} }}\n"
+    )
+}
+
+#[test]
+fn secret_files_may_not_leave_their_directory() {
+    let result = ["../escape.json", "/tmp/x.json", "a/../../escape.json"]
+        .map(|path| {
+            render(load_str(
+                Path::new("dir/apps.yaml"),
+                &secret_file_app(path),
+                &env,
+            ))
+        })
+        .join("\n");
+    expect![[r#"
+        error: dir/apps.yaml:7:32: secret file path `../escape.json` leaves the directory it is relative to
+          hint: a secret file stays inside the manifest's directory (or `--secret-dir DIR`); remove the `..`, or pass `--secret-dir` with the directory it belongs in
+
+        1 error in 1 file; nothing was changed
+        error: dir/apps.yaml:7:32: secret file path `/tmp/x.json` is absolute
+          hint: write it relative to the manifest's directory, or pass `--secret-dir DIR` and write it relative to DIR
+
+        1 error in 1 file; nothing was changed
+        error: dir/apps.yaml:7:32: secret file path `a/../../escape.json` leaves the directory it is relative to
+          hint: a secret file stays inside the manifest's directory (or `--secret-dir DIR`); remove the `..`, or pass `--secret-dir` with the directory it belongs in
+
+        1 error in 1 file; nothing was changed"#]]
+    .assert_eq(&result);
+}
+
+fn file_store_path(loaded: &Loaded) -> PathBuf {
+    match &loaded.desired.applications[0].secrets[0].store {
+        registrar_model::SecretStoreLocation::File { path, .. } => PathBuf::from(path),
+        other => panic!("not a file store: {other:?}"),
+    }
+}
+
+#[test]
+fn secret_files_are_relative_to_the_manifest_or_the_secret_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let manifests = root.join("manifests");
+    std::fs::create_dir(&manifests).expect("mkdir");
+    let manifest = manifests.join("apps.yaml");
+    std::fs::write(&manifest, secret_file_app("./out/../s.json")).expect("write");
+    let loaded = load(std::slice::from_ref(&manifest), &env).expect("loads");
+    assert_eq!(file_store_path(&loaded), manifests.join("s.json"));
+
+    let secrets = root.join("secrets");
+    let options = crate::LoadOptions {
+        vars: &env,
+        secret_dir: Some(&secrets),
+    };
+    let loaded = crate::load_with(&[manifest], &options).expect("loads");
+    assert_eq!(file_store_path(&loaded), secrets.join("s.json"));
 }
 
 // ---------------------------------------------------------------------------------------------

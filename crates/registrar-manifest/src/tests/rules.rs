@@ -617,3 +617,19 @@ fn rule_service_principal_needed() {
         1 error in 1 file; nothing was changed"#]],
     );
 }
+
+#[test]
+fn rule_scopes_are_not_paths() {
+    check_app(
+        "roleAssignments:\n  - role: Reader\n    scope: /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/providers/Microsoft.X/a/b/../../../../subscriptions/bbbb0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e\n  - role: Reader\n    scope: /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001/\n  - role: Reader\n    scope: /subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e//resourceGroups/rg-001\n",
+        expect![[r#"
+            error: apps.yaml:7:16: role assignment scope `/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/providers/Microsoft.X/a/b/../../../../subscriptions/bbbb0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e` is not an ARM resource id
+              hint: remove the `.` and `..` segments: a scope is an ARM resource id, not a path, and is used as written
+            error: apps.yaml:9:16: role assignment scope `/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001/` is not an ARM resource id
+              hint: remove the trailing `/`: `/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001`
+            error: apps.yaml:11:16: role assignment scope `/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e//resourceGroups/rg-001` is not an ARM resource id
+              hint: remove the empty segment (`//`)
+
+            3 errors in 1 file; nothing was changed"#]],
+    );
+}

@@ -12,7 +12,7 @@ use crate::defaults::{
 };
 use crate::diagnostics::Diagnostic;
 use crate::duration::{format_duration, parse_duration};
-use crate::file::ManifestFile;
+use crate::file::{ManifestFile, SecretPathProblem};
 use crate::named_map::NamedMap;
 use crate::types::{Certificate, FederatedCredential, FileFormat, RoleAssignment, Secret};
 use crate::validated::ValidatedSecret;
@@ -249,7 +249,31 @@ fn check_store(
                 ));
                 return None;
             }
-            let path = file.resolve(&file_store.path.value).display().to_string();
+            let written = &file_store.path.value;
+            let path = match file.resolve_secret_path(written) {
+                Ok(path) => path.display().to_string(),
+                Err(problem) => {
+                    let (message, hint) = match problem {
+                        SecretPathProblem::Absolute => (
+                            format!("secret file path `{written}` is absolute"),
+                            "write it relative to the manifest's directory, or pass \
+                             `--secret-dir DIR` and write it relative to DIR",
+                        ),
+                        SecretPathProblem::Escapes => (
+                            format!(
+                                "secret file path `{written}` leaves the directory it is relative to"
+                            ),
+                            "a secret file stays inside the manifest's directory (or \
+                             `--secret-dir DIR`); remove the `..`, or pass `--secret-dir` with \
+                             the directory it belongs in",
+                        ),
+                    };
+                    report.push(
+                        Diagnostic::error(file_store.path.origin.clone(), message).with_hint(hint),
+                    );
+                    return None;
+                }
+            };
             (
                 format!("file `{path}`"),
                 SecretStoreLocation::File {

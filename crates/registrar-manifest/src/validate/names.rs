@@ -82,7 +82,8 @@ pub(crate) fn federated_name_problem(name: &str) -> Option<&'static str> {
 /// Accepted: `/subscriptions/{guid}`, `…/resourceGroups/{name}`, and below either
 /// `/providers/{Namespace}/{type}/{name}[/{type}/{name}…]`; or
 /// `/providers/Microsoft.Management/managementGroups/{name}`. Segment names compare
-/// case-insensitively, as ARM does.
+/// case-insensitively, as ARM does. Refused besides: a trailing `/`, empty segments (`//`),
+/// `.` or `..` segments, and `%`, `\`, `?`, `#` or white space anywhere.
 pub(crate) fn arm_scope_problem(scope: &str) -> Option<String> {
     const EXAMPLE: &str = "a scope looks like `/subscriptions/{id}/resourceGroups/{name}` or `/providers/Microsoft.Management/managementGroups/{name}`";
     if !scope.starts_with('/') {
@@ -93,6 +94,26 @@ pub(crate) fn arm_scope_problem(scope: &str) -> Option<String> {
         return Some(EXAMPLE.to_owned());
     }
     let segments: Vec<&str> = scope[1..].split('/').collect();
+    // ARM resolves a scope as a URL path: `.`, `..` and escapes would make the scope written
+    // (and shown in the plan) differ from the one the role is assigned at.
+    if segments
+        .iter()
+        .any(|segment| *segment == "." || *segment == "..")
+    {
+        return Some(
+            "remove the `.` and `..` segments: a scope is an ARM resource id, not a path, and is used as written"
+                .to_owned(),
+        );
+    }
+    if let Some(c) = scope
+        .chars()
+        .find(|c| "%\\?#".contains(*c) || c.is_whitespace() || c.is_control())
+    {
+        return Some(format!(
+            "remove the `{}`: a scope holds no escapes, queries, fragments or spaces",
+            c.escape_default()
+        ));
+    }
     if segments.iter().any(|segment| segment.is_empty()) {
         return Some(if scope.ends_with('/') {
             format!("remove the trailing `/`: `{}`", scope.trim_end_matches('/'))
@@ -274,6 +295,20 @@ mod tests {
             Some("did you mean `/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e`?")
         );
         assert!(arm_scope_problem("/subscriptions/not-a-guid").is_some());
+        // Path tricks: shown as one scope, resolved by ARM as another.
+        for tricky in [
+            format!(
+                "{sub}/providers/Microsoft.X/a/b/../../../../subscriptions/bbbb0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e"
+            ),
+            format!("{sub}/resourceGroups/rg/providers/Microsoft.X/a/./b/c"),
+            format!("{sub}/resourceGroups/rg/providers/Microsoft.X/a/%2e%2e"),
+            format!("{sub}/resourceGroups/rg/providers/Microsoft.X/a/b?x=1"),
+            format!("{sub}/resourceGroups/rg\\..\\x"),
+            format!("{sub}//resourceGroups/rg"),
+            format!("{sub}/resourceGroups/rg/"),
+        ] {
+            assert!(arm_scope_problem(&tricky).is_some(), "{tricky}");
+        }
         assert!(arm_scope_problem(&format!("{sub}/")).is_some());
         assert!(arm_scope_problem(&format!("{sub}/resourceGroup/rg")).is_some());
         assert!(
