@@ -196,6 +196,10 @@ fn convert_application(
                 description: assignment.description.clone(),
             })
             .collect(),
+        service_principal_owners: match app.service_principal.as_ref().map(|sp| &sp.value) {
+            Some(ServicePrincipal::Enabled(settings)) => settings.owners.clone(),
+            _ => Vec::new(),
+        },
     }
 }
 

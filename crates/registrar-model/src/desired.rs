@@ -179,6 +179,11 @@ pub struct DesiredApplication {
     pub service_principal: Option<ServicePrincipalSettings>,
     /// Azure RBAC role assignments for the service principal.
     pub role_assignments: Vec<DesiredRoleAssignment>,
+    /// Owners of the service principal (`servicePrincipal.owners`): UPNs or object ids. Unlike
+    /// the application's owners, an empty list is managed too: every owner of the service
+    /// principal that is not listed is removed (except the signed-in principal).
+    #[serde(default)]
+    pub service_principal_owners: Vec<Located<String>>,
 }
 
 /// What an application exposes (`api`).

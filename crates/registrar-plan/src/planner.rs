@@ -4,13 +4,15 @@
 //! Each kind of object is planned in its own module: [`identity`] finds the tenant's object for
 //! each declared application, [`resolution`] turns permission, resource and application names
 //! into ids, [`applications`] diffs the registration itself, [`principals`] the service
-//! principal and owners; credentials are in [`crate::credentials`], admin consent in
+//! principal and owners, [`service_principal_objects`] the service principal's own credentials
+//! and owners; credentials are in [`crate::credentials`], admin consent in
 //! [`crate::consent`], role assignments in [`crate::rbac`].
 
 mod applications;
 mod identity;
 mod principals;
 mod resolution;
+mod service_principal_objects;
 
 use std::collections::HashMap;
 
@@ -73,6 +75,7 @@ impl<'a> Planner<'a> {
             self.plan_application(target);
             self.plan_service_principal(target);
             self.plan_owners(target);
+            self.plan_service_principal_objects(target);
             self.plan_secrets(target);
             self.plan_certificates(target);
             self.plan_federated_credentials(target);

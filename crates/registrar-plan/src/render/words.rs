@@ -36,6 +36,9 @@ pub fn warning_text(warning: &PlanWarning) -> String {
                 .map(|remaining| format!("; rotation is due ({})", expires_text(remaining)))
                 .unwrap_or_default(),
         ),
+        PlanWarning::SignedInServicePrincipalOwnerKept { owner, object_id } => format!(
+            "{owner}: the signed-in principal ({object_id}) owns the service principal but the manifest does not list it; it is kept, since removing it could lock this client out (list it under servicePrincipal.owners to silence this)",
+        ),
     }
 }
 
@@ -77,6 +80,9 @@ pub(crate) fn object_noun(component: &Component) -> &'static str {
         Component::DelegatedConsent { .. } => "delegated admin consent",
         Component::RoleAssignment { .. } => "role assignment",
         Component::References => "references",
+        Component::ServicePrincipalOwner(_) => "service principal owner",
+        Component::ServicePrincipalSecret { .. } => "service principal secret",
+        Component::ServicePrincipalCertificate { .. } => "service principal certificate",
     }
 }
 

@@ -90,6 +90,17 @@ pub enum SavedComponent {
         scope: String,
     },
     References,
+    ServicePrincipalOwner {
+        name: String,
+    },
+    ServicePrincipalSecret {
+        name: String,
+        instance: Option<String>,
+    },
+    ServicePrincipalCertificate {
+        name: String,
+        instance: Option<String>,
+    },
 }
 
 /// An [`Action`].
@@ -168,6 +179,10 @@ pub enum SavedWarning {
         store: SecretStoreLocation,
         reason: Option<String>,
         rotation_due: Option<SavedDuration>,
+    },
+    SignedInServicePrincipalOwnerKept {
+        owner: SavedAddress,
+        object_id: String,
     },
 }
 
@@ -307,6 +322,13 @@ fn save_address(address: &Address) -> SavedAddress {
         Component::DelegatedConsent { resource } => SavedComponent::DelegatedConsent { resource },
         Component::RoleAssignment { role, scope } => SavedComponent::RoleAssignment { role, scope },
         Component::References => SavedComponent::References,
+        Component::ServicePrincipalOwner(name) => SavedComponent::ServicePrincipalOwner { name },
+        Component::ServicePrincipalSecret { name, instance } => {
+            SavedComponent::ServicePrincipalSecret { name, instance }
+        }
+        Component::ServicePrincipalCertificate { name, instance } => {
+            SavedComponent::ServicePrincipalCertificate { name, instance }
+        }
     };
     SavedAddress {
         application: application.clone(),
@@ -332,6 +354,13 @@ fn load_address(address: &SavedAddress) -> Address {
         SavedComponent::DelegatedConsent { resource } => Component::DelegatedConsent { resource },
         SavedComponent::RoleAssignment { role, scope } => Component::RoleAssignment { role, scope },
         SavedComponent::References => Component::References,
+        SavedComponent::ServicePrincipalOwner { name } => Component::ServicePrincipalOwner(name),
+        SavedComponent::ServicePrincipalSecret { name, instance } => {
+            Component::ServicePrincipalSecret { name, instance }
+        }
+        SavedComponent::ServicePrincipalCertificate { name, instance } => {
+            Component::ServicePrincipalCertificate { name, instance }
+        }
     };
     Address {
         application: address.application.clone(),
@@ -450,6 +479,12 @@ fn save_warning(warning: &PlanWarning) -> SavedWarning {
             reason: reason.clone(),
             rotation_due: rotation_due.map(save_duration),
         },
+        PlanWarning::SignedInServicePrincipalOwnerKept { owner, object_id } => {
+            SavedWarning::SignedInServicePrincipalOwnerKept {
+                owner: save_address(owner),
+                object_id: object_id.clone(),
+            }
+        }
     }
 }
 
@@ -479,5 +514,11 @@ fn load_warning(warning: &SavedWarning) -> Result<PlanWarning, InvalidSavedPlan>
             reason: reason.clone(),
             rotation_due: rotation_due.map(load_duration).transpose()?,
         },
+        SavedWarning::SignedInServicePrincipalOwnerKept { owner, object_id } => {
+            PlanWarning::SignedInServicePrincipalOwnerKept {
+                owner: load_address(owner),
+                object_id: object_id.clone(),
+            }
+        }
     })
 }
