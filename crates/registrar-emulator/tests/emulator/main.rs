@@ -11,5 +11,6 @@ mod directory;
 mod keyvault;
 mod robustness;
 mod runtime;
+mod service_principal_extras;
 #[cfg(test)]
 mod support;

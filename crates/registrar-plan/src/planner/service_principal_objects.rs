@@ -51,7 +51,10 @@ fn password_before(credential: &PasswordCredential) -> Value {
         "hint".into(),
         credential.hint.clone().map_or(Value::Null, Value::String),
     );
-    before.insert("start_date_time".into(), optional_timestamp(credential.start));
+    before.insert(
+        "start_date_time".into(),
+        optional_timestamp(credential.start),
+    );
     before.insert("end_date_time".into(), optional_timestamp(credential.end));
     Value::Object(before)
 }

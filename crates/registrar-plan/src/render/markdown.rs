@@ -194,6 +194,9 @@ fn removes(operation: &Operation) -> bool {
             | Operation::RevokeGrant { .. }
             | Operation::DeleteRoleAssignment { .. }
             | Operation::DeleteFederatedCredential { .. }
+            | Operation::RemoveServicePrincipalPassword { .. }
+            | Operation::RemoveServicePrincipalKey { .. }
+            | Operation::RemoveServicePrincipalOwner { .. }
     )
 }
 
