@@ -373,7 +373,8 @@ fn load_full_manifest_into_desired_state() {
                   },
                   "description": "Read monitoring data"
                 }
-              ]
+              ],
+              "service_principal_owners": []
             },
             {
               "key": "dicom-viewer",
@@ -459,7 +460,8 @@ fn load_full_manifest_into_desired_state() {
               "certificates": [],
               "federated_credentials": [],
               "service_principal": null,
-              "role_assignments": []
+              "role_assignments": [],
+              "service_principal_owners": []
             }
           ]
         }"#]].assert_eq(&json);
