@@ -184,6 +184,15 @@ pub async fn read_for_import(
             consent_of.push(index);
         }
     }
+    // The service principals' owners, answered as `ReadValue::Owners` (no other read here is).
+    let mut sp_owners_of: Vec<usize> = Vec::new();
+    for (index, app) in applications.iter().enumerate() {
+        if let Some(sp) = &app.service_principal {
+            reads.push(Read::ServicePrincipalOwners(sp.id.clone()));
+            sp_owners_of.push(index);
+        }
+    }
+    let mut sp_owners = sp_owners_of.into_iter();
     let rbac_reads: Vec<_> = applications
         .iter()
         .enumerate()
@@ -236,6 +245,14 @@ pub async fn read_for_import(
                     sp.permission_grants = found;
                 }
             }
+            ReadValue::Owners(found) => {
+                if let Some(sp) = sp_owners
+                    .next()
+                    .and_then(|index| applications[index].service_principal.as_mut())
+                {
+                    sp.owners = found;
+                }
+            }
             _ => {}
         }
     }
@@ -247,6 +264,25 @@ pub async fn read_for_import(
         if let Some(sp) = app.service_principal.as_mut() {
             let principal = sp.id.clone();
             sp.role_assignments = managed_role_assignments(found, &principal, scopes);
+        }
+    }
+    // Service principal owners were known only in the round above: their directory objects
+    // (for their UPNs) take one more round, for those not already read.
+    let sp_owner_reads: Vec<Read> = applications
+        .iter()
+        .filter_map(|app| app.service_principal.as_ref())
+        .flat_map(|sp| &sp.owners)
+        .map(|owner| owner.to_ascii_lowercase())
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .filter(|owner| live.directory_object(owner).is_none())
+        .map(Read::DirectoryObject)
+        .collect();
+    if !sp_owner_reads.is_empty() {
+        for answer in graph.read_batched(&sp_owner_reads).await? {
+            if let ReadValue::DirectoryObject(Some(object)) = answer {
+                live.directory_objects.push(object);
+            }
         }
     }
     live.applications = applications;

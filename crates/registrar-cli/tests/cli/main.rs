@@ -20,6 +20,7 @@ mod rbac;
 mod reconcile;
 mod saved_plans;
 mod screens;
+mod service_principal;
 mod snapshot;
 mod standalone;
 mod validate;
