@@ -196,10 +196,11 @@ fn service_principal_owners_are_declared_and_converge() {
     assert_eq!(status, 204, "{body}");
     let plan = tenant.plan(&path);
     plan.expect_code(2);
+    // An undeclared owner is named by its object id (only declared owners are looked up).
     assert!(
-        plan.stdout.contains(
-            "# application.api.service_principal.owner[\"bob@contoso.com\"] will be destroyed"
-        ),
+        plan.stdout.contains(&format!(
+            "# application.api.service_principal.owner[\"{bob}\"] will be destroyed"
+        )),
         "{}",
         plan.stdout
     );
