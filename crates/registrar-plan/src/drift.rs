@@ -413,7 +413,7 @@ fn application_credentials(
         });
     }
     // The service principal's own credentials: never declared, so always drift.
-    for sp in &live.service_principal {
+    if let Some(sp) = &live.service_principal {
         for credential in &sp.password_credentials {
             found.push(Found {
                 kind: CredentialKind::ServicePrincipalSecret,

@@ -18,7 +18,7 @@ async fn service_principal(harness: &Harness, name: &str) -> String {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    created.body["id"].as_str().unwrap().to_owned()
+    created.body["id"].as_str().expect("an id").to_owned()
 }
 
 #[tokio::test]
