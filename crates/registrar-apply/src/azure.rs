@@ -378,4 +378,66 @@ impl TenantWriter for AzureTenant {
             .await
             .map_err(boxed)
     }
+
+    async fn remove_service_principal_password(
+        &self,
+        service_principal_id: &str,
+        key_id: &str,
+    ) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .remove_service_principal_password(service_principal_id, key_id)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn remove_service_principal_key(
+        &self,
+        service_principal_id: &str,
+        key_id: &str,
+    ) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .remove_service_principal_key(service_principal_id, key_id)
+            .await
+            .map_err(boxed)
+    }
+
+    async fn add_service_principal_owner(
+        &self,
+        service_principal_id: &str,
+        owner_id: &str,
+    ) -> Result<(), WriteError> {
+        let Err(error) = self
+            .clients
+            .graph
+            .add_service_principal_owner(service_principal_id, owner_id)
+            .await
+        else {
+            return Ok(());
+        };
+        // As for applications: Graph refuses an owner that is already there (400), which is
+        // success for an idempotent add.
+        match self
+            .clients
+            .graph
+            .list_service_principal_owners(service_principal_id)
+            .await
+        {
+            Ok(owners) if owners.iter().any(|owner| Guid::same(owner, owner_id)) => Ok(()),
+            _ => Err(boxed(error)),
+        }
+    }
+
+    async fn remove_service_principal_owner(
+        &self,
+        service_principal_id: &str,
+        owner_id: &str,
+    ) -> Result<(), WriteError> {
+        self.clients
+            .graph
+            .remove_service_principal_owner(service_principal_id, owner_id)
+            .await
+            .map_err(boxed)
+    }
 }

@@ -168,6 +168,31 @@ pub trait TenantWriter: Send + Sync {
     ) -> Result<(), WriteError>;
     /// Deletes a role assignment by its full ARM id; one already gone counts as done.
     async fn delete_role_assignment(&self, id: &str) -> Result<(), WriteError>;
+    /// Removes a client secret from a service principal; one already gone counts as done.
+    async fn remove_service_principal_password(
+        &self,
+        service_principal_id: &str,
+        key_id: &str,
+    ) -> Result<(), WriteError>;
+    /// Removes a certificate from a service principal (without a proof-of-possession token:
+    /// the certificate list is rewritten without it); one already gone counts as done.
+    async fn remove_service_principal_key(
+        &self,
+        service_principal_id: &str,
+        key_id: &str,
+    ) -> Result<(), WriteError>;
+    /// Adds an owner to a service principal; one already there counts as done.
+    async fn add_service_principal_owner(
+        &self,
+        service_principal_id: &str,
+        owner_id: &str,
+    ) -> Result<(), WriteError>;
+    /// Removes an owner from a service principal; one already gone counts as done.
+    async fn remove_service_principal_owner(
+        &self,
+        service_principal_id: &str,
+        owner_id: &str,
+    ) -> Result<(), WriteError>;
 }
 
 /// Receives progress; the CLI prints it.
@@ -742,6 +767,45 @@ async fn run_operation(
             .delete_role_assignment(id)
             .await
             .map_err(write_error(format!("deleting role assignment {id}")))?,
+        Operation::RemoveServicePrincipalPassword {
+            service_principal_id,
+            key_id,
+        } => tenant
+            .remove_service_principal_password(service_principal_id, key_id)
+            .await
+            .map_err(write_error(format!(
+                "removing secret credential {key_id} from service principal {service_principal_id}"
+            )))?,
+        Operation::RemoveServicePrincipalKey {
+            service_principal_id,
+            key_id,
+        } => tenant
+            .remove_service_principal_key(service_principal_id, key_id)
+            .await
+            .map_err(write_error(format!(
+                "removing certificate {key_id} from service principal {service_principal_id}"
+            )))?,
+        Operation::AddServicePrincipalOwner {
+            service_principal,
+            owner_id,
+        } => {
+            let id = created.resolve_service_principal(service_principal)?;
+            tenant
+                .add_service_principal_owner(&id, owner_id)
+                .await
+                .map_err(write_error(format!(
+                    "adding owner {owner_id} to service principal {id}"
+                )))?;
+        }
+        Operation::RemoveServicePrincipalOwner {
+            service_principal_id,
+            owner_id,
+        } => tenant
+            .remove_service_principal_owner(service_principal_id, owner_id)
+            .await
+            .map_err(write_error(format!(
+                "removing owner {owner_id} from service principal {service_principal_id}"
+            )))?,
     }
     Ok(())
 }

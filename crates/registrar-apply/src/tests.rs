@@ -255,6 +255,42 @@ impl TenantWriter for FakeTenant {
     async fn delete_role_assignment(&self, id: &str) -> Result<(), WriteError> {
         self.record(format!("delete_role_assignment {id}"))
     }
+    async fn remove_service_principal_password(
+        &self,
+        service_principal_id: &str,
+        key_id: &str,
+    ) -> Result<(), WriteError> {
+        self.record(format!(
+            "remove_service_principal_password {service_principal_id} {key_id}"
+        ))
+    }
+    async fn remove_service_principal_key(
+        &self,
+        service_principal_id: &str,
+        key_id: &str,
+    ) -> Result<(), WriteError> {
+        self.record(format!(
+            "remove_service_principal_key {service_principal_id} {key_id}"
+        ))
+    }
+    async fn add_service_principal_owner(
+        &self,
+        service_principal_id: &str,
+        owner_id: &str,
+    ) -> Result<(), WriteError> {
+        self.record(format!(
+            "add_service_principal_owner {service_principal_id} {owner_id}"
+        ))
+    }
+    async fn remove_service_principal_owner(
+        &self,
+        service_principal_id: &str,
+        owner_id: &str,
+    ) -> Result<(), WriteError> {
+        self.record(format!(
+            "remove_service_principal_owner {service_principal_id} {owner_id}"
+        ))
+    }
 }
 
 #[derive(Default)]

@@ -206,6 +206,25 @@ pub async fn read_for_import(
             sp.role_assignments = managed_role_assignments(found, &principal, scopes);
         }
     }
+    // Service principal owners were known only in the round above: their directory objects
+    // (for their UPNs) take one more round, for those not already read.
+    let sp_owner_reads: Vec<Read> = applications
+        .iter()
+        .filter_map(|app| app.service_principal.as_ref())
+        .flat_map(|sp| &sp.owners)
+        .map(|owner| owner.to_ascii_lowercase())
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .filter(|owner| live.directory_object(owner).is_none())
+        .map(Read::DirectoryObject)
+        .collect();
+    if !sp_owner_reads.is_empty() {
+        for answer in graph.read_batched(&sp_owner_reads).await? {
+            if let ReadValue::DirectoryObject(Some(object)) = answer {
+                live.directory_objects.push(object);
+            }
+        }
+    }
     live.applications = applications;
     live.resource_service_principals
         .sort_by(|a, b| a.app_id.cmp(&b.app_id));

@@ -194,9 +194,23 @@ pub fn needs<'a>(
             Operation::CreateApplication { .. } | Operation::RestoreApplication { .. } => {
                 graph(NeedKind::CreateApplication, OWNED_APPLICATION)
             }
-            Operation::AddOwner { .. } => graph(NeedKind::AddOwner, ANY_APPLICATION),
+            Operation::AddOwner { .. } | Operation::AddServicePrincipalOwner { .. } => {
+                graph(NeedKind::AddOwner, ANY_APPLICATION)
+            }
             Operation::UpdateServicePrincipal { id, .. }
-            | Operation::DeleteServicePrincipal { id } => {
+            | Operation::DeleteServicePrincipal { id }
+            | Operation::RemoveServicePrincipalPassword {
+                service_principal_id: id,
+                ..
+            }
+            | Operation::RemoveServicePrincipalKey {
+                service_principal_id: id,
+                ..
+            }
+            | Operation::RemoveServicePrincipalOwner {
+                service_principal_id: id,
+                ..
+            } => {
                 if owns(live, signed_in, id) {
                     graph(NeedKind::ChangeOwnedApplication, OWNED_APPLICATION)
                 } else {

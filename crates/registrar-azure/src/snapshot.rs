@@ -14,22 +14,22 @@
 //! | managed apps: `$filter=tags/any(t:t eq 'registrar:{ns}')`, `$top=999` | — | ⌈N/999⌉ (at least 1) |
 //! | declared apps not found by tag: `(uniqueName='{ns}.{key}')` or `(appId='…')` when pinned | K | ⌈K/20⌉ |
 //! | deleted items (only when a declared app is still missing) | — | ⌈deleted apps/999⌉ |
-//! | per managed app: owners, federated credentials, service principal (`$filter=appId eq`) | 3N | ⎫ |
+//! | per managed app: owners, federated credentials, service principal (`$filter=appId eq`, with its own password and key credentials) | 3N | ⎫ |
 //! | per app that declares or has certificates: `$select=keyCredentials` (with `key`) | C | ⎬ ⌈(3N+C+R+O)/20⌉ |
 //! | resource service principals (`$filter=appId eq`) | R | ⎪ |
-//! | owners: `/users/{upn}` or `/directoryObjects/{id}` | O | ⎭ |
+//! | owners (of applications and service principals): `/users/{upn}` or `/directoryObjects/{id}` | O | ⎭ |
 //! | owners of an application holding a declared unique name without the marker (refused by the planner, which names them): `/directoryObjects/{id}` | — | 1 round, only then |
-//! | per app with a service principal, once its object id is known: `…/appRoleAssignments`, `oauth2PermissionGrants?$filter=clientId eq` | 2S | ⌈2S/20⌉ |
+//! | per app with a service principal, once its object id is known: `…/appRoleAssignments`, `oauth2PermissionGrants?$filter=clientId eq`, `…/owners` | 3S | ⌈3S/20⌉ |
 //! | further pages of an answer (over 100 owners, credentials, grants): normal GETs | — | 1 per page |
 //! | Key Vault secret metadata (file stores are read locally) | — | V |
 //! | ARM: custom role names, `{scope}/…/roleDefinitions?$filter=roleName eq '…'` | — | D |
 //! | ARM: per declared app with a service principal and root, `{root}/…/roleAssignments?$filter=principalId eq '…'` | — | P × G |
 //! | tokens: one per audience used (Graph; Key Vault when V > 0; ARM when D + P × G > 0) | — | 1–3 |
 //!
-//! The consent reads need the service principal's object id, which the first round finds, so
-//! they go in a second round of batches. A tenant with 1000 managed apps, each with a service
-//! principal, and no drift costs about 2 + ⌈(3000 + R + O)/20⌉ + 100 ≈ 253 requests (before
-//! batching: 1 + 5000 + R + O), whatever else the tenant holds. Throttled inner requests are
+//! The consent and service principal owner reads need the service principal's object id, which
+//! the first round finds, so they go in a second round of batches. A tenant with 1000 managed
+//! apps, each with a service principal, and no drift costs about 2 + ⌈(3000 + R + O)/20⌉ + 150
+//! ≈ 303 requests (before batching: 1 + 6000 + R + O), whatever else the tenant holds. Throttled inner requests are
 //! resent in a new batch (one more request per chunk and round), see the `batch` module.
 //! `AzureConfig::concurrency` (default 8) batches are in flight; Key Vault reads run
 //! alongside the first round.
@@ -289,7 +289,7 @@ pub(crate) async fn read_application_details(
 
 /// The second round, shared by the snapshot and the import reader: the admin consent held by
 /// each service principal the first round found (its app role assignments and tenant-wide
-/// grants, which need its object id), then the caller's `extra` reads, in the same JSON batches.
+/// grants, which need its object id) and its owners, then the caller's `extra` reads, in the same JSON batches.
 /// Fills the consent in and returns the answers to `extra`, in order. Sends nothing when there
 /// is nothing to read.
 pub(crate) async fn read_admin_consent(
@@ -306,6 +306,8 @@ pub(crate) async fn read_admin_consent(
             consent_reads.push(Read::AppRoleAssignments(sp.id.clone()));
             consent_slots.push(Some(index));
             consent_reads.push(Read::PermissionGrants(sp.id.clone()));
+            consent_slots.push(Some(index));
+            consent_reads.push(Read::ServicePrincipalOwners(sp.id.clone()));
             consent_slots.push(Some(index));
         }
     }
@@ -327,6 +329,7 @@ pub(crate) async fn read_admin_consent(
         match answer {
             ReadValue::AppRoleAssignments(assignments) => sp.app_role_assignments = assignments,
             ReadValue::PermissionGrants(grants) => sp.permission_grants = grants,
+            ReadValue::Owners(owners) => sp.owners = owners,
             _ => {}
         }
     }
@@ -478,7 +481,11 @@ pub async fn read_live_tenant_with(
         reads.push(Read::ResourceServicePrincipal(app_id));
     }
     let mut owners_seen = HashSet::new();
-    for owner in desired.applications.iter().flat_map(|app| &app.owners) {
+    for owner in desired
+        .applications
+        .iter()
+        .flat_map(|app| app.owners.iter().chain(&app.service_principal_owners))
+    {
         let name = owner.value.trim();
         let looks_valid = Guid::parse(name).is_some() || name.contains('@');
         if looks_valid && owners_seen.insert(name.to_ascii_lowercase()) {

@@ -1039,7 +1039,10 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
             vec![inner_ok(fixture("federatedidentitycredential-list.json"))],
         ));
         let sp = if app_id == "app-api" {
-            json!({"value": [{"id": "sp-api", "appId": "app-api", "appRoleAssignmentRequired": false, "tags": [], "notes": null}]})
+            json!({"value": [{"id": "sp-api", "appId": "app-api", "appRoleAssignmentRequired": false, "tags": [], "notes": null,
+                "passwordCredentials": [{"keyId": "sp-key-1", "displayName": "by hand", "hint": "Ab3", "secretText": null,
+                    "startDateTime": "2026-01-01T00:00:00Z", "endDateTime": "2027-01-01T00:00:00Z"}],
+                "keyCredentials": []}]})
         } else {
             json!({"value": []})
         };
@@ -1081,6 +1084,12 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
         .mount(&server)
         .await;
     routes.push((
+        "/servicePrincipals/sp-api/owners?$select=id".to_owned(),
+        vec![inner_ok(
+            json!({"value": [{"@odata.type": "#microsoft.graph.user", "id": "user-jo"}]}),
+        )],
+    ));
+    routes.push((
         "/users/jo@contoso.com".to_owned(),
         vec![inner_ok(
             json!({"id": "user-jo", "userPrincipalName": "jo@contoso.com", "displayName": "Jo"}),
@@ -1113,6 +1122,11 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
     assert_eq!(api.federated_credentials[0].name, "testing");
     let sp = api.service_principal.as_ref().unwrap();
     assert_eq!(sp.id, "sp-api");
+    // The service principal's own credentials come with it; its owners in the second round.
+    assert_eq!(sp.password_credentials[0].key_id, "sp-key-1");
+    assert_eq!(sp.password_credentials[0].hint.as_deref(), Some("Ab3"));
+    assert!(sp.key_credentials.is_empty());
+    assert_eq!(sp.owners, ["user-jo"]);
     assert_eq!(
         sp.app_role_assignments,
         [registrar_model::AppRoleAssignment {
@@ -1183,21 +1197,21 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
 
     // 1 token + 1 tag list + 1 batch (the unique-name lookup) + 1 batch (3 per app x 2 +
     // 1 resource SP + 2 owners = 9 inner requests, under the 20 of one batch) + 1 batch (the
-    // consent of the one service principal: 2 inner requests) + 1 GET (the grants' second
-    // page). Before batching: 1 + 1 + 1 + 9 + 2 + 1 = 15.
+    // consent and owners of the one service principal: 3 inner requests) + 1 GET (the grants'
+    // second page). Before batching: 1 + 1 + 1 + 9 + 3 + 1 = 16.
     let stats = clients.stats();
     assert_eq!(
         (stats.token, stats.graph, stats.total, stats.batched),
-        (1, 5, 6, 12),
+        (1, 5, 6, 13),
         "{stats:?}"
     );
     // Progress counts objects, not requests: the tag list, the lookup, the 9 details, the
-    // secret store and the 2 consent reads, each planned before it is read.
-    assert_eq!(progress.counts(), (14, 14));
+    // secret store and the 3 reads of the second round, each planned before it is read.
+    assert_eq!(progress.counts(), (15, 15));
     let batches = batched_urls(&server).await;
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),
-        [1, 9, 2],
+        [1, 9, 3],
         "{batches:?}"
     );
     assert_eq!(
@@ -1205,6 +1219,7 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
         [
             "/servicePrincipals/sp-api/appRoleAssignments",
             "/oauth2PermissionGrants?$filter=clientId%20eq%20'sp-api'",
+            "/servicePrincipals/sp-api/owners?$select=id",
         ]
     );
 }

@@ -154,6 +154,14 @@ fn find_application<'a>(tenant: &'a Tenant, key: &Key) -> Option<&'a Record> {
 
 /// Whether the caller owns the application `key` names. An application that does not exist is
 /// left to the handler (its 404, or the create of an upsert).
+/// Whether `caller` owns the application or service principal `parent` names.
+fn owns_parent(tenant: &Tenant, parent: &Parent, caller: &str) -> bool {
+    match parent {
+        Parent::Application(key) => owns_application(tenant, key, caller),
+        Parent::ServicePrincipal(key) => owns_service_principal(tenant, key, caller),
+    }
+}
+
 fn owns_application(tenant: &Tenant, key: &Key, caller: &str) -> bool {
     find_application(tenant, key).is_none_or(|record| owned_by(record, caller))
 }
@@ -223,11 +231,7 @@ pub(crate) fn graph(
             }
             _ => writes_owned_applications(claims),
         },
-        Route::Application(key)
-        | Route::AddPassword(key)
-        | Route::RemovePassword(key)
-        | Route::Fics(key)
-        | Route::Fic(key, _) => {
+        Route::Application(key) | Route::Fics(key) | Route::Fic(key, _) => {
             writes_all_applications(claims)
                 || writes_owned_applications(claims) && owns_application(tenant, key, caller)
         }
@@ -237,15 +241,12 @@ pub(crate) fn graph(
         }
         // `Application.ReadWrite.OwnedBy` is not enough to add an owner.
         Route::OwnersRef(_) => writes_all_applications(claims),
-        Route::OwnerRef(parent, _) | Route::OwnerWithoutRef(parent, _) => {
+        Route::AddPassword(parent)
+        | Route::RemovePassword(parent)
+        | Route::OwnerRef(parent, _)
+        | Route::OwnerWithoutRef(parent, _) => {
             writes_all_applications(claims)
-                || writes_owned_applications(claims)
-                    && match parent {
-                        Parent::Application(key) => owns_application(tenant, key, caller),
-                        Parent::ServicePrincipal(key) => {
-                            owns_service_principal(tenant, key, caller)
-                        }
-                    }
+                || writes_owned_applications(claims) && owns_parent(tenant, parent, caller)
         }
         Route::AppRoleAssignments(..) | Route::AppRoleAssignment(..) => {
             has_any(claims, &["AppRoleAssignment.ReadWrite.All"])

@@ -581,6 +581,20 @@ impl AppWriter<'_> {
     }
 
     fn write_service_principal(&mut self) {
+        // Every owner is written, since an undeclared service principal owner is removed by
+        // the next apply.
+        let owners: Vec<String> = self
+            .app
+            .service_principal
+            .iter()
+            .flat_map(|sp| &sp.owners)
+            .map(|id| {
+                self.live
+                    .directory_object(id)
+                    .and_then(|object| object.user_principal_name.clone())
+                    .unwrap_or_else(|| id.clone())
+            })
+            .collect();
         let y = &mut self.yaml;
         match &self.app.service_principal {
             None => y.line(2, "servicePrincipal: false"),
@@ -595,6 +609,9 @@ impl AppWriter<'_> {
                 );
                 y.line(3, &format!("tags: {}", string_list(&sp.settings.tags)));
                 y.optional(3, "notes", sp.settings.notes.as_deref());
+                if !owners.is_empty() {
+                    y.line(3, &format!("owners: {}", string_list(&owners)));
+                }
             }
         }
     }

@@ -147,6 +147,10 @@ fn permissions_roles_and_consent_are_written_by_name() {
             resource_id: "55555555-5555-5555-5555-555555555555".to_owned(),
             app_role_id: DIRECTORY_READ_ALL.to_owned(),
         }],
+        owners: vec![
+            "33333333-3333-3333-3333-333333333333".to_owned(),
+            "66666666-6666-6666-6666-666666666666".to_owned(),
+        ],
         ..LiveServicePrincipal::default()
     });
     let mut live = tenant(vec![found]);
@@ -180,6 +184,13 @@ fn permissions_roles_and_consent_are_written_by_name() {
     );
     assert!(text.contains("partly granted"), "{text}");
     assert!(text.contains("owners: [\"alice@contoso.com\"]"), "{text}");
+    // The service principal's owners, by UPN where the directory gave one.
+    assert!(
+        text.contains(
+            "    owners: [\"alice@contoso.com\", \"66666666-6666-6666-6666-666666666666\"]"
+        ),
+        "{text}"
+    );
     assert!(text.contains("- role: \"Reader\""), "{text}");
 }
 

@@ -197,6 +197,10 @@ fn convert_application(
             })
             .collect(),
         protect: app.protect,
+        service_principal_owners: match app.service_principal.as_ref().map(|sp| &sp.value) {
+            Some(ServicePrincipal::Enabled(settings)) => settings.owners.clone(),
+            _ => Vec::new(),
+        },
     }
 }
 

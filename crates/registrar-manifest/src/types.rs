@@ -554,10 +554,16 @@ pub struct ServicePrincipalSettings {
     /// Notes on the service principal.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Owners of the service principal (user principal names or object ids). Every other owner
+    /// of the service principal is removed, also when this list is absent (the signed-in
+    /// principal is kept, with a warning). `defaults.owners` do not apply here.
+    #[serde(default)]
+    #[schemars(skip_serializing_if = "omit_default_from_schema")]
+    pub owners: Vec<Located<String>>,
 }
 
 /// The keys of [`ServicePrincipalSettings`], as serde names them.
-const SERVICE_PRINCIPAL_FIELDS: &[&str] = &["appRoleAssignmentRequired", "tags", "notes"];
+const SERVICE_PRINCIPAL_FIELDS: &[&str] = &["appRoleAssignmentRequired", "tags", "notes", "owners"];
 
 impl<'de> Deserialize<'de> for ServicePrincipal {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -184,6 +184,11 @@ pub struct DesiredApplication {
     /// manifest no longer declares the application.
     #[serde(default)]
     pub protect: bool,
+    /// Owners of the service principal (`servicePrincipal.owners`): UPNs or object ids. Unlike
+    /// the application's owners, an empty list is managed too: every owner of the service
+    /// principal that is not listed is removed (except the signed-in principal).
+    #[serde(default)]
+    pub service_principal_owners: Vec<Located<String>>,
 }
 
 /// What an application exposes (`api`).

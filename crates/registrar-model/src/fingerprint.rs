@@ -112,6 +112,27 @@ pub enum ObjectKey {
         /// The store.
         location: SecretStoreLocation,
     },
+    /// One owner of an application's service principal.
+    ServicePrincipalOwner {
+        /// The application's appId.
+        app_id: String,
+        /// The owner's object id.
+        owner_id: String,
+    },
+    /// One client secret on an application's service principal (metadata only).
+    ServicePrincipalPasswordCredential {
+        /// The application's appId.
+        app_id: String,
+        /// The credential's keyId.
+        key_id: String,
+    },
+    /// One certificate on an application's service principal.
+    ServicePrincipalKeyCredential {
+        /// The application's appId.
+        app_id: String,
+        /// The credential's keyId.
+        key_id: String,
+    },
 }
 
 /// A SHA-256 digest, as 64 lowercase hex digits.
@@ -241,6 +262,33 @@ pub fn fingerprints(live: &LiveTenant) -> BTreeMap<ObjectKey, Digest> {
                     id: lower(&assignment.id),
                 },
                 Digest::of_value(assignment),
+            );
+        }
+        for owner in &sp.owners {
+            map.insert(
+                ObjectKey::ServicePrincipalOwner {
+                    app_id: app_id.clone(),
+                    owner_id: lower(owner),
+                },
+                Digest::of_value(&lower(owner)),
+            );
+        }
+        for credential in &sp.password_credentials {
+            map.insert(
+                ObjectKey::ServicePrincipalPasswordCredential {
+                    app_id: app_id.clone(),
+                    key_id: lower(&credential.key_id),
+                },
+                Digest::of_value(credential),
+            );
+        }
+        for credential in &sp.key_credentials {
+            map.insert(
+                ObjectKey::ServicePrincipalKeyCredential {
+                    app_id: app_id.clone(),
+                    key_id: lower(&credential.key_id),
+                },
+                Digest::of_value(credential),
             );
         }
     }
@@ -436,6 +484,40 @@ mod tests {
             ]
         );
         assert_eq!(before.len(), after.len());
+    }
+
+    #[test]
+    fn service_principal_credentials_and_owners_have_their_own_digests() {
+        let before = fingerprints(&tenant());
+        let mut changed = tenant();
+        if let Some(sp) = changed.applications[0].service_principal.as_mut() {
+            sp.password_credentials.push(PasswordCredential {
+                key_id: "SK1".into(),
+                display_name: Some("by hand".into()),
+                hint: Some("xyz".into()),
+                start: None,
+                end: None,
+            });
+            sp.owners.push("U9".into());
+        }
+        let after = fingerprints(&changed);
+        let added: Vec<&ObjectKey> = after
+            .keys()
+            .filter(|key| !before.contains_key(*key))
+            .collect();
+        assert_eq!(
+            added,
+            vec![
+                &ObjectKey::ServicePrincipalOwner {
+                    app_id: "a1".into(),
+                    owner_id: "u9".into()
+                },
+                &ObjectKey::ServicePrincipalPasswordCredential {
+                    app_id: "a1".into(),
+                    key_id: "sk1".into()
+                },
+            ]
+        );
     }
 
     #[test]

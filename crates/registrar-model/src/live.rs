@@ -190,6 +190,18 @@ pub struct LiveServicePrincipal {
     /// roleAssignments?$filter=principalId eq '{id}'`, kept when their scope is inside the root).
     #[serde(default)]
     pub role_assignments: Vec<RoleAssignment>,
+    /// Client secrets on the service principal itself (`passwordCredentials`, metadata only).
+    /// The manifest never declares one (Registrar puts credentials on the application), so
+    /// every one is drift.
+    #[serde(default)]
+    pub password_credentials: Vec<PasswordCredential>,
+    /// Certificates on the service principal itself (`keyCredentials`; `key` is not read).
+    /// Drift, like [`LiveServicePrincipal::password_credentials`].
+    #[serde(default)]
+    pub key_credentials: Vec<KeyCredential>,
+    /// Owners' object ids (`GET /servicePrincipals/{id}/owners`).
+    #[serde(default)]
+    pub owners: Vec<String>,
 }
 
 /// An Azure RBAC role assignment (ARM `Microsoft.Authorization/roleAssignments`).

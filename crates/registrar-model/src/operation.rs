@@ -237,4 +237,36 @@ pub enum Operation {
         /// Name.
         name: String,
     },
+    /// Remove a client secret from a service principal: `POST /servicePrincipals/{id}/
+    /// removePassword` with `{keyId}` (204).
+    RemoveServicePrincipalPassword {
+        /// The service principal's object id.
+        service_principal_id: String,
+        /// The credential's keyId.
+        key_id: String,
+    },
+    /// Remove a certificate from a service principal. Graph's `removeKey` needs a
+    /// proof-of-possession JWT signed by one of the principal's own keys, so the executor reads
+    /// the principal's `keyCredentials` (with `key`) and PATCHes the list without this one.
+    RemoveServicePrincipalKey {
+        /// The service principal's object id.
+        service_principal_id: String,
+        /// The credential's keyId.
+        key_id: String,
+    },
+    /// Add an owner to a service principal: `POST /servicePrincipals/{id}/owners/$ref`.
+    AddServicePrincipalOwner {
+        /// The service principal.
+        service_principal: ServicePrincipalRef,
+        /// The owner's object id.
+        owner_id: String,
+    },
+    /// Remove an owner from a service principal: `DELETE /servicePrincipals/{id}/owners/
+    /// {ownerId}/$ref`.
+    RemoveServicePrincipalOwner {
+        /// The service principal's object id.
+        service_principal_id: String,
+        /// The owner's object id.
+        owner_id: String,
+    },
 }

@@ -35,7 +35,8 @@ pub struct DriftReport {
     /// Every object that differs, sorted by address.
     pub objects: Vec<DriftedObject>,
     /// Every credential of every declared application found in the tenant (secrets,
-    /// certificates, federated credentials; declared or not), sorted by address.
+    /// certificates, federated credentials, and those on its service principal; declared or
+    /// not), sorted by address.
     pub credentials: Vec<CredentialStatus>,
     /// The plan's notes (an unreadable secret store, a previous credential kept).
     pub warnings: Vec<PlanWarning>,
@@ -100,6 +101,10 @@ pub enum CredentialKind {
     Certificate,
     /// A federated identity credential: it never expires.
     FederatedCredential,
+    /// A client secret on the application's service principal (never declared).
+    ServicePrincipalSecret,
+    /// A certificate on the application's service principal (never declared).
+    ServicePrincipalCertificate,
 }
 
 /// Where a credential stands against the window.
@@ -407,6 +412,29 @@ fn application_credentials(
                 .any(|certificate| certificate.name == name),
         });
     }
+    // The service principal's own credentials: never declared, so always drift.
+    if let Some(sp) = &live.service_principal {
+        for credential in &sp.password_credentials {
+            found.push(Found {
+                kind: CredentialKind::ServicePrincipalSecret,
+                name: credential.display_name.as_deref().unwrap_or_default(),
+                key_id: &credential.key_id,
+                start: credential.start,
+                end: credential.end,
+                declared: false,
+            });
+        }
+        for credential in &sp.key_credentials {
+            found.push(Found {
+                kind: CredentialKind::ServicePrincipalCertificate,
+                name: credential.display_name.as_deref().unwrap_or_default(),
+                key_id: &credential.key_id,
+                start: credential.start,
+                end: credential.end,
+                declared: false,
+            });
+        }
+    }
     for credential in &live.federated_credentials {
         found.push(Found {
             kind: CredentialKind::FederatedCredential,
@@ -443,6 +471,16 @@ fn application_credentials(
                 CredentialKind::FederatedCredential => {
                     Component::FederatedCredential(credential.name.to_owned())
                 }
+                CredentialKind::ServicePrincipalSecret => Component::ServicePrincipalSecret {
+                    name: credential.name.to_owned(),
+                    instance,
+                },
+                CredentialKind::ServicePrincipalCertificate => {
+                    Component::ServicePrincipalCertificate {
+                        name: credential.name.to_owned(),
+                        instance,
+                    }
+                }
             };
             let remaining = credential.end.map(|end| end - now);
             let status = match remaining {
@@ -475,7 +513,15 @@ fn next_apply(plan: &Plan, key: &str, credential: &Found<'_>) -> Option<NextAppl
         .find_map(|change| {
             let same = match (&change.address.component, credential.kind) {
                 (Component::Secret { .. }, CredentialKind::Secret)
-                | (Component::Certificate { .. }, CredentialKind::Certificate) => change
+                | (Component::Certificate { .. }, CredentialKind::Certificate)
+                | (
+                    Component::ServicePrincipalSecret { .. },
+                    CredentialKind::ServicePrincipalSecret,
+                )
+                | (
+                    Component::ServicePrincipalCertificate { .. },
+                    CredentialKind::ServicePrincipalCertificate,
+                ) => change
                     .before
                     .as_ref()
                     .and_then(|before| before.get("key_id"))

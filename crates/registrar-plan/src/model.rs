@@ -128,6 +128,15 @@ pub enum PlanWarning {
         /// Its display name, when known.
         display_name: Option<String>,
     },
+    /// The signed-in principal owns the service principal but the manifest does not list it:
+    /// it is kept, since removing it could lock this run's client out of the objects it
+    /// manages (`Application.ReadWrite.OwnedBy`).
+    SignedInServicePrincipalOwnerKept {
+        /// The owner's address (`application.<key>.service_principal.owner["<id>"]`).
+        owner: Address,
+        /// The signed-in principal's object id.
+        object_id: String,
+    },
 }
 
 /// One change to one addressed object.
@@ -475,6 +484,26 @@ pub enum Component {
     /// update once all of them exist; a [`Action::NoOp`] change that carries operations, since
     /// the application's create already shows these attributes as known after apply.
     References,
+    /// An owner of the application's service principal, by the name the manifest uses (UPN or
+    /// object id). Shown as `application.<key>.service_principal.owner["<name>"]`.
+    ServicePrincipalOwner(String),
+    /// A client secret on the service principal itself (never declared: always drift), by its
+    /// display name; `instance` (a keyId) when the name alone is ambiguous or empty. Shown as
+    /// `application.<key>.service_principal.secret.<name>`.
+    ServicePrincipalSecret {
+        /// The credential's displayName.
+        name: String,
+        /// A keyId, when the name alone is ambiguous.
+        instance: Option<String>,
+    },
+    /// A certificate on the service principal itself (never declared: always drift), as for
+    /// [`Component::ServicePrincipalSecret`].
+    ServicePrincipalCertificate {
+        /// The credential's displayName.
+        name: String,
+        /// A keyId, when the name alone is ambiguous.
+        instance: Option<String>,
+    },
 }
 
 impl Address {
@@ -508,6 +537,9 @@ impl Address {
             Component::DelegatedConsent { .. } => "delegated_consent",
             Component::RoleAssignment { .. } => "role_assignment",
             Component::References => "references",
+            Component::ServicePrincipalOwner(_) => "service_principal_owner",
+            Component::ServicePrincipalSecret { .. } => "service_principal_secret",
+            Component::ServicePrincipalCertificate { .. } => "service_principal_certificate",
         }
     }
 
@@ -522,7 +554,10 @@ impl Address {
             | Component::Secret { name, .. }
             | Component::Certificate { name, .. }
             | Component::FederatedCredential(name)
-            | Component::DelegatedConsent { resource: name } => name.clone(),
+            | Component::DelegatedConsent { resource: name }
+            | Component::ServicePrincipalOwner(name)
+            | Component::ServicePrincipalSecret { name, .. }
+            | Component::ServicePrincipalCertificate { name, .. } => name.clone(),
             Component::Consent {
                 resource,
                 permission,
@@ -536,13 +571,14 @@ impl Address {
     /// `<role> @ <scope>`.
     pub fn index(&self) -> Option<String> {
         match &self.component {
-            Component::Owner(name) | Component::DelegatedConsent { resource: name } => {
-                Some(name.clone())
-            }
+            Component::Owner(name)
+            | Component::DelegatedConsent { resource: name }
+            | Component::ServicePrincipalOwner(name) => Some(name.clone()),
             Component::Consent { .. } | Component::RoleAssignment { .. } => Some(self.name()),
-            Component::Secret { instance, .. } | Component::Certificate { instance, .. } => {
-                instance.clone()
-            }
+            Component::Secret { instance, .. }
+            | Component::Certificate { instance, .. }
+            | Component::ServicePrincipalSecret { instance, .. }
+            | Component::ServicePrincipalCertificate { instance, .. } => instance.clone(),
             _ => None,
         }
     }
@@ -596,6 +632,23 @@ impl fmt::Display for Address {
                 write!(f, ".delegated_consent[{}]", quoted(resource))
             }
             Component::References => write!(f, ".references"),
+            Component::ServicePrincipalOwner(name) => {
+                write!(f, ".service_principal.owner[{}]", quoted(name))
+            }
+            Component::ServicePrincipalSecret { name, instance }
+            | Component::ServicePrincipalCertificate { name, instance } => {
+                let kind = if matches!(self.component, Component::ServicePrincipalSecret { .. }) {
+                    "secret"
+                } else {
+                    "certificate"
+                };
+                write!(f, ".service_principal")?;
+                write_name(f, kind, name)?;
+                match instance {
+                    Some(instance) => write!(f, "[{}]", quoted(instance)),
+                    None => Ok(()),
+                }
+            }
             // Written above.
             Component::RoleAssignment { .. } => Ok(()),
         }
@@ -687,6 +740,33 @@ mod tests {
                     },
                 ),
                 "role_assignment.api[\"Reader @ /subscriptions/s1/resourceGroups/rg\"]",
+            ),
+            (
+                Address::component(
+                    "api",
+                    Component::ServicePrincipalOwner("bob@contoso.com".into()),
+                ),
+                "application.api.service_principal.owner[\"bob@contoso.com\"]",
+            ),
+            (
+                Address::component(
+                    "api",
+                    Component::ServicePrincipalSecret {
+                        name: "by-hand".into(),
+                        instance: None,
+                    },
+                ),
+                "application.api.service_principal.secret.by-hand",
+            ),
+            (
+                Address::component(
+                    "api",
+                    Component::ServicePrincipalCertificate {
+                        name: String::new(),
+                        instance: Some("k9".into()),
+                    },
+                ),
+                "application.api.service_principal.certificate[\"\"][\"k9\"]",
             ),
         ];
         for (address, expected) in cases {

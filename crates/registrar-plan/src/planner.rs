@@ -4,7 +4,8 @@
 //! Each kind of object is planned in its own module: [`identity`] finds the tenant's object for
 //! each declared application, [`resolution`] turns permission, resource and application names
 //! into ids, [`applications`] diffs the registration itself, [`principals`] the service
-//! principal and owners; credentials are in [`crate::credentials`], admin consent in
+//! principal and owners, [`service_principal_objects`] the service principal's own credentials
+//! and owners; credentials are in [`crate::credentials`], admin consent in
 //! [`crate::consent`], role assignments in [`crate::rbac`]. Last, [`guards`] checks the safety
 //! rules over everything planned (no lock-out of the signed-in principal, no delete of a
 //! protected application).
@@ -14,6 +15,7 @@ mod guards;
 mod identity;
 mod principals;
 mod resolution;
+mod service_principal_objects;
 
 use std::collections::HashMap;
 
@@ -76,6 +78,7 @@ impl<'a> Planner<'a> {
             self.plan_application(target);
             self.plan_service_principal(target);
             self.plan_owners(target);
+            self.plan_service_principal_objects(target);
             self.plan_secrets(target);
             self.plan_certificates(target);
             self.plan_federated_credentials(target);

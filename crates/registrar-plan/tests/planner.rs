@@ -198,6 +198,25 @@ fn operation_line(operation: &Operation) -> String {
             describe_sp(principal)
         ),
         Operation::DeleteRoleAssignment { id } => format!("DeleteRoleAssignment {id}"),
+        Operation::RemoveServicePrincipalPassword {
+            service_principal_id,
+            key_id,
+        } => format!("RemoveServicePrincipalPassword {service_principal_id} {key_id}"),
+        Operation::RemoveServicePrincipalKey {
+            service_principal_id,
+            key_id,
+        } => format!("RemoveServicePrincipalKey {service_principal_id} {key_id}"),
+        Operation::AddServicePrincipalOwner {
+            service_principal,
+            owner_id,
+        } => format!(
+            "AddServicePrincipalOwner {} {owner_id}",
+            describe_sp(service_principal)
+        ),
+        Operation::RemoveServicePrincipalOwner {
+            service_principal_id,
+            owner_id,
+        } => format!("RemoveServicePrincipalOwner {service_principal_id} {owner_id}"),
     }
 }
 
@@ -2185,5 +2204,234 @@ fn plan_restore_rotates_a_restored_secret_its_store_lost() {
           AddSecret 0b1ec7000000-0000-4000-8000-000000000001 ci end=2026-06-30 0:00:00.0 +00:00:00
           RemoveSecret 0b1ec7000000-0000-4000-8000-000000000001 5ec7e7000000-0000-4000-8000-000000000003
     "#]],
+    );
+}
+
+fn sp_of<'a>(live: &'a mut LiveTenant, key: &str) -> &'a mut registrar_model::LiveServicePrincipal {
+    live_app(live, key).service_principal.as_mut().unwrap()
+}
+
+#[test]
+fn plan_removes_every_credential_on_the_service_principal() {
+    let desired = state(vec![app("api")]);
+    let mut live = applied(&desired);
+    let sp = sp_of(&mut live, "api");
+    sp.password_credentials = vec![
+        PasswordCredential {
+            key_id: "5bc1e7a0-0000-4000-8000-000000000001".into(),
+            display_name: Some("by hand".into()),
+            hint: Some("Ab3".into()),
+            start: Some(datetime!(2026-01-01 0:00 UTC)),
+            end: Some(datetime!(2027-01-01 0:00 UTC)),
+        },
+        PasswordCredential {
+            key_id: "5bc1e7a0-0000-4000-8000-000000000002".into(),
+            display_name: None,
+            hint: None,
+            start: None,
+            end: None,
+        },
+    ];
+    sp.key_credentials = vec![
+        KeyCredential {
+            key_id: "5bce7000-0000-4000-8000-000000000001".into(),
+            display_name: Some("CN=a".into()),
+            key_type: "AsymmetricX509Cert".into(),
+            usage: "Verify".into(),
+            custom_key_identifier: Some("AAAA".into()),
+            start: None,
+            end: Some(datetime!(2027-01-01 0:00 UTC)),
+            key: None,
+        },
+        KeyCredential {
+            key_id: "5bce7000-0000-4000-8000-000000000002".into(),
+            display_name: Some("CN=b".into()),
+            key_type: "AsymmetricX509Cert".into(),
+            usage: "Verify".into(),
+            custom_key_identifier: Some("BBBB".into()),
+            start: None,
+            end: None,
+            key: None,
+        },
+    ];
+    check(
+        desired.clone(),
+        live.clone(),
+        AT_NOW,
+        expect![[r#"
+            Registrar will perform the following actions:
+
+              # application.api.service_principal.secret[""]["5bc1e7a0-0000-4000-8000-000000000002"] will be destroyed
+              # (service principal secret is not in the manifest)
+              - service_principal_secret "" {
+                  - key_id = "5bc1e7a0-0000-4000-8000-000000000002" -> null
+                }
+
+              # application.api.service_principal.secret["by hand"] will be destroyed
+              # (service principal secret "by hand" (hint Ab3, expires 2027-01-01) is not in the manifest)
+              - service_principal_secret "by hand" {
+                  - display_name    = "by hand" -> null
+                  - key_id          = "5bc1e7a0-0000-4000-8000-000000000001" -> null
+                  - hint            = "Ab3" -> null
+                  - start_date_time = "2026-01-01T00:00:00Z" -> null
+                  - end_date_time   = "2027-01-01T00:00:00Z" -> null
+                }
+
+              # application.api.service_principal.certificate["CN=a"] will be destroyed
+              # (service principal certificate "CN=a" (expires 2027-01-01) is not in the manifest)
+              - service_principal_certificate "CN=a" {
+                  - display_name  = "CN=a" -> null
+                  - key_id        = "5bce7000-0000-4000-8000-000000000001" -> null
+                  - type          = "AsymmetricX509Cert" -> null
+                  - usage         = "Verify" -> null
+                  - thumbprint    = "AAAA" -> null
+                  - end_date_time = "2027-01-01T00:00:00Z" -> null
+                }
+
+              # application.api.service_principal.certificate["CN=b"] will be destroyed
+              # (service principal certificate "CN=b" is not in the manifest)
+              - service_principal_certificate "CN=b" {
+                  - display_name = "CN=b" -> null
+                  - key_id       = "5bce7000-0000-4000-8000-000000000002" -> null
+                  - type         = "AsymmetricX509Cert" -> null
+                  - usage        = "Verify" -> null
+                  - thumbprint   = "BBBB" -> null
+                }
+
+            Plan: 0 to add, 0 to change, 4 to destroy.
+            --- operations
+            application.api.service_principal.secret[""]["5bc1e7a0-0000-4000-8000-000000000002"]
+              RemoveServicePrincipalPassword 5e7e1c000000-0000-4000-8000-000000000003 5bc1e7a0-0000-4000-8000-000000000002
+            application.api.service_principal.secret["by hand"]
+              RemoveServicePrincipalPassword 5e7e1c000000-0000-4000-8000-000000000003 5bc1e7a0-0000-4000-8000-000000000001
+            application.api.service_principal.certificate["CN=a"]
+              RemoveServicePrincipalKey 5e7e1c000000-0000-4000-8000-000000000003 5bce7000-0000-4000-8000-000000000001
+            application.api.service_principal.certificate["CN=b"]
+              after application.api.service_principal.certificate["CN=a"]
+              RemoveServicePrincipalKey 5e7e1c000000-0000-4000-8000-000000000003 5bce7000-0000-4000-8000-000000000002
+        "#]],
+    );
+    let after = converged(&desired, live);
+    let sp = after.applications[0].service_principal.as_ref().unwrap();
+    assert!(sp.password_credentials.is_empty() && sp.key_credentials.is_empty());
+    assert!(
+        plan(&desired, &after, NOW, &PlanOptions::default())
+            .unwrap()
+            .changes
+            .is_empty()
+    );
+}
+
+#[test]
+fn plan_service_principal_owners_declared_added_undeclared_removed_signed_in_kept() {
+    let mut api = app("api");
+    api.service_principal_owners = vec![located("alice@contoso.com", 7, 13)];
+    let desired = state(vec![api]);
+    let mut live = applied(&state(vec![app("api")]));
+    const SIGNED_IN: &str = "c1e47000-0000-4000-8000-000000000009";
+    live.signed_in = Some(registrar_model::SignedInClient {
+        object_id: SIGNED_IN.into(),
+        app_id: "c1e47000-0000-4000-8000-0000000000aa".into(),
+        display_name: Some("registrar-ci".into()),
+        graph_roles: Vec::new(),
+    });
+    sp_of(&mut live, "api").owners = vec![BOB.into(), SIGNED_IN.into()];
+    check(
+        desired.clone(),
+        live.clone(),
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api.service_principal.owner["alice@contoso.com"] will be created
+          + service_principal_owner "alice@contoso.com" {
+              + object_id = "a11ce000-0000-4000-8000-000000000001"
+              + type      = "user"
+            }
+
+          # application.api.service_principal.owner["bob@contoso.com"] will be destroyed
+          # (service principal owner "bob@contoso.com" is not in the manifest)
+          - service_principal_owner "bob@contoso.com" {
+              - object_id = "b0b00000-0000-4000-8000-000000000002" -> null
+              - type      = "user" -> null
+            }
+
+        Plan: 1 to add, 0 to change, 1 to destroy.
+
+        Warning: application.api.service_principal.owner["c1e47000-0000-4000-8000-000000000009"]: the signed-in principal (c1e47000-0000-4000-8000-000000000009) owns the service principal but the manifest does not list it; it is kept, since removing it could lock this client out (list it under servicePrincipal.owners to silence this)
+        --- operations
+        application.api.service_principal.owner["alice@contoso.com"]
+          AddServicePrincipalOwner 5e7e1c000000-0000-4000-8000-000000000003 a11ce000-0000-4000-8000-000000000001
+        application.api.service_principal.owner["bob@contoso.com"]
+          RemoveServicePrincipalOwner 5e7e1c000000-0000-4000-8000-000000000003 b0b00000-0000-4000-8000-000000000002
+    "#]],
+    );
+    let after = converged(&desired, live);
+    let result = plan(&desired, &after, NOW, &PlanOptions::default()).unwrap();
+    assert!(result.changes.is_empty(), "{:?}", result.changes);
+    assert_eq!(result.warnings.len(), 1);
+}
+
+#[test]
+fn plan_service_principal_owners_of_a_new_application_wait_for_its_service_principal() {
+    let mut api = app("api");
+    api.service_principal_owners = vec![located("bob@contoso.com", 7, 13)];
+    check(
+        state(vec![api]),
+        tenant(),
+        AT_NOW,
+        expect![[r#"
+        Registrar will perform the following actions:
+
+          # application.api will be created
+          + application "api" {
+              + display_name     = "api"
+              + sign_in_audience = "AzureADMyOrg"
+              + tags             = [
+                  + "registrar:platform",
+                ]
+              + unique_name      = "platform.api"
+              + app_id           = (known after apply)
+            }
+
+          # application.api.service_principal will be created
+          + service_principal "api" {
+              + app_id    = (known after apply)
+              + object_id = (known after apply)
+            }
+
+          # application.api.service_principal.owner["bob@contoso.com"] will be created
+          + service_principal_owner "bob@contoso.com" {
+              + object_id = "b0b00000-0000-4000-8000-000000000002"
+              + type      = "user"
+            }
+
+        Plan: 3 to add, 0 to change, 0 to destroy.
+        --- operations
+        application.api
+          CreateApplication platform.api identifier_uris=[]
+        application.api.service_principal
+          after application.api
+          CreateServicePrincipal (planned api)
+        application.api.service_principal.owner["bob@contoso.com"]
+          after application.api.service_principal, application.api
+          AddServicePrincipalOwner (planned sp api) b0b00000-0000-4000-8000-000000000002
+    "#]],
+    );
+}
+
+#[test]
+fn plan_service_principal_owner_not_found_is_an_error() {
+    let mut api = app("api");
+    api.service_principal_owners = vec![located("nobody@contoso.com", 7, 13)];
+    check(
+        state(vec![api]),
+        tenant(),
+        AT_NOW,
+        expect![[r#"
+        error: apps.yaml:7:13: service principal owner `nobody@contoso.com` not found in the tenant
+          hint: owners are user principal names or object ids of users or service principals
+
+        1 error; nothing was changed"#]],
     );
 }

@@ -11,7 +11,7 @@ use registrar_catalog::PermissionKind;
 use registrar_model::{
     AppRoleAssignment, ConsentType, DeletedApplication, DesiredAppRole,
     DesiredPreAuthorizedApplication, DesiredResourceAccess, DesiredRoleAssignment, DesiredScope,
-    DesiredState, LiveTenant, PasswordCredential, PermissionGrant, RoleAssignment,
+    DesiredState, KeyCredential, LiveTenant, PasswordCredential, PermissionGrant, RoleAssignment,
     SecretStoreLocation, ServicePrincipalSettings,
 };
 use registrar_plan::render::{self, PlanDocument, TextOptions};
@@ -182,6 +182,14 @@ fn desired_from(seeds: &[u64; 3]) -> DesiredState {
                 notes: None,
             });
         }
+        // Owners of the service principal: none (so every owner goes), Alice, or Alice and Bob
+        // by object id.
+        if app.service_principal.is_some() && bit(seed, 46) {
+            app.service_principal_owners = vec![located("alice@contoso.com", 9, 15)];
+            if bit(seed, 47) {
+                app.service_principal_owners.push(located(BOB, 9, 34));
+            }
+        }
         if bit(seed, 29) {
             app.plain.identifier_uris.push("api://{appId}".into());
         }
@@ -269,6 +277,34 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
                 sp.role_assignments.remove(0);
             }
         }
+        // Credentials and owners put on the service principal by hand.
+        let sp_shift = 20 + 3 * position as u32;
+        if let Some(sp) = app.service_principal.as_mut() {
+            if bit(drift, sp_shift) {
+                sp.password_credentials.push(PasswordCredential {
+                    key_id: format!("sp-secret-{position}"),
+                    display_name: Some("by hand".into()),
+                    hint: Some("Xy1".into()),
+                    start: Some(then),
+                    end: Some(NOW + Duration::days(100)),
+                });
+            }
+            if bit(drift, sp_shift + 1) {
+                sp.key_credentials.push(KeyCredential {
+                    key_id: format!("sp-key-{position}"),
+                    display_name: None,
+                    key_type: "AsymmetricX509Cert".into(),
+                    usage: "Verify".into(),
+                    custom_key_identifier: Some("CCCC".into()),
+                    start: Some(then),
+                    end: None,
+                    key: None,
+                });
+            }
+            if bit(drift, sp_shift + 2) && !sp.owners.iter().any(|owner| owner == BOB) {
+                sp.owners.push(BOB.into());
+            }
+        }
         // Consent given or changed by hand, and a user's own consent.
         let consent_shift = 40 + 3 * position as u32;
         if let Some(sp) = app.service_principal.as_mut() {
@@ -311,11 +347,14 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
             }
         }
     }
-    // Signed in as Bob, whom drift may add as an owner: the plan keeps him (a warning).
-    if bit(drift, 62) {
+    // Signed in as Bob, whom drift may add as an owner of the application or the service
+    // principal: the plan keeps him (a warning).
+    if bit(drift, 62) || bit(drift, 31) {
         live.signed_in = Some(registrar_model::SignedInClient {
             object_id: BOB.into(),
-            ..Default::default()
+            app_id: "b0b-client".into(),
+            display_name: Some("Bob".into()),
+            graph_roles: Vec::new(),
         });
     }
     if bit(drift, 30) {
@@ -359,6 +398,9 @@ fn shuffled(live: &LiveTenant, seed: u64) -> LiveTenant {
             shuffle(&mut sp.app_role_assignments, &mut state);
             shuffle(&mut sp.permission_grants, &mut state);
             shuffle(&mut sp.role_assignments, &mut state);
+            shuffle(&mut sp.password_credentials, &mut state);
+            shuffle(&mut sp.key_credentials, &mut state);
+            shuffle(&mut sp.owners, &mut state);
         }
     }
     live
@@ -472,4 +514,14 @@ fn generated_inputs_cover_the_interesting_cases() {
         assert!(text.contains(expected), "{expected}:\n{text}");
     }
     assert!(!text.contains("alice"), "{text}");
+    // Credentials and an owner put on a service principal by hand are removed.
+    let live = live_from(&seeds, 10, 0b1110 | 1 << 20 | 1 << 21 | 1 << 22);
+    let text = text_of(&plan(&desired, &live, NOW, &PlanOptions::default()));
+    for expected in [
+        "service_principal.secret[\"by hand\"] will be destroyed",
+        "service_principal.certificate[\"\"][\"sp-key-0\"] will be destroyed",
+        "service_principal.owner[\"bob@contoso.com\"] will be destroyed",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
 }

@@ -11,6 +11,7 @@
 
 mod reads;
 pub(crate) use reads::{Read, ReadValue};
+mod service_principal_extras;
 pub mod wire;
 
 use std::collections::HashSet;
@@ -71,7 +72,7 @@ pub struct GraphClient {
 }
 
 #[derive(Deserialize)]
-struct IdOnly {
+pub(crate) struct IdOnly {
     #[serde(default)]
     id: String,
 }

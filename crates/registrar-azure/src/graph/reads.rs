@@ -50,6 +50,10 @@ impl GraphClient {
             }
             Read::User(upn) => BatchGet::new(user_path(upn)),
             Read::DirectoryObject(id) => BatchGet::new(directory_object_path(id)),
+            Read::ServicePrincipalOwners(sp_id) => BatchGet::new(
+                service_principal_extras::service_principal_owners_path(sp_id),
+            )
+            .fresh(self.is_fresh(sp_id)),
         }
     }
 
@@ -82,7 +86,7 @@ impl GraphClient {
                 let app: GraphApplication = decode(body, &path())?;
                 ReadValue::Application(Some(Box::new(app.to_live())))
             }
-            Read::Owners(_) => {
+            Read::Owners(_) | Read::ServicePrincipalOwners(_) => {
                 let page: ValuePage<IdOnly> = decode(body, &path())?;
                 ReadValue::Owners(page.value.into_iter().map(|owner| owner.id).collect())
             }
@@ -166,6 +170,9 @@ pub(crate) enum Read {
     User(String),
     /// [`GraphClient::get_directory_object`].
     DirectoryObject(String),
+    /// [`GraphClient::list_service_principal_owners`] of a service principal object id
+    /// (answered as [`ReadValue::Owners`]).
+    ServicePrincipalOwners(String),
 }
 
 /// The answer to a [`Read`], as its single-request method returns it.

@@ -1,5 +1,6 @@
-//! Application credentials: client secrets (`addPassword` / `removePassword`), certificates
-//! (`keyCredentials` through PATCH) and federated identity credentials.
+//! Credentials: client secrets (`addPassword` / `removePassword`, on applications and on service
+//! principals alike), certificates (`keyCredentials` through PATCH, also on service principals)
+//! and federated identity credentials (applications only).
 
 use axum::http::StatusCode;
 use base64::Engine as _;
@@ -8,10 +9,12 @@ use rand::Rng as _;
 use serde_json::{Map, Value, json};
 use sha1::{Digest as _, Sha1};
 
-use super::{Ctx, FicKey, Key, application_id, check_keys, with_context};
+use super::{
+    Ctx, FicKey, Key, Parent, application_id, check_keys, find_service_principal, with_context,
+};
 use crate::api::{ApiResponse, Reply, bad_request, graph_error, not_found};
 use crate::odata::{self, Collection};
-use crate::state::Tenant;
+use crate::state::{Record, Tenant};
 use crate::util::{graph_time, new_guid, now, parse_time, sha256_hex};
 
 /// Default lifetime of a client secret: two years.
@@ -34,8 +37,31 @@ fn generate_secret() -> String {
     secret
 }
 
-pub(super) fn add_password(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
-    let id = application_id(tenant, key, ctx)?;
+/// The record of the application or service principal a credential route names, or 404.
+fn credential_owner<'t>(
+    tenant: &'t mut Tenant,
+    parent: &Parent,
+    ctx: &Ctx<'_>,
+) -> Result<&'t mut Record, ApiResponse> {
+    match parent {
+        Parent::Application(key) => {
+            let id = application_id(tenant, key, ctx)?;
+            tenant
+                .applications
+                .get_mut(&id)
+                .ok_or_else(|| not_found(&id))
+        }
+        Parent::ServicePrincipal(key) => {
+            let id = find_service_principal(tenant, key, ctx)?.id().to_owned();
+            tenant
+                .service_principal_mut(&id)
+                .ok_or_else(|| not_found(&id))
+        }
+    }
+}
+
+pub(super) fn add_password(tenant: &mut Tenant, parent: &Parent, ctx: &Ctx<'_>) -> Reply {
+    credential_owner(tenant, parent, ctx)?;
     let body = ctx.request.json_object()?;
     check_keys(&body, &["passwordCredential"])?;
     let requested = body
@@ -91,9 +117,7 @@ pub(super) fn add_password(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Rep
         "secretText": null,
         "startDateTime": graph_time(start),
     });
-    let Some(record) = tenant.applications.get_mut(&id) else {
-        return Err(not_found(&id));
-    };
+    let record = credential_owner(tenant, parent, ctx)?;
     match record.object["passwordCredentials"].as_array_mut() {
         Some(list) => list.push(stored.clone()),
         None => record.object["passwordCredentials"] = json!([stored.clone()]),
@@ -110,16 +134,14 @@ pub(super) fn add_password(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Rep
     Ok(ApiResponse::ok(with_context(context, &response)).changed())
 }
 
-pub(super) fn remove_password(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
-    let id = application_id(tenant, key, ctx)?;
+pub(super) fn remove_password(tenant: &mut Tenant, parent: &Parent, ctx: &Ctx<'_>) -> Reply {
+    credential_owner(tenant, parent, ctx)?;
     let body = ctx.request.json_object()?;
     check_keys(&body, &["keyId"])?;
     let Some(key_id) = body.get("keyId").and_then(Value::as_str) else {
         return Err(bad_request("Property 'keyId' is required."));
     };
-    let Some(record) = tenant.applications.get_mut(&id) else {
-        return Err(not_found(&id));
-    };
+    let record = credential_owner(tenant, parent, ctx)?;
     let list = record.object["passwordCredentials"].as_array_mut();
     let Some(list) = list else {
         return Err(not_found(key_id));

@@ -90,8 +90,10 @@ pub(crate) enum Route {
     Applications,
     ApplicationsCount,
     Application(Key),
-    AddPassword(Key),
-    RemovePassword(Key),
+    /// `/applications/{id}/addPassword` or `/servicePrincipals/{id}/addPassword`.
+    AddPassword(Parent),
+    /// `/applications/{id}/removePassword` or `/servicePrincipals/{id}/removePassword`.
+    RemovePassword(Parent),
     Owners(Parent),
     OwnersRef(Parent),
     OwnerRef(Parent, String),
@@ -229,15 +231,13 @@ pub(crate) fn parse(path: &str) -> (Route, String) {
                         Route::ServicePrincipal(key)
                     }
                 }
-                ["addPassword" | "microsoft.graph.addPassword" | "graph.addPassword"] if is_app => {
+                ["addPassword" | "microsoft.graph.addPassword" | "graph.addPassword"] => {
                     template.push_str("/addPassword");
-                    Route::AddPassword(key)
+                    Route::AddPassword(parent)
                 }
-                ["removePassword" | "microsoft.graph.removePassword" | "graph.removePassword"]
-                    if is_app =>
-                {
+                ["removePassword" | "microsoft.graph.removePassword" | "graph.removePassword"] => {
                     template.push_str("/removePassword");
-                    Route::RemovePassword(key)
+                    Route::RemovePassword(parent)
                 }
                 ["owners"] => {
                     template.push_str("/owners");
@@ -397,12 +397,12 @@ pub(crate) fn handle(tenant: &mut Tenant, route: &Route, ctx: &Ctx<'_>) -> Reply
             Method::DELETE => applications::delete(tenant, key, ctx),
             _ => Err(method_not_allowed()),
         },
-        Route::AddPassword(key) => match *method {
-            Method::POST => credentials::add_password(tenant, key, ctx),
+        Route::AddPassword(parent) => match *method {
+            Method::POST => credentials::add_password(tenant, parent, ctx),
             _ => Err(method_not_allowed()),
         },
-        Route::RemovePassword(key) => match *method {
-            Method::POST => credentials::remove_password(tenant, key, ctx),
+        Route::RemovePassword(parent) => match *method {
+            Method::POST => credentials::remove_password(tenant, parent, ctx),
             _ => Err(method_not_allowed()),
         },
         Route::OwnedObjects(key) => match *method {
@@ -605,7 +605,7 @@ mod tests {
         );
         check(
             "applications(uniqueName='u')/addPassword",
-            Route::AddPassword(Key::UniqueName("u".into())),
+            Route::AddPassword(Parent::Application(Key::UniqueName("u".into()))),
             "/v1.0/applications(uniqueName='{uniqueName}')/addPassword",
         );
         check(
@@ -640,7 +640,7 @@ mod tests {
         );
         check(
             "applications/a/graph.addPassword",
-            Route::AddPassword(Key::Id("a".into())),
+            Route::AddPassword(Parent::Application(Key::Id("a".into()))),
             "/v1.0/applications/{id}/addPassword",
         );
         check(

@@ -1,6 +1,9 @@
 //! `/v1.0/servicePrincipals`: list, get, create from an application (or a first-party API of
 //! the catalog), update and delete. A service principal copies its application's roles, scopes
-//! and names; the copy is refreshed whenever the application changes.
+//! and names; the copy is refreshed whenever the application changes. It holds credentials of
+//! its own: `keyCredentials` written by PATCH (as on applications, `key` is returned only by a
+//! single GET that selects `keyCredentials`), `passwordCredentials` only through
+//! `addPassword`/`removePassword` (in `credentials`).
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -45,6 +48,7 @@ const WRITABLE: &[&str] = &[
     "preferredSingleSignOnMode",
     "appDescription",
     "samlSingleSignOnSettings",
+    "keyCredentials",
 ];
 
 pub(super) fn list(tenant: &Tenant, ctx: &Ctx<'_>) -> Reply {
@@ -54,16 +58,22 @@ pub(super) fn list(tenant: &Tenant, ctx: &Ctx<'_>) -> Reply {
         .filter(|record| record.visible(ctx.now_ms))
         .map(|record| &record.object)
         .collect();
-    odata::list_response(ctx.request, &COLLECTION, &query, objects, Clone::clone)
+    odata::list_response(ctx.request, &COLLECTION, &query, objects, |object| {
+        super::applications::present(object, false)
+    })
 }
 
 pub(super) fn get(tenant: &Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
     let record = find_service_principal(tenant, key, ctx)?;
     let select = super::applications::single_select(ctx);
+    let include_keys = select
+        .as_ref()
+        .is_some_and(|fields| fields.iter().any(|field| field == "keyCredentials"));
+    let object = super::applications::present(&record.object, include_keys);
     if let Some(select) = &select {
-        odata::check_select(select, &record.object, COLLECTION.type_name)?;
+        odata::check_select(select, &object, COLLECTION.type_name)?;
     }
-    let object = odata::apply_select(record.object.clone(), select.as_deref());
+    let object = odata::apply_select(object, select.as_deref());
     let context = odata::context(
         &ctx.request.base,
         "servicePrincipals",
@@ -188,7 +198,10 @@ pub(super) fn create(tenant: &mut Tenant, ctx: &Ctx<'_>) -> Reply {
         ));
     };
     for (key, value) in body {
-        if key != "appId" && !key.starts_with("@odata") {
+        if key == "keyCredentials" {
+            object[key.as_str()] =
+                super::credentials::normalize_key_credentials(&value, &object["keyCredentials"])?;
+        } else if key != "appId" && !key.starts_with("@odata") {
             object[key.as_str()] = value;
         }
     }
@@ -203,6 +216,11 @@ pub(super) fn update(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
     let body = ctx.request.json_object()?;
     let id = find_service_principal(tenant, key, ctx)?.id().to_owned();
     for key in body.keys() {
+        if key == "passwordCredentials" {
+            return Err(bad_request(
+                "Property 'passwordCredentials' cannot be set with this request; use the addPassword action.",
+            ));
+        }
         if key == "appId" || key == "appRoles" || key == "oauth2PermissionScopes" || key == "id" {
             return Err(bad_request(&format!(
                 "Property '{key}' is read-only and cannot be set."
@@ -215,6 +233,14 @@ pub(super) fn update(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
     };
     for (key, value) in body {
         if key.starts_with("@odata") {
+            continue;
+        }
+        if key == "keyCredentials" {
+            let normalized = super::credentials::normalize_key_credentials(
+                &value,
+                &record.object["keyCredentials"],
+            )?;
+            record.object["keyCredentials"] = normalized;
             continue;
         }
         if key == "tags" || key == "notificationEmailAddresses" {

@@ -15,5 +15,6 @@ mod keyvault;
 mod privilege;
 mod robustness;
 mod runtime;
+mod service_principal_extras;
 #[cfg(test)]
 mod support;

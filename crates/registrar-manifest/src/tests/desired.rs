@@ -374,7 +374,8 @@ fn load_full_manifest_into_desired_state() {
                   "description": "Read monitoring data"
                 }
               ],
-              "protect": false
+              "protect": false,
+              "service_principal_owners": []
             },
             {
               "key": "dicom-viewer",
@@ -461,7 +462,8 @@ fn load_full_manifest_into_desired_state() {
               "federated_credentials": [],
               "service_principal": null,
               "role_assignments": [],
-              "protect": false
+              "protect": false,
+              "service_principal_owners": []
             }
           ]
         }"#]].assert_eq(&json);

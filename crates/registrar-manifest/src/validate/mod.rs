@@ -395,6 +395,11 @@ fn check_application<'a>(
     credentials::check_federated_credentials(key, &app.federated_credentials, report);
     credentials::check_role_assignments(&app.role_assignments, report);
     if let Some(service_principal) = &app.service_principal
+        && let ServicePrincipal::Enabled(settings) = &service_principal.value
+    {
+        check_owners(&settings.owners, report);
+    }
+    if let Some(service_principal) = &app.service_principal
         && service_principal.value == ServicePrincipal::Disabled
     {
         if let Some(assignment) = app.role_assignments.first() {

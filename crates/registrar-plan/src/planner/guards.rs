@@ -2,7 +2,8 @@
 //! planned it:
 //!
 //! - No lock-out: a change removing the principal this run is signed in as from an
-//!   application's owners is dropped, with a [`PlanWarning::SignedInOwnerKept`] instead (with
+//!   application's or a service principal's owners is dropped, with a
+//!   [`PlanWarning::SignedInOwnerKept`] (or `SignedInServicePrincipalOwnerKept`) instead (with
 //!   `Application.ReadWrite.OwnedBy` the run may change only the applications it owns).
 //! - No surprise deletes: a change that deletes or replaces a protected application (`protect:
 //!   true` in the manifest, or the protect tag in the tenant, which is how a pruned application
@@ -18,17 +19,20 @@ use crate::error::{PlanError, PlanProblem};
 use crate::model::{Action, ActionReason, Component, PlanWarning, ResourceChange};
 
 impl Planner<'_> {
-    /// Drops every planned removal of the signed-in principal as an owner, with a warning.
+    /// Drops every planned removal of the signed-in principal as an owner of an application or
+    /// a service principal, with a warning.
     pub(super) fn keep_signed_in_owner(&mut self) {
         let Some(signed_in) = &self.live.signed_in else {
             return;
         };
         let removes_signed_in = |change: &ResourceChange| {
-            matches!(change.address.component, Component::Owner(_))
-                && change.operations.iter().any(|operation| {
-                    matches!(operation, Operation::RemoveOwner { owner_id, .. }
-                        if Guid::same(owner_id, &signed_in.object_id))
-                })
+            change.operations.iter().any(|operation| match operation {
+                Operation::RemoveOwner { owner_id, .. }
+                | Operation::RemoveServicePrincipalOwner { owner_id, .. } => {
+                    Guid::same(owner_id, &signed_in.object_id)
+                }
+                _ => false,
+            })
         };
         let (kept, dropped): (Vec<ResourceChange>, Vec<ResourceChange>) =
             std::mem::take(&mut self.changes)
@@ -36,10 +40,19 @@ impl Planner<'_> {
                 .partition(|change| !removes_signed_in(change));
         self.changes = kept;
         for change in dropped {
-            self.warnings.push(PlanWarning::SignedInOwnerKept {
-                owner: change.address,
-                object_id: signed_in.object_id.clone(),
-                display_name: signed_in.display_name.clone(),
+            let object_id = signed_in.object_id.clone();
+            self.warnings.push(match change.address.component {
+                Component::ServicePrincipalOwner(_) => {
+                    PlanWarning::SignedInServicePrincipalOwnerKept {
+                        owner: change.address,
+                        object_id,
+                    }
+                }
+                _ => PlanWarning::SignedInOwnerKept {
+                    owner: change.address,
+                    object_id,
+                    display_name: signed_in.display_name.clone(),
+                },
             });
         }
     }

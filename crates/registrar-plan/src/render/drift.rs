@@ -748,6 +748,8 @@ fn credential_document(credential: &CredentialStatus) -> CredentialDocument {
         CredentialKind::Secret => "secret",
         CredentialKind::Certificate => "certificate",
         CredentialKind::FederatedCredential => "federated_credential",
+        CredentialKind::ServicePrincipalSecret => "service_principal_secret",
+        CredentialKind::ServicePrincipalCertificate => "service_principal_certificate",
     };
     let status = match credential.status {
         ExpiryStatus::Expired => "expired",
@@ -758,7 +760,9 @@ fn credential_document(credential: &CredentialStatus) -> CredentialDocument {
     let name = match &credential.address.component {
         Component::Secret { name, .. }
         | Component::Certificate { name, .. }
-        | Component::FederatedCredential(name) => name.clone(),
+        | Component::FederatedCredential(name)
+        | Component::ServicePrincipalSecret { name, .. }
+        | Component::ServicePrincipalCertificate { name, .. } => name.clone(),
         _ => credential.address.name(),
     };
     CredentialDocument {

@@ -237,6 +237,9 @@ fn resource_type(component: &Component) -> &'static str {
         Component::DelegatedConsent { .. } => "registrar_oauth2_permission_grant",
         Component::RoleAssignment { .. } => "registrar_role_assignment",
         Component::References => "registrar_application_references",
+        Component::ServicePrincipalOwner(_) => "registrar_service_principal_owner",
+        Component::ServicePrincipalSecret { .. } => "registrar_service_principal_secret",
+        Component::ServicePrincipalCertificate { .. } => "registrar_service_principal_certificate",
     }
 }
 

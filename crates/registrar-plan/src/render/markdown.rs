@@ -344,6 +344,9 @@ fn destructive_counts(plan: &Plan) -> Vec<String> {
             Component::Consent { .. } => (6, "revoked"),
             Component::DelegatedConsent { .. } => (7, "revoked"),
             Component::RoleAssignment { .. } => (8, "removed"),
+            Component::ServicePrincipalOwner(_) => (9, "removed"),
+            Component::ServicePrincipalSecret { .. } => (10, "removed"),
+            Component::ServicePrincipalCertificate { .. } => (11, "removed"),
             Component::References => continue,
         };
         let noun = object_noun(&change.address.component);

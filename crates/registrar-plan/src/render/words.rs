@@ -51,6 +51,9 @@ pub fn warning_text(warning: &PlanWarning) -> String {
                 None => object_id.clone(),
             },
         ),
+        PlanWarning::SignedInServicePrincipalOwnerKept { owner, object_id } => format!(
+            "{owner}: the signed-in principal ({object_id}) owns the service principal but the manifest does not list it; it is kept, since removing it could lock this client out (list it under servicePrincipal.owners to silence this)",
+        ),
     }
 }
 
@@ -147,6 +150,9 @@ fn removes(operation: &Operation) -> bool {
             | Operation::RevokeGrant { .. }
             | Operation::DeleteRoleAssignment { .. }
             | Operation::DeleteFederatedCredential { .. }
+            | Operation::RemoveServicePrincipalPassword { .. }
+            | Operation::RemoveServicePrincipalKey { .. }
+            | Operation::RemoveServicePrincipalOwner { .. }
     )
 }
 
@@ -220,6 +226,9 @@ pub(crate) fn object_noun(component: &Component) -> &'static str {
         Component::DelegatedConsent { .. } => "delegated admin consent",
         Component::RoleAssignment { .. } => "role assignment",
         Component::References => "references",
+        Component::ServicePrincipalOwner(_) => "service principal owner",
+        Component::ServicePrincipalSecret { .. } => "service principal secret",
+        Component::ServicePrincipalCertificate { .. } => "service principal certificate",
     }
 }
 

@@ -90,6 +90,17 @@ pub enum SavedComponent {
         scope: String,
     },
     References,
+    ServicePrincipalOwner {
+        name: String,
+    },
+    ServicePrincipalSecret {
+        name: String,
+        instance: Option<String>,
+    },
+    ServicePrincipalCertificate {
+        name: String,
+        instance: Option<String>,
+    },
 }
 
 /// An [`Action`].
@@ -173,6 +184,10 @@ pub enum SavedWarning {
         owner: SavedAddress,
         object_id: String,
         display_name: Option<String>,
+    },
+    SignedInServicePrincipalOwnerKept {
+        owner: SavedAddress,
+        object_id: String,
     },
 }
 
@@ -312,6 +327,13 @@ fn save_address(address: &Address) -> SavedAddress {
         Component::DelegatedConsent { resource } => SavedComponent::DelegatedConsent { resource },
         Component::RoleAssignment { role, scope } => SavedComponent::RoleAssignment { role, scope },
         Component::References => SavedComponent::References,
+        Component::ServicePrincipalOwner(name) => SavedComponent::ServicePrincipalOwner { name },
+        Component::ServicePrincipalSecret { name, instance } => {
+            SavedComponent::ServicePrincipalSecret { name, instance }
+        }
+        Component::ServicePrincipalCertificate { name, instance } => {
+            SavedComponent::ServicePrincipalCertificate { name, instance }
+        }
     };
     SavedAddress {
         application: application.clone(),
@@ -337,6 +359,13 @@ fn load_address(address: &SavedAddress) -> Address {
         SavedComponent::DelegatedConsent { resource } => Component::DelegatedConsent { resource },
         SavedComponent::RoleAssignment { role, scope } => Component::RoleAssignment { role, scope },
         SavedComponent::References => Component::References,
+        SavedComponent::ServicePrincipalOwner { name } => Component::ServicePrincipalOwner(name),
+        SavedComponent::ServicePrincipalSecret { name, instance } => {
+            Component::ServicePrincipalSecret { name, instance }
+        }
+        SavedComponent::ServicePrincipalCertificate { name, instance } => {
+            Component::ServicePrincipalCertificate { name, instance }
+        }
     };
     Address {
         application: address.application.clone(),
@@ -464,6 +493,12 @@ fn save_warning(warning: &PlanWarning) -> SavedWarning {
             object_id: object_id.clone(),
             display_name: display_name.clone(),
         },
+        PlanWarning::SignedInServicePrincipalOwnerKept { owner, object_id } => {
+            SavedWarning::SignedInServicePrincipalOwnerKept {
+                owner: save_address(owner),
+                object_id: object_id.clone(),
+            }
+        }
     }
 }
 
@@ -502,5 +537,11 @@ fn load_warning(warning: &SavedWarning) -> Result<PlanWarning, InvalidSavedPlan>
             object_id: object_id.clone(),
             display_name: display_name.clone(),
         },
+        SavedWarning::SignedInServicePrincipalOwnerKept { owner, object_id } => {
+            PlanWarning::SignedInServicePrincipalOwnerKept {
+                owner: load_address(owner),
+                object_id: object_id.clone(),
+            }
+        }
     })
 }

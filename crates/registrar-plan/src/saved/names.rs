@@ -217,5 +217,44 @@ pub fn object_name(live: &LiveTenant, namespace: &str, key: &ObjectKey) -> Strin
             }
         }
         ObjectKey::SecretStore { location } => store_name(location),
+        ObjectKey::ServicePrincipalOwner { app_id, owner_id } => format!(
+            "{}: service principal owner {}",
+            app(app_id),
+            directory_object_name(live, owner_id)
+        ),
+        ObjectKey::ServicePrincipalPasswordCredential { app_id, key_id } => {
+            let name = service_principal(app_id).and_then(|sp| {
+                sp.password_credentials
+                    .iter()
+                    .find(|credential| credential.key_id.eq_ignore_ascii_case(key_id))
+                    .and_then(|credential| credential.display_name.clone())
+            });
+            service_principal_credential(&app(app_id), "client secret", name, key_id)
+        }
+        ObjectKey::ServicePrincipalKeyCredential { app_id, key_id } => {
+            let name = service_principal(app_id).and_then(|sp| {
+                sp.key_credentials
+                    .iter()
+                    .find(|credential| credential.key_id.eq_ignore_ascii_case(key_id))
+                    .and_then(|credential| credential.display_name.clone())
+            });
+            service_principal_credential(&app(app_id), "certificate", name, key_id)
+        }
+    }
+}
+
+/// `application … : service principal client secret "x" (keyId …)`.
+fn service_principal_credential(
+    app: &str,
+    kind: &str,
+    name: Option<String>,
+    key_id: &str,
+) -> String {
+    match name {
+        Some(name) => format!(
+            "{app}: service principal {kind} {} (keyId {key_id})",
+            crate::model::quoted(&name)
+        ),
+        None => format!("{app}: service principal {kind} with keyId {key_id}"),
     }
 }

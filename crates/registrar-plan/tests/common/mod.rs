@@ -825,6 +825,54 @@ impl Simulator {
                     return Err("Request_ResourceNotFound".into());
                 }
             }
+            Operation::RemoveServicePrincipalPassword {
+                service_principal_id,
+                key_id,
+            } => {
+                let sp = self.managed_sp_mut(service_principal_id)?;
+                let before = sp.password_credentials.len();
+                sp.password_credentials
+                    .retain(|credential| !credential.key_id.eq_ignore_ascii_case(key_id));
+                if sp.password_credentials.len() == before {
+                    return Err("No password credential found with keyId".into());
+                }
+            }
+            Operation::RemoveServicePrincipalKey {
+                service_principal_id,
+                key_id,
+            } => {
+                // The executor reads the list and PATCHes it without this one.
+                let sp = self.managed_sp_mut(service_principal_id)?;
+                sp.key_credentials
+                    .retain(|credential| !credential.key_id.eq_ignore_ascii_case(key_id));
+            }
+            Operation::AddServicePrincipalOwner {
+                service_principal,
+                owner_id,
+            } => {
+                let id = self.resolve_service_principal(service_principal)?;
+                let sp = self.managed_sp_mut(&id)?;
+                if sp
+                    .owners
+                    .iter()
+                    .any(|owner| owner.eq_ignore_ascii_case(owner_id))
+                {
+                    return Err("One or more added object references already exist".into());
+                }
+                sp.owners.push(owner_id.clone());
+            }
+            Operation::RemoveServicePrincipalOwner {
+                service_principal_id,
+                owner_id,
+            } => {
+                let sp = self.managed_sp_mut(service_principal_id)?;
+                let position = sp
+                    .owners
+                    .iter()
+                    .position(|owner| owner.eq_ignore_ascii_case(owner_id))
+                    .ok_or("not an owner of the service principal")?;
+                sp.owners.remove(position);
+            }
         }
         Ok(())
     }

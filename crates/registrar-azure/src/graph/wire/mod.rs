@@ -25,7 +25,8 @@ identifierUris,tags,web,spa,publicClient,isFallbackPublicClient,groupMembershipC
 info,optionalClaims,api,appRoles,requiredResourceAccess,passwordCredentials,keyCredentials";
 
 /// The service principal properties of a managed application's SP.
-pub(crate) const SERVICE_PRINCIPAL_SELECT: &str = "id,appId,appRoleAssignmentRequired,tags,notes";
+pub(crate) const SERVICE_PRINCIPAL_SELECT: &str =
+    "id,appId,appRoleAssignmentRequired,tags,notes,passwordCredentials,keyCredentials";
 
 /// The properties of an API's service principal that permission names resolve against.
 pub(crate) const RESOURCE_SERVICE_PRINCIPAL_SELECT: &str =
@@ -700,6 +701,10 @@ pub(crate) struct GraphServicePrincipal {
     app_roles: Vec<GraphAppRole>,
     #[serde(default, deserialize_with = "nullable")]
     oauth2_permission_scopes: Vec<GraphPermissionScope>,
+    #[serde(default, deserialize_with = "nullable")]
+    password_credentials: Vec<GraphPasswordCredential>,
+    #[serde(default, deserialize_with = "nullable")]
+    key_credentials: Vec<GraphKeyCredential>,
 }
 
 impl GraphServicePrincipal {
@@ -715,6 +720,18 @@ impl GraphServicePrincipal {
             app_role_assignments: Vec::new(),
             permission_grants: Vec::new(),
             role_assignments: Vec::new(),
+            password_credentials: self
+                .password_credentials
+                .iter()
+                .map(GraphPasswordCredential::to_model)
+                .collect(),
+            // A list read returns no `key`; removing one reads the single object again.
+            key_credentials: self
+                .key_credentials
+                .iter()
+                .map(GraphKeyCredential::to_model)
+                .collect(),
+            owners: Vec::new(),
         }
     }
 
