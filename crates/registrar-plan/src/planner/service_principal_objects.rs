@@ -6,8 +6,8 @@
 //! on the application). So every password or key credential found on a managed service
 //! principal is drift and is removed. Owners are declared under `servicePrincipal.owners`;
 //! unlike the application's owners, a missing list is an empty list: every owner that is not
-//! listed is removed. The one exception is the signed-in principal, which is never planned for
-//! removal (it could lose `Application.ReadWrite.OwnedBy` access): a warning says it is kept.
+//! listed is removed (except the signed-in principal: [`super::guards`] keeps it, with a
+//! warning).
 //!
 //! What it does not do: plan the service principal itself ([`super::principals`]), or anything
 //! for an application whose service principal is not wanted (deleting the service principal
