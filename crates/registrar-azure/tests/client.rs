@@ -2418,6 +2418,12 @@ async fn import_reads_in_two_rounds_of_batches_and_counts_progress() {
             vec![inner_ok(json!({"value": []}))],
         ),
         (
+            "/servicePrincipals/sp-a/owners?$select=id".to_owned(),
+            vec![inner_ok(
+                json!({"value": [{"@odata.type": "#microsoft.graph.user", "id": "user-jo"}]}),
+            )],
+        ),
+        (
             "/directoryObjects/user-jo".to_owned(),
             vec![inner_ok(
                 json!({"@odata.type": "#microsoft.graph.user", "id": "user-jo", "userPrincipalName": "jo@contoso.com", "displayName": "Jo"}),
@@ -2458,12 +2464,14 @@ async fn import_reads_in_two_rounds_of_batches_and_counts_progress() {
     assert_eq!(sp.role_assignments.len(), 1, "{:?}", sp.role_assignments);
     assert_eq!(live.resource_service_principals.len(), 1);
     assert_eq!(live.directory_objects.len(), 1);
-    // The list, 3 details + the API, 2 consent reads + the owner, 1 ARM list.
-    assert_eq!(progress.counts(), (9, 9));
+    assert_eq!(sp.owners, ["user-jo"]);
+    // The list, 3 details + the API, 2 consent reads + the service principal's owners + the
+    // owner, 1 ARM list.
+    assert_eq!(progress.counts(), (10, 10));
     let batches = batched_urls(&server).await;
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),
-        [4, 3],
+        [4, 4],
         "{batches:?}"
     );
 }
