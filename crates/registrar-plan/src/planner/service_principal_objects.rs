@@ -13,16 +13,12 @@
 //! for an application whose service principal is not wanted (deleting the service principal
 //! removes what it holds).
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use registrar_model::{
-    Guid, KeyCredential, LiveServicePrincipal, Located, Operation, PasswordCredential,
-};
+use registrar_model::{KeyCredential, LiveServicePrincipal, Operation, PasswordCredential};
 use serde_json::{Map, Value, json};
 
 use super::Planner;
 use super::identity::Target;
-use crate::error::PlanError;
+use super::principals::OwnerList;
 use crate::model::{ActionReason, Address, Component, ResourceChange};
 use crate::values::optional_timestamp;
 
@@ -151,109 +147,38 @@ impl<'a> Planner<'a> {
         self.changes.extend(changes);
     }
 
-    /// The declared owners by lowercase object id, with the name the manifest uses and the
-    /// object's type; an owner the tenant does not know is a plan error.
-    fn resolve_owner_list(
-        &mut self,
-        owners: &[Located<String>],
-    ) -> BTreeMap<String, (String, String)> {
-        let mut resolved = BTreeMap::new();
-        for owner in owners {
-            let found = self
-                .live
-                .directory_objects
-                .iter()
-                .filter(|object| {
-                    Guid::same(&object.id, &owner.value)
-                        || object
-                            .user_principal_name
-                            .as_deref()
-                            .is_some_and(|upn| upn.eq_ignore_ascii_case(&owner.value))
-                })
-                .min_by(|a, b| a.id.cmp(&b.id));
-            match found {
-                Some(object) => {
-                    resolved
-                        .entry(object.id.to_lowercase())
-                        .or_insert_with(|| (owner.value.clone(), object.kind.plan_name().to_owned()));
-                }
-                None => self.errors.push(PlanError::new(
-                    &owner.origin,
-                    format!("service principal owner `{}` not found in the tenant", owner.value),
-                    Some("owners are user principal names or object ids of users or service principals".to_owned()),
-                )),
-            }
-        }
-        resolved
-    }
-
     fn plan_service_principal_owners(
         &mut self,
         target: &Target<'a>,
         live_sp: Option<&LiveServicePrincipal>,
     ) {
-        let desired = self.resolve_owner_list(&target.desired.service_principal_owners);
-        let live_owners: BTreeSet<String> = live_sp
-            .map(|sp| sp.owners.iter().map(|id| id.to_lowercase()).collect())
-            .unwrap_or_default();
+        let desired = self.resolve_owners(
+            &target.desired.service_principal_owners,
+            "service principal owner",
+        );
         let (sp_ref, mut depends_on) = target.service_principal_ref();
         for address in target.depends_on() {
             if !depends_on.contains(&address) {
                 depends_on.push(address);
             }
         }
-        for (id, (name, kind)) in &desired {
-            if live_owners.contains(id) {
-                continue;
-            }
-            self.changes.push(
-                ResourceChange::create(
-                    target.address(Component::ServicePrincipalOwner(name.clone())),
-                    json!({"object_id": id, "type": kind}),
-                    vec![Operation::AddServicePrincipalOwner {
-                        service_principal: sp_ref.clone(),
-                        owner_id: id.clone(),
-                    }],
-                )
-                .with_depends_on(depends_on.clone()),
-            );
-        }
-        let Some(sp) = live_sp else {
-            return;
-        };
-        for id in &live_owners {
-            if desired.contains_key(id) {
-                continue;
-            }
-            let object = self
-                .live
-                .directory_objects
-                .iter()
-                .filter(|object| Guid::same(&object.id, id))
-                .min_by(|a, b| a.id.cmp(&b.id));
-            let name = object
-                .and_then(|object| object.user_principal_name.clone())
-                .unwrap_or_else(|| id.clone());
-            let address = target.address(Component::ServicePrincipalOwner(name.clone()));
-            let kind = object.map_or_else(
-                || "directory_object".to_owned(),
-                |object| object.kind.plan_name().to_owned(),
-            );
-            self.changes.push(
-                ResourceChange::delete(
-                    address,
-                    json!({"object_id": id, "type": kind}),
-                    vec![Operation::RemoveServicePrincipalOwner {
-                        service_principal_id: sp.id.clone(),
-                        owner_id: id.clone(),
-                    }],
-                )
-                .with_reason(ActionReason::Undeclared {
-                    name: Some(name),
-                    hint: None,
-                    end: None,
-                }),
-            );
-        }
+        // Without a live service principal there is no live owner, so nothing is removed.
+        let live_id = live_sp.map(|sp| sp.id.clone()).unwrap_or_default();
+        self.plan_owner_changes(
+            &desired,
+            live_sp.map(|sp| sp.owners.as_slice()).unwrap_or_default(),
+            &OwnerList {
+                address: &|name| target.address(Component::ServicePrincipalOwner(name)),
+                add: &|owner_id| Operation::AddServicePrincipalOwner {
+                    service_principal: sp_ref.clone(),
+                    owner_id,
+                },
+                remove: &|owner_id| Operation::RemoveServicePrincipalOwner {
+                    service_principal_id: live_id.clone(),
+                    owner_id,
+                },
+                depends_on,
+            },
+        );
     }
 }
