@@ -193,3 +193,65 @@ applications:
     assert_cli_snapshot!("apply_lists_destructive_changes", sorted_stderr(apply));
     tenant.assert_converged(&smaller);
 }
+
+/// The local tenant's own automation client, which every `--local` run signs in as.
+const AUTOMATION_APP_ID: &str = "7d3c2a1b-0e9f-4a8b-8c7d-6e5f4a3b2c1d";
+
+const OWNED_BY_ALICE: &str = "\
+version: 1
+namespace: lock
+applications:
+  api:
+    displayName: Locked API
+    owners: [alice@contoso.com]
+";
+
+#[test]
+fn the_signed_in_principal_is_never_planned_out_of_the_owners() {
+    let tenant = TestTenant::new();
+    let manifest = tenant.write("lock.yaml", OWNED_BY_ALICE);
+    tenant.apply(&manifest);
+    tenant.assert_converged(&manifest);
+    // The run's own service principal becomes an owner (as an OwnedBy client that creates an
+    // application does); the manifest does not list it.
+    let (status, automation) = tenant.graph(
+        "GET",
+        &format!("/servicePrincipals(appId='{AUTOMATION_APP_ID}')"),
+        None,
+    );
+    assert_eq!(status, 200, "{automation}");
+    let automation_id = automation["id"].as_str().unwrap().to_owned();
+    let app = tenant.application("lock.api");
+    let (status, body) = tenant.graph(
+        "POST",
+        &format!("/applications/{}/owners/$ref", app["id"].as_str().unwrap()),
+        Some(json!({
+            "@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{automation_id}")
+        })),
+    );
+    assert_eq!(status, 204, "{body}");
+
+    let plan = tenant.run(&["plan", "--detailed-exitcode", &manifest]);
+    plan.expect_code(0);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+    assert!(
+        plan.stderr.contains(&automation_id) && plan.stderr.contains("signed in as"),
+        "the plan warns that it keeps the signed-in owner:\n{}",
+        plan.stderr
+    );
+    tenant.apply(&manifest);
+    let (status, owners) = tenant.graph(
+        "GET",
+        &format!("/applications/{}/owners", app["id"].as_str().unwrap()),
+        None,
+    );
+    assert_eq!(status, 200, "{owners}");
+    assert!(
+        owners["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|owner| owner["id"] == automation_id.as_str()),
+        "the signed-in principal is still an owner: {owners}"
+    );
+}
