@@ -1,7 +1,8 @@
 //! Only what Registrar created or was told to adopt is managed, and nothing is destroyed by
 //! surprise: an application someone else made with this namespace's unique name is refused
-//! (and gains no consent or role), a protected application is not pruned, and `apply` lists the
-//! destructive changes on their own before it carries them out.
+//! (and gains no consent or role), the signed-in principal stays an owner, a protected
+//! application is not pruned, and `apply` lists the destructive changes on their own before it
+//! carries them out.
 
 use serde_json::{Value, json};
 
