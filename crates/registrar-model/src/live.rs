@@ -167,6 +167,9 @@ pub struct DeletedApplication {
     /// The certificates it held (without `key`): a restore brings them back too.
     #[serde(default)]
     pub key_credentials: Vec<KeyCredential>,
+    /// Its tags: only one carrying this namespace's marker is restored (Registrar made it).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// A service principal of an application Registrar manages.

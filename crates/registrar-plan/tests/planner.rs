@@ -532,6 +532,31 @@ fn plan_prune_deletes_undeclared_marker_application() {
     );
 }
 
+/// A deleted application holding the unique name without the marker is someone else's: it is
+/// not restored (its owners would get the consent and roles), and the plan says what to do.
+#[test]
+fn plan_refuses_to_restore_a_deleted_application_registrar_did_not_create() {
+    let mut live = tenant();
+    live.deleted_applications.push(DeletedApplication {
+        id: "deleted-id".into(),
+        app_id: "11111111-2222-3333-4444-555555555555".into(),
+        unique_name: Some("platform.api".into()),
+        display_name: "Team portal".into(),
+        tags: vec!["team:portal".into()],
+        ..Default::default()
+    });
+    check(
+        state(vec![app("api")]),
+        live,
+        AT_NOW,
+        expect![[r#"
+        error: apps.yaml:3:3: application `api`: the unique name `platform.api` is held by the deleted application "Team portal" (appId 11111111-2222-3333-4444-555555555555, object id deleted-id), which does not carry the marker tag `registrar:platform`, so Registrar did not create it and will not restore it
+          hint: restore it by hand and pin its appId under `api:` to adopt it, or delete it permanently (DELETE /directory/deletedItems/deleted-id), or give the application another key
+
+        1 error; nothing was changed"#]],
+    );
+}
+
 #[test]
 fn plan_restores_an_application_from_deleted_items() {
     let mut api = app("api");
@@ -544,6 +569,7 @@ fn plan_restores_an_application_from_deleted_items() {
         unique_name: Some("platform.api".into()),
         display_name: "api".into(),
         deleted_date_time: Some("2025-12-24T00:00:00Z".into()),
+        tags: vec!["registrar:platform".into()],
         ..Default::default()
     });
     check(
@@ -2096,6 +2122,7 @@ fn deleted(mut live: LiveTenant, key: &str) -> LiveTenant {
         deleted_date_time: Some("2025-12-24T00:00:00Z".into()),
         password_credentials: app.password_credentials,
         key_credentials: app.key_credentials,
+        tags: app.settings.plain.tags,
     });
     live
 }

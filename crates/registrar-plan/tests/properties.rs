@@ -233,6 +233,7 @@ fn live_from(seeds: &[u64; 3], age_days: i64, drift: u64) -> LiveTenant {
             deleted_date_time: None,
             password_credentials: app.password_credentials.clone(),
             key_credentials: app.key_credentials.clone(),
+            tags: app.settings.plain.tags.clone(),
         });
         false
     });

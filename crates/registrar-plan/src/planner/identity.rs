@@ -247,6 +247,22 @@ impl<'a> Planner<'a> {
                 .filter(|app| app.unique_name.as_deref() == Some(name.as_str()))
                 .min_by(|a, b| a.id.cmp(&b.id))
             {
+                // A deleted application is restored only if Registrar made it: restoring
+                // someone else's would hand this namespace's consent and roles to its owners.
+                if !deleted.tags.contains(&marker) {
+                    self.errors.push(PlanError::new(
+                        &desired.origin,
+                        format!(
+                            "application `{}`: the unique name `{name}` is held by the deleted application \"{}\" (appId {}, object id {}), which does not carry the marker tag `{marker}`, so Registrar did not create it and will not restore it",
+                            desired.key, deleted.display_name, deleted.app_id, deleted.id
+                        ),
+                        Some(format!(
+                            "restore it by hand and pin its appId under `{}:` to adopt it, or delete it permanently (DELETE /directory/deletedItems/{}), or give the application another key",
+                            desired.key, deleted.id
+                        )),
+                    ));
+                    continue;
+                }
                 Identity::Restore(deleted)
             } else {
                 Identity::Create

@@ -520,6 +520,7 @@ impl Simulator {
                     deleted_date_time: None,
                     password_credentials: app.password_credentials,
                     key_credentials: app.key_credentials,
+                    tags: app.settings.plain.tags,
                 });
             }
             Operation::CreateServicePrincipal {

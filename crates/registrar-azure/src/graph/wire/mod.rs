@@ -35,7 +35,7 @@ pub(crate) const RESOURCE_SERVICE_PRINCIPAL_SELECT: &str =
 /// The properties of a soft-deleted application: with the credentials a restore brings back,
 /// so a plan that restores it also plans what to do with them.
 pub(crate) const DELETED_APPLICATION_SELECT: &str =
-    "id,appId,uniqueName,displayName,deletedDateTime,passwordCredentials,keyCredentials";
+    "id,appId,uniqueName,displayName,deletedDateTime,passwordCredentials,keyCredentials,tags";
 
 fn date_opt<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
@@ -505,6 +505,7 @@ impl GraphApplication {
             unique_name: self.unique_name.clone(),
             display_name: self.display_name.clone(),
             deleted_date_time: self.deleted_date_time.clone(),
+            tags: self.tags.clone(),
             password_credentials: self
                 .password_credentials
                 .iter()
