@@ -37,6 +37,23 @@ pub(crate) const RESOURCE_SERVICE_PRINCIPAL_SELECT: &str =
 pub(crate) const DELETED_APPLICATION_SELECT: &str =
     "id,appId,uniqueName,displayName,deletedDateTime,passwordCredentials,keyCredentials,tags";
 
+/// The model of a credential list as Graph returned it (applications, deleted applications and
+/// service principals carry the same lists).
+fn passwords_to_model(credentials: &[GraphPasswordCredential]) -> Vec<PasswordCredential> {
+    credentials
+        .iter()
+        .map(GraphPasswordCredential::to_model)
+        .collect()
+}
+
+/// The model of a certificate list as Graph returned it (see [`passwords_to_model`]).
+fn keys_to_model(credentials: &[GraphKeyCredential]) -> Vec<KeyCredential> {
+    credentials
+        .iter()
+        .map(GraphKeyCredential::to_model)
+        .collect()
+}
+
 fn date_opt<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<OffsetDateTime>, D::Error> {
@@ -483,16 +500,8 @@ impl GraphApplication {
             unique_name: self.unique_name.clone(),
             settings: self.settings(),
             owners: Vec::new(),
-            password_credentials: self
-                .password_credentials
-                .iter()
-                .map(GraphPasswordCredential::to_model)
-                .collect(),
-            key_credentials: self
-                .key_credentials
-                .iter()
-                .map(GraphKeyCredential::to_model)
-                .collect(),
+            password_credentials: passwords_to_model(&self.password_credentials),
+            key_credentials: keys_to_model(&self.key_credentials),
             federated_credentials: Vec::new(),
             service_principal: None,
         }
@@ -506,16 +515,8 @@ impl GraphApplication {
             display_name: self.display_name.clone(),
             deleted_date_time: self.deleted_date_time.clone(),
             tags: self.tags.clone(),
-            password_credentials: self
-                .password_credentials
-                .iter()
-                .map(GraphPasswordCredential::to_model)
-                .collect(),
-            key_credentials: self
-                .key_credentials
-                .iter()
-                .map(GraphKeyCredential::to_model)
-                .collect(),
+            password_credentials: passwords_to_model(&self.password_credentials),
+            key_credentials: keys_to_model(&self.key_credentials),
         }
     }
 }
@@ -721,17 +722,9 @@ impl GraphServicePrincipal {
             app_role_assignments: Vec::new(),
             permission_grants: Vec::new(),
             role_assignments: Vec::new(),
-            password_credentials: self
-                .password_credentials
-                .iter()
-                .map(GraphPasswordCredential::to_model)
-                .collect(),
+            password_credentials: passwords_to_model(&self.password_credentials),
             // A list read returns no `key`; removing one reads the single object again.
-            key_credentials: self
-                .key_credentials
-                .iter()
-                .map(GraphKeyCredential::to_model)
-                .collect(),
+            key_credentials: keys_to_model(&self.key_credentials),
             owners: Vec::new(),
         }
     }
