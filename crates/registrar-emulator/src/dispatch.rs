@@ -19,7 +19,9 @@ use rand::Rng as _;
 use crate::api::{ApiRequest, ApiResponse, Reply, graph_error, method_not_allowed};
 use crate::service::{Service, unknown_path};
 use crate::state::Tenant;
-use crate::throttle::{ArmOperation, Charge, GraphCost, Metered, graph_cost};
+use crate::throttle::{
+    ArmOperation, Charge, GraphCost, Metered, graph_cost, writes_personal_account_application,
+};
 use crate::util::{lock, now_ms};
 use crate::{Emulator, arm, auth, authorize, graph, keyvault};
 
@@ -155,7 +157,22 @@ async fn answer(
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
     let cost = match service {
-        Service::Graph(route) => graph_cost(route, &parts.method, &api_request.query),
+        Service::Graph(route) => GraphCost {
+            personal_account_application_write: writes_personal_account_application(
+                route,
+                &parts.method,
+                &api_request.body,
+                |key| {
+                    lock(&emulator.inner.tenant)
+                        .applications
+                        .values()
+                        .find(|record| key.matches(record))
+                        .and_then(|record| record.str_field("signInAudience"))
+                        .map(str::to_owned)
+                },
+            ),
+            ..graph_cost(route, &parts.method, &api_request.query)
+        },
         _ => GraphCost::default(),
     };
     let finish = |response: ApiResponse, charge: &Charge| {

@@ -18,9 +18,12 @@
 //!   transactions 4,000 per 10 s. A refused request takes nothing (Key Vault does not count
 //!   its 429s).
 //!
+//! Graph's writes of applications that allow personal Microsoft accounts (`signInAudience`
+//! `AzureADandPersonalMicrosoftAccount` or `PersonalMicrosoftAccount`) also count against a
+//! bucket of 60 per minute per (client, tenant).
+//!
 //! Not modelled: the limits across tenants (per app) and across apps (per tenant), Graph's CPU
-//! limit, Key Vault's subscription-wide limit, and the lower write limit of applications that
-//! allow personal accounts.
+//! limit and Key Vault's subscription-wide limit.
 
 mod bucket;
 mod cost;
@@ -34,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::bucket::Limit;
 use self::bucket::TokenBucket;
-pub(crate) use self::cost::{GraphCost, graph_cost};
+pub(crate) use self::cost::{GraphCost, graph_cost, writes_personal_account_application};
 pub use self::usage::{ArmUsage, GraphUsage, RouteUsage, UsageReport, VaultUsage};
 pub(crate) use self::usage::{Metered, ServiceName, Usage};
 
@@ -84,6 +87,9 @@ pub struct ThrottleConfig {
     pub graph_resource_units: Limit,
     /// Graph writes per (client, tenant).
     pub graph_writes: Limit,
+    /// Graph writes (POST, PATCH, DELETE) of applications that allow personal Microsoft
+    /// accounts, per (client, tenant).
+    pub graph_personal_account_application_writes: Limit,
     /// ARM reads per (subscription, client).
     pub arm_reads: Limit,
     /// ARM writes per (subscription, client).
@@ -103,6 +109,7 @@ impl ThrottleConfig {
             class,
             graph_resource_units: Limit::per_seconds(class.resource_units_per_10_seconds(), 10),
             graph_writes: Limit::per_seconds(3_000, 150),
+            graph_personal_account_application_writes: Limit::per_seconds(60, 60),
             arm_reads: Limit::per_seconds(250, 10),
             arm_writes: Limit::per_seconds(200, 20),
             arm_deletes: Limit::per_seconds(200, 20),
@@ -172,11 +179,12 @@ impl Charge {
     }
 }
 
-/// Graph's two buckets for one client.
+/// Graph's buckets for one client.
 #[derive(Debug, Clone, Copy)]
 struct GraphBuckets {
     resource_units: TokenBucket,
     writes: TokenBucket,
+    personal_account_application_writes: TokenBucket,
 }
 
 /// The switch and every bucket.
@@ -222,17 +230,29 @@ impl Throttle {
             return charge;
         }
         let (ru_limit, write_limit) = (config.graph_resource_units, config.graph_writes);
+        let personal_limit = config.graph_personal_account_application_writes;
         let buckets = self
             .graph
             .entry(format!("{}/{}", client.to_ascii_lowercase(), tenant))
             .or_insert_with(|| GraphBuckets {
                 resource_units: TokenBucket::full(ru_limit, now_ms),
                 writes: TokenBucket::full(write_limit, now_ms),
+                personal_account_application_writes: TokenBucket::full(personal_limit, now_ms),
             });
         buckets.resource_units.refill(ru_limit, now_ms);
         buckets.writes.refill(write_limit, now_ms);
+        let personal = cost.personal_account_application_write;
+        if personal {
+            buckets
+                .personal_account_application_writes
+                .refill(personal_limit, now_ms);
+        }
         let ru_exceeded = !buckets.resource_units.has(ru_limit, cost.resource_units);
-        let writes_exceeded = cost.writes > 0 && !buckets.writes.has(write_limit, cost.writes);
+        let writes_exceeded = (cost.writes > 0 && !buckets.writes.has(write_limit, cost.writes))
+            || (personal
+                && !buckets
+                    .personal_account_application_writes
+                    .has(personal_limit, 1));
         buckets
             .resource_units
             .take(ru_limit, cost.resource_units, GRAPH_DEBT_FRACTION);
@@ -240,6 +260,13 @@ impl Throttle {
             buckets
                 .writes
                 .take(write_limit, cost.writes, GRAPH_DEBT_FRACTION);
+        }
+        if personal {
+            buckets.personal_account_application_writes.take(
+                personal_limit,
+                1,
+                GRAPH_DEBT_FRACTION,
+            );
         }
         let mut used = buckets.resource_units.used_fraction(ru_limit);
         if cost.writes > 0 {
@@ -260,6 +287,13 @@ impl Throttle {
             .wait_ms(ru_limit, cost.resource_units);
         if cost.writes > 0 {
             wait_ms = wait_ms.max(buckets.writes.wait_ms(write_limit, cost.writes));
+        }
+        if personal {
+            wait_ms = wait_ms.max(
+                buckets
+                    .personal_account_application_writes
+                    .wait_ms(personal_limit, 1),
+            );
         }
         let (scope, information) = if ru_exceeded {
             ("ReadWrite", "ResourceUnitLimitExceeded")
@@ -374,10 +408,12 @@ mod tests {
     const READ_2: GraphCost = GraphCost {
         resource_units: 2,
         writes: 0,
+        personal_account_application_write: false,
     };
     const WRITE: GraphCost = GraphCost {
         resource_units: 1,
         writes: 1,
+        personal_account_application_write: false,
     };
 
     #[test]
@@ -482,6 +518,37 @@ mod tests {
         // Reads still pass.
         let read = throttle.charge_graph(CLIENT, TENANT, READ_2, 0);
         assert_eq!(read.retry_after_seconds, None);
+    }
+
+    #[test]
+    fn applications_that_allow_personal_accounts_have_a_lower_write_limit() {
+        let mut config = ThrottleConfig::graph_class(TenantClass::S);
+        config.graph_personal_account_application_writes = Limit::per_seconds(1, 60);
+        let mut throttle = Throttle::new(Some(config));
+        let personal = GraphCost {
+            personal_account_application_write: true,
+            ..WRITE
+        };
+        assert_eq!(
+            throttle
+                .charge_graph(CLIENT, TENANT, personal, 0)
+                .retry_after_seconds,
+            None
+        );
+        let refused = throttle.charge_graph(CLIENT, TENANT, personal, 0);
+        assert_eq!(
+            header(&refused, "x-ms-throttle-information"),
+            Some("WriteLimitExceeded")
+        );
+        // From the debt floor, -0.8, back to 1 at 1 per minute.
+        assert_eq!(refused.retry_after_seconds, Some(108));
+        assert_eq!(
+            throttle
+                .charge_graph(CLIENT, TENANT, WRITE, 0)
+                .retry_after_seconds,
+            None,
+            "other writes are not held back"
+        );
     }
 
     #[test]

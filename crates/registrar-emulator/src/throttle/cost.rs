@@ -4,8 +4,9 @@
 //! `x-ms-resource-unit` header and the usage counters need it).
 
 use axum::http::Method;
+use serde_json::Value;
 
-use crate::graph::{Route, Side};
+use crate::graph::{Key, Route, Side};
 
 /// The RU and writes one Graph request is charged.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -14,6 +15,9 @@ pub(crate) struct GraphCost {
     pub(crate) resource_units: u32,
     /// 1 for a POST, PATCH, PUT or DELETE, else 0.
     pub(crate) writes: u32,
+    /// A POST, PATCH or DELETE of an application that allows personal Microsoft accounts,
+    /// which has a lower write limit of its own.
+    pub(crate) personal_account_application_write: bool,
 }
 
 /// The cost of one request. `$batch` itself costs nothing: its inner requests are charged one
@@ -55,7 +59,40 @@ pub(crate) fn graph_cost(route: &Route, method: &Method, query: &[(String, Strin
     GraphCost {
         resource_units: u32::try_from(cost.max(1)).unwrap_or(1),
         writes,
+        personal_account_application_write: false,
     }
+}
+
+/// Whether a request writes (POST, PATCH, DELETE) an application whose `signInAudience` allows
+/// personal Microsoft accounts: the audience the body sets, else the stored application's
+/// (`stored_audience` looks it up).
+pub(crate) fn writes_personal_account_application(
+    route: &Route,
+    method: &Method,
+    body: &[u8],
+    stored_audience: impl FnOnce(&Key) -> Option<String>,
+) -> bool {
+    let key = match route {
+        Route::Applications if *method == Method::POST => None,
+        Route::Application(key) if [Method::PATCH, Method::DELETE].contains(method) => Some(key),
+        _ => return false,
+    };
+    let sent = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|body| body.get("signInAudience")?.as_str().map(str::to_owned));
+    let audience = match (sent, key) {
+        (Some(sent), _) => Some(sent),
+        (None, Some(key)) => stored_audience(key),
+        (None, None) => None,
+    };
+    audience.is_some_and(|audience| {
+        [
+            "AzureADandPersonalMicrosoftAccount",
+            "PersonalMicrosoftAccount",
+        ]
+        .iter()
+        .any(|personal| personal.eq_ignore_ascii_case(&audience))
+    })
 }
 
 /// Whether Graph counts the method against the write quota.
@@ -84,7 +121,7 @@ fn base_read_cost(route: &Route) -> i64 {
 mod tests {
     use axum::http::Method;
 
-    use super::{GraphCost, graph_cost};
+    use super::{GraphCost, graph_cost, writes_personal_account_application};
     use crate::graph::{Key, Parent, Route, Side};
 
     fn query(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -130,7 +167,8 @@ mod tests {
                 graph_cost(&Route::Applications, &method, &[]),
                 GraphCost {
                     resource_units: 1,
-                    writes: 1
+                    writes: 1,
+                    personal_account_application_write: false,
                 },
                 "{method}"
             );
@@ -178,6 +216,59 @@ mod tests {
             ),
             2
         );
+    }
+
+    #[test]
+    fn application_writes_that_allow_personal_accounts_are_recognised() {
+        let personal = br#"{"signInAudience": "AzureADandPersonalMicrosoftAccount"}"#;
+        let key = Key::Id("x".to_owned());
+        let stored = |audience: &'static str| move |_: &Key| Some(audience.to_owned());
+        let check = |route: &Route, method: &Method, body: &[u8], audience: &'static str| {
+            writes_personal_account_application(route, method, body, stored(audience))
+        };
+        assert!(check(
+            &Route::Applications,
+            &Method::POST,
+            personal,
+            "AzureADMyOrg"
+        ));
+        assert!(!check(
+            &Route::Applications,
+            &Method::POST,
+            b"{}",
+            "PersonalMicrosoftAccount"
+        ));
+        let app = Route::Application(key);
+        assert!(check(
+            &app,
+            &Method::PATCH,
+            b"{}",
+            "PersonalMicrosoftAccount"
+        ));
+        assert!(!check(
+            &app,
+            &Method::PATCH,
+            br#"{"signInAudience": "AzureADMyOrg"}"#,
+            "PersonalMicrosoftAccount"
+        ));
+        assert!(check(
+            &app,
+            &Method::DELETE,
+            b"",
+            "PersonalMicrosoftAccount"
+        ));
+        assert!(!check(
+            &app,
+            &Method::GET,
+            personal,
+            "PersonalMicrosoftAccount"
+        ));
+        assert!(!check(
+            &Route::ServicePrincipals,
+            &Method::POST,
+            personal,
+            "x"
+        ));
     }
 
     #[test]
