@@ -405,3 +405,86 @@ async fn key_vault_limits_secret_sets_per_vault() {
         1
     );
 }
+
+#[tokio::test]
+async fn over_https_the_switch_the_headers_and_the_usage_agree() {
+    let emulator = registrar_emulator::Emulator::new(EmulatorConfig::default()).unwrap();
+    let running = emulator
+        .serve("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(running.ca_certificate_pem.as_bytes()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let tenant = emulator.tenant();
+    let base = running.base_url.as_str().trim_end_matches('/').to_owned();
+    let token: Value = client
+        .post(format!("{base}/{}/oauth2/v2.0/token", tenant.tenant_id))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("grant_type", "client_credentials")
+                .append_pair("client_id", &tenant.client_id)
+                .append_pair("client_secret", &tenant.client_secret)
+                .append_pair("scope", crate::support::GRAPH_SCOPE)
+                .finish(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access_token = token["access_token"].as_str().unwrap();
+    let switched = client
+        .post(format!("{base}/_emulator/throttle"))
+        .json(&json!({"class": "S"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 200);
+    assert_eq!(
+        emulator
+            .throttle()
+            .map(|config| config.graph_resource_units.capacity),
+        Some(3_500)
+    );
+
+    let users = client
+        .get(format!("{base}/v1.0/users?$top=2&$select=id"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 200);
+    // users: 2, $select -1, $top below 20 -1, at least 1.
+    assert_eq!(
+        users
+            .headers()
+            .get("x-ms-resource-unit")
+            .and_then(|value| value.to_str().ok()),
+        Some("1")
+    );
+    let usage: Value = client
+        .get(format!("{base}/_emulator/usage"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        usage["graph"],
+        json!({"requests": 1, "ru": 1, "writes": 0, "throttled": 0})
+    );
+    assert_eq!(
+        usage["routes"],
+        json!([{"service": "graph", "method": "GET", "route": "/users", "requests": 1,
+                "batched": 0, "ru": 1, "writes": 0, "throttled": 0}])
+    );
+    assert_eq!(emulator.usage().graph.ru, 1);
+    running.shutdown().await;
+}
