@@ -157,22 +157,7 @@ async fn answer(
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
     let cost = match service {
-        Service::Graph(route) => GraphCost {
-            personal_account_application_write: writes_personal_account_application(
-                route,
-                &parts.method,
-                &api_request.body,
-                |key| {
-                    lock(&emulator.inner.tenant)
-                        .applications
-                        .values()
-                        .find(|record| key.matches(record))
-                        .and_then(|record| record.str_field("signInAudience"))
-                        .map(str::to_owned)
-                },
-            ),
-            ..graph_cost(route, &parts.method, &api_request.query)
-        },
+        Service::Graph(route) => emulator.graph_cost(route, &api_request),
         _ => GraphCost::default(),
     };
     let finish = |response: ApiResponse, charge: &Charge| {
@@ -396,6 +381,24 @@ impl Emulator {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         dropped_connection()
+    }
+
+    /// What a Graph request costs (`throttle`), with whether it writes an application that
+    /// allows personal accounts (which may need the stored application's audience).
+    fn graph_cost(&self, route: &graph::Route, request: &ApiRequest) -> GraphCost {
+        let personal_account_application_write =
+            writes_personal_account_application(route, &request.method, &request.body, |key| {
+                lock(&self.inner.tenant)
+                    .applications
+                    .values()
+                    .find(|record| key.matches(record))
+                    .and_then(|record| record.str_field("signInAudience"))
+                    .map(str::to_owned)
+            });
+        GraphCost {
+            personal_account_application_write,
+            ..graph_cost(route, &request.method, &request.query)
+        }
     }
 
     /// Charges a request of the client `claims` names against the service's limits (see

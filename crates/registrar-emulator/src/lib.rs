@@ -48,8 +48,9 @@
 //!   (`auth` issues and checks the tokens);
 //! - `dispatch`: the one path of every API request (count, latency, token, limits, faults,
 //!   handler, state file); `throttle`: the service limits ([`ThrottleConfig`]), what a request
-//!   costs, the token buckets and the usage counters ([`UsageReport`]); `service`: what differs between Graph, ARM and Key Vault (classification,
-//!   audience, 401/429/503 bodies, response headers);
+//!   costs, the token buckets and the usage counters ([`UsageReport`]); `service`: what
+//!   differs between Graph, ARM and Key Vault (classification, audience, 401/429/503 bodies,
+//!   response headers);
 //! - `graph`, `arm`, `keyvault`: the handlers; `odata`: Graph's query options and paging;
 //!   `objects`: the shapes of seeded objects; `state`: the tenant and its state file; `tls`:
 //!   certificates and the HTTPS server; `api` and `util`: shared types and helpers.

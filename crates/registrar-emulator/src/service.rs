@@ -1,7 +1,8 @@
 //! The three services behind the one port, and what differs between them: which requests are
 //! theirs ([`Service::classify`]), the token audience they accept, and how their answers look
 //! (the 401 challenge, the throttling and unavailability errors, and the headers every response
-//! carries). What a request is charged against the service limits is in `throttle`. The request flow itself, the same for all three, is in `dispatch`.
+//! carries). What a request is charged against the service limits is in `throttle`; the request
+//! flow itself, the same for all three, is in `dispatch`.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
