@@ -365,6 +365,26 @@ pub(crate) struct EmulatorArgs {
     /// A Key Vault that exists in the local tenant (repeatable).
     #[arg(long = "vault")]
     pub(crate) vaults: Vec<String>,
+
+    /// Enforce Graph's, ARM's and Key Vault's service limits, with Graph's resource-unit budget
+    /// of a tenant of this size class (S 3,500, M 5,000, L 8,000 RU per 10 s). Off by default;
+    /// switchable at run time with `POST /_emulator/throttle`.
+    #[arg(long, value_name = "S|M|L", ignore_case = true)]
+    pub(crate) throttle: Option<ThrottleClass>,
+}
+
+/// `registrar emulator --throttle`: a Graph tenant size class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ThrottleClass {
+    /// Under 50 users: 3,500 RU per 10 s.
+    #[value(name = "S")]
+    S,
+    /// 50 to 500 users: 5,000 RU per 10 s.
+    #[value(name = "M")]
+    M,
+    /// Over 500 users: 8,000 RU per 10 s.
+    #[value(name = "L")]
+    L,
 }
 
 /// `registrar import`: which applications, and where the manifest goes.

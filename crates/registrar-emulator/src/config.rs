@@ -1,5 +1,6 @@
 //! How an emulator is started and what can go wrong: [`EmulatorConfig`], the ARM options
-//! ([`ArmOptions`]), the injected [`Faults`] (changeable at run time), the count of what was
+//! ([`ArmOptions`]), whether service limits are enforced ([`crate::ThrottleConfig`]), the
+//! injected [`Faults`] (changeable at run time), the count of what was
 //! injected ([`InjectedFaults`]) and [`EmulatorError`].
 
 use std::net::SocketAddr;
@@ -24,6 +25,10 @@ pub struct EmulatorConfig {
     /// How the Azure Resource Manager (`Microsoft.Authorization`) routes behave where Azure's
     /// behaviour is not pinned down by its documentation.
     pub arm: ArmOptions,
+    /// Graph, ARM and Key Vault service limits, enforced from the start; `None` (the default):
+    /// nothing is throttled but what [`Faults::throttle_rate`] injects. Switchable at run time
+    /// with [`Emulator::set_throttle`](crate::Emulator::set_throttle).
+    pub throttle: Option<crate::ThrottleConfig>,
 }
 
 /// The form of `properties.roleDefinitionId` in role assignment responses.

@@ -1,5 +1,6 @@
 //! The control surface `/_emulator/…`: health, the active faults, what was injected, the request
-//! counters, and limited clients (`POST /_emulator/clients`, see `authorize`).
+//! counters, the service limits and the usage counters (`throttle`), and limited clients
+//! (`POST /_emulator/clients`, see `authorize`).
 //! These routes need no token and are not counted; they exist for tests and the `--local`
 //! quick start, not for any Azure client.
 
@@ -12,9 +13,9 @@ use serde_json::{Value, json};
 
 use crate::api::json_response;
 use crate::util::lock;
-use crate::{Emulator, Faults};
+use crate::{Emulator, Faults, TenantClass, ThrottleConfig};
 
-/// `/_emulator/{health,faults,faults/injected,requests,requests/reset}`.
+/// `/_emulator/{health,faults,faults/injected,requests,requests/reset,clients,throttle,usage}`.
 pub(crate) fn routes() -> Router<Emulator> {
     Router::new()
         .merge(injected_fault_routes())
@@ -23,6 +24,59 @@ pub(crate) fn routes() -> Router<Emulator> {
         .route("/_emulator/requests", get(get_requests))
         .route("/_emulator/requests/reset", post(reset_requests))
         .route("/_emulator/clients", post(create_client))
+        .merge(throttle_routes())
+}
+
+/// `GET|POST /_emulator/throttle` (the limits, `{"class": "S"}` to switch them on, `{"class":
+/// null}` off), `GET /_emulator/usage` and `POST /_emulator/usage/reset`.
+fn throttle_routes() -> Router<Emulator> {
+    Router::new()
+        .route("/_emulator/throttle", get(get_throttle).post(post_throttle))
+        .route("/_emulator/usage", get(get_usage))
+        .route("/_emulator/usage/reset", post(reset_usage))
+}
+
+/// The body of `POST /_emulator/throttle`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThrottleSwitch {
+    class: Option<TenantClass>,
+}
+
+fn throttle_json(emulator: &Emulator) -> Value {
+    match emulator.throttle() {
+        Some(config) => serde_json::to_value(config).unwrap_or(Value::Null),
+        None => json!({ "class": null }),
+    }
+}
+
+async fn get_throttle(State(emulator): State<Emulator>) -> Response {
+    json_response(StatusCode::OK, &throttle_json(&emulator))
+}
+
+async fn post_throttle(State(emulator): State<Emulator>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<ThrottleSwitch>(&body) {
+        Ok(switch) => {
+            emulator.set_throttle(switch.class.map(ThrottleConfig::graph_class));
+            json_response(StatusCode::OK, &throttle_json(&emulator))
+        }
+        Err(error) => json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({ "error": format!("invalid throttle switch (expected {{\"class\": \"S\"|\"M\"|\"L\"|null}}): {error}") }),
+        ),
+    }
+}
+
+async fn get_usage(State(emulator): State<Emulator>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &serde_json::to_value(emulator.usage()).unwrap_or(Value::Null),
+    )
+}
+
+async fn reset_usage(State(emulator): State<Emulator>) -> Response {
+    emulator.reset_usage();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `POST /_emulator/clients` with a [`crate::ClientSpec`]: 201 with the [`crate::CreatedClient`].

@@ -1,7 +1,8 @@
 //! Request dispatch: every API request (Graph, ARM, Key Vault) goes the same way, from the raw
 //! HTTP request to the service's answer: find the service, count the request, apply the
 //! injected latency, check the bearer token (and, for Graph, what its roles allow: `authorize`),
-//! draw the throttling, unavailability and connection
+//! charge the client against the service's limits (`throttle`; a 429 when they are on and
+//! exceeded), draw the throttling, unavailability and connection
 //! faults, run the service's handler under the tenant lock and write the state file if it
 //! changed. What differs between the services is in `service`.
 //!
@@ -16,8 +17,11 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
 
 use crate::api::{ApiRequest, ApiResponse, Reply, graph_error, method_not_allowed};
-use crate::service::{ArmRateLimit, Service, unknown_path};
+use crate::service::{Service, unknown_path};
 use crate::state::Tenant;
+use crate::throttle::{
+    ArmOperation, Charge, GraphCost, Metered, graph_cost, writes_personal_account_application,
+};
 use crate::util::{lock, now_ms};
 use crate::{Emulator, arm, auth, authorize, graph, keyvault};
 
@@ -77,6 +81,56 @@ pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Reque
         return unknown_path(&path, &parts.headers);
     };
     emulator.count(format!("{} {template}", parts.method));
+    let mut metered = Metered {
+        service: service.name(),
+        method: parts.method.to_string(),
+        route: template
+            .strip_prefix("/v1.0")
+            .unwrap_or(&template)
+            .to_owned(),
+        inner_batch: inner_batch_request,
+        resource_units: 0,
+        writes: 0,
+        arm_operation: None,
+        throttled: false,
+    };
+    let request = Incoming {
+        parts,
+        body,
+        path,
+        base,
+        inner_batch_request,
+    };
+    let response = answer(&emulator, &service, &template, request, &mut metered).await;
+    metered.throttled = response.status() == StatusCode::TOO_MANY_REQUESTS;
+    lock(&emulator.inner.usage).record(&metered);
+    response
+}
+
+/// An API request, read and classified.
+struct Incoming {
+    parts: axum::http::request::Parts,
+    body: axum::body::Bytes,
+    path: String,
+    base: String,
+    inner_batch_request: bool,
+}
+
+/// The answer to one API request; `metered` gets what it was charged.
+async fn answer(
+    emulator: &Emulator,
+    service: &Service,
+    template: &str,
+    request: Incoming,
+    metered: &mut Metered,
+) -> Response {
+    let Incoming {
+        parts,
+        body,
+        path,
+        base,
+        inner_batch_request,
+    } = request;
     if !inner_batch_request && emulator.holding() {
         return emulator.hold().await;
     }
@@ -102,12 +156,13 @@ pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Reque
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let arm_rate_limit = match &service {
-        Service::Arm(route) => Some(emulator.arm_rate_limit(route.subscription(), &parts.method)),
-        _ => None,
+    let cost = match service {
+        Service::Graph(route) => emulator.graph_cost(route, &api_request),
+        _ => GraphCost::default(),
     };
-    let reply =
-        |response: ApiResponse| service.finish(response, &parts.headers, arm_rate_limit.as_ref());
+    let finish = |response: ApiResponse, charge: &Charge| {
+        service.finish(response, &parts.headers, &charge.headers)
+    };
 
     let authorization = parts
         .headers
@@ -118,17 +173,29 @@ pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Reque
         auth::validate(&tenant, authorization, service.audience())
             .map_err(|problem| (problem, tenant.tenant_id.clone()))
     };
-    match validated {
-        Ok(claims) => api_request.claims = Some(claims),
-        Err((problem, tenant_id)) => {
-            let login_base = emulator.login_base(&base);
-            return reply(service.unauthorized(&problem, &login_base, &tenant_id));
+    let mut charge = match validated {
+        Ok(claims) => {
+            let charge = emulator.charge(service, &parts.method, &claims, cost, metered);
+            api_request.claims = Some(claims);
+            charge
         }
-    }
-    if let Service::Arm(_) = &service
-        && let Err(response) = arm::check_api_version(&api_request, &template)
+        Err((problem, tenant_id)) => {
+            // No client to charge: Graph's answer shows what the request would cost.
+            let uncharged = match service {
+                Service::Graph(_) => Charge::resource_units(cost.resource_units),
+                _ => Charge::default(),
+            };
+            let login_base = emulator.login_base(&base);
+            return finish(
+                service.unauthorized(&problem, &login_base, &tenant_id),
+                &uncharged,
+            );
+        }
+    };
+    if let Service::Arm(_) = service
+        && let Err(response) = arm::check_api_version(&api_request, template)
     {
-        return reply(response);
+        return finish(response, &charge);
     }
 
     // Both draws are made for every request, so a seed gives the same pattern whatever the rates.
@@ -146,14 +213,17 @@ pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Reque
     } else {
         emulator.draw_connection_fault(&faults)
     };
+    if let Some(seconds) = charge.retry_after_seconds {
+        return finish(service.throttled(&seconds.to_string()), &charge);
+    }
     let retry_after = retry_after_text(faults.retry_after_seconds);
     if throttled {
         emulator.note_injected(|injected| injected.throttled += 1);
-        return reply(service.throttled(&retry_after));
+        return finish(service.throttled(&retry_after), &charge);
     }
     if unavailable {
         emulator.note_injected(|injected| injected.unavailable += 1);
-        return reply(service.unavailable(&retry_after));
+        return finish(service.unavailable(&retry_after), &charge);
     }
     match connection_fault {
         Some(ConnectionFault::ResetBefore) => {
@@ -169,10 +239,14 @@ pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Reque
     }
 
     let lag_ms = i64::try_from(faults.replication_lag_ms).unwrap_or(i64::MAX);
-    let response = match &service {
+    let response = match service {
         Service::Graph(graph::Route::Batch) => {
             if parts.method == Method::POST {
-                graph::batch::run(&emulator, &api_request).await
+                let (response, inner_resource_units) =
+                    graph::batch::run(emulator, &api_request).await;
+                // The batch itself is not charged; its answer shows what its requests cost.
+                charge = Charge::resource_units(inner_resource_units);
+                response
             } else {
                 method_not_allowed()
             }
@@ -230,7 +304,7 @@ pub(crate) async fn api_request(State(emulator): State<Emulator>, request: Reque
         emulator.note_injected(|injected| injected.reset_after += 1);
         return dropped_connection();
     }
-    reply(response)
+    finish(response, &charge)
 }
 
 /// `Retry-After` in seconds as configured, `1` for a value that is not a duration.
@@ -309,33 +383,59 @@ impl Emulator {
         dropped_connection()
     }
 
-    /// Takes one token from ARM's bucket for this subscription (or the tenant) and operation
-    /// kind, and returns the `x-ms-ratelimit-remaining-…` header to send. The 2024+ public-cloud
-    /// buckets: reads 250 (25/s), writes and deletes 200 (10/s). Only the header is computed:
-    /// throttling itself is injected by [`crate::Faults::throttle_rate`].
-    fn arm_rate_limit(&self, subscription: Option<&str>, method: &Method) -> ArmRateLimit {
-        let (kind, capacity, refill_per_sec) = match *method {
-            Method::GET | Method::HEAD => ("reads", 250.0, 25.0),
-            Method::DELETE if subscription.is_some() => ("deletes", 200.0, 10.0),
-            _ => ("writes", 200.0, 10.0),
-        };
-        let (owner, key) = match subscription {
-            Some(subscription) => ("subscription", subscription.to_ascii_lowercase()),
-            None => ("tenant", "tenant".to_owned()),
-        };
+    /// What a Graph request costs (`throttle`), with whether it writes an application that
+    /// allows personal accounts (which may need the stored application's audience).
+    fn graph_cost(&self, route: &graph::Route, request: &ApiRequest) -> GraphCost {
+        let personal_account_application_write =
+            writes_personal_account_application(route, &request.method, &request.body, |key| {
+                lock(&self.inner.tenant)
+                    .applications
+                    .values()
+                    .find(|record| key.matches(record))
+                    .and_then(|record| record.str_field("signInAudience"))
+                    .map(str::to_owned)
+            });
+        GraphCost {
+            personal_account_application_write,
+            ..graph_cost(route, &request.method, &request.query)
+        }
+    }
+
+    /// Charges a request of the client `claims` names against the service's limits (see
+    /// `throttle`), and notes the charge in `metered`. A Graph client is its appId in its
+    /// tenant; an ARM client its appId in the subscription; Key Vault counts per vault.
+    fn charge(
+        &self,
+        service: &Service,
+        method: &Method,
+        claims: &auth::Claims,
+        cost: GraphCost,
+        metered: &mut Metered,
+    ) -> Charge {
         let now = now_ms();
-        let mut buckets = lock(&self.inner.arm_buckets);
-        let (tokens, refilled_at) = buckets.entry((key, kind)).or_insert((capacity, now));
-        #[allow(clippy::cast_precision_loss)]
-        let elapsed_secs = (now - *refilled_at).max(0) as f64 / 1000.0;
-        *tokens = (*tokens + elapsed_secs * refill_per_sec).min(capacity);
-        *refilled_at = now;
-        *tokens = (*tokens - 1.0).max(0.0);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let remaining = tokens.floor() as u64;
-        (
-            format!("x-ms-ratelimit-remaining-{owner}-{kind}"),
-            remaining.to_string(),
-        )
+        let client = if claims.appid.is_empty() {
+            &claims.azp
+        } else {
+            &claims.appid
+        };
+        let mut throttle = lock(&self.inner.throttle);
+        match service {
+            Service::Graph(_) => {
+                metered.resource_units = cost.resource_units;
+                metered.writes = cost.writes;
+                throttle.charge_graph(client, &claims.tid, cost, now)
+            }
+            Service::Arm(route) => {
+                let operation = ArmOperation::of(method, route.subscription());
+                metered.arm_operation = Some(operation);
+                metered.writes = u32::from(operation != ArmOperation::Read);
+                throttle.charge_arm(route.subscription(), client, operation, now)
+            }
+            Service::Vault { route, vault, .. } => {
+                let sets_secret =
+                    *method == Method::PUT && matches!(route, keyvault::KvRoute::Secret(_));
+                throttle.charge_vault(vault, sets_secret, now)
+            }
+        }
     }
 }

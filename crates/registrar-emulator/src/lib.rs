@@ -12,7 +12,9 @@
 //! [`RunningEmulator`] with the base URL and the CA certificate to trust. [`Faults`] inject
 //! latency, throttling, 503s, dropped connections, timeouts, a hold after the k-th change (kill
 //! tests), replication lag and Key Vault denials, counted in [`InjectedFaults`]; request counters
-//! ([`Emulator::request_counts`]) let tests assert how many calls a client made.
+//! ([`Emulator::request_counts`]) let tests assert how many calls a client made. With a
+//! [`ThrottleConfig`] it enforces Graph's, ARM's and Key Vault's service limits; what every
+//! request is charged is counted either way ([`Emulator::usage`]).
 //!
 //! Routes, all on one port:
 //! - `POST /{tenant}/oauth2/v2.0/token` (client credentials), `GET /{tenant}/v2.0/.well-known/openid-configuration`,
@@ -24,7 +26,7 @@
 //! - Azure Resource Manager `Microsoft.Authorization` (role definitions and role assignments) at
 //!   the root, as `management.azure.com` serves it: `/subscriptions/{s}/…/providers/Microsoft.Authorization/…`,
 //!   `/providers/Microsoft.Management/managementGroups/{mg}/…`, `/providers/Microsoft.Authorization/…`;
-//! - the control surface `/_emulator/{health,faults,faults/injected,requests,requests/reset,clients}`
+//! - the control surface `/_emulator/{health,faults,faults/injected,requests,requests/reset,clients,throttle,usage,usage/reset}`
 //!   (no auth, not counted).
 //!
 //! ```
@@ -44,9 +46,11 @@
 //! - `control`: the `/_emulator/…` routes; `authorize`: what a token's roles and Azure roles allow,
 //!   and the limited clients; `login`: the token, OpenID and discovery routes
 //!   (`auth` issues and checks the tokens);
-//! - `dispatch`: the one path of every API request (count, latency, token, faults, handler,
-//!   state file); `service`: what differs between Graph, ARM and Key Vault (classification,
-//!   audience, 401/429/503 bodies, response headers);
+//! - `dispatch`: the one path of every API request (count, latency, token, limits, faults,
+//!   handler, state file); `throttle`: the service limits ([`ThrottleConfig`]), what a request
+//!   costs, the token buckets and the usage counters ([`UsageReport`]); `service`: what
+//!   differs between Graph, ARM and Key Vault (classification, audience, 401/429/503 bodies,
+//!   response headers);
 //! - `graph`, `arm`, `keyvault`: the handlers; `odata`: Graph's query options and paging;
 //!   `objects`: the shapes of seeded objects; `state`: the tenant and its state file; `tls`:
 //!   certificates and the HTTPS server; `api` and `util`: shared types and helpers.
@@ -79,6 +83,7 @@ mod objects;
 mod odata;
 mod service;
 mod state;
+mod throttle;
 mod tls;
 mod util;
 
@@ -100,6 +105,10 @@ pub use crate::config::{
     ArmOptions, EmulatorConfig, EmulatorError, Faults, InjectedFaults, RoleDefinitionIdForm,
 };
 use crate::state::Tenant;
+pub use crate::throttle::{
+    ArmUsage, GraphUsage, Limit, RouteUsage, TenantClass, ThrottleConfig, UsageReport, VaultUsage,
+};
+use crate::throttle::{Throttle, Usage};
 use crate::util::lock;
 
 /// The local tenant's identity and the automation client's well-known credentials.
@@ -175,18 +184,14 @@ struct Inner {
     total: AtomicU64,
     base_url: Mutex<Option<String>>,
     arm: ArmOptions,
-    /// ARM's rate-limit token buckets by (subscription or `tenant`, operation kind): tokens left
-    /// and when they were last refilled (ms).
-    arm_buckets: Mutex<BTreeMap<BucketKey, Bucket>>,
+    /// Whether throttling is on, and every service's buckets.
+    throttle: Mutex<Throttle>,
+    /// What was charged, per service and route (`GET /_emulator/usage`).
+    usage: Mutex<Usage>,
 }
 
 /// Mixed into [`EmulatorConfig::seed`] for the connection faults' generator.
 const CONNECTION_FAULT_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
-
-/// An ARM rate-limit bucket: (subscription id or `tenant`, `reads`/`writes`/`deletes`).
-type BucketKey = (String, &'static str);
-/// Tokens left and when they were last refilled (ms since the epoch).
-type Bucket = (f64, i64);
 
 /// The emulator; cheap to clone (all clones share one tenant).
 #[derive(Clone)]
@@ -269,7 +274,8 @@ impl Emulator {
                 total: AtomicU64::new(0),
                 base_url: Mutex::new(None),
                 arm: config.arm,
-                arm_buckets: Mutex::new(BTreeMap::new()),
+                throttle: Mutex::new(Throttle::new(config.throttle)),
+                usage: Mutex::new(Usage::default()),
             }),
         })
     }
@@ -357,6 +363,28 @@ impl Emulator {
         };
         drop(injected);
         self.inner.total.store(0, Ordering::SeqCst);
+    }
+
+    /// Switches throttling on with these limits, or off with `None`; every bucket starts full.
+    /// Also `POST /_emulator/throttle`.
+    pub fn set_throttle(&self, throttle: Option<ThrottleConfig>) {
+        lock(&self.inner.throttle).set(throttle);
+    }
+
+    /// The limits enforced, `None` when throttling is off.
+    pub fn throttle(&self) -> Option<ThrottleConfig> {
+        lock(&self.inner.throttle).config().cloned()
+    }
+
+    /// What was charged since the start or the last [`Self::reset_usage`], kept whether
+    /// throttling is on or off. Also `GET /_emulator/usage`.
+    pub fn usage(&self) -> UsageReport {
+        lock(&self.inner.usage).report()
+    }
+
+    /// Sets the usage counters to zero. Also `POST /_emulator/usage/reset`.
+    pub fn reset_usage(&self) {
+        *lock(&self.inner.usage) = Usage::default();
     }
 
     /// The tenant id, domains and the automation client's credentials.

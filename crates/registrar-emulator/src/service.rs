@@ -1,7 +1,8 @@
 //! The three services behind the one port, and what differs between them: which requests are
 //! theirs ([`Service::classify`]), the token audience they accept, and how their answers look
 //! (the 401 challenge, the throttling and unavailability errors, and the headers every response
-//! carries). The request flow itself, the same for all three, is in `dispatch`.
+//! carries). What a request is charged against the service limits is in `throttle`; the request
+//! flow itself, the same for all three, is in `dispatch`.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -10,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::api::{ApiResponse, finish_plain, graph_error, kv_error};
 use crate::auth::{ARM_AUDIENCE, GRAPH_AUDIENCE, TokenProblem, VAULT_AUDIENCE};
+use crate::throttle::ServiceName;
 use crate::util::{graph_date_short, new_guid, now, percent_decode};
 use crate::{arm, graph, keyvault};
 
@@ -28,9 +30,6 @@ pub(crate) enum Service {
         vault_url: String,
     },
 }
-
-/// The `x-ms-ratelimit-remaining-…` header an ARM response carries (name, value).
-pub(crate) type ArmRateLimit = (String, String);
 
 impl Service {
     /// The service a request is for and its route template (for request counting), `None` when
@@ -83,6 +82,15 @@ impl Service {
         None
     }
 
+    /// The service's name in the usage counters.
+    pub(crate) fn name(&self) -> ServiceName {
+        match self {
+            Self::Graph(_) => ServiceName::Graph,
+            Self::Arm(_) => ServiceName::Arm,
+            Self::Vault { .. } => ServiceName::KeyVault,
+        }
+    }
+
     /// The audience a bearer token must have for this service.
     pub(crate) fn audience(&self) -> &'static str {
         match self {
@@ -107,7 +115,7 @@ impl Service {
         }
     }
 
-    /// The service's 429 for an injected throttling fault.
+    /// The service's 429, for an injected throttling fault or an exceeded limit.
     pub(crate) fn throttled(&self, retry_after: &str) -> ApiResponse {
         let response = match self {
             Self::Arm(_) => arm::arm_error(
@@ -163,19 +171,30 @@ impl Service {
         response.with_header("Retry-After", retry_after)
     }
 
-    /// The HTTP response with the headers this service sends on every answer. `arm_rate_limit`
-    /// is sent by ARM only.
+    /// The HTTP response with the headers this service sends on every answer, and the
+    /// `charged` ones of its limits (Graph's `x-ms-resource-unit` and `x-ms-throttle-…`, ARM's
+    /// `x-ms-ratelimit-remaining-…`).
     pub(crate) fn finish(
         &self,
         response: ApiResponse,
         request_headers: &HeaderMap,
-        arm_rate_limit: Option<&ArmRateLimit>,
+        charged: &[(String, String)],
     ) -> Response {
-        match self {
+        let mut out = match self {
             Self::Graph(_) => finish_graph(response, request_headers),
-            Self::Arm(_) => finish_arm(response, request_headers, arm_rate_limit),
+            Self::Arm(_) => finish_arm(response, request_headers),
             Self::Vault { .. } => finish_vault(response),
+        };
+        let headers = out.headers_mut();
+        for (name, value) in charged {
+            if let (Ok(name), Ok(value)) = (
+                header::HeaderName::try_from(name.as_str()),
+                HeaderValue::try_from(value.as_str()),
+            ) {
+                headers.insert(name, value);
+            }
         }
+        out
     }
 }
 
@@ -189,7 +208,10 @@ pub(crate) fn unknown_path(path: &str, request_headers: &HeaderMap) -> Response 
             "Invalid version or resource: '{path}'. The emulator serves /v1.0/…, /vaults/{{vault}}/…, ARM's /subscriptions/… and /providers/… and /{{tenant}}/oauth2/v2.0/token."
         ),
     );
-    finish_graph(response, request_headers)
+    let mut out = finish_graph(response, request_headers);
+    out.headers_mut()
+        .insert("x-ms-resource-unit", HeaderValue::from_static("1"));
+    out
 }
 
 /// `host` with the port of `base` (the port the client connected to), if it has one.
@@ -235,8 +257,8 @@ fn vault_unauthorized(problem: &TokenProblem, base: &str, tenant_id: &str) -> Ap
     )
 }
 
-/// Adds Graph's headers (`request-id`, `client-request-id`, `x-ms-resource-unit`) and fills
-/// `innerError` into error bodies.
+/// Adds Graph's headers (`request-id`, `client-request-id`) and fills `innerError` into error
+/// bodies.
 fn finish_graph(mut response: ApiResponse, request_headers: &HeaderMap) -> Response {
     let request_id = new_guid();
     let client_request_id = request_headers
@@ -285,7 +307,6 @@ fn finish_graph(mut response: ApiResponse, request_headers: &HeaderMap) -> Respo
     if let Ok(value) = HeaderValue::try_from(client_request_id) {
         headers.insert("client-request-id", value);
     }
-    headers.insert("x-ms-resource-unit", HeaderValue::from_static("1"));
     for (name, value) in std::mem::take(&mut response.headers) {
         if let (Ok(name), Ok(value)) = (
             header::HeaderName::try_from(name),
@@ -336,12 +357,8 @@ fn arm_unauthorized(problem: &TokenProblem, base: &str, tenant_id: &str) -> ApiR
 }
 
 /// Adds ARM's headers: `x-ms-request-id`, `x-ms-correlation-request-id` (the client's, else new),
-/// `x-ms-routing-request-id` and the request's `x-ms-ratelimit-remaining-…` header.
-fn finish_arm(
-    response: ApiResponse,
-    request_headers: &HeaderMap,
-    rate: Option<&(String, String)>,
-) -> Response {
+/// `x-ms-routing-request-id`.
+fn finish_arm(response: ApiResponse, request_headers: &HeaderMap) -> Response {
     let mut out = finish_plain(response);
     let request_id = new_guid();
     let correlation_id = request_headers
@@ -364,14 +381,6 @@ fn finish_arm(
     }
     if let Some(client_request_id) = request_headers.get("x-ms-client-request-id") {
         headers.insert("x-ms-client-request-id", client_request_id.clone());
-    }
-    if let Some((name, value)) = rate
-        && let (Ok(name), Ok(value)) = (
-            header::HeaderName::try_from(name.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        )
-    {
-        headers.insert(name, value);
     }
     out
 }

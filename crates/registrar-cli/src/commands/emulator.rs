@@ -3,9 +3,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use anyhow::Context;
-use registrar_emulator::{Emulator, EmulatorConfig};
+use registrar_emulator::{Emulator, EmulatorConfig, TenantClass, ThrottleConfig};
 
-use crate::cli::EmulatorArgs;
+use crate::cli::{EmulatorArgs, ThrottleClass};
 use crate::commands::Outcome;
 
 pub(crate) fn run(args: EmulatorArgs) -> anyhow::Result<Outcome> {
@@ -18,6 +18,13 @@ async fn serve(args: EmulatorArgs) -> anyhow::Result<Outcome> {
         state_file: args.state.clone(),
         strict_vaults: args.strict_vaults,
         vaults: args.vaults.clone(),
+        throttle: args.throttle.map(|class| {
+            ThrottleConfig::graph_class(match class {
+                ThrottleClass::S => TenantClass::S,
+                ThrottleClass::M => TenantClass::M,
+                ThrottleClass::L => TenantClass::L,
+            })
+        }),
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::new(config).context("cannot start the local tenant")?;
@@ -48,6 +55,13 @@ async fn serve(args: EmulatorArgs) -> anyhow::Result<Outcome> {
     match &args.state {
         Some(state) => eprintln!("  state file:     {}", state.display()),
         None => eprintln!("  state:          in memory (use --state FILE to keep it)"),
+    }
+    match emulator.throttle() {
+        Some(limits) => eprintln!(
+            "  throttling:     on, tenant class {:?} ({} RU per 10 s)",
+            limits.class, limits.graph_resource_units.capacity
+        ),
+        None => eprintln!("  throttling:     off (use --throttle S|M|L)"),
     }
     eprintln!("press Ctrl-C to stop");
     tokio::signal::ctrl_c()

@@ -1,5 +1,5 @@
 //! `POST /v1.0/$batch`: up to 20 requests, each dispatched through the emulator's own router so
-//! authentication, faults and request counting apply to every inner request.
+//! authentication, faults, request counting and the service limits apply to every inner request.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -103,11 +103,13 @@ fn parse_steps(request: &ApiRequest) -> Result<Vec<Step>, ApiResponse> {
     Ok(steps)
 }
 
-/// Runs a batch; inner requests go through `emulator.router()`.
-pub(crate) async fn run(emulator: &Emulator, request: &ApiRequest) -> ApiResponse {
+/// Runs a batch; inner requests go through `emulator.router()`, so each is charged and
+/// throttled on its own (an inner 429 carries its own `Retry-After`; the batch is still 200).
+/// Returns the answer and the resource units its inner requests were charged together.
+pub(crate) async fn run(emulator: &Emulator, request: &ApiRequest) -> (ApiResponse, u32) {
     let steps = match parse_steps(request) {
         Ok(steps) => steps,
-        Err(error) => return error,
+        Err(error) => return (error, 0),
     };
     let mut statuses: BTreeMap<String, u16> = BTreeMap::new();
     let mut responses = Vec::new();
@@ -124,7 +126,7 @@ pub(crate) async fn run(emulator: &Emulator, request: &ApiRequest) -> ApiRespons
             .map(|(index, _)| index)
             .collect();
         if ready.is_empty() {
-            return bad_request("Batch request dependencies form a cycle.");
+            return (bad_request("Batch request dependencies form a cycle."), 0);
         }
         // The requests whose dependencies are settled run side by side, as Graph runs the
         // independent requests of a batch.
@@ -143,7 +145,7 @@ pub(crate) async fn run(emulator: &Emulator, request: &ApiRequest) -> ApiRespons
                 json!({
                     "id": step.id,
                     "status": 424,
-                    "headers": {"Content-Type": "application/json"},
+                    "headers": {"Content-Type": "application/json", "x-ms-resource-unit": "0"},
                     "body": {"error": {"code": "Request_FailedDependency", "message": "The request was not executed because a request it depends on failed."}},
                 })
             } else {
@@ -160,7 +162,15 @@ pub(crate) async fn run(emulator: &Emulator, request: &ApiRequest) -> ApiRespons
             responses.push(entry);
         }
     }
-    ApiResponse::ok(json!({ "responses": responses }))
+    let resource_units = responses
+        .iter()
+        .filter_map(|entry| entry["headers"]["x-ms-resource-unit"].as_str())
+        .filter_map(|value| value.parse::<u32>().ok())
+        .fold(0_u32, u32::saturating_add);
+    (
+        ApiResponse::ok(json!({ "responses": responses })),
+        resource_units,
+    )
 }
 
 /// Header names as Graph spells them inside batch responses.

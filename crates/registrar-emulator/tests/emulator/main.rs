@@ -18,3 +18,5 @@ mod runtime;
 mod service_principal_extras;
 #[cfg(test)]
 mod support;
+#[cfg(test)]
+mod throttling;
