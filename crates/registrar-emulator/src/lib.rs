@@ -69,6 +69,7 @@ mod api;
 mod arm;
 mod auth;
 mod authorize;
+mod cloud;
 mod config;
 mod control;
 mod dispatch;
@@ -97,7 +98,8 @@ use url::Url;
 
 pub use crate::authorize::{ClientRoleAssignment, ClientSpec, CreatedClient};
 pub use crate::config::{
-    ArmOptions, EmulatorConfig, EmulatorError, Faults, InjectedFaults, RoleDefinitionIdForm,
+    ArmOptions, ArmSubscription, EmulatorConfig, EmulatorError, Faults, InjectedFaults,
+    RoleDefinitionIdForm,
 };
 use crate::state::Tenant;
 use crate::util::lock;
@@ -279,6 +281,7 @@ impl Emulator {
         Router::new()
             .merge(control::routes())
             .merge(login::routes())
+            .merge(cloud::routes())
             .fallback(dispatch::api_request)
             .with_state(self.clone())
     }
