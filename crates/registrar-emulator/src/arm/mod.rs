@@ -653,8 +653,18 @@ mod tests {
             .0,
             Route::BadScope("InvalidScope", _)
         ));
+        // The subscription itself, the list and the tenants are served (what `az login` reads).
+        assert_eq!(
+            route(&format!("/subscriptions/{sub}")),
+            (
+                Route::Subscription(sub.to_owned()),
+                "/subscriptions/{subscriptionId}".to_owned()
+            )
+        );
+        assert_eq!(route("/subscriptions").0, Route::Subscriptions);
+        assert_eq!(route("/tenants").0, Route::Tenants);
         assert!(matches!(
-            route(&format!("/subscriptions/{sub}")).0,
+            route(&format!("/subscriptions/{sub}/resourceGroups")).0,
             Route::Unknown(_)
         ));
     }
