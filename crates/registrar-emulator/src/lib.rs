@@ -16,14 +16,16 @@
 //!
 //! Routes, all on one port:
 //! - `POST /{tenant}/oauth2/v2.0/token` (client credentials), `GET /{tenant}/v2.0/.well-known/openid-configuration`,
-//!   `GET /common/discovery/instance`;
+//!   `GET /common/discovery/instance`; ARM's cloud metadata `GET /metadata/endpoints` (no token;
+//!   what `az cloud register` reads);
 //! - Graph at `/v1.0/…` (applications, servicePrincipals, owners, users, directoryObjects,
 //!   directory/deletedItems, addPassword/removePassword, federatedIdentityCredentials, admin
 //!   consent through appRoleAssignedTo/appRoleAssignments and oauth2PermissionGrants, `$batch`);
 //! - Key Vault at `/vaults/{vault}/secrets/…` (or by Host / HTTP/2 `:authority` `{vault}.vault.azure.net`);
 //! - Azure Resource Manager `Microsoft.Authorization` (role definitions and role assignments) at
 //!   the root, as `management.azure.com` serves it: `/subscriptions/{s}/…/providers/Microsoft.Authorization/…`,
-//!   `/providers/Microsoft.Management/managementGroups/{mg}/…`, `/providers/Microsoft.Authorization/…`;
+//!   `/providers/Microsoft.Management/managementGroups/{mg}/…`, `/providers/Microsoft.Authorization/…`,
+//!   and the subscriptions and tenants a sign-in lists (`/subscriptions`, `/tenants`);
 //! - the control surface `/_emulator/{health,faults,faults/injected,requests,requests/reset,clients}`
 //!   (no auth, not counted).
 //!
@@ -43,7 +45,7 @@
 //!   [`Faults`], [`EmulatorError`];
 //! - `control`: the `/_emulator/…` routes; `authorize`: what a token's roles and Azure roles allow,
 //!   and the limited clients; `login`: the token, OpenID and discovery routes
-//!   (`auth` issues and checks the tokens);
+//!   (`auth` issues and checks the tokens); `cloud`: the cloud metadata;
 //! - `dispatch`: the one path of every API request (count, latency, token, faults, handler,
 //!   state file); `service`: what differs between Graph, ARM and Key Vault (classification,
 //!   audience, 401/429/503 bodies, response headers);
