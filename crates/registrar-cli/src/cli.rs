@@ -371,6 +371,17 @@ pub(crate) struct EmulatorArgs {
     /// switchable at run time with `POST /_emulator/throttle`.
     #[arg(long, value_name = "S|M|L", ignore_case = true)]
     pub(crate) throttle: Option<ThrottleClass>,
+
+    /// A subscription ARM lists (`GET /subscriptions`, what `az login` reads), as `ID` or
+    /// `ID=Display name` (repeatable). Default: one, `a925f2f7-5c63-4b7b-8799-25a5f97bc3b2`
+    /// "Local subscription".
+    #[arg(long = "subscription", value_name = "ID[=NAME]", value_parser = parse_subscription)]
+    pub(crate) subscriptions: Vec<(String, String)>,
+
+    /// Also print (to stderr) the commands that point the Azure CLI at this local tenant and sign
+    /// in with its automation client (docs/emulator.md, "The Azure CLI").
+    #[arg(long)]
+    pub(crate) print_az_setup: bool,
 }
 
 /// `registrar emulator --throttle`: a Graph tenant size class.
@@ -385,6 +396,21 @@ pub(crate) enum ThrottleClass {
     /// Over 500 users: 8,000 RU per 10 s.
     #[value(name = "L")]
     L,
+}
+
+/// `--subscription ID[=NAME]`: the id (a GUID) and the display name (default "Local subscription").
+fn parse_subscription(text: &str) -> Result<(String, String), String> {
+    let (id, name) = match text.split_once('=') {
+        Some((id, name)) => (id.trim(), name.trim()),
+        None => (text.trim(), "Local subscription"),
+    };
+    if registrar_model::Guid::parse(id).is_none() {
+        return Err(format!("`{id}` is not a subscription id (a GUID)"));
+    }
+    if name.is_empty() {
+        return Err("the subscription's display name is empty".to_owned());
+    }
+    Ok((id.to_owned(), name.to_owned()))
 }
 
 /// `registrar import`: which applications, and where the manifest goes.

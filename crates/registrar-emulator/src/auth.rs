@@ -48,10 +48,15 @@ pub(crate) struct Claims {
     pub(crate) app_displayname: Option<String>,
 }
 
-/// The audience a `scope` asks for, `None` when the resource is unknown.
-fn audience_of_scope(scope: &str) -> Option<&'static str> {
+/// The audience a `scope` asks for, `None` when the resource is unknown. `own_base` is the
+/// emulator's URL as the client addressed it: the local cloud's Microsoft Graph resource id
+/// (`cloud`), so a token for it is a Graph token.
+fn audience_of_scope(scope: &str, own_base: &str) -> Option<&'static str> {
     let resource = scope.strip_suffix("/.default")?;
     let resource = resource.trim_end_matches('/');
+    if resource.eq_ignore_ascii_case(own_base.trim_end_matches('/')) {
+        return Some(GRAPH_AUDIENCE);
+    }
     match resource.to_ascii_lowercase().as_str() {
         "https://graph.microsoft.com" | "00000003-0000-0000-c000-000000000000" => {
             Some(GRAPH_AUDIENCE)
@@ -93,9 +98,10 @@ fn aadsts(status: StatusCode, error: &str, code: u32, description: &str) -> ApiR
     )
 }
 
-/// `POST /{tenant}/oauth2/v2.0/token`.
+/// `POST /{tenant}/oauth2/v2.0/token`; `own_base` is the emulator's URL as addressed.
 pub(crate) fn token(
     tenant: &Tenant,
+    own_base: &str,
     tenant_in_path: &str,
     body: &[u8],
     basic: Option<(String, String)>,
@@ -176,7 +182,7 @@ pub(crate) fn token(
         );
     }
     let first_scope = scope.split(' ').next().unwrap_or_default();
-    let Some(audience) = audience_of_scope(first_scope) else {
+    let Some(audience) = audience_of_scope(first_scope, own_base) else {
         let resource = first_scope.trim_end_matches("/.default");
         return aadsts(
             StatusCode::BAD_REQUEST,

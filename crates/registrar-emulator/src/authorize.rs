@@ -204,7 +204,10 @@ pub(crate) fn graph(
     let caller = claims.oid.as_str();
     let allowed = match route {
         Route::Batch | Route::Unknown(_) => true,
-        Route::Users | Route::User(_) | Route::DirectoryObject(_) => has_any(
+        Route::Users
+        | Route::User(_)
+        | Route::DirectoryObject(_)
+        | Route::DirectoryObjectsByIds => has_any(
             claims,
             &[
                 "User.Read.All",

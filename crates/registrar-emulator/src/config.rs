@@ -36,11 +36,13 @@ pub struct EmulatorConfig {
 #[non_exhaustive]
 pub enum RoleDefinitionIdForm {
     /// `/providers/Microsoft.Authorization/roleDefinitions/{guid}`, as the 2022-04-01 spec
-    /// examples answer even to a subscription-scoped request (the default).
-    #[default]
+    /// examples answer even to a subscription-scoped request.
     Tenant,
     /// `/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}` for
-    /// assignments inside a subscription, as Azure is commonly seen to answer.
+    /// assignments inside a subscription, as Azure answers (the default): the Azure CLI names
+    /// an assignment's role by matching this string to the ids of the subscription's role
+    /// definitions, and finds nothing to delete by role otherwise.
+    #[default]
     Subscription,
 }
 
@@ -55,6 +57,40 @@ pub struct ArmOptions {
     pub assignments_per_subscription: usize,
     /// Role assignments at one management group before `RoleAssignmentLimitExceeded` (500).
     pub assignments_per_management_group: usize,
+    /// The subscriptions `GET /subscriptions` lists (to callers holding a role in them); one,
+    /// [`ArmSubscription::default_subscription`], by default. Role assignments may still be made
+    /// under any GUID subscription.
+    pub subscriptions: Vec<ArmSubscription>,
+}
+
+/// A subscription the emulator lists (`GET /subscriptions`, `GET /subscriptions/{id}`), as the
+/// Azure CLI's `az login` and `az account` read them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ArmSubscription {
+    /// The subscription id (a GUID).
+    pub id: String,
+    /// Its display name.
+    pub display_name: String,
+}
+
+impl ArmSubscription {
+    /// The subscription id of [`Self::default_subscription`].
+    pub const DEFAULT_ID: &'static str = "a925f2f7-5c63-4b7b-8799-25a5f97bc3b2";
+
+    /// A subscription with this id and display name.
+    pub fn new(id: impl Into<String>, display_name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            display_name: display_name.into(),
+        }
+    }
+
+    /// The one subscription of a default emulator: `a925f2f7-…`, "Local subscription".
+    pub fn default_subscription() -> Self {
+        Self::new(Self::DEFAULT_ID, "Local subscription")
+    }
 }
 
 impl Default for ArmOptions {
@@ -63,6 +99,7 @@ impl Default for ArmOptions {
             role_definition_id_form: RoleDefinitionIdForm::default(),
             assignments_per_subscription: 4000,
             assignments_per_management_group: 500,
+            subscriptions: vec![ArmSubscription::default_subscription()],
         }
     }
 }
@@ -72,6 +109,13 @@ impl ArmOptions {
     #[must_use]
     pub fn with_role_definition_id_form(mut self, form: RoleDefinitionIdForm) -> Self {
         self.role_definition_id_form = form;
+        self
+    }
+
+    /// Sets the subscriptions listed ([`Self::subscriptions`]).
+    #[must_use]
+    pub fn with_subscriptions(mut self, subscriptions: Vec<ArmSubscription>) -> Self {
+        self.subscriptions = subscriptions;
         self
     }
 

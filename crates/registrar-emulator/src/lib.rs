@@ -18,14 +18,16 @@
 //!
 //! Routes, all on one port:
 //! - `POST /{tenant}/oauth2/v2.0/token` (client credentials), `GET /{tenant}/v2.0/.well-known/openid-configuration`,
-//!   `GET /common/discovery/instance`;
+//!   `GET /common/discovery/instance`; ARM's cloud metadata `GET /metadata/endpoints` (no token;
+//!   what `az cloud register` reads);
 //! - Graph at `/v1.0/…` (applications, servicePrincipals, owners, users, directoryObjects,
 //!   directory/deletedItems, addPassword/removePassword, federatedIdentityCredentials, admin
 //!   consent through appRoleAssignedTo/appRoleAssignments and oauth2PermissionGrants, `$batch`);
 //! - Key Vault at `/vaults/{vault}/secrets/…` (or by Host / HTTP/2 `:authority` `{vault}.vault.azure.net`);
 //! - Azure Resource Manager `Microsoft.Authorization` (role definitions and role assignments) at
 //!   the root, as `management.azure.com` serves it: `/subscriptions/{s}/…/providers/Microsoft.Authorization/…`,
-//!   `/providers/Microsoft.Management/managementGroups/{mg}/…`, `/providers/Microsoft.Authorization/…`;
+//!   `/providers/Microsoft.Management/managementGroups/{mg}/…`, `/providers/Microsoft.Authorization/…`,
+//!   and the subscriptions and tenants a sign-in lists (`/subscriptions`, `/tenants`);
 //! - the control surface `/_emulator/{health,faults,faults/injected,requests,requests/reset,clients,throttle,usage,usage/reset}`
 //!   (no auth, not counted).
 //!
@@ -45,7 +47,7 @@
 //!   [`Faults`], [`EmulatorError`];
 //! - `control`: the `/_emulator/…` routes; `authorize`: what a token's roles and Azure roles allow,
 //!   and the limited clients; `login`: the token, OpenID and discovery routes
-//!   (`auth` issues and checks the tokens);
+//!   (`auth` issues and checks the tokens); `cloud`: the cloud metadata;
 //! - `dispatch`: the one path of every API request (count, latency, token, limits, faults,
 //!   handler, state file); `throttle`: the service limits ([`ThrottleConfig`]), what a request
 //!   costs, the token buckets and the usage counters ([`UsageReport`]); `service`: what
@@ -73,6 +75,7 @@ mod api;
 mod arm;
 mod auth;
 mod authorize;
+mod cloud;
 mod config;
 mod control;
 mod dispatch;
@@ -102,7 +105,8 @@ use url::Url;
 
 pub use crate::authorize::{ClientRoleAssignment, ClientSpec, CreatedClient};
 pub use crate::config::{
-    ArmOptions, EmulatorConfig, EmulatorError, Faults, InjectedFaults, RoleDefinitionIdForm,
+    ArmOptions, ArmSubscription, EmulatorConfig, EmulatorError, Faults, InjectedFaults,
+    RoleDefinitionIdForm,
 };
 use crate::state::Tenant;
 pub use crate::throttle::{
@@ -285,6 +289,7 @@ impl Emulator {
         Router::new()
             .merge(control::routes())
             .merge(login::routes())
+            .merge(cloud::routes())
             .fallback(dispatch::api_request)
             .with_state(self.clone())
     }

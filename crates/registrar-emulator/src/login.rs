@@ -92,9 +92,16 @@ async fn token(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let base = emulator.base_for(&headers);
     let response = {
         let tenant = lock(&emulator.inner.tenant);
-        auth::token(&tenant, &tenant_in_path, &body, basic_credentials(&headers))
+        auth::token(
+            &tenant,
+            &base,
+            &tenant_in_path,
+            &body,
+            basic_credentials(&headers),
+        )
     };
     let mut out = finish_plain(response);
     out.headers_mut().insert(

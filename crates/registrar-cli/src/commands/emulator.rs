@@ -1,9 +1,12 @@
-//! `registrar emulator`: the local tenant, standalone, until Ctrl-C.
+//! `registrar emulator`: the local tenant, standalone, until Ctrl-C; with `--print-az-setup`, the
+//! commands that point the Azure CLI at it.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 use anyhow::Context;
-use registrar_emulator::{Emulator, EmulatorConfig, TenantClass, ThrottleConfig};
+use registrar_emulator::{
+    ArmOptions, ArmSubscription, Emulator, EmulatorConfig, TenantClass, ThrottleConfig,
+};
 
 use crate::cli::{EmulatorArgs, ThrottleClass};
 use crate::commands::Outcome;
@@ -14,6 +17,15 @@ pub(crate) fn run(args: EmulatorArgs) -> anyhow::Result<Outcome> {
 }
 
 async fn serve(args: EmulatorArgs) -> anyhow::Result<Outcome> {
+    let mut arm = ArmOptions::default();
+    if !args.subscriptions.is_empty() {
+        arm = arm.with_subscriptions(
+            args.subscriptions
+                .iter()
+                .map(|(id, name)| ArmSubscription::new(id, name))
+                .collect(),
+        );
+    }
     let config = EmulatorConfig {
         state_file: args.state.clone(),
         strict_vaults: args.strict_vaults,
@@ -25,6 +37,7 @@ async fn serve(args: EmulatorArgs) -> anyhow::Result<Outcome> {
                 ThrottleClass::L => TenantClass::L,
             })
         }),
+        arm,
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::new(config).context("cannot start the local tenant")?;
@@ -63,10 +76,69 @@ async fn serve(args: EmulatorArgs) -> anyhow::Result<Outcome> {
         ),
         None => eprintln!("  throttling:     off (use --throttle S|M|L)"),
     }
+    if args.print_az_setup {
+        let ca = std::path::absolute(&args.ca_cert).unwrap_or_else(|_| args.ca_cert.clone());
+        eprintln!(
+            "{}",
+            az_setup(
+                url,
+                &tenant.tenant_id,
+                &tenant.client_id,
+                &tenant.client_secret,
+                &ca
+            )
+        );
+    }
     eprintln!("press Ctrl-C to stop");
     tokio::signal::ctrl_c()
         .await
         .context("cannot listen for Ctrl-C")?;
     eprintln!("stopping");
     Ok(Outcome::Success)
+}
+
+/// The Azure CLI commands of docs/emulator.md ("The Azure CLI") for this local tenant. The
+/// automation client's secret is the well-known local one, the same for every local tenant.
+fn az_setup(
+    url: &str,
+    tenant_id: &str,
+    client_id: &str,
+    client_secret: &str,
+    ca: &std::path::Path,
+) -> String {
+    format!(
+        "\n# The Azure CLI against this local tenant (in a shell of its own: the config folder keeps\n\
+         # your Azure profile apart, and the CA bundle replaces the system's for az):\n\
+         export AZURE_CONFIG_DIR=\"$PWD/.registrar/azure-cli\"\n\
+         export REQUESTS_CA_BUNDLE=\"{ca}\"\n\
+         az config set core.instance_discovery=false\n\
+         az cloud register --name RegistrarLocal --endpoint-resource-manager {url}/\n\
+         az cloud set --name RegistrarLocal\n\
+         az login --service-principal --username {client_id} --password '{client_secret}' --tenant {tenant_id}\n",
+        ca = ca.display(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::az_setup;
+
+    #[test]
+    fn az_setup_registers_the_cloud_at_the_url_and_signs_in() {
+        let text = az_setup(
+            "https://127.0.0.1:8443",
+            "tenant-id",
+            "client-id",
+            "secret",
+            std::path::Path::new("/tmp/ca.pem"),
+        );
+        assert!(text.contains("export REQUESTS_CA_BUNDLE=\"/tmp/ca.pem\""));
+        assert!(text.contains("az config set core.instance_discovery=false"));
+        assert!(text.contains(
+            "az cloud register --name RegistrarLocal --endpoint-resource-manager https://127.0.0.1:8443/"
+        ));
+        assert!(text.contains(
+            "az login --service-principal --username client-id --password 'secret' --tenant tenant-id"
+        ));
+    }
 }

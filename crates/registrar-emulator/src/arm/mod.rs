@@ -9,6 +9,7 @@
 
 mod assignments;
 mod definitions;
+mod subscriptions;
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -100,7 +101,13 @@ pub(crate) enum Route {
     Item(Scope, Kind, String),
     /// A malformed scope: ARM's 400.
     BadScope(&'static str, String),
-    /// Any other ARM path (the emulator serves only the two collections above).
+    /// `/tenants`: the tenants the caller can reach (the local one).
+    Tenants,
+    /// `/subscriptions`: the subscriptions the caller holds a role in.
+    Subscriptions,
+    /// `/subscriptions/{id}`.
+    Subscription(String),
+    /// Any other ARM path (the emulator serves only the routes above).
     Unknown(String),
 }
 
@@ -109,6 +116,7 @@ impl Route {
     pub(crate) fn subscription(&self) -> Option<&str> {
         match self {
             Self::Collection(scope, _) | Self::Item(scope, _, _) => scope.subscription.as_deref(),
+            Self::Subscription(id) => Some(id),
             _ => None,
         }
     }
@@ -117,7 +125,9 @@ impl Route {
 /// Whether a path (decoded segments) is an ARM path.
 pub(crate) fn is_arm_path(segments: &[&str]) -> bool {
     segments.first().is_some_and(|first| {
-        first.eq_ignore_ascii_case("subscriptions") || first.eq_ignore_ascii_case("providers")
+        first.eq_ignore_ascii_case("subscriptions")
+            || first.eq_ignore_ascii_case("providers")
+            || first.eq_ignore_ascii_case("tenants")
     })
 }
 
@@ -137,6 +147,21 @@ fn is_guid(text: &str) -> bool {
 /// Parses the decoded path segments of an ARM path into a route and its template (for request
 /// counting), e.g. `/{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`.
 pub(crate) fn parse(segments: &[&str]) -> (Route, String) {
+    match segments {
+        [tenants] if tenants.eq_ignore_ascii_case("tenants") => {
+            return (Route::Tenants, "/tenants".to_owned());
+        }
+        [subscriptions] if subscriptions.eq_ignore_ascii_case("subscriptions") => {
+            return (Route::Subscriptions, "/subscriptions".to_owned());
+        }
+        [subscriptions, id] if subscriptions.eq_ignore_ascii_case("subscriptions") => {
+            return (
+                Route::Subscription((*id).to_owned()),
+                "/subscriptions/{subscriptionId}".to_owned(),
+            );
+        }
+        _ => {}
+    }
     let provider_at = (0..segments.len().saturating_sub(1)).rev().find(|&index| {
         segments[index].eq_ignore_ascii_case("providers")
             && segments[index + 1].eq_ignore_ascii_case(PROVIDER)
@@ -376,9 +401,21 @@ pub(crate) fn handle(tenant: &mut Tenant, route: &Route, ctx: &Ctx<'_>) -> Reply
         Route::Unknown(path) => Err(bad_request(
             "InvalidResourceType",
             &format!(
-                "The resource type of '{path}' could not be found. The local tenant serves only {PROVIDER}/roleDefinitions, {PROVIDER}/roleAssignments and {PROVIDER}/permissions."
+                "The resource type of '{path}' could not be found. The local tenant serves only {PROVIDER}/roleDefinitions, {PROVIDER}/roleAssignments, {PROVIDER}/permissions, /subscriptions and /tenants."
             ),
         )),
+        Route::Tenants => match *method {
+            Method::GET => Ok(subscriptions::tenants(tenant)),
+            _ => Err(method_not_allowed(method, "GET")),
+        },
+        Route::Subscriptions => match *method {
+            Method::GET => Ok(subscriptions::list(tenant, ctx)),
+            _ => Err(method_not_allowed(method, "GET")),
+        },
+        Route::Subscription(id) => match *method {
+            Method::GET => subscriptions::get(tenant, id, ctx),
+            _ => Err(method_not_allowed(method, "GET")),
+        },
         Route::Collection(scope, Kind::RoleDefinitions) => match *method {
             Method::GET => definitions::list(scope, ctx),
             _ => Err(method_not_allowed(method, "GET (built-in roles only)")),
@@ -616,8 +653,18 @@ mod tests {
             .0,
             Route::BadScope("InvalidScope", _)
         ));
+        // The subscription itself, the list and the tenants are served (what `az login` reads).
+        assert_eq!(
+            route(&format!("/subscriptions/{sub}")),
+            (
+                Route::Subscription(sub.to_owned()),
+                "/subscriptions/{subscriptionId}".to_owned()
+            )
+        );
+        assert_eq!(route("/subscriptions").0, Route::Subscriptions);
+        assert_eq!(route("/tenants").0, Route::Tenants);
         assert!(matches!(
-            route(&format!("/subscriptions/{sub}")).0,
+            route(&format!("/subscriptions/{sub}/resourceGroups")).0,
             Route::Unknown(_)
         ));
     }

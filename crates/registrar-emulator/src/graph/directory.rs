@@ -90,6 +90,55 @@ pub(super) fn get_directory_object(tenant: &Tenant, id: &str, ctx: &Ctx<'_>) -> 
     )))
 }
 
+/// `POST /directoryObjects/getByIds` `{"ids": [...], "types": [...]?}`: the visible objects
+/// among `ids` (unknown ids are left out, as Graph does), each with its `@odata.type`, limited to
+/// `types` (`user`, `servicePrincipal`, `application`, …; any case) when given. At most 1,000 ids.
+pub(super) fn get_by_ids(tenant: &Tenant, ctx: &Ctx<'_>) -> Reply {
+    let body = ctx.request.json_object()?;
+    let Some(ids) = body.get("ids").and_then(Value::as_array) else {
+        return Err(bad_request(
+            "Invalid request: the 'ids' property is required.",
+        ));
+    };
+    if ids.len() > 1000 {
+        return Err(bad_request(
+            "Invalid request: at most 1000 ids can be requested at once.",
+        ));
+    }
+    let types: Option<Vec<String>> = body.get("types").and_then(Value::as_array).map(|types| {
+        types
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|name| {
+                name.trim_start_matches("#")
+                    .trim_start_matches("microsoft.graph.")
+                    .to_ascii_lowercase()
+            })
+            .collect()
+    });
+    let value: Vec<Value> = ids
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(|id| directory_object(tenant, id, ctx))
+        .map(|object| with_odata_type(&object))
+        .filter(|object| {
+            types.as_ref().is_none_or(|types| {
+                object["@odata.type"].as_str().is_some_and(|odata_type| {
+                    let name = odata_type
+                        .trim_start_matches('#')
+                        .trim_start_matches("microsoft.graph.")
+                        .to_ascii_lowercase();
+                    types.contains(&name)
+                })
+            })
+        })
+        .collect();
+    Ok(ApiResponse::ok(serde_json::json!({
+        "@odata.context": format!("{}/v1.0/$metadata#directoryObjects", ctx.request.base),
+        "value": value,
+    })))
+}
+
 pub(super) fn count(tenant: &Tenant, route: &Route, ctx: &Ctx<'_>) -> Reply {
     if !eventual(ctx.request) {
         return Err(bad_request("$count is not currently supported."));

@@ -118,6 +118,8 @@ pub(crate) enum Route {
     Users,
     User(String),
     DirectoryObject(String),
+    /// `POST /directoryObjects/getByIds`: several directory objects by id in one request.
+    DirectoryObjectsByIds,
     DeletedApplications,
     DeletedItem(String),
     RestoreDeletedItem(String),
@@ -329,6 +331,10 @@ pub(crate) fn parse(path: &str) -> (Route, String) {
             _ => unknown(first),
         },
         "directoryObjects" if inner.is_none() => match strs.as_slice() {
+            [_, "getByIds"] => (
+                Route::DirectoryObjectsByIds,
+                "/v1.0/directoryObjects/getByIds".to_owned(),
+            ),
             [_, id] => (
                 Route::DirectoryObject((*id).to_owned()),
                 "/v1.0/directoryObjects/{id}".to_owned(),
@@ -491,6 +497,10 @@ pub(crate) fn handle(tenant: &mut Tenant, route: &Route, ctx: &Ctx<'_>) -> Reply
         },
         Route::DirectoryObject(id) => match *method {
             Method::GET => directory::get_directory_object(tenant, id, ctx),
+            _ => Err(method_not_allowed()),
+        },
+        Route::DirectoryObjectsByIds => match *method {
+            Method::POST => directory::get_by_ids(tenant, ctx),
             _ => Err(method_not_allowed()),
         },
         Route::DeletedApplications => match *method {

@@ -304,10 +304,11 @@ async fn role_assignment_lifecycle_matches_the_examples() {
     assert_eq!(properties["scope"], scope);
     assert_eq!(properties["principalId"], principal);
     assert_eq!(properties["principalType"], "ServicePrincipal");
-    // As in the spec example: the tenant form, whatever form was sent.
+    // As Azure answers (and the Azure CLI relies on): the subscription form, whatever form was
+    // sent.
     assert_eq!(
         properties["roleDefinitionId"],
-        format!("/{PROVIDER}/roleDefinitions/{READER}")
+        format!("/subscriptions/{SUB}/{PROVIDER}/roleDefinitions/{READER}")
     );
     for key in [
         "condition",
@@ -962,7 +963,7 @@ async fn role_assignment_limits() {
 #[tokio::test]
 async fn role_definition_id_form_is_configurable() {
     let harness = Harness::with_config(EmulatorConfig {
-        arm: ArmOptions::default().with_role_definition_id_form(RoleDefinitionIdForm::Subscription),
+        arm: ArmOptions::default().with_role_definition_id_form(RoleDefinitionIdForm::Tenant),
         ..EmulatorConfig::default()
     })
     .await;
@@ -973,7 +974,7 @@ async fn role_definition_id_form_is_configurable() {
         .await;
     assert_eq!(
         got.body["properties"]["roleDefinitionId"],
-        format!("/subscriptions/{SUB}/{PROVIDER}/roleDefinitions/{READER}")
+        format!("/{PROVIDER}/roleDefinitions/{READER}")
     );
 }
 
