@@ -5,50 +5,54 @@
 //! # What is read, and the request count
 //! With N managed applications, K of them declared but not carrying the marker tag (new apps,
 //! or a tag removed by hand), C that declare or have certificates, S that have a service
-//! principal, R distinct permission resources, O distinct owners and V Key Vault secret stores.
-//! Per-object reads go in JSON batches of at most 20 ([`crate::GraphClient::batch_get`]); each
-//! `POST /$batch` is one request:
+//! principal, R distinct permission resources, U owners named by UPN and O by object id, and V
+//! Key Vaults holding the declared secret stores. Per-object reads go in JSON batches of at most
+//! 20 ([`crate::GraphClient::batch_get`]); each `POST /$batch` is one request. Every read
+//! selects what it decodes (`$select`), but a directory object by id. `in (…)` lists hold at most
+//! 15 values (Graph's limit):
 //!
 //! | step | inner requests | HTTP requests |
 //! |---|---:|---:|
-//! | managed apps: `$filter=tags/any(t:t eq 'registrar:{ns}')`, `$top=999` | — | ⌈N/999⌉ (at least 1) |
-//! | declared apps not found by tag: `(uniqueName='{ns}.{key}')` or `(appId='…')` when pinned | K | ⌈K/20⌉ |
+//! | managed apps with their owners: `$filter=tags/any(t:t eq 'registrar:{ns}')`, `$expand=owners($select=id)`, `$top=100` (Graph's page size with `$expand`) | — | ⌈N/100⌉ (at least 1) |
+//! | declared apps not found by tag: `(uniqueName='{ns}.{key}')` or `(appId='…')` when pinned, owners expanded | K | ⌈K/20⌉ |
 //! | deleted items (only when a declared app is still missing) | — | ⌈deleted apps/999⌉ |
-//! | per managed app: owners, federated credentials, service principal (`$filter=appId eq`, with its own password and key credentials) | 3N | ⎫ |
-//! | per app that declares or has certificates: `$select=keyCredentials` (with `key`) | C | ⎬ ⌈(3N+C+R+O)/20⌉ |
-//! | resource service principals (`$filter=appId eq`) | R | ⎪ |
-//! | owners (of applications and service principals): `/users/{upn}` or `/directoryObjects/{id}` | O | ⎭ |
+//! | per app: federated credentials; owners only when the expanded list held 20 (it may be cut short) or was missing | N (+ E) | ⎫ |
+//! | service principals with their own credentials and owners: `$filter=appId in (…)`, `$expand=owners($select=id)` | ⌈N/15⌉ | ⎪ |
+//! | per app that declares or has certificates: `$select=keyCredentials` (with `key`) | C | ⎬ ⌈(N+E+⌈N/15⌉+C+⌈R/15⌉+⌈U/15⌉+O)/20⌉ |
+//! | resource service principals: `$filter=appId in (…)` | ⌈R/15⌉ | ⎪ |
+//! | owners by UPN: `/users?$filter=userPrincipalName in (…)`; by id: `/directoryObjects/{id}` | ⌈U/15⌉ + O | ⎭ |
 //! | owners of an application holding a declared unique name without the marker (refused by the planner, which names them): `/directoryObjects/{id}` | — | 1 round, only then |
-//! | per app with a service principal, once its object id is known: `…/appRoleAssignments`, `oauth2PermissionGrants?$filter=clientId eq`, `…/owners` | 3S | ⌈3S/20⌉ |
+//! | per app with a service principal, once its object id is known: `…/appRoleAssignments`, `oauth2PermissionGrants?$filter=clientId eq`; `…/owners` only when its expanded owners held 20 | 2S (+ E′) | ⌈(2S+E′)/20⌉ |
 //! | further pages of an answer (over 100 owners, credentials, grants): normal GETs | — | 1 per page |
-//! | Key Vault secret metadata (file stores are read locally) | — | V |
-//! | ARM: custom role names, `{scope}/…/roleDefinitions?$filter=roleName eq '…'` | — | D |
-//! | ARM: per declared app with a service principal and root, `{root}/…/roleAssignments?$filter=principalId eq '…'` | — | P × G |
-//! | tokens: one per audience used (Graph; Key Vault when V > 0; ARM when D + P × G > 0) | — | 1–3 |
+//! | Key Vault: each vault listed once, `GET {vault}/secrets?maxresults=25` (file stores are read locally) | — | ⌈secrets in the vault/25⌉ per vault |
+//! | ARM: custom roles, `{scope}/…/roleDefinitions?$filter=type eq 'CustomRole'`, once per scope naming one | — | D (+1 per name no custom role has) |
+//! | ARM: role assignments of every principal, `{root}/…/roleAssignments` (no filter), once per root | — | G (+ pages) |
+//! | tokens: one per audience used (Graph; Key Vault when V > 0; ARM when D + G > 0) | — | 1–3 |
 //!
-//! The consent and service principal owner reads need the service principal's object id, which
-//! the first round finds, so they go in a second round of batches. A tenant with 1000 managed
-//! apps, each with a service principal, and no drift costs about 2 + ⌈(3000 + R + O)/20⌉ + 150
-//! ≈ 303 requests (before batching: 1 + 6000 + R + O), whatever else the tenant holds. Throttled inner requests are
-//! resent in a new batch (one more request per chunk and round), see the `batch` module.
-//! `AzureConfig::concurrency` (default 8) batches are in flight; Key Vault reads run
-//! alongside the first round.
+//! The consent reads need the service principal's object id, which the first round finds, so
+//! they go in a second round of batches. A tenant with 1000 managed apps, each with a service
+//! principal and fewer than 20 owners, and no drift costs about 10 + ⌈(1000 + 67 + R + U)/20⌉ +
+//! 100 ≈ 164 Graph requests (≈ 3,100 RU: docs/performance.md, "What a read costs"), whatever
+//! else the tenant holds. Throttled inner requests are resent in a new batch (one more request
+//! per chunk and round), see the `batch` module. `AzureConfig::concurrency` (default 8) batches
+//! are in flight; Key Vault and role definition reads run alongside the first round.
 //!
 //! # Azure RBAC
-//! ARM has no `$batch`, so role assignments cost one request each. G is the number of distinct
-//! roots the manifest's role assignments name: the subscription (`/subscriptions/{id}`) of
-//! every scope under a subscription, and every management group. For each of the P declared
-//! applications that have a service principal, one list per root, filtered by principal:
-//! P × G requests (plus further pages), `AzureConfig::concurrency` in flight, alongside
-//! the consent round. ARM answers with the assignments at, above and below the root; the
-//! snapshot keeps those whose scope is the root or lies below it (compared case-insensitively),
-//! so assignments elsewhere (another subscription, a management group above) are neither read
-//! as drift nor removed. A manifest without role assignments sends no ARM request at all.
-//! D is the number of distinct (role name, scope) pairs whose role is neither a GUID nor a
-//! built-in role of the catalog: each is looked up at its scope, alongside the first round.
-//! 1000 declared applications with a service principal and role assignments in one
-//! subscription cost 1000 ARM reads (within ARM's read bucket of 250 plus 25/s, about 30 s when
-//! throttled, which the retry policy absorbs).
+//! ARM has no `$batch`. G is the number of distinct roots the manifest's role assignments name:
+//! the subscription (`/subscriptions/{id}`) of every scope under a subscription, and every
+//! management group. Each root is listed once, without a filter, which ARM answers with the
+//! assignments of every principal at, above and below the root (`atScope()` would leave out
+//! those below; `principalId eq` would take one request per principal); the lists are sent only
+//! when a declared application has a service principal, alongside the consent round. The
+//! snapshot keeps, for each declared application's service principal, its assignments whose
+//! scope is the root or lies below it (compared case-insensitively), so assignments elsewhere
+//! (another subscription, a management group above) are neither read as drift nor removed. A
+//! manifest without role assignments sends no ARM request at all. D is the number of distinct
+//! scopes naming a role that is neither a GUID nor a built-in role of the catalog: the custom
+//! roles of each are listed once, and a name none of them has is looked up by name (a built-in
+//! role newer than the catalog is found that way), alongside the first round. 1000 declared
+//! applications with role assignments in one subscription cost 1 ARM read (plus a page per
+//! 1000 or so assignments in that subscription).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
