@@ -187,7 +187,7 @@ pub async fn read_for_import(
         read_admin_consent(
             graph,
             &mut applications,
-            &details.service_principal_owners_known,
+            &details.known,
             owner_reads,
             concurrency,
             progress

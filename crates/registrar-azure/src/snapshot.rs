@@ -17,12 +17,12 @@
 //! | declared apps not found by tag: `(uniqueName='{ns}.{key}')` or `(appId='…')` when pinned, owners expanded | K | ⌈K/20⌉ |
 //! | deleted items (only when a declared app is still missing) | — | ⌈deleted apps/999⌉ |
 //! | per app: federated credentials; owners only when the expanded list held 20 (it may be cut short) or was missing | N (+ E) | ⎫ |
-//! | service principals with their own credentials and owners: `$filter=appId in (…)`, `$expand=owners($select=id)` | ⌈N/15⌉ | ⎪ |
-//! | per app that declares or has certificates: `$select=keyCredentials` (with `key`) | C | ⎬ ⌈(N+E+⌈N/15⌉+C+⌈R/15⌉+⌈U/15⌉+O)/20⌉ |
+//! | service principals with their own credentials and owners: `$filter=appId in (…)`, `$expand=owners($select=id)`; and the app roles they hold, `$expand=appRoleAssignments(…)` | 2⌈N/15⌉ | ⎪ |
+//! | per app that declares or has certificates: `$select=keyCredentials` (with `key`) | C | ⎬ ⌈(N+E+2⌈N/15⌉+C+⌈R/15⌉+⌈U/15⌉+O)/20⌉ |
 //! | resource service principals: `$filter=appId in (…)` | ⌈R/15⌉ | ⎪ |
 //! | owners by UPN: `/users?$filter=userPrincipalName in (…)`; by id: `/directoryObjects/{id}` | ⌈U/15⌉ + O | ⎭ |
 //! | owners of an application holding a declared unique name without the marker (refused by the planner, which names them): `/directoryObjects/{id}` | — | 1 round, only then |
-//! | per app with a service principal, once its object id is known: `…/appRoleAssignments`, `oauth2PermissionGrants?$filter=clientId eq`; `…/owners` only when its expanded owners held 20 | 2S (+ E′) | ⌈(2S+E′)/20⌉ |
+//! | per app with a service principal, once its object id is known: `oauth2PermissionGrants?$filter=clientId eq`; `…/appRoleAssignments` and `…/owners` only when the expanded list held 20 | S (+ E′) | ⌈(S+E′)/20⌉ |
 //! | further pages of an answer (over 100 owners, credentials, grants): normal GETs | — | 1 per page |
 //! | Key Vault: each vault listed once, `GET {vault}/secrets?maxresults=25` (file stores are read locally) | — | ⌈secrets in the vault/25⌉ per vault |
 //! | ARM: custom roles, `{scope}/…/roleDefinitions?$filter=type eq 'CustomRole'`, once per scope naming one | — | D (+1 per name no custom role has) |
@@ -31,9 +31,9 @@
 //!
 //! The consent reads need the service principal's object id, which the first round finds, so
 //! they go in a second round of batches. A tenant with 1000 managed apps, each with a service
-//! principal and fewer than 20 owners, and no drift costs about 10 + ⌈(1000 + 67 + R + U)/20⌉ +
-//! 100 ≈ 164 Graph requests (≈ 3,100 RU: docs/performance.md, "What a read costs"), whatever
-//! else the tenant holds. Throttled inner requests are resent in a new batch (one more request
+//! principal and fewer than 20 owners and app roles, and no drift costs about 10 +
+//! ⌈(1000 + 134 + R + U)/20⌉ + 50 ≈ 117 Graph requests (≈ 2,160 RU: docs/performance.md, "What
+//! a read costs"), whatever else the tenant holds. Throttled inner requests are resent in a new batch (one more request
 //! per chunk and round), see the `batch` module. `AzureConfig::concurrency` (default 8) batches
 //! are in flight; Key Vault and role definition reads run alongside the first round.
 //!
@@ -59,9 +59,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use futures::stream::{self, StreamExt};
 
 use registrar_model::{
-    DesiredApplication, DesiredState, Guid, LiveApplication, LiveTenant, RoleAssignment,
-    RoleDefinition, SecretStoreContents, SecretStoreLocation, SecretStoreState, marker_tag,
-    scope_is_within, scope_root, unique_name,
+    AppRoleAssignment, DesiredApplication, DesiredState, Guid, LiveApplication, LiveTenant,
+    RoleAssignment, RoleDefinition, SecretStoreContents, SecretStoreLocation, SecretStoreState,
+    marker_tag, scope_is_within, scope_root, unique_name,
 };
 
 use crate::batch::MAX_BATCH;
@@ -351,6 +351,8 @@ enum Slot {
     FederatedCredentials(usize),
     /// Service principals of a chunk of applications, matched to them by appId.
     ServicePrincipals,
+    /// The app role assignments held by those service principals, matched by appId.
+    HeldAppRoles,
     KeyCredentials(usize),
     /// One of the caller's other reads, handed back.
     Extra,
@@ -360,9 +362,16 @@ enum Slot {
 pub(crate) struct Details {
     /// The answers to the caller's `extra` reads, in order.
     pub(crate) extra: Vec<ReadValue>,
-    /// The object ids of the service principals whose owners came with them (expanded and not
-    /// truncated), so the consent round need not read them.
-    pub(crate) service_principal_owners_known: HashSet<String>,
+    /// What came expanded with the service principals.
+    pub(crate) known: KnownAlready,
+}
+
+/// The object ids of the service principals whose owners, and whose app role assignments, came
+/// expanded (and not truncated) with the first round, so the consent round need not read them.
+#[derive(Default)]
+pub(crate) struct KnownAlready {
+    pub(crate) owners: HashSet<String>,
+    pub(crate) app_role_assignments: HashSet<String>,
 }
 
 /// The first round of per-application reads, shared by the snapshot and the import reader: the
@@ -400,17 +409,20 @@ pub(crate) async fn read_application_details(
         .map(|app| app.app_id.to_ascii_lowercase())
         .collect();
     for chunk in in_chunks(app_ids) {
-        reads.push(Read::ServicePrincipals(chunk));
+        reads.push(Read::ServicePrincipals(chunk.clone()));
         slots.push(Slot::ServicePrincipals);
+        reads.push(Read::HeldAppRoles(chunk));
+        slots.push(Slot::HeldAppRoles);
     }
     slots.extend(extra.iter().map(|_| Slot::Extra));
     reads.extend(extra);
     let answers = read_batched_reporting(graph, &reads, concurrency, progress).await?;
     let mut details = Details {
         extra: Vec::new(),
-        service_principal_owners_known: HashSet::new(),
+        known: KnownAlready::default(),
     };
     let mut principals: Vec<ExpandedServicePrincipal> = Vec::new();
+    let mut held: HashMap<String, Vec<AppRoleAssignment>> = HashMap::new();
     for (slot, answer) in slots.into_iter().zip(answers) {
         match (slot, answer) {
             (Slot::Owners(index), ReadValue::Owners(owners)) => {
@@ -421,6 +433,13 @@ pub(crate) async fn read_application_details(
             }
             (Slot::ServicePrincipals, ReadValue::ServicePrincipals(found)) => {
                 principals.extend(found);
+            }
+            (Slot::HeldAppRoles, ReadValue::HeldAppRoles(found)) => {
+                for roles in found {
+                    if let Some(assignments) = roles.assignments {
+                        held.insert(roles.app_id.to_ascii_lowercase(), assignments);
+                    }
+                }
             }
             (Slot::KeyCredentials(index), ReadValue::KeyCredentials(certificates)) => {
                 applications[index].key_credentials = certificates;
@@ -443,8 +462,13 @@ pub(crate) async fn read_application_details(
         let mut principal = found.principal;
         if let Some(owners) = found.owners {
             principal.owners = owners;
+            details.known.owners.insert(principal.id.clone());
+        }
+        if let Some(assignments) = held.remove(&principal.app_id.to_ascii_lowercase()) {
+            principal.app_role_assignments = assignments;
             details
-                .service_principal_owners_known
+                .known
+                .app_role_assignments
                 .insert(principal.id.clone());
         }
         app.service_principal = Some(principal);
@@ -454,13 +478,13 @@ pub(crate) async fn read_application_details(
 
 /// The second round, shared by the snapshot and the import reader: the admin consent held by
 /// each service principal the first round found (its app role assignments and tenant-wide
-/// grants, which need its object id) and the owners of those not in `owners_known`, then the
-/// caller's `extra` reads, in the same JSON batches. Fills the consent in and returns the
-/// answers to `extra`, in order. Sends nothing when there is nothing to read.
+/// grants, which need its object id) and its owners, each unless `known` says it came with the
+/// first round, then the caller's `extra` reads, in the same JSON batches. Fills the consent in
+/// and returns the answers to `extra`, in order. Sends nothing when there is nothing to read.
 pub(crate) async fn read_admin_consent(
     graph: &GraphClient,
     applications: &mut [LiveApplication],
-    owners_known: &HashSet<String>,
+    known: &KnownAlready,
     extra: Vec<Read>,
     concurrency: usize,
     progress: &dyn ReadProgress,
@@ -469,11 +493,13 @@ pub(crate) async fn read_admin_consent(
     let mut consent_slots = Vec::new();
     for (index, app) in applications.iter().enumerate() {
         if let Some(sp) = &app.service_principal {
-            consent_reads.push(Read::AppRoleAssignments(sp.id.clone()));
-            consent_slots.push(Some(index));
+            if !known.app_role_assignments.contains(&sp.id) {
+                consent_reads.push(Read::AppRoleAssignments(sp.id.clone()));
+                consent_slots.push(Some(index));
+            }
             consent_reads.push(Read::PermissionGrants(sp.id.clone()));
             consent_slots.push(Some(index));
-            if !owners_known.contains(&sp.id) {
+            if !known.owners.contains(&sp.id) {
                 consent_reads.push(Read::ServicePrincipalOwners(sp.id.clone()));
                 consent_slots.push(Some(index));
             }
@@ -782,7 +808,7 @@ pub async fn read_live_tenant_with(
     let consent = read_admin_consent(
         graph,
         &mut applications,
-        &details.service_principal_owners_known,
+        &details.known,
         Vec::new(),
         concurrency,
         progress,

@@ -1043,6 +1043,15 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
             vec![inner_ok(fixture("federatedidentitycredential-list.json"))],
         ));
     }
+    // The app role assignments both service principals hold, in one list (expanded).
+    routes.push((
+        "/servicePrincipals?$filter=appId in ('app-api','app-web')&$select=id,appId&$expand=appRoleAssignments".to_owned(),
+        vec![inner_ok(json!({"value": [{"id": "sp-api", "appId": "app-api", "appRoleAssignments": [{
+            "id": "47nZsM8O_UuNq5Jz3QValCxBBiqJea9Drc9CMK4Ru_M",
+            "resourceId": "7ea9e944-71ce-443d-811c-71e8047b557a",
+            "appRoleId": "df021288-bdef-4463-88db-98f22de89214"
+        }]}]}))],
+    ));
     // Both service principals in one list (only `api` has one), with its owners expanded.
     routes.push((
         "/servicePrincipals?$filter=appId in ('app-api','app-web')&$select=".to_owned(),
@@ -1061,13 +1070,7 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
             json!({"value": [fixture("serviceprincipal-get-msgraph-select.json")]}),
         )],
     ));
-    // The second round: the consent of `api`'s service principal (the grants over two pages).
-    routes.push((
-        "/servicePrincipals/sp-api/appRoleAssignments".to_owned(),
-        vec![inner_ok(fixture(
-            "serviceprincipal-list-approleassignedto-msgraph.json",
-        ))],
-    ));
+    // The second round: the grants of `api`'s service principal, over two pages.
     let next = format!(
         "{}/v1.0/oauth2PermissionGrants?$filter=clientId%20eq%20'sp-api'&$skiptoken=page2",
         server.uri()
@@ -1188,29 +1191,29 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
 
     // 1 token + 1 tag list (owners expanded) + 1 batch (the unique-name lookup) + 1 batch
     // (`web`'s owners, 2 federated credential lists, 1 list of both service principals with
-    // their owners, 1 list of the resource SPs, 1 list of the users: 6 inner requests) + 1 batch
-    // (the consent of the one service principal: 2 inner requests; its owners came with it) +
-    // 1 GET (the grants' second page). Before this read plan: 13 inner requests.
+    // their owners, 1 list of the app roles they hold, 1 list of the resource SPs, 1 list of
+    // the users: 7 inner requests) + 1 batch (the grants of the one service principal; its
+    // owners and app roles came with it) + 1 GET (the grants' second page). Before this read
+    // plan: 13 inner requests.
     let stats = clients.stats();
     assert_eq!(
         (stats.token, stats.graph, stats.total, stats.batched),
         (1, 5, 6, 9),
         "{stats:?}"
     );
-    // Progress counts reads, not requests: the tag list, the lookup, the 6 details, the
-    // secret store and the 2 reads of the second round, each planned before it is read.
+    // Progress counts reads, not requests: the tag list, the lookup, the 7 details, the
+    // secret store and the read of the second round, each planned before it is read.
     assert_eq!(progress.counts(), (11, 11));
     let batches = batched_urls(&server).await;
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),
-        [1, 6, 2],
+        [1, 7, 1],
         "{batches:?}"
     );
     assert_eq!(
         batches[2],
         [
-            "/servicePrincipals/sp-api/appRoleAssignments?$select=id,resourceId,appRoleId",
-            "/oauth2PermissionGrants?$filter=clientId%20eq%20'sp-api'&$select=id,resourceId,consentType,principalId,scope",
+            "/oauth2PermissionGrants?$filter=clientId%20eq%20'sp-api'&$select=id,resourceId,consentType,principalId,scope"
         ]
     );
     // Every Graph read selects what it decodes.
@@ -1353,12 +1356,13 @@ async fn snapshot_of_fifty_apps_expands_owners_and_lists_the_vault_once() {
     );
     assert_eq!(store("app49-secret"), Some(SecretStoreContents::Missing));
 
-    // Graph: 1 list + 3 batches of 55 inner requests (1 owners read, 50 federated credential
-    // lists, 4 service principal lists); Key Vault: 2 pages of one list.
+    // Graph: 1 list + 3 batches of 59 inner requests (1 owners read, 50 federated credential
+    // lists, 4 service principal lists and 4 of the app roles they hold); Key Vault: 2 pages
+    // of one list.
     let stats = clients.stats();
     assert_eq!(
         (stats.graph, stats.batched, stats.key_vault),
-        (4, 55, 2),
+        (4, 59, 2),
         "{stats:?}"
     );
     let inner: Vec<String> = batched_urls(&server).await.into_iter().flatten().collect();
@@ -1368,12 +1372,21 @@ async fn snapshot_of_fifty_apps_expands_owners_and_lists_the_vault_once() {
         .iter()
         .filter(|url| url.starts_with("/servicePrincipals?"))
         .collect();
-    assert_eq!(principal_lists.len(), 4, "{principal_lists:?}");
-    for list in principal_lists {
+    assert_eq!(principal_lists.len(), 8, "{principal_lists:?}");
+    for list in &principal_lists {
         let values = list.matches("'app-").count();
         assert!(values <= 15, "{values} values in one `in`: {list}");
-        assert!(list.contains("$expand=owners($select=id)"), "{list}");
     }
+    let expanding = |what: &str| {
+        principal_lists
+            .iter()
+            .filter(|list| list.contains(&format!("$expand={what}(")))
+            .count()
+    };
+    assert_eq!(
+        (expanding("owners"), expanding("appRoleAssignments")),
+        (4, 4)
+    );
 }
 
 /// A vault the caller may read secrets from but not list: each secret is read on its own, so
@@ -1838,10 +1851,10 @@ async fn snapshot_reads_deleted_items_and_certificates_only_when_needed() {
     );
     // 1 tag list + 1 batch (2 lookups) + 1 deleted list + 1 batch (owners and federated
     // credentials x 2 apps, whose answers came without expanded owners + 1 keyCredentials, only
-    // `certs` + 1 list of both service principals: 6 inner requests). Before batching:
-    // 1 + 2 + 1 + 6 = 10.
+    // `certs` + 1 list of both service principals + 1 of the app roles they hold: 7 inner
+    // requests). Before batching: 1 + 2 + 1 + 7 = 11.
     let stats = clients.stats();
-    assert_eq!((stats.graph, stats.batched), (4, 8), "{stats:?}");
+    assert_eq!((stats.graph, stats.batched), (4, 9), "{stats:?}");
     let adopted = batched_urls(&server)
         .await
         .into_iter()
@@ -2701,13 +2714,14 @@ async fn import_reads_in_two_rounds_of_batches_and_counts_progress() {
     assert_eq!(live.resource_service_principals.len(), 1);
     assert_eq!(live.directory_objects.len(), 1);
     assert_eq!(sp.owners, ["user-jo"]);
-    // The list, 3 details + the API, 2 consent reads + the service principal's owners + the
-    // owner, 1 ARM list.
-    assert_eq!(progress.counts(), (10, 10));
+    // The list, 3 details + the list of held app roles + the API, 2 consent reads (the held
+    // app roles did not come expanded, so they are read again) + the service principal's
+    // owners + the owner, 1 ARM list.
+    assert_eq!(progress.counts(), (11, 11));
     let batches = batched_urls(&server).await;
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),
-        [4, 4],
+        [5, 4],
         "{batches:?}"
     );
 }

@@ -90,6 +90,10 @@ pub(crate) const MAX_IN_VALUES: usize = 15;
 /// The `$expand` of an owners relationship, ids only.
 pub(crate) const EXPAND_OWNERS: &str = "owners($select=id)";
 
+/// The `$expand` of the app role assignments a service principal holds.
+pub(crate) const EXPAND_APP_ROLE_ASSIGNMENTS: &str =
+    "appRoleAssignments($select=id,resourceId,appRoleId)";
+
 /// The owners' ids of an expanded `owners`, or `None` when Graph did not expand them or the
 /// list may be truncated (it holds [`EXPAND_LIMIT`] or more).
 pub(crate) fn complete_owners(expanded: Option<&[IdOnly]>) -> Option<Vec<String>> {

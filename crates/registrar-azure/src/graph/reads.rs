@@ -8,6 +8,9 @@
 //! [`MAX_IN_VALUES`] values, each service principal with its owners expanded. An expanded owners
 //! list of [`super::EXPAND_LIMIT`] or more may be truncated (Graph gives no nextLink for it);
 //! the caller reads those owners again with [`Read::Owners`] or [`Read::ServicePrincipalOwners`].
+//! The app role assignments the service principals hold come the same way, in a second list per
+//! chunk ([`Read::HeldAppRoles`]: Registrar expands one relationship per request), and are read
+//! again with [`Read::AppRoleAssignments`] at 20 or more.
 
 use serde::Deserialize;
 
@@ -46,6 +49,11 @@ impl GraphClient {
                 app_ids,
                 SERVICE_PRINCIPAL_SELECT,
                 Some(EXPAND_OWNERS),
+            )),
+            Read::HeldAppRoles(app_ids) => BatchGet::new(service_principals_path(
+                app_ids,
+                "id,appId",
+                Some(EXPAND_APP_ROLE_ASSIGNMENTS),
             )),
             Read::ResourceServicePrincipals(app_ids) => BatchGet::new(service_principals_path(
                 app_ids,
@@ -132,6 +140,24 @@ impl GraphClient {
                         .collect(),
                 )
             }
+            Read::HeldAppRoles(_) => {
+                let page: ValuePage<GraphServicePrincipal> = decode(body, &path())?;
+                ReadValue::HeldAppRoles(
+                    page.value
+                        .iter()
+                        .map(|sp| HeldAppRoles {
+                            app_id: sp.app_id().to_owned(),
+                            assignments: sp
+                                .app_role_assignments
+                                .as_ref()
+                                .filter(|held| held.len() < EXPAND_LIMIT)
+                                .map(|held| {
+                                    held.iter().map(GraphAppRoleAssignment::to_model).collect()
+                                }),
+                        })
+                        .collect(),
+                )
+            }
             Read::ResourceServicePrincipals(_) => {
                 let page: ValuePage<GraphServicePrincipal> = decode(body, &path())?;
                 ReadValue::ResourceServicePrincipals(
@@ -202,6 +228,9 @@ pub(crate) enum Read {
     /// The service principals of up to [`MAX_IN_VALUES`] appIds, with their own credentials
     /// and owners (`$filter=appId in (…)`, `$expand=owners`).
     ServicePrincipals(Vec<String>),
+    /// The app role assignments held by the service principals of up to [`MAX_IN_VALUES`]
+    /// appIds (`$filter=appId in (…)`, `$expand=appRoleAssignments`).
+    HeldAppRoles(Vec<String>),
     /// The service principals of up to [`MAX_IN_VALUES`] APIs, with the permissions they
     /// expose (`$filter=appId in (…)`).
     ResourceServicePrincipals(Vec<String>),
@@ -224,6 +253,7 @@ pub(crate) enum ReadValue {
     /// The application, with its owners when the second field says they are complete.
     Application(Option<Box<LiveApplication>>, bool),
     ServicePrincipals(Vec<ExpandedServicePrincipal>),
+    HeldAppRoles(Vec<HeldAppRoles>),
     ResourceServicePrincipals(Vec<ResourceServicePrincipal>),
     DirectoryObjects(Vec<DirectoryObject>),
     Owners(Vec<String>),
@@ -242,6 +272,16 @@ pub(crate) struct ExpandedServicePrincipal {
     pub(crate) principal: LiveServicePrincipal,
     /// Its owners' ids, `None` when they must be read on their own.
     pub(crate) owners: Option<Vec<String>>,
+}
+
+/// The app role assignments one service principal holds, read by [`Read::HeldAppRoles`].
+#[derive(Debug)]
+pub(crate) struct HeldAppRoles {
+    /// The service principal's appId.
+    pub(crate) app_id: String,
+    /// The assignments, `None` when they must be read on their own (not expanded, or
+    /// [`super::EXPAND_LIMIT`] or more, which may be cut short).
+    pub(crate) assignments: Option<Vec<AppRoleAssignment>>,
 }
 
 /// `values` in chunks of at most [`MAX_IN_VALUES`], for the `in (…)` reads.

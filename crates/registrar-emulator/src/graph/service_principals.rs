@@ -52,7 +52,8 @@ const WRITABLE: &[&str] = &[
 ];
 
 pub(super) fn list(tenant: &Tenant, ctx: &Ctx<'_>) -> Reply {
-    let query = odata::list_query_expanding(ctx.request, &COLLECTION, &["owners"])?;
+    let query =
+        odata::list_query_expanding(ctx.request, &COLLECTION, &["owners", "appRoleAssignments"])?;
     let objects = tenant
         .all_service_principals()
         .filter(|record| record.visible(ctx.now_ms))
@@ -64,10 +65,13 @@ pub(super) fn list(tenant: &Tenant, ctx: &Ctx<'_>) -> Reply {
         &query,
         objects,
         |object| super::applications::present(object, false),
-        |object, _owners| {
-            let owners = object["id"]
-                .as_str()
-                .and_then(|id| tenant.service_principal(id))
+        |object, relationship| {
+            let id = object["id"].as_str().unwrap_or_default();
+            if relationship == "appRoleAssignments" {
+                return super::consent::assignments_held(tenant, id, ctx);
+            }
+            let owners = tenant
+                .service_principal(id)
                 .map(|record| record.owners.as_slice())
                 .unwrap_or_default();
             super::directory::owner_objects(tenant, owners, ctx)

@@ -316,3 +316,20 @@ async fn expand_owners_keeps_graph_limits() {
         .await;
     assert_eq!(fifteen.status, StatusCode::OK, "{}", fifteen.body);
 }
+
+/// `$expand=appRoleAssignments` on the service principal list: the assignments each holds
+/// (none here; the CLI's consent tests read granted ones this way).
+#[tokio::test]
+async fn expand_app_role_assignments_on_service_principals() {
+    let harness = Harness::new().await;
+    let client = harness.create_service_principal("Client").await;
+    let none = harness
+        .graph(
+            Method::GET,
+            &format!("/servicePrincipals?$filter=id%20eq%20'{client}'&$select=id,appId&$expand=appRoleAssignments($select=id,resourceId,appRoleId)"),
+            None,
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.body);
+    assert_eq!(none.body["value"][0]["appRoleAssignments"], json!([]));
+}

@@ -722,9 +722,17 @@ pub(crate) struct GraphServicePrincipal {
     /// The owners, when read with `$expand=owners`.
     #[serde(default)]
     pub(crate) owners: Option<Vec<super::IdOnly>>,
+    /// The app role assignments it holds, when read with `$expand=appRoleAssignments`.
+    #[serde(default)]
+    pub(crate) app_role_assignments: Option<Vec<GraphAppRoleAssignment>>,
 }
 
 impl GraphServicePrincipal {
+    /// The appId.
+    pub(crate) fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
     pub(crate) fn to_live(&self) -> LiveServicePrincipal {
         LiveServicePrincipal {
             id: self.id.clone(),
