@@ -1,6 +1,7 @@
 //! [`ArmClient`]: the Azure Resource Manager calls of Azure RBAC (`Microsoft.Authorization`,
-//! api-version 2022-04-01, docs/azure-behaviour.md, "ARM role definitions and role assignments"): role definitions by name, a principal's role
-//! assignments, and creating and deleting assignments.
+//! api-version 2022-04-01, docs/azure-behaviour.md, "ARM role definitions and role assignments"): role definitions by name or
+//! every custom one at a scope, the role assignments of a scope or of one principal, and
+//! creating and deleting assignments.
 //!
 //! Scopes are ARM resource ids as the manifest writes them (`/subscriptions/{id}/…` or
 //! `/providers/Microsoft.Management/managementGroups/{name}`); each segment is percent-encoded
@@ -109,6 +110,21 @@ struct WireRoleDefinitionProperties {
     role_name: String,
 }
 
+impl WireRoleDefinition {
+    /// The definition, recorded with `scope`, where it was looked up.
+    fn into_model(self, scope: &str) -> RoleDefinition {
+        RoleDefinition {
+            id: if self.name.is_empty() {
+                trailing_segment(&self.id).to_ascii_lowercase()
+            } else {
+                self.name.to_ascii_lowercase()
+            },
+            role_name: self.properties.role_name,
+            scope: scope.to_owned(),
+        }
+    }
+}
+
 /// The last `/`-separated segment: the GUID of a role definition id or assignment id.
 fn trailing_segment(id: &str) -> &str {
     id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
@@ -180,15 +196,52 @@ impl ArmClient {
                     .role_name
                     .eq_ignore_ascii_case(role_name)
             })
-            .map(|definition| RoleDefinition {
-                id: if definition.name.is_empty() {
-                    trailing_segment(&definition.id).to_ascii_lowercase()
-                } else {
-                    definition.name.to_ascii_lowercase()
-                },
-                role_name: definition.properties.role_name,
-                scope: scope.to_owned(),
-            })
+            .map(|definition| definition.into_model(scope))
+            .collect())
+    }
+
+    /// Every role assignment ARM returns for `scope`, of every principal: `GET {scope}/
+    /// providers/Microsoft.Authorization/roleAssignments` without a filter (all pages), which
+    /// answers with the assignments at, above and below the scope (`atScope()` would leave out
+    /// those below it, and `principalId eq` asks for one principal per request). The snapshot
+    /// lists each root once this way and matches principals locally.
+    pub async fn list_role_assignments(
+        &self,
+        scope: &str,
+    ) -> Result<Vec<RoleAssignment>, AzureError> {
+        let path = format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments",
+            scope_path(scope)
+        );
+        let found: Vec<WireRoleAssignment> = self
+            .core
+            .get_all_pages(self.url(&path, None), Service::Arm)
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(WireRoleAssignment::into_model)
+            .collect())
+    }
+
+    /// The custom role definitions that apply at `scope`: `GET {scope}/providers/
+    /// Microsoft.Authorization/roleDefinitions?$filter=type eq 'CustomRole'` (all pages), each
+    /// recorded with `scope`. One request answers for every custom role name looked up there.
+    pub async fn list_custom_role_definitions(
+        &self,
+        scope: &str,
+    ) -> Result<Vec<RoleDefinition>, AzureError> {
+        let path = format!(
+            "{}/providers/Microsoft.Authorization/roleDefinitions",
+            scope_path(scope)
+        );
+        let filter = format!("$filter={}", encode_query("type eq 'CustomRole'"));
+        let found: Vec<WireRoleDefinition> = self
+            .core
+            .get_all_pages(self.url(&path, Some(&filter)), Service::Arm)
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(|definition| definition.into_model(scope))
             .collect())
     }
 

@@ -11,7 +11,7 @@
 //! `--scope`, one ARM list of the service principal's role assignments. It tells a
 //! [`ReadProgress`] how far it is, and only reads.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use futures::stream::{self, StreamExt};
 use serde::Deserialize;
@@ -57,7 +57,7 @@ fn applications_found(answers: Vec<ReadValue>) -> Vec<LiveApplication> {
     answers
         .into_iter()
         .filter_map(|value| match value {
-            ReadValue::Application(Some(app)) => Some(*app),
+            ReadValue::Application(Some(app), _) => Some(*app),
             _ => None,
         })
         .collect()
@@ -138,15 +138,18 @@ pub async fn read_for_import(
         .into_iter()
         .map(Read::ResourceServicePrincipal)
         .collect();
-    let resource_answers = read_application_details(
+    // Owners are read per application: an import lists applications without `$expand`.
+    let details = read_application_details(
         graph,
         &mut applications,
+        &HashSet::new(),
         |app| !app.key_credentials.is_empty(),
         resource_reads,
         concurrency,
         progress,
     )
     .await?;
+    let resource_answers = details.extra;
 
     // Each service principal's admin consent and the owners' directory objects; role
     // assignments from ARM alongside.
@@ -181,7 +184,14 @@ pub async fn read_for_import(
         .collect();
     progress.planned(rbac_reads.len() as u64);
     let (owner_answers, rbac) = futures::join!(
-        read_admin_consent(graph, &mut applications, owner_reads, concurrency, progress),
+        read_admin_consent(
+            graph,
+            &mut applications,
+            &details.known,
+            owner_reads,
+            concurrency,
+            progress
+        ),
         stream::iter(rbac_reads)
             .buffer_unordered(concurrency)
             .collect::<Vec<_>>()

@@ -1,6 +1,15 @@
 //! [`KeyVaultClient`]: the Key Vault secret calls Registrar needs (api-version 7.4): set a secret
 //! with its tags and expiry, read what a secret's current version records (never keeping its
-//! value).
+//! value), and list a vault's secrets for the snapshot.
+//!
+//! # Reading many stores of one vault
+//! `GET {vault}/secrets?maxresults=25` lists every secret with its current version's
+//! attributes and tags (a SecretItem has no value), 25 per page, paged with `nextLink`: a vault
+//! holding S secrets is read in ⌈S/25⌉ requests, however many of them the manifest names, where
+//! a GET per secret costs one request each (and carries the value, which is skipped).
+//! [`KeyVaultClient::read_stores`] lists the vault once, and falls back to a GET per secret
+//! when the list fails (a caller allowed `get` but not `list`, say), so what each store is found
+//! to hold does not depend on the way it was read.
 //!
 //! # Why not `azure_security_keyvault_secrets`
 //! 1.0.0 (1.1.0-beta.1 needs azure_core 1.2.0-beta.1) builds on azure_core ^1.0 and takes our
@@ -12,6 +21,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use futures::StreamExt;
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -87,6 +98,20 @@ struct AttributesWire {
     exp: Option<i64>,
 }
 
+/// One page of a secret list: SecretItems, which carry no value.
+#[derive(Deserialize)]
+struct SecretItemWire {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    tags: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    attributes: Option<AttributesWire>,
+}
+
+/// The largest page of a Key Vault list.
+const MAX_RESULTS: usize = 25;
+
 /// What a secret's current version records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SecretMetadata {
@@ -96,6 +121,19 @@ pub(crate) struct SecretMetadata {
     pub(crate) properties: SecretProperties,
     /// `attributes.enabled`.
     pub(crate) enabled: bool,
+}
+
+/// What a store holding a secret whose current version is `enabled` with `tags` holds.
+fn contents_of(enabled: bool, tags: &BTreeMap<String, String>) -> SecretStoreContents {
+    if enabled {
+        SecretStoreContents::Present {
+            key_id: tags.get(KEY_ID_TAG).cloned(),
+        }
+    } else {
+        SecretStoreContents::Unreadable {
+            reason: "the secret's current version is disabled".to_owned(),
+        }
+    }
 }
 
 impl KeyVaultClient {
@@ -181,15 +219,79 @@ impl KeyVaultClient {
     pub(crate) async fn read_store(&self, vault: &str, name: &str) -> SecretStoreContents {
         match self.get_secret_metadata(vault, name).await {
             Ok(None) => SecretStoreContents::Missing,
-            Ok(Some(metadata)) if !metadata.enabled => SecretStoreContents::Unreadable {
-                reason: "the secret's current version is disabled".to_owned(),
-            },
-            Ok(Some(metadata)) => SecretStoreContents::Present {
-                key_id: metadata.properties.tags.get(KEY_ID_TAG).cloned(),
-            },
+            Ok(Some(metadata)) => contents_of(metadata.enabled, &metadata.properties.tags),
             Err(error) => SecretStoreContents::Unreadable {
                 reason: error.to_string(),
             },
+        }
+    }
+
+    /// The current version's `enabled` and tags of every secret in `vault`, by lowercased
+    /// name: `GET {vault}/secrets?maxresults=25`, every page.
+    async fn list_secrets(
+        &self,
+        vault: &str,
+    ) -> Result<BTreeMap<String, (bool, BTreeMap<String, String>)>, AzureError> {
+        let url = format!(
+            "{}/secrets?api-version={API_VERSION}&maxresults={MAX_RESULTS}",
+            self.core.endpoints.key_vault_url(vault)
+        );
+        let items: Vec<SecretItemWire> = self.core.get_all_pages(url, Service::KeyVault).await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|item| {
+                // `https://{vault}.vault.azure.net/secrets/{name}`
+                let id = item.id?;
+                let name = id
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()?
+                    .to_ascii_lowercase();
+                let enabled = item
+                    .attributes
+                    .and_then(|attributes| attributes.enabled)
+                    .unwrap_or(true);
+                Some((name, (enabled, item.tags.unwrap_or_default())))
+            })
+            .collect())
+    }
+
+    /// What each of `names` in `vault` holds, as [`KeyVaultClient::read_store`] says, from
+    /// one list of the vault; when the list fails, from a GET per name (`concurrency` in
+    /// flight).
+    pub(crate) async fn read_stores(
+        &self,
+        vault: &str,
+        names: &[String],
+        concurrency: usize,
+    ) -> Vec<SecretStoreContents> {
+        match self.list_secrets(vault).await {
+            Ok(listed) => {
+                let mut contents = Vec::with_capacity(names.len());
+                for name in names {
+                    contents.push(match listed.get(&name.to_ascii_lowercase()) {
+                        None => SecretStoreContents::Missing,
+                        Some((true, tags)) => contents_of(true, tags),
+                        // A disabled current version: its GET says why, as a store read alone
+                        // would (rare, so the one extra request does not matter).
+                        Some((false, _)) => self.read_store(vault, name).await,
+                    });
+                }
+                contents
+            }
+            Err(error) => {
+                tracing::debug!(vault, %error, "listing the vault failed: reading each secret");
+                // The futures are collected first: a closure inside the stream would lose
+                // `Send`.
+                let reads: Vec<_> = names
+                    .iter()
+                    .map(|name| self.read_store(vault, name))
+                    .collect();
+                futures::stream::iter(reads)
+                    .buffered(concurrency.max(1))
+                    .collect()
+                    .await
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ use registrar_model::{
 use serde_json::{Value, json};
 use wiremock::matchers::{
     body_partial_json, body_string_contains, header, method, path, query_param,
+    query_param_is_missing,
 };
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
@@ -1008,62 +1009,68 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
     api["appId"] = json!("app-api");
     api["uniqueName"] = json!("platform.api");
     api["tags"] = json!(["registrar:platform"]);
+    // The list expands each application's owners: `api`'s are not read again.
+    api["owners"] = json!([{"@odata.type": "#microsoft.graph.user", "id": "user-jo"}]);
     Mock::given(method("GET"))
         .and(path("/v1.0/applications"))
         .and(query_param(
             "$filter",
             "tags/any(t:t eq 'registrar:platform')",
         ))
+        .and(query_param("$expand", "owners($select=id)"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [api]})))
         .mount(&server)
         .await;
-    // Everything else goes in batches.
-    let mut routes = vec![(
-        "/applications(uniqueName='platform.web')".to_owned(),
-        vec![inner_ok(json!({
-            "id": "obj-web", "appId": "app-web", "uniqueName": "platform.web", "displayName": "web", "tags": []
-        }))],
-    )];
-    for (id, app_id, owner) in [
-        ("obj-api", "app-api", "user-jo"),
-        ("obj-web", "app-web", "user-jo"),
-    ] {
-        routes.push((
-            format!("/applications/{id}/owners?$select=id"),
+    // Everything else goes in batches. `web`, found by its unique name, comes without expanded
+    // owners (as if Graph had left them out): they are read on their own.
+    let mut routes = vec![
+        (
+            "/applications(uniqueName='platform.web')".to_owned(),
+            vec![inner_ok(json!({
+                "id": "obj-web", "appId": "app-web", "uniqueName": "platform.web", "displayName": "web", "tags": []
+            }))],
+        ),
+        (
+            "/applications/obj-web/owners?$select=id".to_owned(),
             vec![inner_ok(
-                json!({"value": [{"@odata.type": "#microsoft.graph.user", "id": owner}]}),
+                json!({"value": [{"@odata.type": "#microsoft.graph.user", "id": "user-jo"}]}),
             )],
-        ));
+        ),
+    ];
+    for id in ["obj-api", "obj-web"] {
         routes.push((
-            format!("/applications/{id}/federatedIdentityCredentials"),
+            format!("/applications/{id}/federatedIdentityCredentials?$select="),
             vec![inner_ok(fixture("federatedidentitycredential-list.json"))],
         ));
-        let sp = if app_id == "app-api" {
+    }
+    // The app role assignments both service principals hold, in one list (expanded).
+    routes.push((
+        "/servicePrincipals?$filter=appId in ('app-api','app-web')&$select=id,appId&$expand=appRoleAssignments".to_owned(),
+        vec![inner_ok(json!({"value": [{"id": "sp-api", "appId": "app-api", "appRoleAssignments": [{
+            "id": "47nZsM8O_UuNq5Jz3QValCxBBiqJea9Drc9CMK4Ru_M",
+            "resourceId": "7ea9e944-71ce-443d-811c-71e8047b557a",
+            "appRoleId": "df021288-bdef-4463-88db-98f22de89214"
+        }]}]}))],
+    ));
+    // Both service principals in one list (only `api` has one), with its owners expanded.
+    routes.push((
+        "/servicePrincipals?$filter=appId in ('app-api','app-web')&$select=".to_owned(),
+        vec![inner_ok(
             json!({"value": [{"id": "sp-api", "appId": "app-api", "appRoleAssignmentRequired": false, "tags": [], "notes": null,
                 "passwordCredentials": [{"keyId": "sp-key-1", "displayName": "by hand", "hint": "Ab3", "secretText": null,
                     "startDateTime": "2026-01-01T00:00:00Z", "endDateTime": "2027-01-01T00:00:00Z"}],
-                "keyCredentials": []}]})
-        } else {
-            json!({"value": []})
-        };
-        routes.push((
-            format!("/servicePrincipals?$filter=appId eq '{app_id}'"),
-            vec![inner_ok(sp)],
-        ));
-    }
+                "keyCredentials": [],
+                "owners": [{"@odata.type": "#microsoft.graph.user", "id": "user-jo"}]}]}),
+        )],
+    ));
     routes.push((
-        "/servicePrincipals?$filter=appId eq '00000003-0000-0000-c000-000000000000'".to_owned(),
+        "/servicePrincipals?$filter=appId in ('00000003-0000-0000-c000-000000000000')&$select="
+            .to_owned(),
         vec![inner_ok(
             json!({"value": [fixture("serviceprincipal-get-msgraph-select.json")]}),
         )],
     ));
-    // The second round: the consent of `api`'s service principal (the grants over two pages).
-    routes.push((
-        "/servicePrincipals/sp-api/appRoleAssignments".to_owned(),
-        vec![inner_ok(fixture(
-            "serviceprincipal-list-approleassignedto-msgraph.json",
-        ))],
-    ));
+    // The second round: the grants of `api`'s service principal, over two pages.
     let next = format!(
         "{}/v1.0/oauth2PermissionGrants?$filter=clientId%20eq%20'sp-api'&$skiptoken=page2",
         server.uri()
@@ -1083,24 +1090,11 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
         )
         .mount(&server)
         .await;
+    // Both owners by UPN in one list; `nobody` does not exist.
     routes.push((
-        "/servicePrincipals/sp-api/owners?$select=id".to_owned(),
+        "/users?$filter=userPrincipalName in ('jo@contoso.com','nobody@contoso.com')&$select=id,userPrincipalName,displayName".to_owned(),
         vec![inner_ok(
-            json!({"value": [{"@odata.type": "#microsoft.graph.user", "id": "user-jo"}]}),
-        )],
-    ));
-    routes.push((
-        "/users/jo@contoso.com".to_owned(),
-        vec![inner_ok(
-            json!({"id": "user-jo", "userPrincipalName": "jo@contoso.com", "displayName": "Jo"}),
-        )],
-    ));
-    routes.push((
-        "/users/nobody@contoso.com".to_owned(),
-        vec![inner_error(
-            404,
-            "Request_ResourceNotFound",
-            "Resource 'nobody@contoso.com' does not exist.",
+            json!({"value": [{"id": "user-jo", "userPrincipalName": "jo@contoso.com", "displayName": "Jo"}]}),
         )],
     ));
     BatchStub::new(routes).mount(&server).await;
@@ -1195,33 +1189,288 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
         "stub token is no JWT: the configured tenant is used"
     );
 
-    // 1 token + 1 tag list + 1 batch (the unique-name lookup) + 1 batch (3 per app x 2 +
-    // 1 resource SP + 2 owners = 9 inner requests, under the 20 of one batch) + 1 batch (the
-    // consent and owners of the one service principal: 3 inner requests) + 1 GET (the grants'
-    // second page). Before batching: 1 + 1 + 1 + 9 + 3 + 1 = 16.
+    // 1 token + 1 tag list (owners expanded) + 1 batch (the unique-name lookup) + 1 batch
+    // (`web`'s owners, 2 federated credential lists, 1 list of both service principals with
+    // their owners, 1 list of the app roles they hold, 1 list of the resource SPs, 1 list of
+    // the users: 7 inner requests) + 1 batch (the grants of the one service principal; its
+    // owners and app roles came with it) + 1 GET (the grants' second page). Before this read
+    // plan: 13 inner requests.
     let stats = clients.stats();
     assert_eq!(
         (stats.token, stats.graph, stats.total, stats.batched),
-        (1, 5, 6, 13),
+        (1, 5, 6, 9),
         "{stats:?}"
     );
-    // Progress counts objects, not requests: the tag list, the lookup, the 9 details, the
-    // secret store and the 3 reads of the second round, each planned before it is read.
-    assert_eq!(progress.counts(), (15, 15));
+    // Progress counts reads, not requests: the tag list, the lookup, the 7 details, the
+    // secret store and the read of the second round, each planned before it is read.
+    assert_eq!(progress.counts(), (11, 11));
     let batches = batched_urls(&server).await;
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),
-        [1, 9, 3],
+        [1, 7, 1],
         "{batches:?}"
     );
     assert_eq!(
         batches[2],
         [
-            "/servicePrincipals/sp-api/appRoleAssignments",
-            "/oauth2PermissionGrants?$filter=clientId%20eq%20'sp-api'",
-            "/servicePrincipals/sp-api/owners?$select=id",
+            "/oauth2PermissionGrants?$filter=clientId%20eq%20'sp-api'&$select=id,resourceId,consentType,principalId,scope"
         ]
     );
+    // Every Graph read selects what it decodes.
+    for url in batches.iter().flatten() {
+        assert!(url.contains("$select="), "{url} selects nothing");
+    }
+}
+
+/// A Key Vault SecretItem as a list shows it (no value).
+fn secret_item(name: &str, key_id: &str) -> Value {
+    json!({
+        "id": format!("https://kv1.vault.azure.net/secrets/{name}"),
+        "attributes": {"enabled": true, "exp": 1798761600},
+        "tags": {"registrar-key-id": key_id},
+        "contentType": "text/plain"
+    })
+}
+
+/// 50 managed applications, each with a secret in the same vault: the applications come with
+/// their owners in one list, the service principals in ⌈50/15⌉ lists, the vault in one list of
+/// two pages (25 a page). Only the application whose expanded owners reached Graph's cap of 20
+/// (the list may be truncated) has its owners read again. The per-object way reads the same
+/// tenant in 1 list + 150 inner requests (owners, federated credentials and service principal
+/// per app: 8 batches) and 50 Key Vault GETs.
+#[tokio::test]
+async fn snapshot_of_fifty_apps_expands_owners_and_lists_the_vault_once() {
+    let (server, clients) = setup().await;
+    let secret = |name: String| DesiredSecret {
+        name: "ci".into(),
+        origin: Default::default(),
+        lifetime: time::Duration::days(90),
+        rotate_before: time::Duration::days(14),
+        overlap: None,
+        store: SecretStoreLocation::KeyVault {
+            vault: "kv1".into(),
+            name,
+        },
+    };
+    let desired = DesiredState {
+        namespace: "bulk".into(),
+        tenant: None,
+        applications: (0..50)
+            .map(|i| DesiredApplication {
+                key: format!("app{i:02}"),
+                secrets: vec![secret(format!("app{i:02}-secret"))],
+                ..Default::default()
+            })
+            .collect(),
+    };
+    let user =
+        |n: usize| json!({"@odata.type": "#microsoft.graph.user", "id": format!("user-{n:02}")});
+    let apps: Vec<Value> = (0..50)
+        .map(|i| {
+            let owners: Vec<Value> = if i == 0 {
+                (0..20).map(user).collect()
+            } else {
+                vec![user(0)]
+            };
+            json!({"id": format!("obj-{i:02}"), "appId": format!("app-{i:02}"),
+                "uniqueName": format!("bulk.app{i:02}"), "tags": ["registrar:bulk"], "owners": owners})
+        })
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param("$expand", "owners($select=id)"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": apps })))
+        .mount(&server)
+        .await;
+    let all_owners: Vec<Value> = (0..25).map(user).collect();
+    BatchStub::new(vec![
+        (
+            "/applications/obj-00/owners?$select=id".to_owned(),
+            vec![inner_ok(json!({ "value": all_owners }))],
+        ),
+        (
+            "/federatedIdentityCredentials?$select=".to_owned(),
+            vec![inner_ok(json!({"value": []}))],
+        ),
+        (
+            "/servicePrincipals?$filter=appId in (".to_owned(),
+            vec![inner_ok(json!({"value": []}))],
+        ),
+    ])
+    .mount(&server)
+    .await;
+    // The vault: 25 secrets a page; `app49-secret` is not there, another secret is.
+    let first: Vec<Value> = (0..25)
+        .map(|i| secret_item(&format!("app{i:02}-secret"), &format!("key-{i:02}")))
+        .collect();
+    let mut second: Vec<Value> = (25..49)
+        .map(|i| secret_item(&format!("app{i:02}-secret"), &format!("key-{i:02}")))
+        .collect();
+    second.push(secret_item("unrelated", "key-x"));
+    let next = format!(
+        "{}/vaults/kv1/secrets?api-version=7.4&$skiptoken=page2&maxresults=25",
+        server.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path("/vaults/kv1/secrets"))
+        .and(query_param("maxresults", "25"))
+        .and(query_param_is_missing("$skiptoken"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"value": first, "nextLink": next})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/vaults/kv1/secrets"))
+        .and(query_param("$skiptoken", "page2"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"value": second, "nextLink": null})),
+        )
+        .mount(&server)
+        .await;
+
+    let live = read_live_tenant(&clients, &desired).await.unwrap();
+
+    assert_eq!(live.applications.len(), 50);
+    let first_app = live.application_by_unique_name("bulk.app00").unwrap();
+    assert_eq!(
+        first_app.owners.len(),
+        25,
+        "read again: the expanded 20 may be cut short"
+    );
+    let other = live.application_by_unique_name("bulk.app01").unwrap();
+    assert_eq!(other.owners, ["user-00"]);
+    assert_eq!(live.secret_stores.len(), 50);
+    let store = |name: &str| {
+        live.secret_store(&SecretStoreLocation::KeyVault {
+            vault: "kv1".into(),
+            name: name.into(),
+        })
+        .map(|store| store.contents.clone())
+    };
+    assert_eq!(
+        store("app07-secret"),
+        Some(SecretStoreContents::Present {
+            key_id: Some("key-07".into())
+        })
+    );
+    assert_eq!(store("app49-secret"), Some(SecretStoreContents::Missing));
+
+    // Graph: 1 list + 3 batches of 59 inner requests (1 owners read, 50 federated credential
+    // lists, 4 service principal lists and 4 of the app roles they hold); Key Vault: 2 pages
+    // of one list.
+    let stats = clients.stats();
+    assert_eq!(
+        (stats.graph, stats.batched, stats.key_vault),
+        (4, 59, 2),
+        "{stats:?}"
+    );
+    let inner: Vec<String> = batched_urls(&server).await.into_iter().flatten().collect();
+    let owner_reads: Vec<&String> = inner.iter().filter(|url| url.contains("/owners")).collect();
+    assert_eq!(owner_reads, ["/applications/obj-00/owners?$select=id"]);
+    let principal_lists: Vec<&String> = inner
+        .iter()
+        .filter(|url| url.starts_with("/servicePrincipals?"))
+        .collect();
+    assert_eq!(principal_lists.len(), 8, "{principal_lists:?}");
+    for list in &principal_lists {
+        let values = list.matches("'app-").count();
+        assert!(values <= 15, "{values} values in one `in`: {list}");
+    }
+    let expanding = |what: &str| {
+        principal_lists
+            .iter()
+            .filter(|list| list.contains(&format!("$expand={what}(")))
+            .count()
+    };
+    assert_eq!(
+        (expanding("owners"), expanding("appRoleAssignments")),
+        (4, 4)
+    );
+}
+
+/// A vault the caller may read secrets from but not list: each secret is read on its own, so
+/// the snapshot says the same as before.
+#[tokio::test]
+async fn snapshot_reads_each_secret_when_the_vault_cannot_be_listed() {
+    let (server, clients) = setup().await;
+    let store = |name: &str| SecretStoreLocation::KeyVault {
+        vault: "kv1".into(),
+        name: name.into(),
+    };
+    let desired = DesiredState {
+        namespace: "kv".into(),
+        tenant: None,
+        applications: vec![DesiredApplication {
+            key: "api".into(),
+            secrets: ["one", "two"]
+                .iter()
+                .map(|name| DesiredSecret {
+                    name: (*name).into(),
+                    origin: Default::default(),
+                    lifetime: time::Duration::days(90),
+                    rotate_before: time::Duration::days(14),
+                    overlap: None,
+                    store: store(name),
+                })
+                .collect(),
+            ..Default::default()
+        }],
+    };
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .mount(&server)
+        .await;
+    BatchStub::new(vec![(
+        "/applications(uniqueName='kv.api')".to_owned(),
+        vec![inner_error(404, "Request_ResourceNotFound", "gone")],
+    )])
+    .mount(&server)
+    .await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/v1.0/directory/deletedItems/microsoft.graph.application",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/vaults/kv1/secrets"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "error": {"code": "Forbidden", "message": "The user does not have secrets list permission.", "innererror": {"code": "AccessDenied"}}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/vaults/kv1/secrets/one"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": "v", "id": "https://kv1.vault.azure.net/secrets/one/v1",
+            "attributes": {"enabled": true}, "tags": {"registrar-key-id": "key-1"}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/vaults/kv1/secrets/two"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "error": {"code": "SecretNotFound", "message": "A secret with (name/id) two was not found in this key vault."}
+        })))
+        .mount(&server)
+        .await;
+
+    let live = read_live_tenant(&clients, &desired).await.unwrap();
+    assert_eq!(
+        live.secret_store(&store("one")).map(|s| s.contents.clone()),
+        Some(SecretStoreContents::Present {
+            key_id: Some("key-1".into())
+        })
+    );
+    assert_eq!(
+        live.secret_store(&store("two")).map(|s| s.contents.clone()),
+        Some(SecretStoreContents::Missing)
+    );
+    // The refused list, then one GET per secret.
+    assert_eq!(clients.stats().key_vault, 3);
 }
 
 #[tokio::test]
@@ -1600,8 +1849,10 @@ async fn snapshot_reads_deleted_items_and_certificates_only_when_needed() {
             .map(|app| app.id.as_str()),
         Some("d1")
     );
-    // 1 tag list + 1 batch (2 lookups) + 1 deleted list + 1 batch (3 x 2 apps +
-    // 1 keyCredentials, only `certs`: 7 inner requests). Before batching: 1 + 2 + 1 + 7 = 11.
+    // 1 tag list + 1 batch (2 lookups) + 1 deleted list + 1 batch (owners and federated
+    // credentials x 2 apps, whose answers came without expanded owners + 1 keyCredentials, only
+    // `certs` + 1 list of both service principals + 1 of the app roles they hold: 7 inner
+    // requests). Before batching: 1 + 2 + 1 + 7 = 11.
     let stats = clients.stats();
     assert_eq!((stats.graph, stats.batched), (4, 9), "{stats:?}");
     let adopted = batched_urls(&server)
@@ -2270,19 +2521,23 @@ async fn snapshot_reads_role_assignments_per_root_and_keeps_the_managed_ones() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": apps })))
         .mount(&server)
         .await;
-    let mut routes = Vec::new();
-    for key in ["api", "web", "old"] {
-        routes.push((
-            format!("/servicePrincipals?$filter=appId eq 'app-{key}'"),
-            vec![inner_ok(json!({"value": [{"id": format!("sp-{key}"), "appId": format!("app-{key}"), "tags": []}]}))],
-        ));
-    }
-    routes.push(("/".to_owned(), vec![inner_ok(json!({"value": []}))]));
+    let principals: Vec<Value> = ["api", "web", "old"]
+        .iter()
+        .map(|key| json!({"id": format!("sp-{key}"), "appId": format!("app-{key}"), "tags": [], "owners": []}))
+        .collect();
+    let routes = vec![
+        (
+            "/servicePrincipals?$filter=appId in ('app-api','app-old','app-web')".to_owned(),
+            vec![inner_ok(json!({ "value": principals }))],
+        ),
+        ("/".to_owned(), vec![inner_ok(json!({"value": []}))]),
+    ];
     BatchStub::new(routes).mount(&server).await;
 
-    // ARM: `api` has Reader on rg-001 (kept), on another subscription and on a management group
-    // above (both outside the roots), and Reader on mg-1, which the management group's list
-    // returns again with rg-001's.
+    // ARM, one list per root of every principal: `api` has Reader on rg-001 (kept), on another
+    // subscription and on a management group above (both outside the roots), and Reader on
+    // mg-1, which the management group's list returns again with rg-001's; `old` (not
+    // declared) and a principal Registrar does not manage have assignments too.
     let assignments_path =
         |root: &str| format!("{root}/providers/Microsoft.Authorization/roleAssignments");
     let subscription = format!("/subscriptions/{SUBSCRIPTION}");
@@ -2290,6 +2545,8 @@ async fn snapshot_reads_role_assignments_per_root_and_keeps_the_managed_ones() {
     outside["value"][0]["properties"]["principalId"] = json!("sp-api");
     let mut subscription_list = json!({"value": [
         arm_assignment(&rg, "n-rg", READER, "sp-api"),
+        arm_assignment(&rg, "n-old", READER, "sp-old"),
+        arm_assignment(&rg, "n-someone", READER, "someone-else"),
         arm_assignment("/subscriptions/bbbb0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e", "n-other", READER, "sp-api"),
         arm_assignment("/providers/Microsoft.Management/managementGroups/mg-0", "n-above", READER, "sp-api"),
     ]});
@@ -2298,27 +2555,19 @@ async fn snapshot_reads_role_assignments_per_root_and_keeps_the_managed_ones() {
     }
     Mock::given(method("GET"))
         .and(path(assignments_path(&subscription)))
-        .and(query_param("$filter", "principalId eq 'sp-api'"))
+        .and(query_param_is_missing("$filter"))
         .respond_with(ResponseTemplate::new(200).set_body_json(subscription_list))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path(assignments_path(mg)))
-        .and(query_param("$filter", "principalId eq 'sp-api'"))
+        .and(query_param_is_missing("$filter"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
             arm_assignment(mg, "n-mg", READER, "sp-api"),
             arm_assignment(&rg, "n-rg", READER, "sp-api"),
         ]})))
         .mount(&server)
         .await;
-    for root in [subscription.as_str(), mg] {
-        Mock::given(method("GET"))
-            .and(path(assignments_path(root)))
-            .and(query_param("$filter", "principalId eq 'sp-web'"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
-            .mount(&server)
-            .await;
-    }
     let mut definitions = fixture("arm-roledefinitions-list.json");
     definitions["value"][0]["name"] = json!("c0ffee00-0000-4000-8000-000000000001");
     definitions["value"][0]["properties"]["roleName"] = json!("Platform Deployer");
@@ -2326,7 +2575,7 @@ async fn snapshot_reads_role_assignments_per_root_and_keeps_the_managed_ones() {
         .and(path(format!(
             "{rg}/providers/Microsoft.Authorization/roleDefinitions"
         )))
-        .and(query_param("$filter", "roleName eq 'Platform Deployer'"))
+        .and(query_param("$filter", "type eq 'CustomRole'"))
         .respond_with(ResponseTemplate::new(200).set_body_json(definitions))
         .mount(&server)
         .await;
@@ -2363,9 +2612,9 @@ async fn snapshot_reads_role_assignments_per_root_and_keeps_the_managed_ones() {
             .role_assignments
             .is_empty()
     );
-    // 2 roots x 2 declared service principals + 1 custom role lookup; one ARM token.
+    // 1 list per root (not per principal) + 1 list of the custom roles at rg-001; one ARM token.
     let stats = clients.stats();
-    assert_eq!((stats.arm, stats.token), (5, 2), "{stats:?}");
+    assert_eq!((stats.arm, stats.token), (3, 2), "{stats:?}");
 }
 
 /// `read_for_import` shares the snapshot's two rounds of batches (details with the APIs
@@ -2398,7 +2647,7 @@ async fn import_reads_in_two_rounds_of_batches_and_counts_progress() {
             vec![inner_ok(json!({"value": []}))],
         ),
         (
-            "/servicePrincipals?$filter=appId eq 'app-a'".to_owned(),
+            "/servicePrincipals?$filter=appId in ('app-a')".to_owned(),
             vec![inner_ok(
                 json!({"value": [{"id": "sp-a", "appId": "app-a", "appRoleAssignmentRequired": false, "tags": [], "notes": null}]}),
             )],
@@ -2465,13 +2714,14 @@ async fn import_reads_in_two_rounds_of_batches_and_counts_progress() {
     assert_eq!(live.resource_service_principals.len(), 1);
     assert_eq!(live.directory_objects.len(), 1);
     assert_eq!(sp.owners, ["user-jo"]);
-    // The list, 3 details + the API, 2 consent reads + the service principal's owners + the
-    // owner, 1 ARM list.
-    assert_eq!(progress.counts(), (10, 10));
+    // The list, 3 details + the list of held app roles + the API, 2 consent reads (the held
+    // app roles did not come expanded, so they are read again) + the service principal's
+    // owners + the owner, 1 ARM list.
+    assert_eq!(progress.counts(), (11, 11));
     let batches = batched_urls(&server).await;
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),
-        [4, 4],
+        [5, 4],
         "{batches:?}"
     );
 }

@@ -1,5 +1,10 @@
 //! The OData query options Graph supports on directory collections: `$filter` (a parser and
-//! evaluator for the subset Graph accepts), `$select`, `$top`, `$skiptoken` paging and `$count`.
+//! evaluator for the subset Graph accepts), `$select`, `$top`, `$skiptoken` paging, `$count`,
+//! and `$expand` of the relationships a collection names, with Graph's documented limits for
+//! directory objects (the known issues of Microsoft Graph, "query parameters"): an expanded
+//! collection holds at most [`MAX_EXPANDED`] objects and has no nextLink, expand goes one level
+//! deep, and a page with `$expand` holds at most [`MAX_EXPAND_PAGE`] objects whatever `$top`
+//! says. An `in` list holds at most [`MAX_IN_VALUES`] values.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -7,10 +12,20 @@ use serde_json::{Map, Value};
 
 use crate::api::{ApiRequest, ApiResponse, bad_request, graph_error, unsupported_query};
 
+mod expand;
+pub(crate) use expand::Expand;
+use expand::{parse_expand, too_many_in_values};
+
 /// Default page size of directory collections.
 pub(crate) const DEFAULT_PAGE: usize = 100;
 /// Largest `$top` Graph accepts.
 pub(crate) const MAX_PAGE: usize = 999;
+/// Objects in one expanded relationship of a directory object (no nextLink for the rest).
+pub(crate) const MAX_EXPANDED: usize = 20;
+/// Largest page of a directory collection read with `$expand`.
+pub(crate) const MAX_EXPAND_PAGE: usize = 100;
+/// Values of one `in` clause.
+pub(crate) const MAX_IN_VALUES: usize = 15;
 
 /// A parsed `$filter` expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -449,6 +464,8 @@ pub(crate) struct ListQuery {
     top: usize,
     after: Option<String>,
     count: bool,
+    /// `$expand`, when the collection allows the relationship.
+    pub(crate) expand: Option<Expand>,
 }
 
 /// Whether the request carries `ConsistencyLevel: eventual`.
@@ -459,10 +476,19 @@ pub(crate) fn eventual(request: &ApiRequest) -> bool {
 }
 
 /// Parses and validates `$filter`, `$select`, `$top`, `$skiptoken`, `$count`, and rejects the
-/// options the emulator does not implement.
+/// options the emulator does not implement (`$expand` among them: see [`list_query_expanding`]).
 pub(crate) fn list_query(
     request: &ApiRequest,
     collection: &Collection<'_>,
+) -> Result<ListQuery, ApiResponse> {
+    list_query_expanding(request, collection, &[])
+}
+
+/// [`list_query`] for a collection whose `expandable` relationships `$expand` may name.
+pub(crate) fn list_query_expanding(
+    request: &ApiRequest,
+    collection: &Collection<'_>,
+    expandable: &[&str],
 ) -> Result<ListQuery, ApiResponse> {
     let advanced = eventual(request)
         && request
@@ -473,6 +499,7 @@ pub(crate) fn list_query(
         match lower.as_str() {
             "$filter" | "$select" | "$top" | "$skiptoken" | "$count" | "filter" | "select"
             | "top" | "count" => {}
+            "$expand" | "expand" if !expandable.is_empty() => {}
             "$search" | "search" => {
                 if !eventual(request) {
                     return Err(unsupported_query(
@@ -513,6 +540,11 @@ pub(crate) fn list_query(
             if filter.is_advanced() && !advanced {
                 return Err(unsupported_query("Unsupported Query."));
             }
+            if let Some(count) = too_many_in_values(&filter) {
+                return Err(bad_request(&format!(
+                    "Too many child clauses specified in search filter expression containing 'OR' operators: {count}. Max allowed: {MAX_IN_VALUES}."
+                )));
+            }
             Some(normalize_property_case(filter, collection.filterable))
         }
     };
@@ -525,6 +557,17 @@ pub(crate) fn list_query(
                 .filter(|field| !field.is_empty())
                 .collect()
         });
+    let expand = match request.query("$expand").or_else(|| request.query("expand")) {
+        Some(text) if !expandable.is_empty() => {
+            if advanced {
+                return Err(unsupported_query(
+                    "$expand is not supported with advanced queries.",
+                ));
+            }
+            Some(parse_expand(text, collection.type_name, expandable)?)
+        }
+        _ => None,
+    };
     let top = match request.query("$top").or_else(|| request.query("top")) {
         None => DEFAULT_PAGE,
         Some(text) => match text.parse::<usize>() {
@@ -542,12 +585,19 @@ pub(crate) fn list_query(
             graph_error(axum::http::StatusCode::BAD_REQUEST, "Directory_ExpiredPageToken", "The specified page token value has expired and can no longer be included in your request.")
         })?),
     };
+    // Graph pages a directory collection read with `$expand` at 100, whatever `$top` asks.
+    let top = if expand.is_some() {
+        top.min(MAX_EXPAND_PAGE)
+    } else {
+        top
+    };
     Ok(ListQuery {
         filter,
         select,
         top,
         after,
         count: advanced,
+        expand,
     })
 }
 
@@ -712,6 +762,22 @@ pub(crate) fn list_response(
     objects: Vec<&Value>,
     present: impl Fn(&Value) -> Value,
 ) -> Result<ApiResponse, ApiResponse> {
+    list_response_expanding(request, collection, query, objects, present, |_, _| {
+        Vec::new()
+    })
+}
+
+/// [`list_response`] that adds the relationship `query.expand` names to each object of the
+/// page: `related(object, relationship)` gives its objects, of which the first
+/// [`MAX_EXPANDED`] are kept (with the nested `$select`), and no nextLink for the rest.
+pub(crate) fn list_response_expanding(
+    request: &ApiRequest,
+    collection: &Collection<'_>,
+    query: &ListQuery,
+    objects: Vec<&Value>,
+    present: impl Fn(&Value) -> Value,
+    related: impl Fn(&Value, &str) -> Vec<Value>,
+) -> Result<ApiResponse, ApiResponse> {
     if let (Some(select), Some(sample)) = (&query.select, objects.first()) {
         check_select(select, &present(sample), collection.type_name)?;
     }
@@ -736,7 +802,18 @@ pub(crate) fn list_response(
     let end = (start + query.top).min(total);
     let page: Vec<Value> = matching[start..end]
         .iter()
-        .map(|object| apply_select(present(object), query.select.as_deref()))
+        .map(|object| {
+            let mut shown = apply_select(present(object), query.select.as_deref());
+            if let (Some(expand), Value::Object(fields)) = (&query.expand, &mut shown) {
+                let expanded: Vec<Value> = related(object, &expand.property)
+                    .into_iter()
+                    .take(MAX_EXPANDED)
+                    .map(|item| apply_select(item, expand.select.as_deref()))
+                    .collect();
+                fields.insert(expand.property.clone(), Value::Array(expanded));
+            }
+            shown
+        })
         .collect();
     let mut body = Map::new();
     body.insert(

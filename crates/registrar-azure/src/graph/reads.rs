@@ -1,6 +1,16 @@
 //! The reads the snapshot sends in JSON batches: what each [`Read`] asks Graph for and how its
 //! answer decodes, through the same URLs and wire types as [`GraphClient`]'s single-request
 //! methods, so a batched read and a direct one cannot disagree.
+//!
+//! Every read selects the properties it decodes (`$select`: 1 RU less, and a smaller answer),
+//! but a directory object by id (see `directory_object_path`). Lists that can answer for many
+//! objects do: service principals and users by `$filter=… in (…)` over at most
+//! [`MAX_IN_VALUES`] values, each service principal with its owners expanded. An expanded owners
+//! list of [`super::EXPAND_LIMIT`] or more may be truncated (Graph gives no nextLink for it);
+//! the caller reads those owners again with [`Read::Owners`] or [`Read::ServicePrincipalOwners`].
+//! The app role assignments the service principals hold come the same way, in a second list per
+//! chunk ([`Read::HeldAppRoles`]: Registrar expands one relationship per request), and are read
+//! again with [`Read::AppRoleAssignments`] at 20 or more.
 
 use serde::Deserialize;
 
@@ -35,9 +45,22 @@ impl GraphClient {
             Read::KeyCredentials(id) => {
                 BatchGet::new(key_credentials_path(id)).fresh(self.is_fresh(id))
             }
-            Read::ServicePrincipal(app_id) => {
-                BatchGet::new(service_principal_path(app_id, SERVICE_PRINCIPAL_SELECT))
-            }
+            Read::ServicePrincipals(app_ids) => BatchGet::new(service_principals_path(
+                app_ids,
+                SERVICE_PRINCIPAL_SELECT,
+                Some(EXPAND_OWNERS),
+            )),
+            Read::HeldAppRoles(app_ids) => BatchGet::new(service_principals_path(
+                app_ids,
+                "id,appId",
+                Some(EXPAND_APP_ROLE_ASSIGNMENTS),
+            )),
+            Read::ResourceServicePrincipals(app_ids) => BatchGet::new(service_principals_path(
+                app_ids,
+                RESOURCE_SERVICE_PRINCIPAL_SELECT,
+                None,
+            )),
+            Read::Users(names) => BatchGet::new(users_path(names)),
             Read::ResourceServicePrincipal(app_id) => BatchGet::new(service_principal_path(
                 app_id,
                 RESOURCE_SERVICE_PRINCIPAL_SELECT,
@@ -48,7 +71,6 @@ impl GraphClient {
             Read::PermissionGrants(sp_id) => {
                 BatchGet::new(permission_grants_path(sp_id)).fresh(self.is_fresh(sp_id))
             }
-            Read::User(upn) => BatchGet::new(user_path(upn)),
             Read::DirectoryObject(id) => BatchGet::new(directory_object_path(id)),
             Read::ServicePrincipalOwners(sp_id) => BatchGet::new(
                 service_principal_extras::service_principal_owners_path(sp_id),
@@ -67,15 +89,14 @@ impl GraphClient {
             read,
             Read::ApplicationByAppId(_)
                 | Read::ApplicationByUniqueName(_)
-                | Read::User(_)
                 | Read::DirectoryObject(_)
         );
         let body = match result {
             Ok(body) => body,
             Err(error) if optional && error.is_not_found() => {
                 return Ok(match read {
-                    Read::User(_) | Read::DirectoryObject(_) => ReadValue::DirectoryObject(None),
-                    _ => ReadValue::Application(None),
+                    Read::DirectoryObject(_) => ReadValue::DirectoryObject(None),
+                    _ => ReadValue::Application(None, false),
                 });
             }
             Err(error) => return Err(error),
@@ -84,7 +105,11 @@ impl GraphClient {
         Ok(match read {
             Read::ApplicationByAppId(_) | Read::ApplicationByUniqueName(_) => {
                 let app: GraphApplication = decode(body, &path())?;
-                ReadValue::Application(Some(Box::new(app.to_live())))
+                let mut live = app.to_live();
+                let owners = complete_owners(app.owners.as_deref());
+                let complete = owners.is_some();
+                live.owners = owners.unwrap_or_default();
+                ReadValue::Application(Some(Box::new(live)), complete)
             }
             Read::Owners(_) | Read::ServicePrincipalOwners(_) => {
                 let page: ValuePage<IdOnly> = decode(body, &path())?;
@@ -103,9 +128,53 @@ impl GraphClient {
                 let found: KeyCredentialsOnly = decode(body, &path())?;
                 ReadValue::KeyCredentials(key_credentials_to_model(found))
             }
-            Read::ServicePrincipal(_) => {
+            Read::ServicePrincipals(_) => {
                 let page: ValuePage<GraphServicePrincipal> = decode(body, &path())?;
-                ReadValue::ServicePrincipal(page.value.into_iter().next().map(|sp| sp.to_live()))
+                ReadValue::ServicePrincipals(
+                    page.value
+                        .iter()
+                        .map(|sp| ExpandedServicePrincipal {
+                            principal: sp.to_live(),
+                            owners: complete_owners(sp.owners.as_deref()),
+                        })
+                        .collect(),
+                )
+            }
+            Read::HeldAppRoles(_) => {
+                let page: ValuePage<GraphServicePrincipal> = decode(body, &path())?;
+                ReadValue::HeldAppRoles(
+                    page.value
+                        .iter()
+                        .map(|sp| HeldAppRoles {
+                            app_id: sp.app_id().to_owned(),
+                            assignments: sp
+                                .app_role_assignments
+                                .as_ref()
+                                .filter(|held| held.len() < EXPAND_LIMIT)
+                                .map(|held| {
+                                    held.iter().map(GraphAppRoleAssignment::to_model).collect()
+                                }),
+                        })
+                        .collect(),
+                )
+            }
+            Read::ResourceServicePrincipals(_) => {
+                let page: ValuePage<GraphServicePrincipal> = decode(body, &path())?;
+                ReadValue::ResourceServicePrincipals(
+                    page.value
+                        .iter()
+                        .map(GraphServicePrincipal::to_resource)
+                        .collect(),
+                )
+            }
+            Read::Users(_) => {
+                let page: ValuePage<GraphDirectoryObject> = decode(body, &path())?;
+                ReadValue::DirectoryObjects(
+                    page.value
+                        .into_iter()
+                        .map(|user| user.to_model(DirectoryObjectKind::User))
+                        .collect(),
+                )
             }
             Read::ResourceServicePrincipal(_) => {
                 let page: ValuePage<GraphServicePrincipal> = decode(body, &path())?;
@@ -131,10 +200,6 @@ impl GraphClient {
                         .collect(),
                 )
             }
-            Read::User(_) => {
-                let user: GraphDirectoryObject = decode(body, &path())?;
-                ReadValue::DirectoryObject(Some(user.to_model(DirectoryObjectKind::User)))
-            }
             Read::DirectoryObject(_) => {
                 let object: GraphDirectoryObject = decode(body, &path())?;
                 ReadValue::DirectoryObject(Some(object.to_model(DirectoryObjectKind::Other)))
@@ -158,16 +223,23 @@ pub(crate) enum Read {
     FederatedCredentials(String),
     /// [`GraphClient::get_key_credentials`] of an application object id.
     KeyCredentials(String),
-    /// [`GraphClient::get_service_principal_by_app_id`].
-    ServicePrincipal(String),
     /// An API's service principal with the permissions it exposes, by appId.
     ResourceServicePrincipal(String),
+    /// The service principals of up to [`MAX_IN_VALUES`] appIds, with their own credentials
+    /// and owners (`$filter=appId in (…)`, `$expand=owners`).
+    ServicePrincipals(Vec<String>),
+    /// The app role assignments held by the service principals of up to [`MAX_IN_VALUES`]
+    /// appIds (`$filter=appId in (…)`, `$expand=appRoleAssignments`).
+    HeldAppRoles(Vec<String>),
+    /// The service principals of up to [`MAX_IN_VALUES`] APIs, with the permissions they
+    /// expose (`$filter=appId in (…)`).
+    ResourceServicePrincipals(Vec<String>),
+    /// The users of up to [`MAX_IN_VALUES`] UPNs (`$filter=userPrincipalName in (…)`).
+    Users(Vec<String>),
     /// [`GraphClient::list_app_role_assignments`] of a service principal object id.
     AppRoleAssignments(String),
     /// [`GraphClient::list_permission_grants`] of a service principal object id.
     PermissionGrants(String),
-    /// A user by UPN (`/users/{upn}`, `None` on 404).
-    User(String),
     /// [`GraphClient::get_directory_object`].
     DirectoryObject(String),
     /// [`GraphClient::list_service_principal_owners`] of a service principal object id
@@ -178,15 +250,47 @@ pub(crate) enum Read {
 /// The answer to a [`Read`], as its single-request method returns it.
 #[derive(Debug)]
 pub(crate) enum ReadValue {
-    Application(Option<Box<LiveApplication>>),
+    /// The application, with its owners when the second field says they are complete.
+    Application(Option<Box<LiveApplication>>, bool),
+    ServicePrincipals(Vec<ExpandedServicePrincipal>),
+    HeldAppRoles(Vec<HeldAppRoles>),
+    ResourceServicePrincipals(Vec<ResourceServicePrincipal>),
+    DirectoryObjects(Vec<DirectoryObject>),
     Owners(Vec<String>),
     FederatedCredentials(Vec<FederatedCredential>),
     KeyCredentials(Vec<KeyCredential>),
-    ServicePrincipal(Option<LiveServicePrincipal>),
     ResourceServicePrincipal(Option<ResourceServicePrincipal>),
     AppRoleAssignments(Vec<AppRoleAssignment>),
     PermissionGrants(Vec<PermissionGrant>),
     DirectoryObject(Option<DirectoryObject>),
+}
+
+/// A service principal read by [`Read::ServicePrincipals`].
+#[derive(Debug)]
+pub(crate) struct ExpandedServicePrincipal {
+    /// The service principal (owners not filled in).
+    pub(crate) principal: LiveServicePrincipal,
+    /// Its owners' ids, `None` when they must be read on their own.
+    pub(crate) owners: Option<Vec<String>>,
+}
+
+/// The app role assignments one service principal holds, read by [`Read::HeldAppRoles`].
+#[derive(Debug)]
+pub(crate) struct HeldAppRoles {
+    /// The service principal's appId.
+    pub(crate) app_id: String,
+    /// The assignments, `None` when they must be read on their own (not expanded, or
+    /// [`super::EXPAND_LIMIT`] or more, which may be cut short).
+    pub(crate) assignments: Option<Vec<AppRoleAssignment>>,
+}
+
+/// `values` in chunks of at most [`MAX_IN_VALUES`], for the `in (…)` reads.
+pub(crate) fn in_chunks(values: impl IntoIterator<Item = String>) -> Vec<Vec<String>> {
+    let values: Vec<String> = values.into_iter().collect();
+    values
+        .chunks(MAX_IN_VALUES)
+        .map(<[String]>::to_vec)
+        .collect()
 }
 
 /// A collection answer whose pages were already joined.

@@ -256,7 +256,7 @@ fn describe(injected: &InjectedFaults) -> String {
 fn fifty_applications_converge_after_faults() {
     let started = Instant::now();
     let tenant = TestTenant::with_config(EmulatorConfig {
-        seed: 10,
+        seed: 11,
         ..EmulatorConfig::default()
     });
     let manifest = tenant.write("apps.yaml", &manifest(&tenant, 50));
@@ -284,7 +284,7 @@ fn fifty_applications_converge_after_faults() {
     let more_applies = converge(&tenant, &manifest);
     let audit = audit(&tenant);
     eprintln!(
-        "fault suite: 50 applications, seed 10, {requests} API requests and {} changes in the faulted apply, faults injected: {}; faulted apply exit {}; applies needed after it: {more_applies}; duplicates: {}; undelivered credentials: {}; {:.1} s",
+        "fault suite: 50 applications, seed 11, {requests} API requests and {} changes in the faulted apply, faults injected: {}; faulted apply exit {}; applies needed after it: {more_applies}; duplicates: {}; undelivered credentials: {}; {:.1} s",
         injected.mutations,
         describe(&injected),
         faulted.code,

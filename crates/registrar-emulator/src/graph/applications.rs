@@ -42,16 +42,28 @@ pub(super) fn present(object: &Value, include_keys: bool) -> Value {
 }
 
 pub(super) fn list(tenant: &Tenant, ctx: &Ctx<'_>) -> Reply {
-    let query = odata::list_query(ctx.request, &COLLECTION)?;
+    let query = odata::list_query_expanding(ctx.request, &COLLECTION, &["owners"])?;
     let objects = tenant
         .applications
         .values()
         .filter(|record| record.visible(ctx.now_ms))
         .map(|record| &record.object)
         .collect();
-    odata::list_response(ctx.request, &COLLECTION, &query, objects, |object| {
-        present(object, false)
-    })
+    odata::list_response_expanding(
+        ctx.request,
+        &COLLECTION,
+        &query,
+        objects,
+        |object| present(object, false),
+        |object, _owners| {
+            let owners = object["id"]
+                .as_str()
+                .and_then(|id| tenant.applications.get(id))
+                .map(|record| record.owners.as_slice())
+                .unwrap_or_default();
+            super::directory::owner_objects(tenant, owners, ctx)
+        },
+    )
 }
 
 /// `$select` of a single GET; `key` is returned only when keyCredentials is selected.

@@ -286,6 +286,20 @@ pub(super) fn create_assignment(
     Ok(ApiResponse::json(StatusCode::CREATED, with_context(context, &object)).changed())
 }
 
+/// The visible app role assignments service principal `sp_id` holds, ordered by id, as an
+/// expanded `appRoleAssignments` shows them.
+pub(super) fn assignments_held(tenant: &Tenant, sp_id: &str, ctx: &Ctx<'_>) -> Vec<Value> {
+    let field = side_field(Side::Principal);
+    let mut held: Vec<Value> = tenant
+        .app_role_assignments
+        .values()
+        .filter(|record| record.visible(ctx.now_ms) && same_id(record, field, sp_id))
+        .map(|record| record.object.clone())
+        .collect();
+    held.sort_by(|left, right| left["id"].as_str().cmp(&right["id"].as_str()));
+    held
+}
+
 /// `GET /servicePrincipals/{id}/appRoleAssignedTo` (holders of its roles) or
 /// `…/appRoleAssignments` (roles it holds), with `$filter`, `$select`, `$top` and paging.
 pub(super) fn list_assignments(tenant: &Tenant, key: &Key, side: Side, ctx: &Ctx<'_>) -> Reply {

@@ -231,6 +231,16 @@ pub(super) fn list_owned_objects(tenant: &Tenant, key: &Key, ctx: &Ctx<'_>) -> R
     )
 }
 
+/// The directory objects of `owners` (those still visible), each with its `@odata.type`, as
+/// an owners list or an expanded `owners` shows them.
+pub(super) fn owner_objects(tenant: &Tenant, owners: &[String], ctx: &Ctx<'_>) -> Vec<Value> {
+    owners
+        .iter()
+        .filter_map(|owner| directory_object(tenant, owner, ctx))
+        .map(|object| with_odata_type(&object))
+        .collect()
+}
+
 pub(super) fn list_owners(tenant: &Tenant, parent: &Parent, ctx: &Ctx<'_>) -> Reply {
     let id = parent_id(tenant, parent, ctx)?;
     let owners = match parent {
@@ -243,11 +253,7 @@ pub(super) fn list_owners(tenant: &Tenant, parent: &Parent, ctx: &Ctx<'_>) -> Re
             .map(|record| record.owners.clone()),
     }
     .unwrap_or_default();
-    let objects: Vec<Value> = owners
-        .iter()
-        .filter_map(|owner| directory_object(tenant, owner, ctx))
-        .map(|object| with_odata_type(&object))
-        .collect();
+    let objects = owner_objects(tenant, &owners, ctx);
     let collection = Collection {
         context_name: "directoryObjects",
         type_name: "microsoft.graph.directoryObject",

@@ -52,15 +52,31 @@ const WRITABLE: &[&str] = &[
 ];
 
 pub(super) fn list(tenant: &Tenant, ctx: &Ctx<'_>) -> Reply {
-    let query = odata::list_query(ctx.request, &COLLECTION)?;
+    let query =
+        odata::list_query_expanding(ctx.request, &COLLECTION, &["owners", "appRoleAssignments"])?;
     let objects = tenant
         .all_service_principals()
         .filter(|record| record.visible(ctx.now_ms))
         .map(|record| &record.object)
         .collect();
-    odata::list_response(ctx.request, &COLLECTION, &query, objects, |object| {
-        super::applications::present(object, false)
-    })
+    odata::list_response_expanding(
+        ctx.request,
+        &COLLECTION,
+        &query,
+        objects,
+        |object| super::applications::present(object, false),
+        |object, relationship| {
+            let id = object["id"].as_str().unwrap_or_default();
+            if relationship == "appRoleAssignments" {
+                return super::consent::assignments_held(tenant, id, ctx);
+            }
+            let owners = tenant
+                .service_principal(id)
+                .map(|record| record.owners.as_slice())
+                .unwrap_or_default();
+            super::directory::owner_objects(tenant, owners, ctx)
+        },
+    )
 }
 
 pub(super) fn get(tenant: &Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {

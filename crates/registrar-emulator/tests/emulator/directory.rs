@@ -207,3 +207,129 @@ async fn users_and_directory_objects() {
         "Request_BadRequest",
     );
 }
+
+/// `$expand=owners` on the application and service principal lists, with Graph's limits for
+/// directory objects: at most 20 objects per expanded relationship and no nextLink for the
+/// rest, the nested `$select` honoured, one level only, pages of at most 100; and an `in` of at
+/// most 15 values.
+#[tokio::test]
+async fn expand_owners_keeps_graph_limits() {
+    let harness = Harness::new().await;
+    let app = harness.create_app(app_body("Crowded")).await;
+    let id = app["id"].as_str().unwrap();
+    for index in 0..25 {
+        let owner = harness
+            .create_service_principal(&format!("Owner {index}"))
+            .await;
+        let added = harness
+            .graph(
+                Method::POST,
+                &format!("/applications/{id}/owners/$ref"),
+                Some(json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{owner}")})),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::NO_CONTENT, "{}", added.body);
+    }
+    let listed = harness
+        .graph(
+            Method::GET,
+            &format!(
+                "/applications?$filter=id%20eq%20'{id}'&$select=id,appId&$expand=owners($select=id)"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let found = &listed.body["value"][0];
+    let owners = found["owners"].as_array().unwrap();
+    assert_eq!(
+        owners.len(),
+        20,
+        "an expanded relationship holds at most 20"
+    );
+    assert!(found.get("owners@odata.nextLink").is_none());
+    assert!(owners.iter().all(|owner| owner.get("displayName").is_none()
+        && owner["id"].is_string()
+        && owner["@odata.type"] == "#microsoft.graph.servicePrincipal"));
+    assert!(
+        found.get("displayName").is_none(),
+        "the top-level $select applies"
+    );
+    let all = harness
+        .graph(Method::GET, &format!("/applications/{id}/owners"), None)
+        .await;
+    assert_eq!(all.body["value"].as_array().unwrap().len(), 25);
+
+    // Pages of at most 100 with `$expand`, whatever `$top` asks.
+    let plain = harness
+        .graph(Method::GET, "/servicePrincipals?$top=999&$select=id", None)
+        .await;
+    let total = plain.body["value"].as_array().unwrap().len();
+    let expanded = harness
+        .graph(
+            Method::GET,
+            "/servicePrincipals?$top=999&$select=id&$expand=owners",
+            None,
+        )
+        .await;
+    assert_eq!(expanded.status, StatusCode::OK, "{}", expanded.body);
+    assert_eq!(
+        expanded.body["value"].as_array().unwrap().len(),
+        total.min(100)
+    );
+    assert_eq!(
+        expanded.body.get("@odata.nextLink").is_some(),
+        total > 100,
+        "{total} service principals"
+    );
+
+    for (query, status) in [
+        ("$expand=owners($expand=owners)", StatusCode::BAD_REQUEST),
+        ("$expand=members", StatusCode::BAD_REQUEST),
+    ] {
+        let refused = harness
+            .graph(Method::GET, &format!("/applications?{query}"), None)
+            .await;
+        assert_eq!(refused.status, status, "{query}: {}", refused.body);
+    }
+    let sixteen: Vec<String> = (0..16).map(|n| format!("'{n}'")).collect();
+    let too_many = harness
+        .graph(
+            Method::GET,
+            &format!(
+                "/servicePrincipals?$filter=appId%20in%20({})",
+                sixteen.join(",")
+            ),
+            None,
+        )
+        .await;
+    assert_graph_error(&too_many, StatusCode::BAD_REQUEST, "Request_BadRequest");
+    let fifteen = harness
+        .graph(
+            Method::GET,
+            &format!(
+                "/servicePrincipals?$filter=appId%20in%20({})",
+                sixteen[..15].join(",")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(fifteen.status, StatusCode::OK, "{}", fifteen.body);
+}
+
+/// `$expand=appRoleAssignments` on the service principal list: the assignments each holds
+/// (none here; the CLI's consent tests read granted ones this way).
+#[tokio::test]
+async fn expand_app_role_assignments_on_service_principals() {
+    let harness = Harness::new().await;
+    let client = harness.create_service_principal("Client").await;
+    let none = harness
+        .graph(
+            Method::GET,
+            &format!("/servicePrincipals?$filter=id%20eq%20'{client}'&$select=id,appId&$expand=appRoleAssignments($select=id,resourceId,appRoleId)"),
+            None,
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.body);
+    assert_eq!(none.body["value"][0]["appRoleAssignments"], json!([]));
+}

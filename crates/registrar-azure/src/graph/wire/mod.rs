@@ -32,6 +32,15 @@ pub(crate) const SERVICE_PRINCIPAL_SELECT: &str =
 pub(crate) const RESOURCE_SERVICE_PRINCIPAL_SELECT: &str =
     "id,appId,displayName,appRoles,oauth2PermissionScopes";
 
+/// The properties of a federated identity credential the snapshot compares.
+pub(crate) const FEDERATED_CREDENTIAL_SELECT: &str = "id,name,issuer,subject,audiences,description";
+
+/// The properties of an app role assignment held by a service principal.
+pub(crate) const APP_ROLE_ASSIGNMENT_SELECT: &str = "id,resourceId,appRoleId";
+
+/// The properties of a delegated permission grant.
+pub(crate) const PERMISSION_GRANT_SELECT: &str = "id,resourceId,consentType,principalId,scope";
+
 /// The properties of a soft-deleted application: with the credentials a restore brings back,
 /// so a plan that restores it also plans what to do with them.
 pub(crate) const DELETED_APPLICATION_SELECT: &str =
@@ -131,6 +140,9 @@ pub(crate) struct GraphApplication {
     pub(crate) key_credentials: Vec<GraphKeyCredential>,
     #[serde(default)]
     deleted_date_time: Option<String>,
+    /// The owners, when read with `$expand=owners`.
+    #[serde(default)]
+    pub(crate) owners: Option<Vec<super::IdOnly>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -707,9 +719,20 @@ pub(crate) struct GraphServicePrincipal {
     password_credentials: Vec<GraphPasswordCredential>,
     #[serde(default, deserialize_with = "nullable")]
     key_credentials: Vec<GraphKeyCredential>,
+    /// The owners, when read with `$expand=owners`.
+    #[serde(default)]
+    pub(crate) owners: Option<Vec<super::IdOnly>>,
+    /// The app role assignments it holds, when read with `$expand=appRoleAssignments`.
+    #[serde(default)]
+    pub(crate) app_role_assignments: Option<Vec<GraphAppRoleAssignment>>,
 }
 
 impl GraphServicePrincipal {
+    /// The appId.
+    pub(crate) fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
     pub(crate) fn to_live(&self) -> LiveServicePrincipal {
         LiveServicePrincipal {
             id: self.id.clone(),
