@@ -29,6 +29,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::budget::{Cost, graph_cost};
 use crate::endpoints::Service;
 use crate::error::AzureError;
 use crate::http::{Call, HttpCore, service_error};
@@ -171,9 +172,14 @@ impl HttpCore {
                 .iter()
                 .map(|item| json!({"id": item.index.to_string(), "method": "GET", "url": item.request.path}))
                 .collect();
+            let cost: Cost = pending
+                .iter()
+                .map(|item| graph_cost(&Method::GET, &item.request.path))
+                .sum();
             let call = Call::new(Method::POST, batch_url.clone(), Service::Graph)
                 .body(json!({ "requests": entries }))
-                .idempotent(true);
+                .idempotent(true)
+                .cost(cost);
             let reply = self.send(&call).await?;
             self.counter.count_batched(pending.len());
             let answer: BatchAnswer = reply.json()?;
@@ -189,6 +195,13 @@ impl HttpCore {
                     answered.push((item.index, Err(self.missing_answer(&item))));
                     continue;
                 };
+                self.observe(
+                    Service::Graph,
+                    graph_cost(&Method::GET, &item.request.path),
+                    inner.status,
+                    &inner_headers(&inner),
+                    true,
+                );
                 if (200..300).contains(&inner.status) {
                     completed.push((item.index, inner.body.unwrap_or(Value::Null), item.request));
                     continue;
@@ -241,20 +254,7 @@ impl HttpCore {
 
     /// The typed error of a failed inner request, as a direct GET of it would get.
     fn inner_error(&self, request: &BatchGet, inner: &InnerAnswer) -> AzureError {
-        let mut headers = HeaderMap::new();
-        for (name, value) in &inner.headers {
-            let value = match value {
-                Value::String(text) => text.clone(),
-                Value::Number(number) => number.to_string(),
-                _ => continue,
-            };
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
-                HeaderValue::from_str(&value),
-            ) {
-                headers.append(name, value);
-            }
-        }
+        let headers = inner_headers(inner);
         let body = match &inner.body {
             Some(Value::String(text)) => text.clone().into_bytes(),
             Some(body) => serde_json::to_vec(body).unwrap_or_default(),
@@ -291,6 +291,25 @@ impl HttpCore {
             Err(_) => relative.split('?').next().unwrap_or(relative).to_owned(),
         }
     }
+}
+
+/// An inner answer's headers as a header map (names lowercased; numbers as text).
+fn inner_headers(inner: &InnerAnswer) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &inner.headers {
+        let value = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(number) => number.to_string(),
+            _ => continue,
+        };
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    headers
 }
 
 #[cfg(test)]

@@ -48,6 +48,7 @@
 mod arm;
 mod auth;
 mod batch;
+mod budget;
 mod clients;
 mod endpoints;
 mod error;
@@ -66,6 +67,7 @@ mod stores;
 pub use arm::ArmClient;
 pub use auth::CredentialKind;
 pub use batch::BatchGet;
+pub use budget::{GraphBudget, PacingConfig, TenantClass};
 pub use clients::{AzureConfig, Clients};
 pub use endpoints::{Endpoints, Service};
 pub use error::{AzureError, Limit, LimitExceeded, ServiceError};
