@@ -51,7 +51,32 @@ pub struct UpsertedApplication {
     pub app_id: String,
     /// Whether the upsert created it (201) rather than updating an existing one (204).
     pub created: bool,
+    /// Whether the [`CreateExtras`] went with the create (its 201 answer says they are in
+    /// place). When false the caller sends them one by one: the application existed already
+    /// (a retry after a lost answer, say), or Graph refused them in the upsert.
+    pub extras_applied: bool,
 }
+
+/// What a create sends in its own body where Graph allows it, so that each costs no write of
+/// its own: owners bound with `owners@odata.bind` (applications and service principals, at
+/// most [`MAX_BOUND_OWNERS`]) and an application's whole certificate list (`keyCredentials`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateExtras {
+    /// Object ids of the owners to bind.
+    pub owners: Vec<String>,
+    /// The application's certificates (each with its `key`), or `None` to send none.
+    pub certificates: Option<Vec<KeyCredential>>,
+}
+
+impl CreateExtras {
+    /// Whether there is nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.owners.is_empty() && self.certificates.is_none()
+    }
+}
+
+/// Most owners one create binds (the rest are added one by one).
+pub const MAX_BOUND_OWNERS: usize = 20;
 
 /// A client secret just added: its metadata and its value, returned only this once.
 #[derive(Debug)]
@@ -211,6 +236,62 @@ impl GraphClient {
         unique_name: &str,
         settings: &ApplicationSettings,
     ) -> Result<UpsertedApplication, AzureError> {
+        self.upsert_application_with(unique_name, settings, &CreateExtras::default())
+            .await
+    }
+
+    /// [`GraphClient::upsert_application`] whose body also carries `extras` (owners bound with
+    /// `owners@odata.bind`, the certificate list). They count as applied only when the upsert
+    /// created the application (201); an upsert with them that Graph refuses with a 400 (an
+    /// owner bound twice after a retried create, say) is sent again without them. Either way
+    /// [`UpsertedApplication::extras_applied`] tells the caller whether to send them itself.
+    pub async fn upsert_application_with(
+        &self,
+        unique_name: &str,
+        settings: &ApplicationSettings,
+        extras: &CreateExtras,
+    ) -> Result<UpsertedApplication, AzureError> {
+        if extras.is_empty() || extras.owners.len() > MAX_BOUND_OWNERS {
+            return self
+                .upsert_application_body(unique_name, settings, None)
+                .await;
+        }
+        let mut bound = serde_json::Map::new();
+        if !extras.owners.is_empty() {
+            let owners: Vec<String> = extras
+                .owners
+                .iter()
+                .map(|owner| self.core.endpoints.directory_object_odata_id(owner))
+                .collect();
+            bound.insert("owners@odata.bind".to_owned(), json!(owners));
+        }
+        if let Some(certificates) = &extras.certificates {
+            let certificates: Vec<_> = certificates
+                .iter()
+                .map(wire::key_credential_to_json)
+                .collect();
+            bound.insert("keyCredentials".to_owned(), json!(certificates));
+        }
+        match self
+            .upsert_application_body(unique_name, settings, Some(bound))
+            .await
+        {
+            Err(error) if error.status() == Some(400) => {
+                tracing::debug!(unique_name, error = %error, "upsert with bound owners and certificates refused: sent without them");
+                self.upsert_application_body(unique_name, settings, None)
+                    .await
+            }
+            result => result,
+        }
+    }
+
+    async fn upsert_application_body(
+        &self,
+        unique_name: &str,
+        settings: &ApplicationSettings,
+        extras: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<UpsertedApplication, AzureError> {
+        let carries_extras = extras.is_some();
         let address = format!(
             "/applications(uniqueName={})",
             encode_path(&odata_string(unique_name))
@@ -222,7 +303,10 @@ impl GraphClient {
             .plain
             .identifier_uris
             .retain(|uri| !uri.contains(APP_ID_PLACEHOLDER));
-        let body = wire::settings_to_json(&settings);
+        let mut body = wire::settings_to_json(&settings);
+        if let (Some(object), Some(extras)) = (body.as_object_mut(), extras) {
+            object.extend(extras);
+        }
         let call = Call::new(Method::PATCH, self.url(&address), Service::Graph)
             .body(body)
             .headers(&[("Prefer", "create-if-missing")]);
@@ -235,6 +319,7 @@ impl GraphClient {
                 id: app.id,
                 app_id: app.app_id,
                 created: true,
+                extras_applied: carries_extras,
             });
         }
         let url = self.url(&format!("{address}?$select=id,appId"));
@@ -247,6 +332,8 @@ impl GraphClient {
             id: app.id,
             app_id: app.app_id,
             created: reply.status == 201,
+            // A 201 without a body: the ids come from a read, and the create carried them.
+            extras_applied: carries_extras && reply.status == 201,
         })
     }
 
@@ -338,7 +425,34 @@ impl GraphClient {
         app_id: &str,
         settings: &ServicePrincipalSettings,
     ) -> Result<LiveServicePrincipal, AzureError> {
-        let body = wire::service_principal_json(Some(app_id), settings);
+        self.create_service_principal_with_owners(app_id, settings, &[])
+            .await
+    }
+
+    /// [`GraphClient::create_service_principal`] that binds `owners` (object ids, at most
+    /// [`MAX_BOUND_OWNERS`]) in the same request with `owners@odata.bind`: once it succeeds they
+    /// are in place.
+    pub async fn create_service_principal_with_owners(
+        &self,
+        app_id: &str,
+        settings: &ServicePrincipalSettings,
+        owners: &[String],
+    ) -> Result<LiveServicePrincipal, AzureError> {
+        if owners.len() > MAX_BOUND_OWNERS {
+            return Err(AzureError::InvalidRequest(format!(
+                "at most {MAX_BOUND_OWNERS} owners can be bound when a service principal is created"
+            )));
+        }
+        let mut body = wire::service_principal_json(Some(app_id), settings);
+        if let Some(object) = body.as_object_mut()
+            && !owners.is_empty()
+        {
+            let owners: Vec<String> = owners
+                .iter()
+                .map(|owner| self.core.endpoints.directory_object_odata_id(owner))
+                .collect();
+            object.insert("owners@odata.bind".to_owned(), json!(owners));
+        }
         let call = Call::new(Method::POST, self.url("/servicePrincipals"), Service::Graph)
             .body(body)
             .fresh(true);
