@@ -33,6 +33,9 @@ pub struct AzureConfig {
     /// The Graph and ARM budgets every request waits for ([`PacingConfig::default`]: Graph as
     /// a class S tenant, unless set with [`AzureConfig::with_pacing`]).
     pub(crate) pacing: PacingConfig,
+    /// Whether idempotent Graph writes of concurrent changes go together in `$batch` requests
+    /// (on unless set with [`AzureConfig::with_write_batching`]).
+    pub(crate) batch_writes: bool,
     /// Replaces the HTTP client azure_identity's credentials send token requests through
     /// (tests point an https authority at a plain-http stub this way). `None`: our reqwest
     /// client, which trusts the extra CA.
@@ -48,6 +51,7 @@ impl fmt::Debug for AzureConfig {
             .field("read_limits", &self.read_limits)
             .field("concurrency", &self.concurrency)
             .field("pacing", &self.pacing)
+            .field("batch_writes", &self.batch_writes)
             .field("token_transport", &self.token_transport.is_some())
             .finish()
     }
@@ -63,8 +67,16 @@ impl AzureConfig {
             read_limits: ReadLimits::default(),
             concurrency: 8,
             pacing: PacingConfig::default(),
+            batch_writes: true,
             token_transport: None,
         }
+    }
+
+    /// Whether idempotent Graph writes of concurrent changes are gathered into `$batch`
+    /// requests of up to 20 (on by default).
+    pub fn with_write_batching(mut self, batch_writes: bool) -> Self {
+        self.batch_writes = batch_writes;
+        self
     }
 
     /// Sets the Graph and ARM budgets (e.g. [`PacingConfig::for_class`] for a larger tenant).
@@ -131,6 +143,8 @@ impl Clients {
             limits: config.read_limits,
             counter,
             pacer: Pacer::new(&config.pacing),
+            writes: crate::write_batch::WriteBatcher::default(),
+            batch_writes: config.batch_writes,
         });
         Ok(Self {
             graph: GraphClient::new(core.clone(), config.concurrency),

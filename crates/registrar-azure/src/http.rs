@@ -21,6 +21,7 @@ use crate::endpoints::{Endpoints, Service};
 use crate::error::{AzureError, Limit, LimitExceeded, ServiceError};
 use crate::limits::{PagedRead, ReadLimits};
 use crate::retry::{Attempt, Retry, RetryConfig, parse_retry_after, retry_policy};
+use crate::write_batch::WriteBatcher;
 
 /// Counts the HTTP requests sent, retries and token requests included.
 #[derive(Debug, Default)]
@@ -230,6 +231,10 @@ pub(crate) struct HttpCore {
     pub(crate) counter: Arc<RequestCounter>,
     /// The RU and write budget every request waits for ([`crate::budget`]).
     pub(crate) pacer: Pacer,
+    /// Where idempotent Graph writes gather into `$batch` requests ([`crate::write_batch`]).
+    pub(crate) writes: WriteBatcher,
+    /// Whether they do (else each is sent alone).
+    pub(crate) batch_writes: bool,
 }
 
 /// Builds the reqwest client: rustls, no redirects, timeouts, and the extra CA when given (for

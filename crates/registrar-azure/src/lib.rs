@@ -63,6 +63,7 @@ mod retry;
 mod secret;
 pub mod snapshot;
 mod stores;
+mod write_batch;
 
 pub use arm::ArmClient;
 pub use auth::CredentialKind;

@@ -176,7 +176,9 @@ impl GraphClient {
         }
     }
 
-    /// Sends a write; a DELETE answered 404 counts as done (the object is already gone).
+    /// Sends a write; a DELETE answered 404 counts as done (the object is already gone). An
+    /// idempotent one (PATCH, PUT, DELETE) may go in a `$batch` with the writes of other
+    /// changes ([`crate::write_batch`]); its reply then has no body.
     async fn write(
         &self,
         method: Method,
@@ -184,13 +186,44 @@ impl GraphClient {
         body: Option<serde_json::Value>,
         fresh_id: &str,
     ) -> Result<crate::http::Reply, AzureError> {
+        self.write_with_headers(method, path, body, &[], fresh_id)
+            .await
+    }
+
+    async fn write_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&'static str, &'static str)],
+        fresh_id: &str,
+    ) -> Result<crate::http::Reply, AzureError> {
         let is_delete = method == Method::DELETE;
-        let mut call =
-            Call::new(method, self.url(path), Service::Graph).fresh(self.is_fresh(fresh_id));
-        if let Some(body) = body {
-            call = call.body(body);
-        }
-        self.core.send(&call).await.or_else(|error| {
+        let fresh = self.is_fresh(fresh_id);
+        let sent = if self.core.batch_writes && crate::write_batch::gatherable(&method) {
+            let request = crate::batch::BatchRequest {
+                method,
+                path: path.to_owned(),
+                body,
+                headers: headers.to_vec(),
+                fresh_object: fresh,
+                idempotent: true,
+            };
+            self.core
+                .writes
+                .send(&self.core, request)
+                .await
+                .map(|_| crate::http::Reply::empty())
+        } else {
+            let mut call = Call::new(method, self.url(path), Service::Graph)
+                .fresh(fresh)
+                .headers(headers);
+            if let Some(body) = body {
+                call = call.body(body);
+            }
+            self.core.send(&call).await
+        };
+        sent.or_else(|error| {
             if is_delete && error.is_not_found() {
                 tracing::debug!(path, "delete: already gone");
                 Ok(crate::http::Reply::empty())
@@ -791,11 +824,14 @@ impl GraphClient {
             encode_path(app_object_id),
             encode_path(&odata_string(&credential.name))
         );
-        let call = Call::new(Method::PATCH, self.url(&path), Service::Graph)
-            .body(wire::federated_credential_json(credential))
-            .headers(&[("Prefer", "create-if-missing")])
-            .fresh(self.is_fresh(app_object_id));
-        self.core.send(&call).await?;
+        self.write_with_headers(
+            Method::PATCH,
+            &path,
+            Some(wire::federated_credential_json(credential)),
+            &[("Prefer", "create-if-missing")],
+            app_object_id,
+        )
+        .await?;
         Ok(())
     }
 
