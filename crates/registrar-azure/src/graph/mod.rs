@@ -11,6 +11,8 @@
 
 mod reads;
 pub(crate) use reads::{Read, ReadValue};
+mod create_extras;
+pub use create_extras::{CreateExtras, MAX_BOUND_OWNERS};
 mod service_principal_extras;
 pub mod wire;
 
@@ -56,27 +58,6 @@ pub struct UpsertedApplication {
     /// (a retry after a lost answer, say), or Graph refused them in the upsert.
     pub extras_applied: bool,
 }
-
-/// What a create sends in its own body where Graph allows it, so that each costs no write of
-/// its own: owners bound with `owners@odata.bind` (applications and service principals, at
-/// most [`MAX_BOUND_OWNERS`]) and an application's whole certificate list (`keyCredentials`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CreateExtras {
-    /// Object ids of the owners to bind.
-    pub owners: Vec<String>,
-    /// The application's certificates (each with its `key`), or `None` to send none.
-    pub certificates: Option<Vec<KeyCredential>>,
-}
-
-impl CreateExtras {
-    /// Whether there is nothing to send.
-    pub fn is_empty(&self) -> bool {
-        self.owners.is_empty() && self.certificates.is_none()
-    }
-}
-
-/// Most owners one create binds (the rest are added one by one).
-pub const MAX_BOUND_OWNERS: usize = 20;
 
 /// A client secret just added: its metadata and its value, returned only this once.
 #[derive(Debug)]
@@ -273,52 +254,7 @@ impl GraphClient {
             .await
     }
 
-    /// [`GraphClient::upsert_application`] whose body also carries `extras` (owners bound with
-    /// `owners@odata.bind`, the certificate list). They count as applied only when the upsert
-    /// created the application (201); an upsert with them that Graph refuses with a 400 (an
-    /// owner bound twice after a retried create, say) is sent again without them. Either way
-    /// [`UpsertedApplication::extras_applied`] tells the caller whether to send them itself.
-    pub async fn upsert_application_with(
-        &self,
-        unique_name: &str,
-        settings: &ApplicationSettings,
-        extras: &CreateExtras,
-    ) -> Result<UpsertedApplication, AzureError> {
-        if extras.is_empty() || extras.owners.len() > MAX_BOUND_OWNERS {
-            return self
-                .upsert_application_body(unique_name, settings, None)
-                .await;
-        }
-        let mut bound = serde_json::Map::new();
-        if !extras.owners.is_empty() {
-            let owners: Vec<String> = extras
-                .owners
-                .iter()
-                .map(|owner| self.core.endpoints.directory_object_odata_id(owner))
-                .collect();
-            bound.insert("owners@odata.bind".to_owned(), json!(owners));
-        }
-        if let Some(certificates) = &extras.certificates {
-            let certificates: Vec<_> = certificates
-                .iter()
-                .map(wire::key_credential_to_json)
-                .collect();
-            bound.insert("keyCredentials".to_owned(), json!(certificates));
-        }
-        match self
-            .upsert_application_body(unique_name, settings, Some(bound))
-            .await
-        {
-            Err(error) if error.status() == Some(400) => {
-                tracing::debug!(unique_name, error = %error, "upsert with bound owners and certificates refused: sent without them");
-                self.upsert_application_body(unique_name, settings, None)
-                    .await
-            }
-            result => result,
-        }
-    }
-
-    async fn upsert_application_body(
+    pub(super) async fn upsert_application_body(
         &self,
         unique_name: &str,
         settings: &ApplicationSettings,
