@@ -2,7 +2,7 @@
 //! clients (Graph, ARM, Key Vault). Each method is one client call; retries and read-your-writes
 //! live in the clients.
 
-use registrar_azure::{Clients, DeliveredSecret, SecretValue};
+use registrar_azure::{Clients, CreateExtras, DeliveredSecret, SecretValue};
 use registrar_model::{
     ApplicationField, ApplicationSettings, ConsentType, FederatedCredential, Guid, KeyCredential,
     PasswordCredential, SecretStoreLocation, ServicePrincipalSettings,
@@ -49,6 +49,21 @@ impl TenantWriter for AzureTenant {
         Ok((upserted.id, upserted.app_id))
     }
 
+    async fn create_application(
+        &self,
+        unique_name: &str,
+        settings: &ApplicationSettings,
+        extras: &CreateExtras,
+    ) -> Result<(String, String, bool), WriteError> {
+        let upserted = self
+            .clients
+            .graph
+            .upsert_application_with(unique_name, settings, extras)
+            .await
+            .map_err(boxed)?;
+        Ok((upserted.id, upserted.app_id, upserted.extras_applied))
+    }
+
     async fn restore_application(&self, id: &str) -> Result<(), WriteError> {
         self.clients
             .graph
@@ -83,13 +98,37 @@ impl TenantWriter for AzureTenant {
         app_id: &str,
         settings: &ServicePrincipalSettings,
     ) -> Result<String, WriteError> {
+        let (id, _) = self
+            .create_service_principal_with_owners(app_id, settings, &[])
+            .await?;
+        Ok(id)
+    }
+
+    async fn create_service_principal_with_owners(
+        &self,
+        app_id: &str,
+        settings: &ServicePrincipalSettings,
+        owners: &[String],
+    ) -> Result<(String, bool), WriteError> {
         let error = match self
             .clients
             .graph
-            .create_service_principal(app_id, settings)
+            .create_service_principal_with_owners(app_id, settings, owners)
             .await
         {
-            Ok(created) => return Ok(created.id),
+            Ok(created) => return Ok((created.id, true)),
+            // Owners Graph would not bind (a 400 that is not replication lag): create it
+            // without them; they are added one by one.
+            Err(error)
+                if !owners.is_empty()
+                    && error.status() == Some(400)
+                    && !error.has_code("NoBackingApplicationObject") =>
+            {
+                return self
+                    .create_service_principal_with_owners(app_id, settings, &[])
+                    .await
+                    .map(|(id, _)| (id, false));
+            }
             Err(error) => error,
         };
         // One service principal per appId: if it exists already (a restored application, or a
@@ -106,7 +145,8 @@ impl TenantWriter for AzureTenant {
                     .update_service_principal(&existing.id, settings)
                     .await
                     .map_err(boxed)?;
-                Ok(existing.id)
+                // The owners of an adopted service principal are added one by one.
+                Ok((existing.id, false))
             }
             _ => Err(boxed(error)),
         }

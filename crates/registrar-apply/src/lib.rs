@@ -18,18 +18,20 @@
 //! - A secret value exists only inside one `AddSecret` step: it is delivered and dropped there.
 
 pub mod azure;
+mod carry;
+mod created;
 mod secret;
 
+use created::CreatedIds;
+
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use registrar_azure::{DeliveredSecret, SecretValue};
+use registrar_azure::{CreateExtras, DeliveredSecret, SecretValue};
 use registrar_model::{
-    ApplicationField, ApplicationRef, ApplicationSettings, FederatedCredential, KeyCredential,
-    Operation, PasswordCredential, PlannedAppId, SecretStoreLocation, ServicePrincipalRef,
-    ServicePrincipalSettings,
+    ApplicationField, ApplicationSettings, FederatedCredential, KeyCredential, Operation,
+    PasswordCredential, SecretStoreLocation, ServicePrincipalSettings,
 };
 use registrar_plan::{Plan, ResourceChange, Tally};
 use time::OffsetDateTime;
@@ -49,6 +51,20 @@ pub trait TenantWriter: Send + Sync {
         unique_name: &str,
         settings: &ApplicationSettings,
     ) -> Result<(String, String), WriteError>;
+    /// [`TenantWriter::upsert_application`] that also sends `extras` (owners, the certificate
+    /// list) in the same request where the service allows; returns (object id, appId, whether
+    /// the extras were applied). When they were not, apply sends them one by one. The default
+    /// sends none.
+    async fn create_application(
+        &self,
+        unique_name: &str,
+        settings: &ApplicationSettings,
+        extras: &CreateExtras,
+    ) -> Result<(String, String, bool), WriteError> {
+        let _ = extras;
+        let (id, app_id) = self.upsert_application(unique_name, settings).await?;
+        Ok((id, app_id, false))
+    }
     /// Restores a soft-deleted application.
     async fn restore_application(&self, id: &str) -> Result<(), WriteError>;
     /// PATCHes the named fields of an application.
@@ -66,6 +82,19 @@ pub trait TenantWriter: Send + Sync {
         app_id: &str,
         settings: &ServicePrincipalSettings,
     ) -> Result<String, WriteError>;
+    /// [`TenantWriter::create_service_principal`] that also binds `owners` in the same request
+    /// where the service allows; returns (object id, whether the owners were bound). The default
+    /// binds none.
+    async fn create_service_principal_with_owners(
+        &self,
+        app_id: &str,
+        settings: &ServicePrincipalSettings,
+        owners: &[String],
+    ) -> Result<(String, bool), WriteError> {
+        let _ = owners;
+        let id = self.create_service_principal(app_id, settings).await?;
+        Ok((id, false))
+    }
     /// PATCHes a service principal.
     async fn update_service_principal(
         &self,
@@ -355,78 +384,6 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Ids of objects created during this apply, by manifest key.
-#[derive(Default)]
-struct CreatedIds {
-    /// (object id, appId) of created or restored applications.
-    applications: Mutex<HashMap<String, (String, String)>>,
-    /// Object ids of created (or adopted) service principals, by their application's key.
-    service_principals: Mutex<HashMap<String, String>>,
-}
-
-impl CreatedIds {
-    fn record_application(&self, key: &str, id: String, app_id: String) {
-        if let Ok(mut applications) = self.applications.lock() {
-            applications.insert(key.to_owned(), (id, app_id));
-        }
-    }
-
-    fn record_service_principal(&self, key: &str, id: String) {
-        if let Ok(mut service_principals) = self.service_principals.lock() {
-            service_principals.insert(key.to_owned(), id);
-        }
-    }
-
-    /// The object id of a service principal that exists, or was created earlier in this apply.
-    fn resolve_service_principal(
-        &self,
-        service_principal: &ServicePrincipalRef,
-    ) -> Result<String, ApplyError> {
-        match service_principal {
-            ServicePrincipalRef::Existing { id } => Ok(id.clone()),
-            ServicePrincipalRef::Planned { key } => self
-                .service_principals
-                .lock()
-                .ok()
-                .and_then(|service_principals| service_principals.get(key).cloned())
-                .ok_or_else(|| ApplyError::MissingPlannedServicePrincipal { key: key.clone() }),
-        }
-    }
-
-    /// Replaces the planner's `{appId:<key>}` placeholders (references to applications created
-    /// earlier in this apply) with the appIds their creates returned.
-    fn resolve_planned_app_ids(
-        &self,
-        settings: &mut ApplicationSettings,
-    ) -> Result<(), ApplyError> {
-        let mut failure = None;
-        settings.retain_app_id_references(|text| {
-            if failure.is_none()
-                && let Some(planned) = PlannedAppId::parse(text)
-            {
-                match self.resolve(&ApplicationRef::Planned { key: planned.key }) {
-                    Ok((_, app_id)) => *text = app_id,
-                    Err(error) => failure = Some(error),
-                }
-            }
-            true
-        });
-        failure.map_or(Ok(()), Err)
-    }
-
-    fn resolve(&self, application: &ApplicationRef) -> Result<(String, String), ApplyError> {
-        match application {
-            ApplicationRef::Existing { id, app_id } => Ok((id.clone(), app_id.clone())),
-            ApplicationRef::Planned { key } => self
-                .applications
-                .lock()
-                .ok()
-                .and_then(|applications| applications.get(key).cloned())
-                .ok_or_else(|| ApplyError::MissingPlannedApplication { key: key.clone() }),
-        }
-    }
-}
-
 /// Runs every change of `plan` that has operations, in dependency order.
 pub async fn apply(
     plan: &Plan,
@@ -456,6 +413,15 @@ pub async fn apply(
                 .collect()
         })
         .collect();
+
+    // Owners and certificates that a create can send itself (module `carry`).
+    let carried = carry::carried_changes(&changes, &dependencies);
+    let mut carrier_of: Vec<Option<usize>> = vec![None; changes.len()];
+    for (carrier, indexes) in carried.iter().enumerate() {
+        for &index in indexes {
+            carrier_of[index] = Some(carrier);
+        }
+    }
 
     let mut state: Vec<Option<bool>> = vec![None; changes.len()]; // Some(true) = succeeded
     let mut started = vec![false; changes.len()];
@@ -487,6 +453,10 @@ pub async fn apply(
                     progressed = true;
                     continue;
                 }
+                // A carried change runs with its carrier, and is reported when it finishes.
+                if carrier_of[index].is_some() {
+                    continue;
+                }
                 let ready = dependencies[index]
                     .iter()
                     .all(|&dependency| state[dependency] == Some(true));
@@ -495,9 +465,11 @@ pub async fn apply(
                     let change = changes[index];
                     reporter.started(change);
                     let created = &created;
+                    let carried: Vec<&ResourceChange> =
+                        carried[index].iter().map(|&other| changes[other]).collect();
                     running.push(async move {
                         let began = Instant::now();
-                        let result = run_change(change, tenant, created).await;
+                        let result = run_change(change, &carried, tenant, created).await;
                         (index, result, began.elapsed())
                     });
                 }
@@ -506,36 +478,74 @@ pub async fn apply(
         let Some((index, result, elapsed)) = running.next().await else {
             break;
         };
-        let change = changes[index];
-        let address = change.address.to_string();
-        match result {
-            Ok(()) => {
-                state[index] = Some(true);
-                reporter.succeeded(change, elapsed);
-                report.tally.count(change.action);
-                report.outcomes.insert(address, ChangeOutcome::Succeeded);
+        let outcomes = match result {
+            Ok(carried_results) => {
+                let carried_outcomes = carried[index].iter().copied().zip(carried_results);
+                std::iter::once((index, Ok(())))
+                    .chain(carried_outcomes)
+                    .collect::<Vec<_>>()
             }
-            Err(error) => {
-                state[index] = Some(false);
-                reporter.failed(change, &error);
-                report
-                    .outcomes
-                    .insert(address, ChangeOutcome::Failed(error));
+            Err(error) => vec![(index, Err(error))],
+        };
+        for (finished, result) in outcomes {
+            let finished_change = changes[finished];
+            if finished != index {
+                started[finished] = true;
+                reporter.started(finished_change);
+            }
+            let address = finished_change.address.to_string();
+            match result {
+                Ok(()) => {
+                    state[finished] = Some(true);
+                    reporter.succeeded(finished_change, elapsed);
+                    report.tally.count(finished_change.action);
+                    report.outcomes.insert(address, ChangeOutcome::Succeeded);
+                }
+                Err(error) => {
+                    state[finished] = Some(false);
+                    reporter.failed(finished_change, &error);
+                    report
+                        .outcomes
+                        .insert(address, ChangeOutcome::Failed(error));
+                }
             }
         }
     }
     report
 }
 
+/// Runs a change's operations, then its `carried` changes: done already when its create
+/// applied them, else sent one by one. `Err` when the change itself failed (its carried changes
+/// are then skipped); otherwise one result per carried change.
 async fn run_change(
     change: &ResourceChange,
+    carried: &[&ResourceChange],
     tenant: &dyn TenantWriter,
     created: &CreatedIds,
-) -> Result<(), ApplyError> {
+) -> Result<Vec<Result<(), ApplyError>>, ApplyError> {
+    let extras = carry::extras(carried);
+    let mut extras_applied = false;
     for operation in &change.operations {
-        run_operation(operation, tenant, created).await?;
+        extras_applied |= run_operation(operation, &extras, tenant, created).await?;
     }
-    Ok(())
+    let mut results = Vec::with_capacity(carried.len());
+    for carried_change in carried {
+        if extras_applied {
+            results.push(Ok(()));
+            continue;
+        }
+        let mut result = Ok(());
+        for operation in &carried_change.operations {
+            if let Err(error) =
+                run_operation(operation, &CreateExtras::default(), tenant, created).await
+            {
+                result = Err(error);
+                break;
+            }
+        }
+        results.push(result);
+    }
+    Ok(results)
 }
 
 fn write_error(context: impl Into<String>) -> impl FnOnce(WriteError) -> ApplyError {
@@ -543,22 +553,26 @@ fn write_error(context: impl Into<String>) -> impl FnOnce(WriteError) -> ApplyEr
     move |source| ApplyError::Write { context, source }
 }
 
+/// Runs one operation; a create sends `extras` with it. Returns whether the extras were
+/// applied (false for every other operation).
 async fn run_operation(
     operation: &Operation,
+    extras: &CreateExtras,
     tenant: &dyn TenantWriter,
     created: &CreatedIds,
-) -> Result<(), ApplyError> {
+) -> Result<bool, ApplyError> {
     match operation {
         Operation::CreateApplication {
             key,
             unique_name,
             settings,
         } => {
-            let (id, app_id) = tenant
-                .upsert_application(unique_name, settings)
+            let (id, app_id, applied) = tenant
+                .create_application(unique_name, settings, extras)
                 .await
                 .map_err(write_error(format!("creating application `{key}`")))?;
             created.record_application(key, id, app_id);
+            return Ok(applied);
         }
         Operation::RestoreApplication { key, id, app_id } => {
             tenant
@@ -593,13 +607,14 @@ async fn run_operation(
             settings,
         } => {
             let (_, app_id) = created.resolve(application)?;
-            let id = tenant
-                .create_service_principal(&app_id, settings)
+            let (id, applied) = tenant
+                .create_service_principal_with_owners(&app_id, settings, &extras.owners)
                 .await
                 .map_err(write_error(format!(
                     "creating the service principal of {app_id}"
                 )))?;
             created.record_service_principal(key, id);
+            return Ok(applied);
         }
         Operation::UpdateServicePrincipal { id, settings } => tenant
             .update_service_principal(id, settings)
@@ -807,7 +822,7 @@ async fn run_operation(
                 "removing owner {owner_id} from service principal {service_principal_id}"
             )))?,
     }
-    Ok(())
+    Ok(false)
 }
 
 /// A short description of a store for messages: `Key Vault kv-platform/dicom-ci`, `file x.json`.

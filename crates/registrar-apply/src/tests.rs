@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use registrar_model::{FileFormat, PlainSettings, ServicePrincipalRef};
+use registrar_model::{ApplicationRef, FileFormat, PlainSettings, ServicePrincipalRef};
 use registrar_plan::{Action, Address, Component};
 
 use super::*;
@@ -18,6 +18,8 @@ struct FakeTenant {
     commit_then_drop: Mutex<u32>,
     /// How many `list_passwords` calls still miss the newest credential (read lag).
     lagging_reads: Mutex<u32>,
+    /// Whether creates carry owners and certificates themselves, as Graph's do.
+    binds_extras: bool,
 }
 
 /// The error of an `add_password` whose answer was lost after the credential was created.
@@ -68,6 +70,42 @@ impl TenantWriter for FakeTenant {
     ) -> Result<(String, String), WriteError> {
         self.record(format!("upsert_application {unique_name}"))?;
         Ok((format!("id-{unique_name}"), format!("appid-{unique_name}")))
+    }
+    async fn create_application(
+        &self,
+        unique_name: &str,
+        settings: &ApplicationSettings,
+        extras: &CreateExtras,
+    ) -> Result<(String, String, bool), WriteError> {
+        if !self.binds_extras {
+            let (id, app_id) = self.upsert_application(unique_name, settings).await?;
+            return Ok((id, app_id, false));
+        }
+        self.record(format!(
+            "create_application {unique_name} owners={:?} certificates={}",
+            extras.owners,
+            extras.certificates.as_ref().map_or(0, Vec::len)
+        ))?;
+        Ok((
+            format!("id-{unique_name}"),
+            format!("appid-{unique_name}"),
+            true,
+        ))
+    }
+    async fn create_service_principal_with_owners(
+        &self,
+        app_id: &str,
+        settings: &ServicePrincipalSettings,
+        owners: &[String],
+    ) -> Result<(String, bool), WriteError> {
+        if !self.binds_extras {
+            let id = self.create_service_principal(app_id, settings).await?;
+            return Ok((id, false));
+        }
+        self.record(format!(
+            "create_service_principal {app_id} owners={owners:?}"
+        ))?;
+        Ok((format!("sp-{app_id}"), true))
     }
     async fn restore_application(&self, id: &str) -> Result<(), WriteError> {
         self.record(format!("restore_application {id}"))
@@ -786,99 +824,7 @@ fn apply_consent_without_its_service_principal_create_fails_clearly() {
 const RG: &str = "/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/resourceGroups/rg-001";
 const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
 
-/// [`create_plan`] plus a role assignment for `api`'s new service principal, and the removal of
-/// an assignment of an existing service principal.
-fn role_assignment_plan() -> Plan {
-    let mut plan = create_plan();
-    plan.changes.push(change(
-        Address::component(
-            "api",
-            Component::RoleAssignment {
-                role: "Reader".to_owned(),
-                scope: RG.to_owned(),
-            },
-        ),
-        Action::Create,
-        vec![Address::component("api", Component::ServicePrincipal)],
-        vec![Operation::CreateRoleAssignment {
-            principal: planned_sp("api"),
-            scope: RG.to_owned(),
-            role_definition_id: READER.to_owned(),
-            description: Some("Read it".to_owned()),
-        }],
-    ));
-    plan.changes.push(change(
-        Address::component(
-            "old",
-            Component::RoleAssignment {
-                role: "Contributor".to_owned(),
-                scope: RG.to_owned(),
-            },
-        ),
-        Action::Delete,
-        vec![],
-        vec![Operation::DeleteRoleAssignment {
-            id: format!("{RG}/providers/Microsoft.Authorization/roleAssignments/n1"),
-        }],
-    ));
-    plan
-}
-
-#[test]
-fn apply_role_assignment_after_the_service_principal_uses_its_created_id() {
-    let tenant = FakeTenant::default();
-    let (report, _) = run(&role_assignment_plan(), &tenant);
-    assert!(report.is_success(), "{report:?}");
-    assert_eq!((report.tally.add, report.tally.destroy), (5, 1));
-    let calls = tenant.calls();
-    let name = registrar_model::role_assignment_name(RG, READER, "sp-appid-ns.api");
-    let create = calls
-        .iter()
-        .position(|call| call.starts_with("create_role_assignment"))
-        .expect("created");
-    assert_eq!(
-        calls[create],
-        format!("create_role_assignment {RG} {name} {READER} sp-appid-ns.api Some(\"Read it\")")
-    );
-    let service_principal = calls
-        .iter()
-        .position(|call| call.starts_with("create_service_principal"))
-        .expect("service principal created");
-    assert!(service_principal < create, "{calls:?}");
-    assert!(calls.contains(&format!(
-        "delete_role_assignment {RG}/providers/Microsoft.Authorization/roleAssignments/n1"
-    )));
-}
-
-#[test]
-fn apply_failed_service_principal_create_skips_its_role_assignments() {
-    let tenant = FakeTenant::failing(vec!["create_service_principal"]);
-    let (report, events) = run(&role_assignment_plan(), &tenant);
-    let reader = format!("role_assignment.api[\"Reader @ {RG}\"]");
-    assert!(
-        events.contains(&format!(
-            "skipped {reader} (application.api.service_principal)"
-        )),
-        "{events:?}"
-    );
-    assert!(matches!(
-        report.outcomes.get(&reader),
-        Some(ChangeOutcome::Skipped { .. })
-    ));
-    let calls = tenant.calls();
-    assert!(
-        !calls
-            .iter()
-            .any(|call| call.starts_with("create_role_assignment")),
-        "{calls:?}"
-    );
-    // Unrelated: the removal still runs.
-    assert!(
-        calls
-            .iter()
-            .any(|call| call.starts_with("delete_role_assignment")),
-        "{calls:?}"
-    );
-}
-
+mod rbac;
 mod secrets;
+
+mod carry;

@@ -1,18 +1,22 @@
 //! Graph JSON batching (docs/azure-behaviour.md, "JSON batching"): many GETs sent as `POST /$batch` requests of at most
-//! [`MAX_BATCH`] inner requests each.
+//! [`MAX_BATCH`] inner requests each, and idempotent writes of independent changes gathered the
+//! same way ([`crate::write_batch`]).
 //!
 //! # How a batch is sent and retried
 //! - Inner URLs are relative to the Graph version root (`/applications/{id}/owners?$select=id`).
 //!   Each inner request's `id` is its position in the caller's list; answers are matched by id,
 //!   whatever their order.
-//! - The outer `POST /$batch` only carries GETs, so it is sent as an idempotent request through
-//!   the shared retry loop: an outer 429, 503, 504 or connection error is retried like a GET.
-//!   When it still fails, the whole call fails.
+//! - An outer `POST /$batch` that carries only GETs or idempotent writes (PATCH, PUT, DELETE,
+//!   an upsert by name) is sent as an idempotent request through the shared retry loop: an
+//!   outer 429, 503, 504 or connection error is retried like a GET. When it still fails, the
+//!   whole call fails. Non-idempotent POSTs are never batched: they keep their direct requests
+//!   and the ambiguity handling of their callers.
 //! - Graph answers 200 even when inner requests fail. An inner non-2xx is parsed into the same
 //!   typed [`crate::ServiceError`] a direct request would get (code, message, request-id and
 //!   `Retry-After` from the inner headers and body; the path is the inner URL's path under the
 //!   version root), then handed to [`retry_policy`] with that inner request's own attempt number,
-//!   waiting so far and read-your-writes flag: the same rules and limits as a direct request.
+//!   waiting so far, idempotence and read-your-writes flag: the same rules and limits as a
+//!   direct request.
 //! - Inner requests the policy wants retried are resent together in a new `$batch` after the
 //!   **longest** of their delays; the others are not resent.
 //! - A 2xx inner collection page with `@odata.nextLink` is completed with normal GETs (same
@@ -29,6 +33,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::budget::{Cost, graph_cost};
 use crate::endpoints::Service;
 use crate::error::AzureError;
 use crate::http::{Call, HttpCore, service_error};
@@ -92,10 +97,56 @@ struct InnerAnswer {
     body: Option<Value>,
 }
 
+/// One inner request of a `$batch`: a GET or an idempotent write.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BatchRequest {
+    pub(crate) method: Method,
+    /// Relative to the Graph version root, query included.
+    pub(crate) path: String,
+    pub(crate) body: Option<Value>,
+    pub(crate) headers: Vec<(&'static str, &'static str)>,
+    pub(crate) fresh_object: bool,
+    /// Whether repeating it is harmless (every batched request so far is).
+    pub(crate) idempotent: bool,
+}
+
+impl From<&BatchGet> for BatchRequest {
+    fn from(get: &BatchGet) -> Self {
+        Self {
+            method: Method::GET,
+            path: get.path.clone(),
+            body: None,
+            headers: Vec::new(),
+            fresh_object: get.fresh_object,
+            idempotent: true,
+        }
+    }
+}
+
+impl BatchRequest {
+    /// The entry of a `$batch` body, with id `id`.
+    fn entry(&self, id: usize) -> Value {
+        let mut entry =
+            json!({"id": id.to_string(), "method": self.method.as_str(), "url": self.path});
+        let mut headers = serde_json::Map::new();
+        for (name, value) in &self.headers {
+            headers.insert((*name).to_owned(), json!(value));
+        }
+        if let Some(body) = &self.body {
+            headers.insert("Content-Type".to_owned(), json!("application/json"));
+            entry["body"] = body.clone();
+        }
+        if !headers.is_empty() {
+            entry["headers"] = Value::Object(headers);
+        }
+        entry
+    }
+}
+
 /// An inner request still to be answered.
 struct Pending<'r> {
     index: usize,
-    request: &'r BatchGet,
+    request: &'r BatchRequest,
     /// 1 for the first try.
     attempt: u32,
     waited: Duration,
@@ -111,6 +162,17 @@ impl HttpCore {
     pub(crate) async fn batch_get(
         &self,
         requests: &[BatchGet],
+        concurrency: usize,
+    ) -> Result<Vec<Result<Value, AzureError>>, AzureError> {
+        let requests: Vec<BatchRequest> = requests.iter().map(BatchRequest::from).collect();
+        self.batch_send(&requests, concurrency).await
+    }
+
+    /// Sends `requests` (GETs or idempotent writes) in `$batch` requests of at most
+    /// [`MAX_BATCH`], as [`HttpCore::batch_get`] does: one result per request, in order.
+    pub(crate) async fn batch_send(
+        &self,
+        requests: &[BatchRequest],
         concurrency: usize,
     ) -> Result<Vec<Result<Value, AzureError>>, AzureError> {
         let mut results: Vec<Option<Result<Value, AzureError>>> =
@@ -153,7 +215,10 @@ impl HttpCore {
 
     /// One chunk of at most [`MAX_BATCH`]: sent, then its retryable failures resent until each
     /// inner request has an answer the policy accepts.
-    async fn send_chunk(&self, chunk: &[(usize, &BatchGet)]) -> Result<Vec<Answered>, AzureError> {
+    async fn send_chunk(
+        &self,
+        chunk: &[(usize, &BatchRequest)],
+    ) -> Result<Vec<Answered>, AzureError> {
         let batch_url = format!("{}/$batch", self.endpoints.graph_base);
         let mut pending: Vec<Pending<'_>> = chunk
             .iter()
@@ -165,15 +230,21 @@ impl HttpCore {
             })
             .collect();
         let mut answered: Vec<Answered> = Vec::with_capacity(chunk.len());
-        let mut completed: Vec<(usize, Value, &BatchGet)> = Vec::new();
+        let mut completed: Vec<(usize, Value, &BatchRequest)> = Vec::new();
         while !pending.is_empty() {
             let entries: Vec<Value> = pending
                 .iter()
-                .map(|item| json!({"id": item.index.to_string(), "method": "GET", "url": item.request.path}))
+                .map(|item| item.request.entry(item.index))
                 .collect();
+            let cost: Cost = pending
+                .iter()
+                .map(|item| graph_cost(&item.request.method, &item.request.path))
+                .sum();
+            let idempotent = pending.iter().all(|item| item.request.idempotent);
             let call = Call::new(Method::POST, batch_url.clone(), Service::Graph)
                 .body(json!({ "requests": entries }))
-                .idempotent(true);
+                .idempotent(idempotent)
+                .cost(cost);
             let reply = self.send(&call).await?;
             self.counter.count_batched(pending.len());
             let answer: BatchAnswer = reply.json()?;
@@ -189,6 +260,13 @@ impl HttpCore {
                     answered.push((item.index, Err(self.missing_answer(&item))));
                     continue;
                 };
+                self.observe(
+                    Service::Graph,
+                    graph_cost(&item.request.method, &item.request.path),
+                    inner.status,
+                    &inner_headers(&inner),
+                    true,
+                );
                 if (200..300).contains(&inner.status) {
                     completed.push((item.index, inner.body.unwrap_or(Value::Null), item.request));
                     continue;
@@ -196,7 +274,7 @@ impl HttpCore {
                 let error = self.inner_error(item.request, &inner);
                 let attempt = Attempt {
                     number: item.attempt,
-                    idempotent: true,
+                    idempotent: item.request.idempotent,
                     fresh_object: item.request.fresh_object,
                     waited: item.waited,
                     config: &self.retry,
@@ -230,6 +308,10 @@ impl HttpCore {
             pending = again;
         }
         for (index, body, request) in completed {
+            if request.method != Method::GET {
+                answered.push((index, Ok(body)));
+                continue;
+            }
             let url = format!("{}{}", self.endpoints.graph_base, request.path);
             let result = self
                 .complete_pages(body, &url, Service::Graph, request.fresh_object)
@@ -240,21 +322,8 @@ impl HttpCore {
     }
 
     /// The typed error of a failed inner request, as a direct GET of it would get.
-    fn inner_error(&self, request: &BatchGet, inner: &InnerAnswer) -> AzureError {
-        let mut headers = HeaderMap::new();
-        for (name, value) in &inner.headers {
-            let value = match value {
-                Value::String(text) => text.clone(),
-                Value::Number(number) => number.to_string(),
-                _ => continue,
-            };
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
-                HeaderValue::from_str(&value),
-            ) {
-                headers.append(name, value);
-            }
-        }
+    fn inner_error(&self, request: &BatchRequest, inner: &InnerAnswer) -> AzureError {
+        let headers = inner_headers(inner);
         let body = match &inner.body {
             Some(Value::String(text)) => text.clone().into_bytes(),
             Some(body) => serde_json::to_vec(body).unwrap_or_default(),
@@ -262,7 +331,7 @@ impl HttpCore {
         };
         service_error(
             Service::Graph,
-            "GET",
+            request.method.as_str(),
             &self.inner_path(&request.path),
             inner.status,
             &headers,
@@ -277,8 +346,8 @@ impl HttpCore {
             path: self.inner_path("/$batch"),
             status: 200,
             source: serde::de::Error::custom(format!(
-                "no answer for inner request {} (GET {})",
-                item.index, item.request.path
+                "no answer for inner request {} ({} {})",
+                item.index, item.request.method, item.request.path
             )),
         }
     }
@@ -291,6 +360,25 @@ impl HttpCore {
             Err(_) => relative.split('?').next().unwrap_or(relative).to_owned(),
         }
     }
+}
+
+/// An inner answer's headers as a header map (names lowercased; numbers as text).
+fn inner_headers(inner: &InnerAnswer) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &inner.headers {
+        let value = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(number) => number.to_string(),
+            _ => continue,
+        };
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    headers
 }
 
 #[cfg(test)]

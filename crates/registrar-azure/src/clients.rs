@@ -8,6 +8,7 @@ use azure_core::http::HttpClient;
 
 use crate::arm::ArmClient;
 use crate::auth::{CredentialFactory, CredentialKind, TokenProvider};
+use crate::budget::{Pacer, PacingConfig};
 use crate::endpoints::Endpoints;
 use crate::error::AzureError;
 use crate::graph::GraphClient;
@@ -29,6 +30,12 @@ pub struct AzureConfig {
     pub(crate) read_limits: ReadLimits,
     /// How many reads the snapshot keeps in flight.
     pub(crate) concurrency: usize,
+    /// The Graph and ARM budgets every request waits for ([`PacingConfig::default`]: Graph as
+    /// a class S tenant, unless set with [`AzureConfig::with_pacing`]).
+    pub(crate) pacing: PacingConfig,
+    /// Whether idempotent Graph writes of concurrent changes go together in `$batch` requests
+    /// (on unless set with [`AzureConfig::with_write_batching`]).
+    pub(crate) batch_writes: bool,
     /// Replaces the HTTP client azure_identity's credentials send token requests through
     /// (tests point an https authority at a plain-http stub this way). `None`: our reqwest
     /// client, which trusts the extra CA.
@@ -43,6 +50,8 @@ impl fmt::Debug for AzureConfig {
             .field("retry", &self.retry)
             .field("read_limits", &self.read_limits)
             .field("concurrency", &self.concurrency)
+            .field("pacing", &self.pacing)
+            .field("batch_writes", &self.batch_writes)
             .field("token_transport", &self.token_transport.is_some())
             .finish()
     }
@@ -57,8 +66,23 @@ impl AzureConfig {
             retry: RetryConfig::default(),
             read_limits: ReadLimits::default(),
             concurrency: 8,
+            pacing: PacingConfig::default(),
+            batch_writes: true,
             token_transport: None,
         }
+    }
+
+    /// Whether idempotent Graph writes of concurrent changes are gathered into `$batch`
+    /// requests of up to 20 (on by default).
+    pub fn with_write_batching(mut self, batch_writes: bool) -> Self {
+        self.batch_writes = batch_writes;
+        self
+    }
+
+    /// Sets the Graph and ARM budgets (e.g. [`PacingConfig::for_class`] for a larger tenant).
+    pub fn with_pacing(mut self, pacing: PacingConfig) -> Self {
+        self.pacing = pacing;
+        self
     }
 
     /// Sets the bounds on pages, body size and read time (tests set small ones).
@@ -118,6 +142,9 @@ impl Clients {
             retry: config.retry,
             limits: config.read_limits,
             counter,
+            pacer: Pacer::new(&config.pacing),
+            writes: crate::write_batch::WriteBatcher::default(),
+            batch_writes: config.batch_writes,
         });
         Ok(Self {
             graph: GraphClient::new(core.clone(), config.concurrency),

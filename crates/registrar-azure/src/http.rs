@@ -16,10 +16,12 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::auth::TokenProvider;
+use crate::budget::{Cost, Observed, Pacer};
 use crate::endpoints::{Endpoints, Service};
 use crate::error::{AzureError, Limit, LimitExceeded, ServiceError};
 use crate::limits::{PagedRead, ReadLimits};
 use crate::retry::{Attempt, Retry, RetryConfig, parse_retry_after, retry_policy};
+use crate::write_batch::WriteBatcher;
 
 /// Counts the HTTP requests sent, retries and token requests included.
 #[derive(Debug, Default)]
@@ -107,6 +109,10 @@ pub(crate) struct Call<'a> {
     /// Repeating the request is harmless: every method but POST, unless overridden (a `$batch`
     /// of GETs is a POST that is safe to repeat).
     pub(crate) idempotent: bool,
+    /// The cost to reserve when the caller knows it (a `$batch`: the sum of its inner
+    /// requests, whose answers the caller settles); `None`: estimated from method and URL, and
+    /// settled from the answer's headers.
+    pub(crate) cost: Option<Cost>,
 }
 
 impl<'a> Call<'a> {
@@ -118,8 +124,15 @@ impl<'a> Call<'a> {
             headers: &[],
             fresh_object: false,
             idempotent: method != Method::POST,
+            cost: None,
             method,
         }
+    }
+
+    /// Reserves `cost` instead of the estimate, and leaves settling it to the caller.
+    pub(crate) fn cost(mut self, cost: Cost) -> Self {
+        self.cost = Some(cost);
+        self
     }
 
     /// A JSON body.
@@ -216,6 +229,12 @@ pub(crate) struct HttpCore {
     pub(crate) limits: ReadLimits,
     pub(crate) tokens: TokenProvider,
     pub(crate) counter: Arc<RequestCounter>,
+    /// The RU and write budget every request waits for ([`crate::budget`]).
+    pub(crate) pacer: Pacer,
+    /// Where idempotent Graph writes gather into `$batch` requests ([`crate::write_batch`]).
+    pub(crate) writes: WriteBatcher,
+    /// Whether they do (else each is sent alone).
+    pub(crate) batch_writes: bool,
 }
 
 /// Builds the reqwest client: rustls, no redirects, timeouts, and the extra CA when given (for
@@ -269,11 +288,15 @@ impl HttpCore {
             Service::KeyVault | Service::Arm => "x-ms-client-request-id",
         };
         let idempotent = call.idempotent;
+        let cost = call
+            .cost
+            .unwrap_or_else(|| Pacer::estimate(call.service, &call.method, &call.url));
         let mut number = 0u32;
         let mut waited = Duration::ZERO;
         loop {
             number += 1;
             let authorization = self.tokens.authorization(call.service).await?;
+            self.pace(call.service, cost).await;
             let mut request = self
                 .client
                 .request(call.method.clone(), url.clone())
@@ -292,6 +315,7 @@ impl HttpCore {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let headers = response.headers().clone();
+                    self.observe(call.service, cost, status, &headers, call.cost.is_none());
                     match read_body(response, self.limits.max_response_bytes).await {
                         Ok(None) => {
                             return Err(AzureError::Limit(Box::new(LimitExceeded {
@@ -359,6 +383,40 @@ impl HttpCore {
                 }
             }
         }
+    }
+
+    /// Waits until the budget allows a request of `cost` to `service`.
+    pub(crate) async fn pace(&self, service: Service, cost: Cost) {
+        let wait = self.pacer.reserve(service, cost);
+        if !wait.is_zero() {
+            tracing::debug!(?service, wait_ms = wait.as_millis() as u64, "pacing");
+            let sleep = self.retry.scaled(wait);
+            if !sleep.is_zero() {
+                tokio::time::sleep(sleep).await;
+            }
+        }
+    }
+
+    /// Tells the budget what an answer to a request of `cost` said; `charged` says whether its
+    /// `x-ms-resource-unit` settles `cost` (a `$batch`'s inner answers settle their own).
+    pub(crate) fn observe(
+        &self,
+        service: Service,
+        cost: Cost,
+        status: u16,
+        headers: &HeaderMap,
+        charged: bool,
+    ) {
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, OffsetDateTime::now_utc()))
+            .map(|wait| wait.min(self.retry.max_retry_after));
+        let mut observed = Observed::from_headers(status, headers, retry_after);
+        if !charged {
+            observed.resource_units = None;
+        }
+        self.pacer.observe(service, cost, &observed);
     }
 
     /// GETs `url` and every `@odata.nextLink` after it (as-is, until absent; pages may be

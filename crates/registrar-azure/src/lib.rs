@@ -48,6 +48,7 @@
 mod arm;
 mod auth;
 mod batch;
+mod budget;
 mod clients;
 mod endpoints;
 mod error;
@@ -62,15 +63,19 @@ mod retry;
 mod secret;
 pub mod snapshot;
 mod stores;
+mod write_batch;
 
 pub use arm::ArmClient;
 pub use auth::CredentialKind;
 pub use batch::BatchGet;
+pub use budget::{GraphBudget, PacingConfig, TenantClass};
 pub use clients::{AzureConfig, Clients};
 pub use endpoints::{Endpoints, Service};
 pub use error::{AzureError, Limit, LimitExceeded, ServiceError};
 pub use file_store::{check_secret_file, read_secret_file, write_secret_file};
-pub use graph::{AddedPassword, GraphClient, UpsertedApplication, wire};
+pub use graph::{
+    AddedPassword, CreateExtras, GraphClient, MAX_BOUND_OWNERS, UpsertedApplication, wire,
+};
 pub use http::RequestStats;
 pub use import::{ImportSelection, read_for_import};
 pub use limits::{MAX_PAGES, MAX_READ_TIME, MAX_RESPONSE_BYTES, ReadLimits};

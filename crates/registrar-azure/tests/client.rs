@@ -3154,3 +3154,109 @@ async fn batch_inner_collection_paging_loop_is_an_error() {
     // 1 batch + pages A and B; A again is not requested.
     assert_eq!(clients.stats().graph, 3);
 }
+
+/// Answers every inner write of a `$batch` with 204, except the first answer to each URL
+/// containing `throttled`, which is a 429 with `Retry-After: 1`.
+struct WriteBatchStub {
+    throttled: &'static str,
+    served: Mutex<HashMap<String, usize>>,
+}
+
+impl Respond for WriteBatchStub {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let batch: Value = serde_json::from_slice(&request.body).unwrap();
+        let entries = batch["requests"].as_array().unwrap();
+        assert!(
+            entries.len() <= 20,
+            "{} requests in one batch",
+            entries.len()
+        );
+        let responses: Vec<Value> = entries
+            .iter()
+            .map(|entry| {
+                let method = entry["method"].as_str().unwrap();
+                assert!(matches!(method, "PATCH" | "DELETE"), "{method} was batched");
+                if entry.get("body").is_some() {
+                    assert_eq!(entry["headers"]["Content-Type"], "application/json");
+                }
+                let url = entry["url"].as_str().unwrap().to_owned();
+                let mut served = self.served.lock().unwrap();
+                let count = served.entry(url.clone()).or_default();
+                *count += 1;
+                if url.contains(self.throttled) && *count == 1 {
+                    json!({"id": entry["id"], "status": 429, "headers": {"Retry-After": "1"},
+                        "body": {"error": {"code": "TooManyRequests", "message": "slow down"}}})
+                } else {
+                    json!({"id": entry["id"], "status": 204, "headers": {"x-ms-resource-unit": "1"}})
+                }
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({ "responses": responses }))
+    }
+}
+
+#[tokio::test]
+async fn concurrent_idempotent_writes_go_in_batches_of_twenty() {
+    let (server, clients) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(WriteBatchStub {
+            throttled: "app-3/",
+            served: Mutex::new(HashMap::new()),
+        })
+        .mount(&server)
+        .await;
+    let credential = |index: usize| registrar_model::FederatedCredential {
+        id: String::new(),
+        name: format!("gh-{index}"),
+        issuer: "https://token.actions.githubusercontent.com".to_owned(),
+        subject: format!("repo:contoso/app-{index}:ref:refs/heads/main"),
+        audiences: vec!["api://AzureADTokenExchange".to_owned()],
+        description: None,
+    };
+    let credentials: Vec<_> = (0..22).map(credential).collect();
+    // 22 federated credentials of 22 applications and 3 deletes, all at once.
+    let upserts = credentials.iter().enumerate().map(|(index, credential)| {
+        let graph = clients.graph.clone();
+        async move {
+            graph
+                .upsert_federated_credential(&format!("app-{index}"), credential)
+                .await
+        }
+    });
+    let deletes = (0..3).map(|index| {
+        let graph = clients.graph.clone();
+        async move { graph.delete_application(&format!("gone-{index}")).await }
+    });
+    let (upserted, deleted) = futures::future::join(
+        futures::future::join_all(upserts),
+        futures::future::join_all(deletes),
+    )
+    .await;
+    assert!(
+        upserted.iter().chain(&deleted).all(Result::is_ok),
+        "{upserted:?} {deleted:?}"
+    );
+    // None was sent alone; 25 writes went in two batches (20 + 5), the throttled one again in
+    // a batch of its own before the second.
+    assert_eq!(requests_to(&server, "/v1.0/applications").await, 0);
+    let batches = batched_urls(&server).await;
+    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![20, 1, 5], "{batches:#?}");
+    assert!(batches[1][0].contains("app-3/"), "{batches:#?}");
+    let stats = clients.stats();
+    assert_eq!((stats.graph, stats.batched, stats.retries), (3, 26, 1));
+}
+
+#[tokio::test]
+async fn a_lone_write_is_sent_as_a_direct_request() {
+    let (server, clients) = setup().await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1.0/applications/lonely"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    clients.graph.delete_application("lonely").await.unwrap();
+    assert_eq!(requests_to(&server, "/v1.0/$batch").await, 0);
+    assert_eq!(clients.stats().batched, 0);
+}

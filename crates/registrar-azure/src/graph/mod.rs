@@ -11,6 +11,8 @@
 
 mod reads;
 pub(crate) use reads::{ExpandedServicePrincipal, Read, ReadValue, in_chunks};
+mod create_extras;
+pub use create_extras::{CreateExtras, MAX_BOUND_OWNERS};
 mod service_principal_extras;
 pub mod wire;
 
@@ -52,6 +54,10 @@ pub struct UpsertedApplication {
     pub app_id: String,
     /// Whether the upsert created it (201) rather than updating an existing one (204).
     pub created: bool,
+    /// Whether the [`CreateExtras`] went with the create (its 201 answer says they are in
+    /// place). When false the caller sends them one by one: the application existed already
+    /// (a retry after a lost answer, say), or Graph refused them in the upsert.
+    pub extras_applied: bool,
 }
 
 /// A client secret just added: its metadata and its value, returned only this once.
@@ -184,7 +190,9 @@ impl GraphClient {
         }
     }
 
-    /// Sends a write; a DELETE answered 404 counts as done (the object is already gone).
+    /// Sends a write; a DELETE answered 404 counts as done (the object is already gone). An
+    /// idempotent one (PATCH, PUT, DELETE) may go in a `$batch` with the writes of other
+    /// changes ([`crate::write_batch`]); its reply then has no body.
     async fn write(
         &self,
         method: Method,
@@ -192,13 +200,44 @@ impl GraphClient {
         body: Option<serde_json::Value>,
         fresh_id: &str,
     ) -> Result<crate::http::Reply, AzureError> {
+        self.write_with_headers(method, path, body, &[], fresh_id)
+            .await
+    }
+
+    async fn write_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&'static str, &'static str)],
+        fresh_id: &str,
+    ) -> Result<crate::http::Reply, AzureError> {
         let is_delete = method == Method::DELETE;
-        let mut call =
-            Call::new(method, self.url(path), Service::Graph).fresh(self.is_fresh(fresh_id));
-        if let Some(body) = body {
-            call = call.body(body);
-        }
-        self.core.send(&call).await.or_else(|error| {
+        let fresh = self.is_fresh(fresh_id);
+        let sent = if self.core.batch_writes && crate::write_batch::gatherable(&method) {
+            let request = crate::batch::BatchRequest {
+                method,
+                path: path.to_owned(),
+                body,
+                headers: headers.to_vec(),
+                fresh_object: fresh,
+                idempotent: true,
+            };
+            self.core
+                .writes
+                .send(&self.core, request)
+                .await
+                .map(|_| crate::http::Reply::empty())
+        } else {
+            let mut call = Call::new(method, self.url(path), Service::Graph)
+                .fresh(fresh)
+                .headers(headers);
+            if let Some(body) = body {
+                call = call.body(body);
+            }
+            self.core.send(&call).await
+        };
+        sent.or_else(|error| {
             if is_delete && error.is_not_found() {
                 tracing::debug!(path, "delete: already gone");
                 Ok(crate::http::Reply::empty())
@@ -266,6 +305,17 @@ impl GraphClient {
         unique_name: &str,
         settings: &ApplicationSettings,
     ) -> Result<UpsertedApplication, AzureError> {
+        self.upsert_application_with(unique_name, settings, &CreateExtras::default())
+            .await
+    }
+
+    pub(super) async fn upsert_application_body(
+        &self,
+        unique_name: &str,
+        settings: &ApplicationSettings,
+        extras: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<UpsertedApplication, AzureError> {
+        let carries_extras = extras.is_some();
         let address = format!(
             "/applications(uniqueName={})",
             encode_path(&odata_string(unique_name))
@@ -277,7 +327,10 @@ impl GraphClient {
             .plain
             .identifier_uris
             .retain(|uri| !uri.contains(APP_ID_PLACEHOLDER));
-        let body = wire::settings_to_json(&settings);
+        let mut body = wire::settings_to_json(&settings);
+        if let (Some(object), Some(extras)) = (body.as_object_mut(), extras) {
+            object.extend(extras);
+        }
         let call = Call::new(Method::PATCH, self.url(&address), Service::Graph)
             .body(body)
             .headers(&[("Prefer", "create-if-missing")]);
@@ -290,6 +343,7 @@ impl GraphClient {
                 id: app.id,
                 app_id: app.app_id,
                 created: true,
+                extras_applied: carries_extras,
             });
         }
         let url = self.url(&format!("{address}?$select=id,appId"));
@@ -302,6 +356,8 @@ impl GraphClient {
             id: app.id,
             app_id: app.app_id,
             created: reply.status == 201,
+            // A 201 without a body: the ids come from a read, and the create carried them.
+            extras_applied: carries_extras && reply.status == 201,
         })
     }
 
@@ -393,7 +449,34 @@ impl GraphClient {
         app_id: &str,
         settings: &ServicePrincipalSettings,
     ) -> Result<LiveServicePrincipal, AzureError> {
-        let body = wire::service_principal_json(Some(app_id), settings);
+        self.create_service_principal_with_owners(app_id, settings, &[])
+            .await
+    }
+
+    /// [`GraphClient::create_service_principal`] that binds `owners` (object ids, at most
+    /// [`MAX_BOUND_OWNERS`]) in the same request with `owners@odata.bind`: once it succeeds they
+    /// are in place.
+    pub async fn create_service_principal_with_owners(
+        &self,
+        app_id: &str,
+        settings: &ServicePrincipalSettings,
+        owners: &[String],
+    ) -> Result<LiveServicePrincipal, AzureError> {
+        if owners.len() > MAX_BOUND_OWNERS {
+            return Err(AzureError::InvalidRequest(format!(
+                "at most {MAX_BOUND_OWNERS} owners can be bound when a service principal is created"
+            )));
+        }
+        let mut body = wire::service_principal_json(Some(app_id), settings);
+        if let Some(object) = body.as_object_mut()
+            && !owners.is_empty()
+        {
+            let owners: Vec<String> = owners
+                .iter()
+                .map(|owner| self.core.endpoints.directory_object_odata_id(owner))
+                .collect();
+            object.insert("owners@odata.bind".to_owned(), json!(owners));
+        }
         let call = Call::new(Method::POST, self.url("/servicePrincipals"), Service::Graph)
             .body(body)
             .fresh(true);
@@ -732,11 +815,14 @@ impl GraphClient {
             encode_path(app_object_id),
             encode_path(&odata_string(&credential.name))
         );
-        let call = Call::new(Method::PATCH, self.url(&path), Service::Graph)
-            .body(wire::federated_credential_json(credential))
-            .headers(&[("Prefer", "create-if-missing")])
-            .fresh(self.is_fresh(app_object_id));
-        self.core.send(&call).await?;
+        self.write_with_headers(
+            Method::PATCH,
+            &path,
+            Some(wire::federated_credential_json(credential)),
+            &[("Prefer", "create-if-missing")],
+            app_object_id,
+        )
+        .await?;
         Ok(())
     }
 

@@ -29,3 +29,4 @@ mod service_principal;
 mod snapshot;
 mod standalone;
 mod validate;
+mod writes;

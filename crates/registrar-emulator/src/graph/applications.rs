@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::application_body::apply_body;
-use super::{Ctx, Key, find_application, service_principals, with_context};
+use super::{Ctx, Key, directory, find_application, service_principals, with_context};
 use crate::api::{ApiResponse, Reply, bad_request, graph_error_detail, not_found};
 use crate::odata::{self, Collection};
 use crate::state::{DEFAULT_DOMAIN, Record, Tenant};
@@ -102,10 +102,11 @@ pub(super) fn create(tenant: &mut Tenant, ctx: &Ctx<'_>) -> Reply {
 
 fn insert_new(
     tenant: &mut Tenant,
-    body: Map<String, Value>,
+    mut body: Map<String, Value>,
     unique_name: Option<String>,
     ctx: &Ctx<'_>,
 ) -> Reply {
+    let owners = directory::take_bound_owners(tenant, &mut body, ctx)?;
     if !body.get("displayName").is_some_and(Value::is_string) {
         return Err(bad_request(
             "Property 'displayName' is required and must be a string.",
@@ -122,9 +123,9 @@ fn insert_new(
     if let Some(name) = unique_name {
         object["uniqueName"] = Value::from(name);
     }
-    tenant
-        .applications
-        .insert(id, Record::new(object.clone(), ctx.visible_at()));
+    let mut record = Record::new(object.clone(), ctx.visible_at());
+    directory::add_owners(&mut record.owners, owners)?;
+    tenant.applications.insert(id, record);
     let context = odata::context(&ctx.request.base, "applications", None, true);
     Ok(ApiResponse::json(
         StatusCode::CREATED,
@@ -156,7 +157,7 @@ fn check_unique_name_free(tenant: &Tenant, name: &str) -> Result<(), ApiResponse
 }
 
 pub(super) fn update(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
-    let body = ctx.request.json_object()?;
+    let mut body = ctx.request.json_object()?;
     let existing = match key {
         // The upsert key: an existing object is found even while replication hides it.
         Key::UniqueName(_) => tenant
@@ -202,9 +203,14 @@ pub(super) fn update(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
             check_unique_name_free(tenant, name)?;
         }
     }
+    // Owners bound by an update are added, as for groups (an owner already there is a 400).
+    let owners = directory::take_bound_owners(tenant, &mut body, ctx)?;
     apply_body(tenant, &mut object, body, false)?;
     let app_id = object["appId"].as_str().unwrap_or_default().to_owned();
     if let Some(record) = tenant.applications.get_mut(&id) {
+        let mut bound = record.owners.clone();
+        directory::add_owners(&mut bound, owners)?;
+        record.owners = bound;
         record.object = object.clone();
         record.visible_at_ms = ctx.visible_at();
     }

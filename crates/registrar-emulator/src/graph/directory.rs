@@ -283,6 +283,17 @@ pub(super) fn add_owner(tenant: &mut Tenant, parent: &Parent, ctx: &Ctx<'_>) -> 
             "Invalid reference: the request body must contain '@odata.id'.",
         ));
     };
+    let owner_id = owner_reference(tenant, reference, ctx)?;
+    let Some(owners) = owners_of(tenant, parent, &id) else {
+        return Err(not_found(&id));
+    };
+    add_owners(owners, vec![owner_id])?;
+    Ok(ApiResponse::no_content().changed())
+}
+
+/// The object id a reference to an owner names (`https://…/directoryObjects/{id}`, or the
+/// `users('…')` forms), or Graph's error: 404 for an unknown object, 400 for an application.
+fn owner_reference(tenant: &Tenant, reference: &str, ctx: &Ctx<'_>) -> Result<String, ApiResponse> {
     let owner = reference
         .trim_end_matches('/')
         .rsplit('/')
@@ -301,20 +312,58 @@ pub(super) fn add_owner(tenant: &mut Tenant, parent: &Parent, ctx: &Ctx<'_>) -> 
     if object.get("appRoles").is_some() && object.get("servicePrincipalType").is_none() {
         return Err(bad_request("An application cannot be an owner."));
     }
-    let owner_id = object["id"].as_str().unwrap_or(owner).to_owned();
-    let Some(owners) = owners_of(tenant, parent, &id) else {
-        return Err(not_found(&id));
+    Ok(object["id"].as_str().unwrap_or(owner).to_owned())
+}
+
+/// Most owners one create may bind with `owners@odata.bind`.
+const MAX_BOUND_OWNERS: usize = 20;
+
+/// Takes `owners@odata.bind` out of a create or update body of an application or service
+/// principal and resolves each reference, as Graph binds owners in the same request (an array
+/// of `directoryObjects` URLs, at most 20). Nothing is bound yet: the caller adds them with
+/// [`add_owners`] once the body is accepted.
+pub(super) fn take_bound_owners(
+    tenant: &Tenant,
+    body: &mut serde_json::Map<String, Value>,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<String>, ApiResponse> {
+    let Some(bound) = body.remove("owners@odata.bind") else {
+        return Ok(Vec::new());
     };
-    if owners
-        .iter()
-        .any(|existing| existing.eq_ignore_ascii_case(&owner_id))
-    {
+    let references = bound
+        .as_array()
+        .filter(|items| items.iter().all(Value::is_string));
+    let Some(references) = references else {
         return Err(bad_request(
-            "One or more added object references already exist for the following modified properties: 'owners'.",
+            "Invalid value for 'owners@odata.bind': an array of directory object URLs is expected.",
         ));
+    };
+    if references.len() > MAX_BOUND_OWNERS {
+        return Err(bad_request(&format!(
+            "At most {MAX_BOUND_OWNERS} owners can be bound in one request."
+        )));
     }
-    owners.push(owner_id);
-    Ok(ApiResponse::no_content().changed())
+    references
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|reference| owner_reference(tenant, reference, ctx))
+        .collect()
+}
+
+/// Adds owners to an owner list; one already there (or named twice) is Graph's 400.
+pub(super) fn add_owners(owners: &mut Vec<String>, added: Vec<String>) -> Result<(), ApiResponse> {
+    for owner_id in added {
+        if owners
+            .iter()
+            .any(|existing| existing.eq_ignore_ascii_case(&owner_id))
+        {
+            return Err(bad_request(
+                "One or more added object references already exist for the following modified properties: 'owners'.",
+            ));
+        }
+        owners.push(owner_id);
+    }
+    Ok(())
 }
 
 pub(super) fn remove_owner(

@@ -150,7 +150,8 @@ pub(super) fn sync_from_application(tenant: &mut Tenant, app_id: &str, app: &Val
 }
 
 pub(super) fn create(tenant: &mut Tenant, ctx: &Ctx<'_>) -> Reply {
-    let body = ctx.request.json_object()?;
+    let mut body = ctx.request.json_object()?;
+    let owners = super::directory::take_bound_owners(tenant, &mut body, ctx)?;
     check_keys(&body, WRITABLE)?;
     let Some(app_id) = body.get("appId").and_then(Value::as_str).map(str::to_owned) else {
         return Err(bad_request("Property 'appId' is required."));
@@ -221,9 +222,9 @@ pub(super) fn create(tenant: &mut Tenant, ctx: &Ctx<'_>) -> Reply {
             object[key.as_str()] = value;
         }
     }
-    tenant
-        .service_principals
-        .insert(id, Record::new(object.clone(), ctx.visible_at()));
+    let mut record = Record::new(object.clone(), ctx.visible_at());
+    super::directory::add_owners(&mut record.owners, owners)?;
+    tenant.service_principals.insert(id, record);
     let context = odata::context(&ctx.request.base, "servicePrincipals", None, true);
     Ok(ApiResponse::json(StatusCode::CREATED, with_context(context, &object)).changed())
 }

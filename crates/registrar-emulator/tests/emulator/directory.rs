@@ -333,3 +333,98 @@ async fn expand_app_role_assignments_on_service_principals() {
     assert_eq!(none.status, StatusCode::OK, "{}", none.body);
     assert_eq!(none.body["value"][0]["appRoleAssignments"], json!([]));
 }
+
+/// The owners a listing shows, as lowercase ids.
+async fn owner_ids(harness: &Harness, path: &str) -> Vec<String> {
+    let listed = harness.graph(Method::GET, path, None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    listed.body["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|owner| {
+            owner["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn owners_bound_at_create() {
+    let harness = Harness::new().await;
+    let alice = harness
+        .graph(Method::GET, "/users/alice@contoso.com", None)
+        .await
+        .body;
+    let alice_id = alice["id"].as_str().unwrap().to_ascii_lowercase();
+    let bind = json!([format!(
+        "https://graph.microsoft.com/v1.0/directoryObjects/{alice_id}"
+    )]);
+    // POST /applications
+    let mut body = app_body("Bound");
+    body["owners@odata.bind"] = bind.clone();
+    let app = harness.create_app(body).await;
+    let id = app["id"].as_str().unwrap();
+    assert_eq!(
+        owner_ids(&harness, &format!("/applications/{id}/owners")).await,
+        vec![alice_id.clone()]
+    );
+    // The uniqueName upsert's create binds them too; an update binding the same owner again
+    // is refused as a second add is.
+    let mut body = app_body("Upserted");
+    body["owners@odata.bind"] = bind.clone();
+    let upserted = harness
+        .graph_with(
+            Method::PATCH,
+            "/applications(uniqueName='bound-upsert')",
+            &[("Prefer", "create-if-missing")],
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(upserted.status, StatusCode::CREATED, "{}", upserted.body);
+    let upserted_id = upserted.body["id"].as_str().unwrap();
+    assert_eq!(
+        owner_ids(&harness, &format!("/applications/{upserted_id}/owners")).await,
+        vec![alice_id.clone()]
+    );
+    let again = harness
+        .graph_with(
+            Method::PATCH,
+            "/applications(uniqueName='bound-upsert')",
+            &[("Prefer", "create-if-missing")],
+            Some(body),
+        )
+        .await;
+    assert_graph_error(&again, StatusCode::BAD_REQUEST, "Request_BadRequest");
+    // An unknown owner fails the create, which then creates nothing.
+    let mut body = app_body("Unknown owner");
+    body["owners@odata.bind"] = json!([
+        "https://graph.microsoft.com/v1.0/directoryObjects/00000000-0000-0000-0000-00000000abcd"
+    ]);
+    let refused = harness
+        .graph(Method::POST, "/applications", Some(body))
+        .await;
+    assert_graph_error(&refused, StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    let mut body = app_body("Not a list");
+    body["owners@odata.bind"] = json!("x");
+    let refused = harness
+        .graph(Method::POST, "/applications", Some(body))
+        .await;
+    assert_graph_error(&refused, StatusCode::BAD_REQUEST, "Request_BadRequest");
+    // POST /servicePrincipals
+    let sp = harness
+        .graph(
+            Method::POST,
+            "/servicePrincipals",
+            Some(json!({ "appId": app["appId"], "owners@odata.bind": bind })),
+        )
+        .await;
+    assert_eq!(sp.status, StatusCode::CREATED, "{}", sp.body);
+    let sp_id = sp.body["id"].as_str().unwrap();
+    assert_eq!(
+        owner_ids(&harness, &format!("/servicePrincipals/{sp_id}/owners")).await,
+        vec![alice_id]
+    );
+}
