@@ -68,6 +68,7 @@ pub struct PermissionChange {
 
 /// A requested permission as an application attribute shows it.
 struct Requested {
+    id: String,
     resource: String,
     resource_app_id: String,
     permission: String,
@@ -76,7 +77,7 @@ struct Requested {
 
 /// Every permission change of `plan`, by application, then change, then API and permission.
 pub fn permission_review(plan: &Plan) -> Vec<PermissionChange> {
-    let consent = consent_changes(plan);
+    let consent = named_by_requests(plan, consent_changes(plan));
     // An application created by this plan whose permissions are known only after apply (they
     // name another new application) shows them through its consent: they are added too.
     let created: Vec<&str> = plan
@@ -137,6 +138,7 @@ pub fn permission_review(plan: &Plan) -> Vec<PermissionChange> {
         }
         let (application, resource, permission, kind) = key;
         let entry = Requested {
+            id: permission.clone(),
             resource: resource.clone(),
             resource_app_id: resource_app_id.clone().unwrap_or_default(),
             permission: permission.clone(),
@@ -167,6 +169,51 @@ pub fn permission_review(plan: &Plan) -> Vec<PermissionChange> {
 }
 
 type ConsentKey = (String, String, String, PermissionKind);
+
+/// Consent changes that name their API and permission by id (the tenant had no name for them)
+/// renamed as the application's requested permission of that id names them, so each is shown
+/// with its permission change.
+fn named_by_requests(
+    plan: &Plan,
+    consent: BTreeMap<ConsentKey, (bool, Option<String>)>,
+) -> BTreeMap<ConsentKey, (bool, Option<String>)> {
+    let mut requests: Vec<(&str, Requested)> = Vec::new();
+    for change in &plan.changes {
+        if change.address.component == Component::Application {
+            for attributes in [change.before.as_ref(), change.after.as_ref()] {
+                requests.extend(
+                    requested(attributes)
+                        .into_values()
+                        .map(|entry| (change.address.application.as_str(), entry)),
+                );
+            }
+        }
+    }
+    consent
+        .into_iter()
+        .map(|(key, value)| {
+            let (application, _, permission, kind) = &key;
+            if Guid::parse(permission).is_none() {
+                return (key, value);
+            }
+            let named = requests.iter().find(|(owner, entry)| {
+                owner == application && entry.kind == *kind && Guid::same(&entry.id, permission)
+            });
+            match named {
+                Some((_, entry)) => (
+                    (
+                        application.clone(),
+                        entry.resource.clone(),
+                        entry.permission.clone(),
+                        *kind,
+                    ),
+                    (value.0, Some(entry.resource_app_id.clone())),
+                ),
+                None => (key, value),
+            }
+        })
+        .collect()
+}
 
 fn consent_key(application: &str, entry: &Requested) -> ConsentKey {
     (
@@ -272,6 +319,7 @@ fn requested(attributes: Option<&Value>) -> BTreeMap<(String, String, bool), Req
                     kind == PermissionKind::Application,
                 ),
                 Requested {
+                    id: id.to_owned(),
                     resource: resource.clone(),
                     resource_app_id: resource_app_id.to_owned(),
                     permission,
