@@ -6,8 +6,9 @@
 //! [`catalog()`] returns the parsed [`Catalog`], built once from JSON embedded at compile time.
 //! [`Catalog::api`] finds an [`Api`] by name, alias or appId; [`Api::permission`] finds a
 //! [`Permission`] by value and [`PermissionKind`]; [`Catalog::role`] finds a [`BuiltinRole`];
-//! [`Catalog::high_privilege`] tells whether an application permission is in the high-privilege
-//! tier (`catalog/high-privilege-permissions.json`), which plans call out for review.
+//! [`Catalog::high_privilege`] gives an application permission's [`PrivilegeTier`] (critical or
+//! high, `catalog/privilege-tiers.json`), which plans show and call out for review and
+//! `registrar lint` flags.
 //!
 //! ```
 //! let catalog = registrar_catalog::catalog();
@@ -33,7 +34,7 @@ const GRAPH_PERMISSIONS_JSON: &str =
     include_str!("../../../catalog/microsoft-graph-permissions.json");
 const FIRST_PARTY_APIS_JSON: &str = include_str!("../../../catalog/first-party-apis.json");
 const BUILTIN_ROLES_JSON: &str = include_str!("../../../catalog/azure-builtin-roles.json");
-const HIGH_PRIVILEGE_JSON: &str = include_str!("../../../catalog/high-privilege-permissions.json");
+const PRIVILEGE_TIERS_JSON: &str = include_str!("../../../catalog/privilege-tiers.json");
 
 use registrar_model::Guid;
 /// The kind of a permission; its home is `registrar-model`, the catalog's files spell it
@@ -132,10 +133,39 @@ pub struct BuiltinRole {
     pub assignable_scopes: Option<Vec<String>>,
 }
 
-/// An application permission in the high-privilege tier: one from which a known path leads to
-/// Global Administrator, so granting it deserves a second look in review.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// How much an application permission allows, from the public Microsoft Graph tiering the
+/// catalog README names. A permission in neither tier has no [`PrivilegeTier`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrivilegeTier {
+    /// Tier 0: a known path leads from the permission to Global Administrator.
+    Critical,
+    /// Tier 1: write access to sensitive data or settings, without a known path to Global
+    /// Administrator.
+    High,
+}
+
+impl PrivilegeTier {
+    /// The tier's name as the catalog file and the JSON outputs spell it: `critical`, `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::High => "high",
+        }
+    }
+
+    /// The tier's number in the source tiering: 0 or 1.
+    pub fn number(self) -> u8 {
+        match self {
+            Self::Critical => 0,
+            Self::High => 1,
+        }
+    }
+}
+
+/// An application permission in a privilege tier, so that granting it deserves a second look in
+/// review.
+#[derive(Debug, Clone)]
 pub struct HighPrivilegePermission {
     /// The appId of the API that exposes it (Microsoft Graph for every entry today).
     pub resource_app_id: String,
@@ -143,6 +173,8 @@ pub struct HighPrivilegePermission {
     pub value: String,
     /// Its appRole id, the same as in the API's permission list.
     pub id: String,
+    /// Its tier.
+    pub tier: PrivilegeTier,
 }
 
 /// All catalog data.
@@ -152,7 +184,7 @@ pub struct Catalog {
     pub apis: Vec<Api>,
     /// The Azure built-in roles.
     pub roles: Vec<BuiltinRole>,
-    /// The high-privilege tier of application permissions.
+    /// The application permissions of the critical and high privilege tiers, critical first.
     pub high_privilege: Vec<HighPrivilegePermission>,
 }
 
@@ -175,9 +207,9 @@ impl Catalog {
         })
     }
 
-    /// The high-privilege entry for the application permission `value_or_id` (its value, as
-    /// Graph compares them, or its appRole id) of the API with appId `resource_app_id`, if the
-    /// permission is in that tier. Delegated permissions are never in it.
+    /// The tier entry for the application permission `value_or_id` (its value, as Graph
+    /// compares them, or its appRole id) of the API with appId `resource_app_id`, if the
+    /// permission is in a tier. Delegated permissions are never in one.
     pub fn high_privilege(
         &self,
         resource_app_id: &str,
@@ -187,6 +219,16 @@ impl Catalog {
             Guid::same(&entry.resource_app_id, resource_app_id)
                 && (entry.value == value_or_id || Guid::same(&entry.id, value_or_id))
         })
+    }
+
+    /// The tier of an application permission, as [`Self::high_privilege`] finds it.
+    pub fn privilege_tier(
+        &self,
+        resource_app_id: &str,
+        value_or_id: &str,
+    ) -> Option<PrivilegeTier> {
+        self.high_privilege(resource_app_id, value_or_id)
+            .map(|entry| entry.tier)
     }
 }
 
@@ -205,11 +247,17 @@ struct BuiltinRolesFile {
     roles: Vec<BuiltinRole>,
 }
 
-/// `catalog/high-privilege-permissions.json`: one API's tier, its entries without the appId.
+/// `catalog/privilege-tiers.json`: one API's tiers, their entries without the appId.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct HighPrivilegeFile {
+struct PrivilegeTiersFile {
     resource_app_id: String,
+    tiers: Vec<PrivilegeTierEntries>,
+}
+
+#[derive(Deserialize)]
+struct PrivilegeTierEntries {
+    name: PrivilegeTier,
     permissions: Vec<HighPrivilegeEntry>,
 }
 
@@ -223,7 +271,7 @@ fn parse() -> Result<Catalog, serde_json::Error> {
     let graph_permissions: GraphPermissionsFile = serde_json::from_str(GRAPH_PERMISSIONS_JSON)?;
     let first_party: FirstPartyApisFile = serde_json::from_str(FIRST_PARTY_APIS_JSON)?;
     let roles: BuiltinRolesFile = serde_json::from_str(BUILTIN_ROLES_JSON)?;
-    let high_privilege: HighPrivilegeFile = serde_json::from_str(HIGH_PRIVILEGE_JSON)?;
+    let tiers: PrivilegeTiersFile = serde_json::from_str(PRIVILEGE_TIERS_JSON)?;
     let mut apis = first_party.apis;
     let graph_index = apis
         .iter()
@@ -241,19 +289,27 @@ fn parse() -> Result<Catalog, serde_json::Error> {
     };
     graph.permissions = graph_permissions.permissions;
     apis.insert(0, graph);
-    let resource_app_id = high_privilege.resource_app_id;
+    let resource_app_id = tiers.resource_app_id;
+    let mut high_privilege: Vec<HighPrivilegePermission> = tiers
+        .tiers
+        .into_iter()
+        .flat_map(|tier| {
+            let resource_app_id = resource_app_id.clone();
+            tier.permissions
+                .into_iter()
+                .map(move |entry| HighPrivilegePermission {
+                    resource_app_id: resource_app_id.clone(),
+                    value: entry.value,
+                    id: entry.id,
+                    tier: tier.name,
+                })
+        })
+        .collect();
+    high_privilege.sort_by_key(|entry| entry.tier);
     Ok(Catalog {
         apis,
         roles: roles.roles,
-        high_privilege: high_privilege
-            .permissions
-            .into_iter()
-            .map(|entry| HighPrivilegePermission {
-                resource_app_id: resource_app_id.clone(),
-                value: entry.value,
-                id: entry.id,
-            })
-            .collect(),
+        high_privilege,
     })
 }
 
@@ -318,7 +374,15 @@ mod tests {
     #[test]
     fn high_privilege_tier_uses_the_catalogs_own_ids() {
         let catalog = catalog();
-        assert_eq!(catalog.high_privilege.len(), 26);
+        let count = |tier| {
+            catalog
+                .high_privilege
+                .iter()
+                .filter(|entry| entry.tier == tier)
+                .count()
+        };
+        assert_eq!(count(PrivilegeTier::Critical), 26);
+        assert_eq!(count(PrivilegeTier::High), 177);
         for entry in &catalog.high_privilege {
             let api = catalog
                 .api(&entry.resource_app_id)
@@ -334,10 +398,9 @@ mod tests {
             "AppRoleAssignment.ReadWrite.All",
             "Directory.ReadWrite.All",
         ] {
-            assert!(
-                catalog
-                    .high_privilege(MICROSOFT_GRAPH_APP_ID, value)
-                    .is_some(),
+            assert_eq!(
+                catalog.privilege_tier(MICROSOFT_GRAPH_APP_ID, value),
+                Some(PrivilegeTier::Critical),
                 "{value}"
             );
         }
@@ -354,6 +417,10 @@ mod tests {
             catalog
                 .high_privilege(MICROSOFT_GRAPH_APP_ID, "Directory.Read.All")
                 .is_none()
+        );
+        assert_eq!(
+            catalog.privilege_tier(MICROSOFT_GRAPH_APP_ID, "Mail.ReadWrite"),
+            Some(PrivilegeTier::High)
         );
         assert!(
             catalog

@@ -182,6 +182,59 @@ pub(crate) enum Command {
     Emulator(EmulatorArgs),
     /// Write a manifest for applications that already exist in the tenant.
     Import(ImportArgs),
+    /// Check manifests offline against Microsoft's security best practice for app
+    /// registrations: exit 1 when a finding that is not suppressed is an error.
+    Lint(LintArgs),
+}
+
+/// `registrar lint`.
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// Manifest files or directories (every *.yaml / *.yml in them; a directory of manifest
+    /// directories, like `examples/`, is one manifest per directory).
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Output format on stdout: text, a JSON document, or SARIF 2.1.0 for GitHub code scanning.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub(crate) format: LintFormat,
+
+    #[command(flatten)]
+    pub(crate) thresholds: LintThresholds,
+
+    #[command(flatten)]
+    pub(crate) inputs: ManifestInputs,
+}
+
+/// The thresholds of the lint rules, for `lint`, `plan` and `apply`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct LintThresholds {
+    /// A client secret that lives longer is a lint finding (RL009), in the manifest's duration
+    /// syntax: `180d`, `26w`, `P180D`.
+    #[arg(long, value_name = "DURATION", default_value = "180d", value_parser = parse_window)]
+    pub(crate) max_secret_lifetime: time::Duration,
+}
+
+/// The output formats of `registrar lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LintFormat {
+    /// Findings with their why and link, for humans.
+    Text,
+    /// A versioned JSON document (docs/lint.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning (`github/codeql-action/upload-sarif`).
+    Sarif,
+}
+
+/// What `plan` and `apply` do with lint findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LintMode {
+    /// Do not lint.
+    Off,
+    /// Show the findings atop the plan.
+    Warn,
+    /// Show them, and fail (nothing changed) when any is not suppressed.
+    Error,
 }
 
 /// `registrar validate`.
@@ -261,6 +314,15 @@ pub(crate) struct PlanningArgs {
     /// Also delete applications that carry this namespace's marker but are no longer declared.
     #[arg(long)]
     pub(crate) prune: bool,
+
+    /// Lint the manifests first (as `registrar lint`) and show the findings atop the plan:
+    /// `off`, `warn`, or `error` to fail, with nothing changed, on any finding that is not
+    /// suppressed. Also `REGISTRAR_LINT`.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = LintMode::Warn, env = "REGISTRAR_LINT")]
+    pub(crate) lint: LintMode,
+
+    #[command(flatten)]
+    pub(crate) lint_thresholds: LintThresholds,
 
     #[command(flatten)]
     pub(crate) inputs: ManifestInputs,

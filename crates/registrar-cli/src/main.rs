@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Show(args) => commands::saved::show(args),
         Command::Emulator(args) => commands::emulator::run(args),
         Command::Import(args) => commands::import::run(&cli.global, args),
+        Command::Lint(args) => commands::lint::run(&cli.global, args),
     };
     match result {
         Ok(outcome) => outcome.into(),

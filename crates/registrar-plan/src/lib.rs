@@ -58,6 +58,7 @@ mod model;
 mod planner;
 mod rbac;
 pub mod render;
+pub mod review;
 pub mod saved;
 mod settings;
 mod values;

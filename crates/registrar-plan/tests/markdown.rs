@@ -47,7 +47,10 @@ fn markdown_lists_destructive_changes_and_high_privilege_permissions_on_top() {
     let details = text.find("<details>").unwrap();
     for callout in [
         "**Destructive changes** (1):",
-        "**High-privilege application permissions requested** (2):",
+        // The request and its consent, in one line.
+        "**High-privilege application permissions requested** (1):",
+        // Every permission change, with its kind, consent and tier.
+        "**API permission changes** (2):",
     ] {
         let at = text.find(callout).unwrap();
         assert!(at < details, "{callout} is above the details");
@@ -134,4 +137,24 @@ fn markdown_lists_a_rotation_only_when_it_removes_the_current_secret() {
     let text = markdown(&rotation);
     assert!(text.contains("will be rotated"), "{text}");
     assert!(!text.contains("**Destructive changes**"), "{text}");
+}
+
+#[test]
+fn permission_review_names_kind_consent_and_tier_of_every_change() {
+    // Applied: daemon reads users. Next: it drops that, and asks for a critical and a high
+    // permission; the manifest's `adminConsent: true` grants both in this apply.
+    let live = converged(&daemon(&["User.Read.All"], &[]), tenant());
+    let next = daemon(
+        &["RoleManagement.ReadWrite.Directory", "Mail.ReadWrite"],
+        &[],
+    );
+    let plan = plan(&next, &live, NOW, &PlanOptions::default()).unwrap();
+    insta::assert_snapshot!("permission_review", render::permission_review_text(&plan));
+    let text = markdown(&plan);
+    let details = text.find("<details>").unwrap();
+    let on_top = text
+        .find("**High-privilege application permissions requested** (2):")
+        .unwrap();
+    assert!(on_top < details);
+    assert!(text.contains("**Mail.ReadWrite**"), "{text}");
 }

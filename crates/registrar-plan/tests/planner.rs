@@ -354,6 +354,9 @@ fn plan_empty_tenant_creates_application_with_dependents() {
                     ]
                 }
 
+            API permission changes:
+              + application.dicom-client: User.Read on Microsoft Graph (delegated; no admin consent needed, not granted by this apply; privilege tier none)
+
             Plan: 5 to add, 0 to change, 0 to destroy.
             --- operations
             application.dicom-client
@@ -1446,6 +1449,11 @@ fn plan_admin_consent_grants_roles_and_scopes_after_the_service_principal() {
                   + type     = "delegated"
                 }
 
+            API permission changes:
+              + application.daemon: Directory.Read.All on Microsoft Graph (application; needs admin consent, granted by this apply; privilege tier none)
+              + application.daemon: User.Read on Microsoft Graph (delegated; no admin consent needed, granted by this apply; privilege tier none)
+              + application.daemon: openid on Microsoft Graph (delegated; no admin consent needed, granted by this apply; privilege tier none)
+
             Plan: 4 to add, 0 to change, 0 to destroy.
             --- operations
             application.daemon
@@ -1519,6 +1527,10 @@ fn plan_admin_consent_scope_changes_update_the_one_grant() {
                     ]
                 }
 
+            API permission changes:
+              + application.daemon: profile on Microsoft Graph (delegated; no admin consent needed, granted by this apply; privilege tier none)
+              - application.daemon: openid on Microsoft Graph (delegated; no admin consent needed, consent revoked by this apply; privilege tier none)
+
             Plan: 0 to add, 2 to change, 0 to destroy.
             --- operations
             application.daemon
@@ -1543,58 +1555,62 @@ fn plan_admin_consent_withdrawn_or_permission_removed_is_revoked() {
         live.clone(),
         AT_NOW,
         expect![[r#"
-        Registrar will perform the following actions:
+            Registrar will perform the following actions:
 
-          # application.daemon will be updated in-place
-          ~ application "daemon" {
-              ~ required_resource_access = [
-                  ~ {
-                        resource_app_id = "00000003-0000-0000-c000-000000000000"
-                      ~ resource_access = [
-                          - {
-                              - value = "User.Read"
-                              - id    = "e1fe6dd8-ba31-4d61-89e7-88639da4683d"
-                              - type  = "Scope"
-                            },
-                          - {
-                              - value = "User.Read.All"
-                              - id    = "df021288-bdef-4463-88db-98f22de89214"
-                              - type  = "Role"
-                            },
-                            # (1 unchanged element hidden)
-                        ]
-                        # (1 unchanged attribute hidden)
-                    },
-                ]
-            }
+              # application.daemon will be updated in-place
+              ~ application "daemon" {
+                  ~ required_resource_access = [
+                      ~ {
+                            resource_app_id = "00000003-0000-0000-c000-000000000000"
+                          ~ resource_access = [
+                              - {
+                                  - value = "User.Read"
+                                  - id    = "e1fe6dd8-ba31-4d61-89e7-88639da4683d"
+                                  - type  = "Scope"
+                                },
+                              - {
+                                  - value = "User.Read.All"
+                                  - id    = "df021288-bdef-4463-88db-98f22de89214"
+                                  - type  = "Role"
+                                },
+                                # (1 unchanged element hidden)
+                            ]
+                            # (1 unchanged attribute hidden)
+                        },
+                    ]
+                }
 
-          # application.daemon.consent["Microsoft Graph/User.Read.All"] will be destroyed
-          # (admin consent the manifest does not ask for)
-          - consent "Microsoft Graph/User.Read.All" {
-              - resource   = "Microsoft Graph" -> null
-              - permission = "User.Read.All" -> null
-              - type       = "application" -> null
-            }
+              # application.daemon.consent["Microsoft Graph/User.Read.All"] will be destroyed
+              # (admin consent the manifest does not ask for)
+              - consent "Microsoft Graph/User.Read.All" {
+                  - resource   = "Microsoft Graph" -> null
+                  - permission = "User.Read.All" -> null
+                  - type       = "application" -> null
+                }
 
-          # application.daemon.delegated_consent["Microsoft Graph"] will be destroyed
-          # (admin consent the manifest does not ask for)
-          - delegated_consent "Microsoft Graph" {
-              - resource = "Microsoft Graph" -> null
-              - scopes   = [
-                  - "User.Read",
-                ]
-              - type     = "delegated" -> null
-            }
+              # application.daemon.delegated_consent["Microsoft Graph"] will be destroyed
+              # (admin consent the manifest does not ask for)
+              - delegated_consent "Microsoft Graph" {
+                  - resource = "Microsoft Graph" -> null
+                  - scopes   = [
+                      - "User.Read",
+                    ]
+                  - type     = "delegated" -> null
+                }
 
-        Plan: 0 to add, 1 to change, 2 to destroy.
-        --- operations
-        application.daemon
-          UpdateApplication 0b1ec7000000-0000-4000-8000-000000000001 ["required_resource_access"]
-        application.daemon.consent["Microsoft Graph/User.Read.All"]
-          RevokeAppRole a5516e000000-0000-4000-8000-000000000005 on 9a900000-0000-4000-8000-00000000000a
-        application.daemon.delegated_consent["Microsoft Graph"]
-          RevokeGrant 9a4a47000000-0000-4000-8000-000000000006
-    "#]],
+            API permission changes:
+              - application.daemon: User.Read on Microsoft Graph (delegated; no admin consent needed, consent revoked by this apply; privilege tier none)
+              - application.daemon: User.Read.All on Microsoft Graph (application; needs admin consent, consent revoked by this apply; privilege tier none)
+
+            Plan: 0 to add, 1 to change, 2 to destroy.
+            --- operations
+            application.daemon
+              UpdateApplication 0b1ec7000000-0000-4000-8000-000000000001 ["required_resource_access"]
+            application.daemon.consent["Microsoft Graph/User.Read.All"]
+              RevokeAppRole a5516e000000-0000-4000-8000-000000000005 on 9a900000-0000-4000-8000-00000000000a
+            application.daemon.delegated_consent["Microsoft Graph"]
+              RevokeGrant 9a4a47000000-0000-4000-8000-000000000006
+        "#]],
     );
     // Consent withdrawn altogether: the permissions stay requested, the grants go.
     check(
@@ -1629,6 +1645,11 @@ fn plan_admin_consent_withdrawn_or_permission_removed_is_revoked() {
                     ]
                   - type     = "delegated" -> null
                 }
+
+            API permission changes:
+              ~ application.daemon: Directory.Read.All on Microsoft Graph (application; needs admin consent, consent revoked by this apply; privilege tier none)
+              ~ application.daemon: User.Read on Microsoft Graph (delegated; no admin consent needed, consent revoked by this apply; privilege tier none)
+              ~ application.daemon: User.Read.All on Microsoft Graph (application; needs admin consent, consent revoked by this apply; privilege tier none)
 
             Plan: 0 to add, 0 to change, 3 to destroy.
             --- operations
@@ -1686,43 +1707,48 @@ fn plan_consent_given_by_hand_is_drift_but_per_user_consent_is_left_alone() {
         live,
         AT_NOW,
         expect![[r#"
-        Registrar will perform the following actions:
+            Registrar will perform the following actions:
 
-          # application.daemon.consent["0ff1ce00-0000-4000-8000-000000000001/7011e000-0000-4000-8000-000000000002"] will be destroyed
-          # (admin consent the manifest does not ask for)
-          - consent "0ff1ce00-0000-4000-8000-000000000001/7011e000-0000-4000-8000-000000000002" {
-              - resource   = "0ff1ce00-0000-4000-8000-000000000001" -> null
-              - permission = "7011e000-0000-4000-8000-000000000002" -> null
-              - type       = "application" -> null
-            }
+              # application.daemon.consent["0ff1ce00-0000-4000-8000-000000000001/7011e000-0000-4000-8000-000000000002"] will be destroyed
+              # (admin consent the manifest does not ask for)
+              - consent "0ff1ce00-0000-4000-8000-000000000001/7011e000-0000-4000-8000-000000000002" {
+                  - resource   = "0ff1ce00-0000-4000-8000-000000000001" -> null
+                  - permission = "7011e000-0000-4000-8000-000000000002" -> null
+                  - type       = "application" -> null
+                }
 
-          # application.daemon.consent["Microsoft Graph/User.Read.All"] will be destroyed
-          # (admin consent the manifest does not ask for)
-          - consent "Microsoft Graph/User.Read.All" {
-              - resource   = "Microsoft Graph" -> null
-              - permission = "User.Read.All" -> null
-              - type       = "application" -> null
-            }
+              # application.daemon.consent["Microsoft Graph/User.Read.All"] will be destroyed
+              # (admin consent the manifest does not ask for)
+              - consent "Microsoft Graph/User.Read.All" {
+                  - resource   = "Microsoft Graph" -> null
+                  - permission = "User.Read.All" -> null
+                  - type       = "application" -> null
+                }
 
-          # application.daemon.delegated_consent["0ff1ce00-0000-4000-8000-000000000001"] will be destroyed
-          # (admin consent the manifest does not ask for)
-          - delegated_consent "0ff1ce00-0000-4000-8000-000000000001" {
-              - resource = "0ff1ce00-0000-4000-8000-000000000001" -> null
-              - scopes   = [
-                  - "user_impersonation",
-                ]
-              - type     = "delegated" -> null
-            }
+              # application.daemon.delegated_consent["0ff1ce00-0000-4000-8000-000000000001"] will be destroyed
+              # (admin consent the manifest does not ask for)
+              - delegated_consent "0ff1ce00-0000-4000-8000-000000000001" {
+                  - resource = "0ff1ce00-0000-4000-8000-000000000001" -> null
+                  - scopes   = [
+                      - "user_impersonation",
+                    ]
+                  - type     = "delegated" -> null
+                }
 
-        Plan: 0 to add, 0 to change, 3 to destroy.
-        --- operations
-        application.daemon.consent["0ff1ce00-0000-4000-8000-000000000001/7011e000-0000-4000-8000-000000000002"]
-          RevokeAppRole unknown-api-assignment on 0ff1ce00-0000-4000-8000-000000000001
-        application.daemon.consent["Microsoft Graph/User.Read.All"]
-          RevokeAppRole hand-made-assignment on 9a900000-0000-4000-8000-00000000000a
-        application.daemon.delegated_consent["0ff1ce00-0000-4000-8000-000000000001"]
-          RevokeGrant unknown-api-grant
-    "#]],
+            API permission changes:
+              ~ application.daemon: 7011e000-0000-4000-8000-000000000002 on 0ff1ce00-0000-4000-8000-000000000001 (application; needs admin consent, consent revoked by this apply; privilege tier none)
+              ~ application.daemon: user_impersonation on 0ff1ce00-0000-4000-8000-000000000001 (delegated; admin consent as the API says, consent revoked by this apply; privilege tier none)
+              ~ application.daemon: User.Read.All on Microsoft Graph (application; needs admin consent, consent revoked by this apply; privilege tier none)
+
+            Plan: 0 to add, 0 to change, 3 to destroy.
+            --- operations
+            application.daemon.consent["0ff1ce00-0000-4000-8000-000000000001/7011e000-0000-4000-8000-000000000002"]
+              RevokeAppRole unknown-api-assignment on 0ff1ce00-0000-4000-8000-000000000001
+            application.daemon.consent["Microsoft Graph/User.Read.All"]
+              RevokeAppRole hand-made-assignment on 9a900000-0000-4000-8000-00000000000a
+            application.daemon.delegated_consent["0ff1ce00-0000-4000-8000-000000000001"]
+              RevokeGrant unknown-api-grant
+        "#]],
     );
 }
 
@@ -1750,102 +1776,106 @@ fn plan_admin_consent_on_an_application_created_in_the_same_plan() {
         tenant(),
         AT_NOW,
         expect![[r#"
-        Registrar will perform the following actions:
+            Registrar will perform the following actions:
 
-          # application.api will be created
-          + application "api" {
-              + display_name                 = "api"
-              + sign_in_audience             = "AzureADMyOrg"
-              + tags                         = [
-                  + "registrar:platform",
-                ]
-              + api.oauth2_permission_scopes = [
-                  + {
-                      + value                      = "Data.Read"
-                      + id                         = "9b678ed3-476e-50f0-9b45-f88dd3bfd31c"
-                      + type                       = "User"
-                      + is_enabled                 = true
-                      + admin_consent_display_name = "Data.Read (admin)"
-                    },
-                ]
-              + app_roles                    = [
-                  + {
-                      + value                = "Data.Read.All"
-                      + id                   = "8f685ee9-cad2-5983-92d1-87fecb29c212"
-                      + display_name         = "Read all data"
-                      + description          = "Read all data"
-                      + allowed_member_types = [
-                          + "Application",
-                        ]
-                      + is_enabled           = true
-                    },
-                ]
-              + unique_name                  = "platform.api"
-              + app_id                       = (known after apply)
-            }
+              # application.api will be created
+              + application "api" {
+                  + display_name                 = "api"
+                  + sign_in_audience             = "AzureADMyOrg"
+                  + tags                         = [
+                      + "registrar:platform",
+                    ]
+                  + api.oauth2_permission_scopes = [
+                      + {
+                          + value                      = "Data.Read"
+                          + id                         = "9b678ed3-476e-50f0-9b45-f88dd3bfd31c"
+                          + type                       = "User"
+                          + is_enabled                 = true
+                          + admin_consent_display_name = "Data.Read (admin)"
+                        },
+                    ]
+                  + app_roles                    = [
+                      + {
+                          + value                = "Data.Read.All"
+                          + id                   = "8f685ee9-cad2-5983-92d1-87fecb29c212"
+                          + display_name         = "Read all data"
+                          + description          = "Read all data"
+                          + allowed_member_types = [
+                              + "Application",
+                            ]
+                          + is_enabled           = true
+                        },
+                    ]
+                  + unique_name                  = "platform.api"
+                  + app_id                       = (known after apply)
+                }
 
-          # application.api.service_principal will be created
-          + service_principal "api" {
-              + app_id    = (known after apply)
-              + object_id = (known after apply)
-            }
+              # application.api.service_principal will be created
+              + service_principal "api" {
+                  + app_id    = (known after apply)
+                  + object_id = (known after apply)
+                }
 
-          # application.worker will be created
-          + application "worker" {
-              + display_name             = "worker"
-              + sign_in_audience         = "AzureADMyOrg"
-              + tags                     = [
-                  + "registrar:platform",
-                ]
-              + unique_name              = "platform.worker"
-              + required_resource_access = (known after apply)
-              + app_id                   = (known after apply)
-            }
+              # application.worker will be created
+              + application "worker" {
+                  + display_name             = "worker"
+                  + sign_in_audience         = "AzureADMyOrg"
+                  + tags                     = [
+                      + "registrar:platform",
+                    ]
+                  + unique_name              = "platform.worker"
+                  + required_resource_access = (known after apply)
+                  + app_id                   = (known after apply)
+                }
 
-          # application.worker.service_principal will be created
-          + service_principal "worker" {
-              + app_id    = (known after apply)
-              + object_id = (known after apply)
-            }
+              # application.worker.service_principal will be created
+              + service_principal "worker" {
+                  + app_id    = (known after apply)
+                  + object_id = (known after apply)
+                }
 
-          # application.worker.consent["api/Data.Read.All"] will be created
-          + consent "api/Data.Read.All" {
-              + resource   = "api"
-              + permission = "Data.Read.All"
-              + type       = "application"
-            }
+              # application.worker.consent["api/Data.Read.All"] will be created
+              + consent "api/Data.Read.All" {
+                  + resource   = "api"
+                  + permission = "Data.Read.All"
+                  + type       = "application"
+                }
 
-          # application.worker.delegated_consent["api"] will be created
-          + delegated_consent "api" {
-              + resource = "api"
-              + scopes   = [
-                  + "Data.Read",
-                ]
-              + type     = "delegated"
-            }
+              # application.worker.delegated_consent["api"] will be created
+              + delegated_consent "api" {
+                  + resource = "api"
+                  + scopes   = [
+                      + "Data.Read",
+                    ]
+                  + type     = "delegated"
+                }
 
-        Plan: 6 to add, 0 to change, 0 to destroy.
-        --- operations
-        application.api
-          CreateApplication platform.api identifier_uris=[]
-        application.api.service_principal
-          after application.api
-          CreateServicePrincipal (planned api)
-        application.worker
-          CreateApplication platform.worker identifier_uris=[]
-        application.worker.service_principal
-          after application.worker
-          CreateServicePrincipal (planned worker)
-        application.worker.consent["api/Data.Read.All"]
-          after application.api, application.api.service_principal, application.worker.service_principal
-          GrantAppRole (planned sp worker) on (planned sp api) role=8f685ee9-cad2-5983-92d1-87fecb29c212
-        application.worker.delegated_consent["api"]
-          after application.api, application.api.service_principal, application.worker.service_principal
-          GrantScopes (planned sp worker) on (planned sp api) scope="Data.Read"
-        application.worker.references
-          after application.worker, application.api
-          UpdateApplication (planned worker) ["required_resource_access"]
-    "#]],
+            API permission changes:
+              + application.worker: Data.Read on api (delegated; admin consent as the API says, granted by this apply; privilege tier none)
+              + application.worker: Data.Read.All on api (application; needs admin consent, granted by this apply; privilege tier none)
+
+            Plan: 6 to add, 0 to change, 0 to destroy.
+            --- operations
+            application.api
+              CreateApplication platform.api identifier_uris=[]
+            application.api.service_principal
+              after application.api
+              CreateServicePrincipal (planned api)
+            application.worker
+              CreateApplication platform.worker identifier_uris=[]
+            application.worker.service_principal
+              after application.worker
+              CreateServicePrincipal (planned worker)
+            application.worker.consent["api/Data.Read.All"]
+              after application.api, application.api.service_principal, application.worker.service_principal
+              GrantAppRole (planned sp worker) on (planned sp api) role=8f685ee9-cad2-5983-92d1-87fecb29c212
+            application.worker.delegated_consent["api"]
+              after application.api, application.api.service_principal, application.worker.service_principal
+              GrantScopes (planned sp worker) on (planned sp api) scope="Data.Read"
+            application.worker.references
+              after application.worker, application.api
+              UpdateApplication (planned worker) ["required_resource_access"]
+        "#]],
     );
     let live = applied(&desired);
     check(

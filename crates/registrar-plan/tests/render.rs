@@ -465,6 +465,12 @@ fn render_consent_in_every_format() {
                 ]
             }
 
+        API permission changes:
+          ~ application.daemon: Directory.Read.All on Microsoft Graph (application; needs admin consent, granted by this apply; privilege tier none)
+          ~ application.daemon: User.Read.All on Microsoft Graph (application; needs admin consent, consent revoked by this apply; privilege tier none)
+          ~ application.daemon: openid on Microsoft Graph (delegated; no admin consent needed, consent revoked by this apply; privilege tier none)
+          ~ application.daemon: profile on Microsoft Graph (delegated; no admin consent needed, granted by this apply; privilege tier none)
+
         Plan: 1 to add, 1 to change, 1 to destroy.
     "#]]
     .assert_eq(&plain_text(&plan));

@@ -66,6 +66,7 @@ async fn plan_and_apply(
         plan,
         PlanFormat::Text,
         Some(&TargetDocument::of(&planned.live)),
+        planned.lint.as_ref(),
     )?;
     if !plan.has_changes() {
         return Ok(Outcome::Success);

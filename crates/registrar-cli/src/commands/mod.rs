@@ -6,6 +6,7 @@ pub(crate) mod drift;
 pub(crate) mod emulator;
 pub(crate) mod import;
 pub(crate) mod least_privilege;
+pub(crate) mod lint;
 pub(crate) mod plan;
 pub(crate) mod saved;
 pub(crate) mod schema;

@@ -32,7 +32,12 @@ pub(crate) fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<Outcome
         let planned = planned?;
         saved?;
         let target_header = TargetDocument::of(&planned.live);
-        print_plan(&planned.plan, args.format, Some(&target_header))?;
+        print_plan(
+            &planned.plan,
+            args.format,
+            Some(&target_header),
+            planned.lint.as_ref(),
+        )?;
         let plan = planned.plan;
         Ok(if args.detailed_exitcode && plan.has_changes() {
             Outcome::ChangesPresent
@@ -66,6 +71,8 @@ pub(crate) struct Planned {
     pub(crate) loaded: registrar_manifest::Loaded,
     pub(crate) live: registrar_model::LiveTenant,
     pub(crate) now: OffsetDateTime,
+    /// The lint findings shown atop the plan; `None` with `--lint off`.
+    pub(crate) lint: Option<registrar_lint::LintReport>,
 }
 
 /// Loads the manifests, reads the tenant (with a progress bar when `progress` is shown) and
@@ -78,6 +85,7 @@ pub(crate) async fn plan_with_inputs(
 ) -> anyhow::Result<Planned> {
     let now = now(global)?;
     let loaded = load_manifests(&planning.paths, &planning.inputs)?;
+    let lint = crate::commands::lint::for_plan(planning, &loaded)?;
     let live = read_live(global, &loaded.desired, target, progress).await?;
     let options = PlanOptions {
         prune: planning.prune,
@@ -97,6 +105,7 @@ pub(crate) async fn plan_with_inputs(
         loaded,
         live,
         now,
+        lint,
     })
 }
 
@@ -158,13 +167,18 @@ pub(crate) async fn check_tenant(
 }
 
 /// Prints the plan on stdout in the chosen format, headed by the tenant and the signed-in
-/// client it was made against when `target` says (`show` of a saved plan reads no tenant).
+/// client it was made against when `target` says (`show` of a saved plan reads no tenant), then
+/// the lint findings when `lint` says (in JSON they go to stderr: stdout holds only the plan).
 pub(crate) fn print_plan(
     plan: &Plan,
     format: PlanFormat,
     target: Option<&TargetDocument>,
+    lint: Option<&registrar_lint::LintReport>,
 ) -> anyhow::Result<()> {
     let mut stdout = anstream::stdout().lock();
+    let lint_text = lint
+        .map(registrar_lint::render::plan_text)
+        .unwrap_or_default();
     match format {
         PlanFormat::Text => {
             let options = registrar_plan::render::TextOptions {
@@ -174,6 +188,7 @@ pub(crate) fn print_plan(
                 .map_or(Ok(()), |target| {
                     write!(stdout, "{}", registrar_plan::render::target_text(target))
                 })
+                .and_then(|()| write!(stdout, "{lint_text}"))
                 .and_then(|()| registrar_plan::render::text(plan, &options, &mut stdout))
         }
         PlanFormat::Markdown => target
@@ -184,11 +199,18 @@ pub(crate) fn print_plan(
                     registrar_plan::render::target_markdown(target)
                 )
             })
+            .and_then(|()| {
+                let lint_markdown = lint
+                    .map(registrar_lint::render::plan_markdown)
+                    .unwrap_or_default();
+                write!(stdout, "{lint_markdown}")
+            })
             .and_then(|()| registrar_plan::render::markdown(plan, &mut stdout)),
         PlanFormat::Json => {
             let options = registrar_plan::render::JsonOptions {
                 registrar_version: env!("CARGO_PKG_VERSION").to_owned(),
             };
+            eprint!("{lint_text}");
             let mut document = registrar_plan::render::json(plan, &options);
             document.target = target.cloned();
             serde_json::to_writer_pretty(&mut stdout, &document)

@@ -78,6 +78,8 @@ pub(crate) async fn write(
         loaded,
         live,
         now,
+        // The findings were shown when the plan was made; a saved plan does not carry them.
+        lint: _,
     } = planned;
     let mut files = Vec::new();
     for (path, digest) in hash_files(loaded) {
@@ -321,6 +323,6 @@ pub(crate) fn show(args: ShowArgs) -> anyhow::Result<Outcome> {
             args.file.display()
         ))
     })?;
-    print_plan(&plan, args.format, None)?;
+    print_plan(&plan, args.format, None, None)?;
     Ok(Outcome::Success)
 }

@@ -55,7 +55,7 @@ fn has_manifest_files(dir: &Path) -> bool {
 /// set, as `plan` would read them. A directory holding no manifest of its own but
 /// subdirectories that do (like `examples/`) stands for one set per such subdirectory, so
 /// `registrar validate examples/` checks every example on its own.
-fn manifest_sets(paths: &[PathBuf]) -> Vec<Vec<PathBuf>> {
+pub(crate) fn manifest_sets(paths: &[PathBuf]) -> Vec<Vec<PathBuf>> {
     let mut direct = Vec::new();
     let mut sets = Vec::new();
     for path in paths {

@@ -225,6 +225,9 @@ impl TestTenant {
             .env("REGISTRAR_LOCAL_URL", &self.base_url)
             .env("REGISTRAR_LOCAL_CA", &self.ca_path)
             .env("NO_COLOR", "1")
+            // Lint findings atop plans are tested on their own (lint.rs); the other tests'
+            // transcripts show the plan alone. A test's own `--lint` wins over this.
+            .env("REGISTRAR_LINT", "off")
             .env_remove("RUST_LOG")
             .env_remove("REGISTRAR_NOW")
             .stdin(Stdio::null());

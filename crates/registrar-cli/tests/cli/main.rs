@@ -15,6 +15,7 @@ mod examples;
 mod faults;
 mod harness;
 mod import;
+mod lint;
 mod ownership;
 mod plan_json;
 mod pr_safety_inputs;

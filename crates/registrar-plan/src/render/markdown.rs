@@ -1,8 +1,8 @@
 //! The plan as a pull-request comment. From the top: the summary, the destructive changes
 //! counted by kind, then what a reviewer must not miss, listed one per line (destructive changes:
 //! deletes, replacements and rotations that remove the current credential; newly requested or
-//! consented application permissions of the catalog's high-privilege tier), then the text plan
-//! in a collapsible `diff` block.
+//! consented application permissions of the catalog's critical and high privilege tiers), the
+//! table of every API permission change, then the text plan in a collapsible `diff` block.
 //!
 //! The whole comment stays under GitHub's limit of [`COMMENT_LIMIT`] characters: when the plan is
 //! longer, the `diff` block is cut at a change boundary and a note at the end says how much was
@@ -12,13 +12,11 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use registrar_catalog::HighPrivilegePermission;
-use registrar_model::Operation;
-use serde_json::Value;
-
 use crate::model::{Action, Component, Plan};
+use crate::render::review as words;
 use crate::render::text::{change_detail, change_headline, plain};
 use crate::render::words::{is_destructive, object_noun, planned_counts, revoked_scopes};
+use crate::review::{ConsentByApply, PermissionChange, PermissionChangeKind};
 
 /// GitHub's limit on the body of an issue or pull-request comment, in characters.
 pub const COMMENT_LIMIT: usize = 65_536;
@@ -43,11 +41,13 @@ pub fn markdown(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         head.push_str(&format!("\n> **Warning:** {}\n", callouts.join(", ")));
     }
     push_list(&mut head, "Destructive changes", &destructive_items(plan));
+    let review = crate::review::permission_review(plan);
     push_list(
         &mut head,
         "High-privilege application permissions requested",
-        &high_privilege_items(plan),
+        &high_privilege_items(&review),
     );
+    push_review_table(&mut head, &review);
 
     let text = plain(plan);
     let body: Vec<String> = text.lines().map(diff_line).collect();
@@ -214,119 +214,81 @@ fn destructive_items(plan: &Plan) -> Vec<String> {
 }
 
 /// One line per newly requested or newly consented application permission of the catalog's
-/// high-privilege tier.
-fn high_privilege_items(plan: &Plan) -> Vec<String> {
-    let catalog = registrar_catalog::catalog();
-    let mut items = Vec::new();
-    for change in &plan.changes {
-        match (&change.address.component, change.action) {
-            (Component::Application, Action::Create | Action::Update | Action::Restore) => {
-                let before = requested_roles(change.before.as_ref());
-                for (key, resource) in requested_roles(change.after.as_ref()) {
-                    if before.contains_key(&key) {
-                        continue;
-                    }
-                    let (resource_app_id, id) = &key;
-                    if let Some(entry) = catalog.high_privilege(resource_app_id, id) {
-                        items.push(format!(
-                            "{} requests {} on {}",
-                            code(&change.address.to_string()),
-                            permission_text(entry),
-                            resource
-                        ));
-                    }
-                }
+/// critical or high privilege tier.
+fn high_privilege_items(review: &[PermissionChange]) -> Vec<String> {
+    review
+        .iter()
+        .filter(|entry| entry.tier.is_some())
+        .filter_map(|entry| {
+            let address = code(&format!("application.{}", entry.application));
+            let tier = words::tier(entry);
+            let text = permission_text(entry);
+            match (entry.change, entry.consent) {
+                (PermissionChangeKind::Added, ConsentByApply::Granted) => Some(format!(
+                    "{address} requests {text} on {}, tier {tier}; admin consent granted by this apply",
+                    entry.resource
+                )),
+                (PermissionChangeKind::Added, _) => Some(format!(
+                    "{address} requests {text} on {}, tier {tier}",
+                    entry.resource
+                )),
+                (PermissionChangeKind::ConsentOnly, ConsentByApply::Granted) => Some(format!(
+                    "{address} grants admin consent to {text} on {}, tier {tier}",
+                    entry.resource
+                )),
+                _ => None,
             }
-            (
-                Component::Consent {
-                    resource,
-                    permission,
-                },
-                Action::Create | Action::Replace,
-            ) => {
-                let granted_ids =
-                    change
-                        .operations
-                        .iter()
-                        .filter_map(|operation| match operation {
-                            Operation::GrantAppRole { app_role_id, .. } => {
-                                Some(app_role_id.as_str())
-                            }
-                            _ => None,
-                        });
-                let entry = catalog.api(resource).and_then(|api| {
-                    catalog.high_privilege(&api.app_id, permission).or_else(|| {
-                        granted_ids
-                            .into_iter()
-                            .find_map(|id| catalog.high_privilege(&api.app_id, id))
-                    })
-                });
-                if let Some(entry) = entry {
-                    items.push(format!(
-                        "{} grants admin consent to {} on {}",
-                        code(&change.address.to_string()),
-                        permission_text(entry),
-                        resource
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-    items
+        })
+        .collect()
 }
 
 /// `**RoleManagement.ReadWrite.Directory** (Read and write all directory RBAC settings)`.
-fn permission_text(entry: &HighPrivilegePermission) -> String {
+fn permission_text(entry: &PermissionChange) -> String {
     let display = registrar_catalog::catalog()
-        .api(&entry.resource_app_id)
-        .and_then(|api| api.permission(&entry.id, registrar_catalog::PermissionKind::Application))
+        .api(&entry.resource)
+        .and_then(|api| api.permission(&entry.permission, entry.kind))
         .and_then(|permission| permission.display_name.clone());
     match display {
-        Some(display) => format!("**{}** ({display})", entry.value),
-        None => format!("**{}**", entry.value),
+        Some(display) => format!("**{}** ({display})", entry.permission),
+        None => format!("**{}**", entry.permission),
     }
 }
 
-/// The application permissions (`type: Role`) in a `required_resource_access` attribute, keyed
-/// by (resource appId, permission id), both lowercase; the value is the resource's name for
-/// display.
-fn requested_roles(attributes: Option<&Value>) -> BTreeMap<(String, String), String> {
-    let mut roles = BTreeMap::new();
-    let entries = attributes
-        .and_then(|attributes| attributes.get("required_resource_access"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for entry in entries {
-        let Some(resource_app_id) = entry.get("resource_app_id").and_then(Value::as_str) else {
-            continue;
-        };
-        let name = entry
-            .get("resource")
-            .and_then(Value::as_str)
-            .unwrap_or(resource_app_id);
-        let accesses = entry
-            .get("resource_access")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        for access in accesses {
-            if access.get("type").and_then(Value::as_str) != Some("Role") {
-                continue;
-            }
-            if let Some(id) = access.get("id").and_then(Value::as_str) {
-                roles.insert(
-                    (
-                        resource_app_id.to_ascii_lowercase(),
-                        id.to_ascii_lowercase(),
-                    ),
-                    name.to_owned(),
-                );
-            }
-        }
+/// The table of every permission change, at most [`LIST_CAP`] rows (the rest are in the
+/// details).
+fn push_review_table(out: &mut String, review: &[PermissionChange]) {
+    if review.is_empty() {
+        return;
     }
-    roles
+    out.push_str(&format!(
+        "\n**API permission changes** ({}):\n\n",
+        review.len()
+    ));
+    out.push_str("| | Application | Permission | API | Kind | Admin consent | Privilege tier |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for entry in review.iter().take(LIST_CAP) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            words::glyph(entry),
+            table_cell(&entry.application),
+            code(&entry.permission).replace('|', "\\|"),
+            table_cell(&entry.resource),
+            words::kind(entry),
+            words::consent(entry),
+            words::tier(entry),
+        ));
+    }
+    if review.len() > LIST_CAP {
+        out.push_str(&format!(
+            "\nand {} more, in the details below\n",
+            review.len() - LIST_CAP
+        ));
+    }
+}
+
+/// Text safe inside a table cell.
+fn table_cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 /// `1 application will be destroyed`, `2 secrets will be removed`, `1 certificate will be

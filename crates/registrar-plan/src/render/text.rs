@@ -127,6 +127,18 @@ fn lines(plan: &Plan) -> Vec<Line> {
             render_change(&mut lines, change);
             lines.plain("");
         }
+        let review = crate::review::permission_review(plan);
+        if !review.is_empty() {
+            lines.plain("API permission changes:");
+            for entry in &review {
+                let glyph = crate::render::review::glyph(entry);
+                lines.toned(
+                    tone_of(glyph),
+                    format!("  {glyph} {}", crate::render::review::line(entry)),
+                );
+            }
+            lines.plain("");
+        }
         lines.plain(format!("Plan: {}", planned_counts(&plan.summary())));
     } else {
         let reads: Vec<&ResourceChange> = plan
