@@ -24,6 +24,7 @@
 //! | Key Vault secret metadata (file stores are read locally) | — | V |
 //! | ARM: custom role names, `{scope}/…/roleDefinitions?$filter=roleName eq '…'` | — | D |
 //! | ARM: per declared app with a service principal and root, `{root}/…/roleAssignments?$filter=principalId eq '…'` | — | P × G |
+//! | app management policies: the default one, and per declared app its assigned ones (`graph/policies`) | 1 + N | ⌈(1+N)/20⌉ |
 //! | tokens: one per audience used (Graph; Key Vault when V > 0; ARM when D + P × G > 0) | — | 1–3 |
 //!
 //! The consent and service principal owner reads need the service principal's object id, which
@@ -606,8 +607,25 @@ pub async fn read_live_tenant_with(
     let rbac = stream::iter(rbac_reads)
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>();
+    // The tenant's app management policies (`graph/policies`), alongside: the default one and
+    // those assigned to each declared application.
+    let policy_targets: Vec<(usize, String)> = applications
+        .iter()
+        .enumerate()
+        .filter(|(_, app)| declared_for(desired, app).is_some())
+        .map(|(index, app)| (index, app.id.clone()))
+        .collect();
+    let policy_ids: Vec<String> = policy_targets.iter().map(|(_, id)| id.clone()).collect();
+    progress.planned(1);
+    let policies = graph.read_app_management(&policy_ids);
     let consent = read_admin_consent(graph, &mut applications, Vec::new(), concurrency, progress);
-    let (consent_answers, rbac_answers) = futures::join!(consent, rbac);
+    let (consent_answers, rbac_answers, policy_answers) = futures::join!(consent, rbac, policies);
+    let (app_management, assigned) = policy_answers?;
+    progress.read(1);
+    live.app_management = app_management;
+    for ((index, _), policies) in policy_targets.into_iter().zip(assigned) {
+        applications[index].app_management_policies = policies;
+    }
     let mut found_assignments: Vec<Vec<RoleAssignment>> = vec![Vec::new(); applications.len()];
     for (index, found) in rbac_answers {
         found_assignments[index].extend(found?);

@@ -1198,17 +1198,30 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
     // 1 token + 1 tag list + 1 batch (the unique-name lookup) + 1 batch (3 per app x 2 +
     // 1 resource SP + 2 owners = 9 inner requests, under the 20 of one batch) + 1 batch (the
     // consent and owners of the one service principal: 3 inner requests) + 1 GET (the grants'
-    // second page). Before batching: 1 + 1 + 1 + 9 + 3 + 1 = 16.
+    // second page) + 1 batch alongside it (the default app management policy and the policies
+    // of the 2 declared apps: 3 inner requests). Before batching: 1 + 1 + 1 + 9 + 3 + 1 + 3 = 19.
     let stats = clients.stats();
     assert_eq!(
         (stats.token, stats.graph, stats.total, stats.batched),
-        (1, 5, 6, 13),
+        (1, 6, 7, 16),
         "{stats:?}"
     );
     // Progress counts objects, not requests: the tag list, the lookup, the 9 details, the
-    // secret store and the 3 reads of the second round, each planned before it is read.
-    assert_eq!(progress.counts(), (15, 15));
-    let batches = batched_urls(&server).await;
+    // secret store, the 3 reads of the second round and the policies (one step), each planned
+    // before it is read.
+    assert_eq!(progress.counts(), (16, 16));
+    let (policy_batches, batches): (Vec<Vec<String>>, Vec<Vec<String>>) = batched_urls(&server)
+        .await
+        .into_iter()
+        .partition(|batch| batch[0] == "/policies/defaultAppManagementPolicy");
+    assert_eq!(policy_batches.len(), 1, "{policy_batches:?}");
+    assert_eq!(policy_batches[0].len(), 3, "{policy_batches:?}");
+    assert!(
+        policy_batches[0][1..]
+            .iter()
+            .all(|url| url.ends_with("/appManagementPolicies")),
+        "{policy_batches:?}"
+    );
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),
         [1, 9, 3],
@@ -1601,14 +1614,17 @@ async fn snapshot_reads_deleted_items_and_certificates_only_when_needed() {
         Some("d1")
     );
     // 1 tag list + 1 batch (2 lookups) + 1 deleted list + 1 batch (3 x 2 apps +
-    // 1 keyCredentials, only `certs`: 7 inner requests). Before batching: 1 + 2 + 1 + 7 = 11.
+    // 1 keyCredentials, only `certs`: 7 inner requests) + 1 batch (the default app management
+    // policy and the 2 apps' policies). Before batching: 1 + 2 + 1 + 7 + 3 = 14.
     let stats = clients.stats();
-    assert_eq!((stats.graph, stats.batched), (4, 9), "{stats:?}");
+    assert_eq!((stats.graph, stats.batched), (5, 12), "{stats:?}");
     let adopted = batched_urls(&server)
         .await
         .into_iter()
         .flatten()
-        .filter(|url| url.starts_with("/applications/o-adopted"))
+        .filter(|url| {
+            url.starts_with("/applications/o-adopted") && !url.ends_with("/appManagementPolicies")
+        })
         .count();
     assert_eq!(
         adopted, 2,

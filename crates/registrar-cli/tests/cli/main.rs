@@ -17,6 +17,7 @@ mod harness;
 mod import;
 mod ownership;
 mod plan_json;
+mod policies;
 mod pr_safety_inputs;
 mod privilege;
 mod progress;

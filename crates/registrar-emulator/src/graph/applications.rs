@@ -106,7 +106,9 @@ fn insert_new(
     let app_id = new_guid();
     let mut object =
         crate::objects::new_application(&id, &app_id, &graph_time(now()), DEFAULT_DOMAIN);
+    let fresh = object.clone();
     apply_body(tenant, &mut object, body, true)?;
+    super::policies::check_application_write(tenant, &fresh, &object)?;
     if let Some(name) = unique_name {
         object["uniqueName"] = Value::from(name);
     }
@@ -190,7 +192,9 @@ pub(super) fn update(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
             check_unique_name_free(tenant, name)?;
         }
     }
+    let before = object.clone();
     apply_body(tenant, &mut object, body, false)?;
+    super::policies::check_application_write(tenant, &before, &object)?;
     let app_id = object["appId"].as_str().unwrap_or_default().to_owned();
     if let Some(record) = tenant.applications.get_mut(&id) {
         record.object = object.clone();

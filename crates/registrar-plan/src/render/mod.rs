@@ -14,6 +14,7 @@
 pub mod drift;
 pub mod json;
 mod markdown;
+mod policy_words;
 mod target;
 mod text;
 mod words;
