@@ -170,7 +170,7 @@ fn an_instance_lock_that_locks_nothing_is_a_located_error() {
     let run = tenant.run(&["validate", &path]);
     run.expect_code(1);
     assert!(
-        run.all_output().contains("apps.yaml:6:"),
+        run.all_output().contains("apps.yaml:7:7"),
         "{}",
         run.all_output()
     );

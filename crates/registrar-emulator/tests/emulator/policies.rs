@@ -11,7 +11,7 @@ use crate::support::*;
 fn in_days(days: i64) -> String {
     (OffsetDateTime::now_utc() + time::Duration::days(days))
         .format(&Rfc3339)
-        .unwrap()
+        .unwrap_or_default()
 }
 
 async fn set_default_policy(harness: &Harness, application_restrictions: Value) {
