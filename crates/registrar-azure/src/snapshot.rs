@@ -27,6 +27,7 @@
 //! | Key Vault: each vault listed once, `GET {vault}/secrets?maxresults=25` (file stores are read locally) | — | ⌈secrets in the vault/25⌉ per vault |
 //! | ARM: custom roles, `{scope}/…/roleDefinitions?$filter=type eq 'CustomRole'`, once per scope naming one | — | D (+1 per name no custom role has) |
 //! | ARM: role assignments of every principal, `{root}/…/roleAssignments` (no filter), once per root | — | G (+ pages) |
+//! | app management policies: the default one, and per declared app its assigned ones (`graph/policies`) | 1 + N | ⌈(1+N)/20⌉ |
 //! | tokens: one per audience used (Graph; Key Vault when V > 0; ARM when D + G > 0) | — | 1–3 |
 //!
 //! The consent reads need the service principal's object id, which the first round finds, so
@@ -805,6 +806,17 @@ pub async fn read_live_tenant_with(
     let rbac = stream::iter(rbac_reads)
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>();
+    // The tenant's app management policies (`graph/policies`), alongside: the default one and
+    // those assigned to each declared application.
+    let policy_targets: Vec<(usize, String)> = applications
+        .iter()
+        .enumerate()
+        .filter(|(_, app)| declared_for(desired, app).is_some())
+        .map(|(index, app)| (index, app.id.clone()))
+        .collect();
+    let policy_ids: Vec<String> = policy_targets.iter().map(|(_, id)| id.clone()).collect();
+    progress.planned(1);
+    let policies = graph.read_app_management(&policy_ids);
     let consent = read_admin_consent(
         graph,
         &mut applications,
@@ -813,7 +825,13 @@ pub async fn read_live_tenant_with(
         concurrency,
         progress,
     );
-    let (consent_answers, rbac_answers) = futures::join!(consent, rbac);
+    let (consent_answers, rbac_answers, policy_answers) = futures::join!(consent, rbac, policies);
+    let (app_management, assigned) = policy_answers?;
+    progress.read(1);
+    live.app_management = app_management;
+    for ((index, _), policies) in policy_targets.into_iter().zip(assigned) {
+        applications[index].app_management_policies = policies;
+    }
     let mut by_principal: HashMap<String, Vec<RoleAssignment>> = HashMap::new();
     for found in rbac_answers {
         for assignment in found? {

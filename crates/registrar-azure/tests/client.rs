@@ -1193,18 +1193,31 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
     // (`web`'s owners, 2 federated credential lists, 1 list of both service principals with
     // their owners, 1 list of the app roles they hold, 1 list of the resource SPs, 1 list of
     // the users: 7 inner requests) + 1 batch (the grants of the one service principal; its
-    // owners and app roles came with it) + 1 GET (the grants' second page). Before this read
-    // plan: 13 inner requests.
+    // owners and app roles came with it) + 1 GET (the grants' second page) + 1 batch alongside it (the default app management
+    // policy and the policies of the 2 declared apps: 3 inner requests). Before this read plan:
+    // 13 inner requests and the 3 of the policies.
     let stats = clients.stats();
     assert_eq!(
         (stats.token, stats.graph, stats.total, stats.batched),
-        (1, 5, 6, 9),
+        (1, 6, 7, 12),
         "{stats:?}"
     );
     // Progress counts reads, not requests: the tag list, the lookup, the 7 details, the
-    // secret store and the read of the second round, each planned before it is read.
-    assert_eq!(progress.counts(), (11, 11));
-    let batches = batched_urls(&server).await;
+    // secret store, the read of the second round and the policies (one step), each planned
+    // before it is read.
+    assert_eq!(progress.counts(), (12, 12));
+    let (policy_batches, batches): (Vec<Vec<String>>, Vec<Vec<String>>) = batched_urls(&server)
+        .await
+        .into_iter()
+        .partition(|batch| batch[0] == "/policies/defaultAppManagementPolicy");
+    assert_eq!(policy_batches.len(), 1, "{policy_batches:?}");
+    assert_eq!(policy_batches[0].len(), 3, "{policy_batches:?}");
+    assert!(
+        policy_batches[0][1..]
+            .iter()
+            .all(|url| url.ends_with("/appManagementPolicies")),
+        "{policy_batches:?}"
+    );
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),
         [1, 7, 1],
@@ -1852,14 +1865,17 @@ async fn snapshot_reads_deleted_items_and_certificates_only_when_needed() {
     // 1 tag list + 1 batch (2 lookups) + 1 deleted list + 1 batch (owners and federated
     // credentials x 2 apps, whose answers came without expanded owners + 1 keyCredentials, only
     // `certs` + 1 list of both service principals + 1 of the app roles they hold: 7 inner
-    // requests). Before batching: 1 + 2 + 1 + 7 = 11.
+    // requests) + 1 batch (the default app management policy and the 2 apps' policies). Before
+    // batching: 1 + 2 + 1 + 7 + 3 = 14.
     let stats = clients.stats();
-    assert_eq!((stats.graph, stats.batched), (4, 9), "{stats:?}");
+    assert_eq!((stats.graph, stats.batched), (5, 12), "{stats:?}");
     let adopted = batched_urls(&server)
         .await
         .into_iter()
         .flatten()
-        .filter(|url| url.starts_with("/applications/o-adopted"))
+        .filter(|url| {
+            url.starts_with("/applications/o-adopted") && !url.ends_with("/appManagementPolicies")
+        })
         .count();
     assert_eq!(
         adopted, 2,

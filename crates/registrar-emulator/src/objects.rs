@@ -33,6 +33,7 @@ pub(crate) fn new_application(
         "signInAudience": "AzureADandPersonalMicrosoftAccount",
         "tags": [],
         "tokenEncryptionKeyId": null,
+        "servicePrincipalLockConfiguration": null,
         "uniqueName": null,
         "samlMetadataUrl": null,
         "defaultRedirectUri": null,

@@ -167,6 +167,10 @@ pub(crate) struct Tenant {
     /// written before they existed (then empty).
     #[serde(default)]
     pub(crate) role_assignments: BTreeMap<String, RoleAssignment>,
+    /// App management policies and their assignments (`graph/policies`). Absent from files
+    /// written before they existed (then the seeded, disabled default policy).
+    #[serde(default)]
+    pub(crate) app_management: crate::graph::policies::AppManagementStore,
     /// First-party service principals rebuilt from the catalog (never serialized).
     #[serde(skip)]
     pub(crate) builtin_service_principals: BTreeMap<String, Record>,
@@ -191,6 +195,7 @@ impl Tenant {
             app_role_assignments: BTreeMap::new(),
             oauth2_permission_grants: BTreeMap::new(),
             role_assignments: BTreeMap::new(),
+            app_management: Default::default(),
             builtin_service_principals: BTreeMap::new(),
         };
         for (upn, display, given, surname) in [

@@ -197,6 +197,10 @@ fn convert_application(
             })
             .collect(),
         protect: app.protect,
+        instance_lock: app
+            .instance_lock
+            .as_ref()
+            .map(|lock| Located::new(lock.value.to_model(), lock.origin.clone())),
         service_principal_owners: match app.service_principal.as_ref().map(|sp| &sp.value) {
             Some(ServicePrincipal::Enabled(settings)) => settings.owners.clone(),
             _ => Vec::new(),

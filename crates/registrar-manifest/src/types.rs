@@ -163,6 +163,59 @@ pub struct Application {
     /// once it is no longer declared: remove `protect` in a change of its own first.
     #[serde(default)]
     pub protect: bool,
+    /// The app instance lock (Graph `servicePrincipalLockConfiguration`): which properties of
+    /// the application's service principals cannot be changed. Left as the tenant has it when
+    /// absent.
+    #[serde(default)]
+    pub instance_lock: Option<Located<InstanceLock>>,
+}
+
+/// The app instance lock: properties of the service principal that nobody can change, in any
+/// tenant, while the lock is enabled.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InstanceLock {
+    /// Whether the lock is on (default `true`); `false` unlocks everything.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Lock every sensitive property: credentials and `tokenEncryptionKeyId`.
+    #[serde(default)]
+    pub all_properties: bool,
+    /// Lock the key and password credentials used to verify (secrets, most certificates).
+    #[serde(default)]
+    pub credentials_with_usage_verify: bool,
+    /// Lock the key credentials used to sign (SAML signing certificates).
+    #[serde(default)]
+    pub credentials_with_usage_sign: bool,
+    /// Lock the identifier URIs.
+    #[serde(default)]
+    pub identifier_uris: bool,
+    /// Lock `tokenEncryptionKeyId`.
+    #[serde(default)]
+    pub token_encryption_key_id: bool,
+}
+
+impl InstanceLock {
+    /// The lock as the model holds it.
+    pub fn to_model(&self) -> registrar_model::ServicePrincipalLock {
+        registrar_model::ServicePrincipalLock {
+            is_enabled: self.enabled.unwrap_or(true),
+            all_properties: self.all_properties,
+            credentials_with_usage_verify: self.credentials_with_usage_verify,
+            credentials_with_usage_sign: self.credentials_with_usage_sign,
+            identifier_uris: self.identifier_uris,
+            token_encryption_key_id: self.token_encryption_key_id,
+        }
+    }
+
+    /// Whether it locks anything once enabled.
+    pub fn locks_something(&self) -> bool {
+        self.all_properties
+            || self.credentials_with_usage_verify
+            || self.credentials_with_usage_sign
+            || self.identifier_uris
+            || self.token_encryption_key_id
+    }
 }
 
 /// Who can sign in to the application.

@@ -22,6 +22,11 @@ pub struct ApplicationSettings {
     pub app_roles: Vec<AppRole>,
     /// Graph `requiredResourceAccess`.
     pub required_resource_access: Vec<RequiredResourceAccess>,
+    /// Graph `servicePrincipalLockConfiguration` (the instance lock). `None` when the tenant
+    /// has none; the planner keeps the live value when the manifest declares none, so a lock
+    /// set outside Registrar is left alone.
+    #[serde(default)]
+    pub service_principal_lock: Option<crate::policy::ServicePrincipalLock>,
 }
 
 /// The properties of an application that need no resolution against the tenant: the manifest

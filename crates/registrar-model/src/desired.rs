@@ -189,6 +189,10 @@ pub struct DesiredApplication {
     /// principal that is not listed is removed (except the signed-in principal).
     #[serde(default)]
     pub service_principal_owners: Vec<Located<String>>,
+    /// The instance lock the manifest declares (`instanceLock`), with where it was written;
+    /// `None` leaves the tenant's lock as it is.
+    #[serde(default)]
+    pub instance_lock: Option<Located<crate::policy::ServicePrincipalLock>>,
 }
 
 /// What an application exposes (`api`).

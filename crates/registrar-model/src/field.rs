@@ -64,6 +64,8 @@ application_fields! {
     AppRoles,
     /// `requiredResourceAccess`.
     RequiredResourceAccess,
+    /// `servicePrincipalLockConfiguration` (the manifest's `instanceLock`).
+    ServicePrincipalLock,
 }
 
 impl ApplicationField {
@@ -88,6 +90,7 @@ impl ApplicationField {
             Self::Api => "api",
             Self::AppRoles => "app_roles",
             Self::RequiredResourceAccess => "required_resource_access",
+            Self::ServicePrincipalLock => "service_principal_lock",
         }
     }
 
@@ -100,6 +103,7 @@ impl ApplicationField {
             Self::SpaRedirectUris => "spa.redirect_uris",
             Self::PublicClientRedirectUris => "public_client.redirect_uris",
             Self::IsFallbackPublicClient => "allow_public_client_flows",
+            Self::ServicePrincipalLock => "instance_lock",
             other => other.name(),
         }
     }

@@ -21,6 +21,8 @@
 //! - [`Guid`] (ids compared without case), [`PermissionKind`], [`ConsentType`],
 //!   [`DirectoryObjectKind`], [`PlannedAppId`]: the values that cross crates, typed.
 //! - [`fingerprints`]: one digest per live object, so a saved plan can tell what changed since.
+//! - [`policy`]: the tenant's app management policies and an application's instance lock
+//!   (`servicePrincipalLockConfiguration`), as read; the planner checks a plan against them.
 //! - [`suggest`]: the one "did you mean" rule of validation and planning.
 //! - [`names`]: the shapes of namespaces and application keys, and [`names::slug`].
 //! - [`operation::Operation`]: one mutation (create an application, add an owner, add a secret,
@@ -42,6 +44,7 @@ pub mod live;
 pub mod names;
 pub mod operation;
 pub mod placeholder;
+pub mod policy;
 pub mod suggest;
 
 pub use application::*;
@@ -53,6 +56,7 @@ pub use kinds::{ConsentType, DirectoryObjectKind, PermissionKind};
 pub use live::*;
 pub use operation::*;
 pub use placeholder::{APP_ID_PLACEHOLDER, PlannedAppId};
+pub use policy::*;
 
 /// The prefix of the tag that marks an application as managed by Registrar. The full tag is
 /// `registrar:<namespace>`.

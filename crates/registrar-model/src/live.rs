@@ -39,6 +39,10 @@ pub struct LiveTenant {
     /// principal as an owner) and the header shows it.
     #[serde(default)]
     pub signed_in: Option<SignedInClient>,
+    /// The tenant's app management policies (the default one; those assigned to an
+    /// application are on [`LiveApplication::app_management_policies`]).
+    #[serde(default)]
+    pub app_management: crate::policy::AppManagementState,
 }
 
 /// The principal this run's access token belongs to, read from the token's claims and the
@@ -146,6 +150,14 @@ pub struct LiveApplication {
     pub federated_credentials: Vec<FederatedCredential>,
     /// The application's service principal in this tenant, if any.
     pub service_principal: Option<LiveServicePrincipal>,
+    /// `createdDateTime`, which decides whether a policy's
+    /// `restrictForAppsCreatedAfterDateTime` covers it.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub created: Option<OffsetDateTime>,
+    /// The app management policies assigned to it (`/applications/{id}/appManagementPolicies`);
+    /// one assigned overrides the tenant default.
+    #[serde(default)]
+    pub app_management_policies: Vec<crate::policy::AppManagementPolicy>,
 }
 
 /// A soft-deleted application (in `/directory/deletedItems`).

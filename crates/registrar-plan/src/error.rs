@@ -62,6 +62,73 @@ pub enum PlanProblem {
         /// The protect tag it carries, when the protection is recorded in the tenant.
         tag: Option<String>,
     },
+    /// The tenant's app management policy in force for the application forbids a credential
+    /// or identifier URI the plan would add: Graph would refuse it at apply.
+    PolicyRestriction {
+        /// The application's manifest key.
+        key: String,
+        /// The policy's id.
+        policy_id: String,
+        /// Its display name.
+        policy_name: String,
+        /// Whether it is the tenant's default policy (else one assigned to the application).
+        default_policy: bool,
+        /// The restriction, as Graph names it (`passwordLifetime`, `nonDefaultUriAddition`, …).
+        restriction: String,
+        /// What the plan would add and why it is refused.
+        violation: PolicyViolation,
+    },
+    /// The plan would change a property of the application's service principal that the
+    /// application's instance lock (`servicePrincipalLockConfiguration`) locks.
+    LockedServicePrincipal {
+        /// The application's manifest key.
+        key: String,
+        /// The locked property (`passwordCredentials`, `keyCredentials`).
+        property: String,
+        /// The credential's keyId.
+        key_id: String,
+        /// The lock flag that covers it (`allProperties`, `credentialsWithUsageVerify`, …).
+        lock: String,
+    },
+}
+
+/// What a plan would add that an app management policy forbids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyViolation {
+    /// A client secret, where `passwordAddition` forbids new ones.
+    SecretNotAllowed {
+        /// The secret's name.
+        secret: String,
+    },
+    /// A client secret living longer than `passwordLifetime` allows.
+    SecretLifetime {
+        /// The secret's name.
+        secret: String,
+        /// Its lifetime in whole days.
+        days: i64,
+        /// The policy's `maxLifetime` as written (`P90D`).
+        max_lifetime: String,
+    },
+    /// A certificate living longer than `asymmetricKeyLifetime` allows.
+    CertificateLifetime {
+        /// The certificate's name.
+        certificate: String,
+        /// Its lifetime in whole days.
+        days: i64,
+        /// The policy's `maxLifetime`.
+        max_lifetime: String,
+    },
+    /// An identifier URI other than `api://{appId}` where `nonDefaultUriAddition` forbids it.
+    NonDefaultIdentifierUri {
+        /// The URI.
+        uri: String,
+    },
+    /// An identifier URI with neither the tenant id, the appId nor a verified domain, where
+    /// `uriAdditionWithoutUniqueTenantIdentifier` forbids it.
+    IdentifierUriWithoutTenantIdentifier {
+        /// The URI.
+        uri: String,
+    },
 }
 
 /// An owner of an application, named as well as the snapshot allows.

@@ -63,7 +63,7 @@ pub mod saved;
 mod settings;
 mod values;
 
-pub use error::{OwnerSummary, PlanError, PlanErrors, PlanProblem};
+pub use error::{OwnerSummary, PlanError, PlanErrors, PlanProblem, PolicyViolation};
 pub use model::{
     Action, ActionReason, Address, Component, Plan, PlanWarning, ResourceChange, Tally,
 };

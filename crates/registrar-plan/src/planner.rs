@@ -8,11 +8,13 @@
 //! and owners; credentials are in [`crate::credentials`], admin consent in
 //! [`crate::consent`], role assignments in [`crate::rbac`]. Last, [`guards`] checks the safety
 //! rules over everything planned (no lock-out of the signed-in principal, no delete of a
-//! protected application).
+//! protected application), and [`policy`] checks the plan against the tenant's app management
+//! policies and the instance lock.
 
 mod applications;
 mod guards;
 mod identity;
+mod policy;
 mod principals;
 mod resolution;
 mod service_principal_objects;
@@ -91,6 +93,7 @@ impl<'a> Planner<'a> {
         self.plan_undeclared_applications();
         self.keep_signed_in_owner();
         self.refuse_destroying_protected();
+        self.check_tenant_policies();
         if !self.errors.is_empty() {
             let mut errors = self.errors;
             errors.sort_by(|a, b| (&a.origin, &a.message).cmp(&(&b.origin, &b.message)));

@@ -357,6 +357,22 @@ fn field_attributes(
                     .collect(),
             ),
         )],
+        ApplicationField::ServicePrincipalLock => vec![(
+            None,
+            settings
+                .service_principal_lock
+                .as_ref()
+                .map_or(Value::Null, |lock| {
+                    json!({
+                        "enabled": lock.is_enabled,
+                        "all_properties": lock.all_properties,
+                        "credentials_with_usage_verify": lock.credentials_with_usage_verify,
+                        "credentials_with_usage_sign": lock.credentials_with_usage_sign,
+                        "identifier_uris": lock.identifier_uris,
+                        "token_encryption_key_id": lock.token_encryption_key_id,
+                    })
+                }),
+        )],
     }
 }
 
@@ -390,12 +406,18 @@ fn required_resource_access(entry: &RequiredResourceAccess, describe: &dyn Descr
 }
 
 /// Every attribute of an application, in a fixed order (that of [`ApplicationField::ALL`]).
+/// No instance lock is no attribute: it is unmanaged then, so a create or restore does not
+/// write it.
 pub(crate) fn application_attributes(
     settings: &ApplicationSettings,
     describe: &dyn Describe,
 ) -> Vec<Attribute> {
     ApplicationField::ALL
         .iter()
+        .filter(|&&field| {
+            field != ApplicationField::ServicePrincipalLock
+                || settings.service_principal_lock.is_some()
+        })
         .flat_map(|&field| {
             field_attributes(settings, field, describe)
                 .into_iter()

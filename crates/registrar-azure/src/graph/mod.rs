@@ -9,6 +9,7 @@
 //! reads every application's details that way, through the same URLs and decoding as the
 //! single-request methods here.
 
+mod policies;
 mod reads;
 pub(crate) use reads::{ExpandedServicePrincipal, Read, ReadValue, in_chunks};
 mod create_extras;

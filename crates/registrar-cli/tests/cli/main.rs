@@ -18,6 +18,7 @@ mod import;
 mod lint;
 mod ownership;
 mod plan_json;
+mod policies;
 mod pr_safety_inputs;
 mod privilege;
 mod progress;

@@ -49,6 +49,7 @@ const WRITABLE: &[&str] = &[
     "nativeAuthenticationApisEnabled",
     "requestSignatureVerification",
     "windows",
+    "servicePrincipalLockConfiguration",
 ];
 
 const READ_ONLY: &[&str] = &[
@@ -650,6 +651,7 @@ pub(super) fn apply_body(
             "keyCredentials" => {
                 credentials::normalize_key_credentials(&value, &object["keyCredentials"])?
             }
+            "servicePrincipalLockConfiguration" => super::policies::normalize_lock(&value)?,
             _ => strip_odata(&value),
         };
         object[key.as_str()] = new_value;

@@ -119,7 +119,9 @@ fn insert_new(
     let app_id = new_guid();
     let mut object =
         crate::objects::new_application(&id, &app_id, &graph_time(now()), DEFAULT_DOMAIN);
+    let fresh = object.clone();
     apply_body(tenant, &mut object, body, true)?;
+    super::policies::check_application_write(tenant, &fresh, &object)?;
     if let Some(name) = unique_name {
         object["uniqueName"] = Value::from(name);
     }
@@ -205,7 +207,9 @@ pub(super) fn update(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
     }
     // Owners bound by an update are added, as for groups (an owner already there is a 400).
     let owners = directory::take_bound_owners(tenant, &mut body, ctx)?;
+    let before = object.clone();
     apply_body(tenant, &mut object, body, false)?;
+    super::policies::check_application_write(tenant, &before, &object)?;
     let app_id = object["appId"].as_str().unwrap_or_default().to_owned();
     if let Some(record) = tenant.applications.get_mut(&id) {
         let mut bound = record.owners.clone();

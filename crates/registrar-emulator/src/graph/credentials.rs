@@ -105,6 +105,16 @@ pub(super) fn add_password(tenant: &mut Tenant, parent: &Parent, ctx: &Ctx<'_>) 
             "Key credential end date is invalid: endDateTime must be later than startDateTime.",
         ));
     }
+    super::policies::check_add_password(
+        tenant,
+        parent,
+        start,
+        end,
+        requested
+            .get("secretText")
+            .is_some_and(|text| !text.is_null()),
+        ctx,
+    )?;
     let secret = generate_secret();
     let key_id = new_guid();
     let display_name = requested.get("displayName").cloned().unwrap_or(Value::Null);
@@ -141,6 +151,7 @@ pub(super) fn remove_password(tenant: &mut Tenant, parent: &Parent, ctx: &Ctx<'_
     let Some(key_id) = body.get("keyId").and_then(Value::as_str) else {
         return Err(bad_request("Property 'keyId' is required."));
     };
+    super::policies::check_remove_password(tenant, parent, ctx)?;
     let record = credential_owner(tenant, parent, ctx)?;
     let list = record.object["passwordCredentials"].as_array_mut();
     let Some(list) = list else {

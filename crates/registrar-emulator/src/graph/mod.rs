@@ -8,6 +8,7 @@ mod consent;
 mod credentials;
 mod directory;
 mod organization;
+pub(crate) mod policies;
 mod service_principals;
 
 use axum::http::{Method, StatusCode};
@@ -126,6 +127,9 @@ pub(crate) enum Route {
     Batch,
     /// `/organization`: the tenant itself (its verified domains).
     Organization,
+    /// App management policies (`policies`): `/policies/…` and an application's
+    /// `appManagementPolicies`.
+    AppManagement(policies::PolicyRoute),
     Unknown(String),
 }
 
@@ -303,6 +307,15 @@ pub(crate) fn parse(path: &str) -> (Route, String) {
                     template.push_str("/oauth2PermissionGrants");
                     Route::ServicePrincipalGrants(key)
                 }
+                ["appManagementPolicies", rest @ ..] if is_app => {
+                    match policies::parse_application(key, rest) {
+                        Some((route, suffix)) => {
+                            template.push_str(suffix);
+                            Route::AppManagement(route)
+                        }
+                        None => return unknown("appManagementPolicies"),
+                    }
+                }
                 ["ownedObjects"] if !is_app => {
                     template.push_str("/ownedObjects");
                     Route::OwnedObjects(key)
@@ -325,6 +338,10 @@ pub(crate) fn parse(path: &str) -> (Route, String) {
             [_, id] => (Route::User((*id).to_owned()), "/v1.0/users/{id}".to_owned()),
             [_, _, other, ..] => unknown(other),
             [] => unknown(""),
+        },
+        "policies" if inner.is_none() => match policies::parse_policies(&strs) {
+            Some((route, template)) => (Route::AppManagement(route), template),
+            None => unknown(strs.get(1).copied().unwrap_or(first)),
         },
         "organization" if inner.is_none() => match strs.as_slice() {
             [_] => (Route::Organization, "/v1.0/organization".to_owned()),
@@ -516,6 +533,7 @@ pub(crate) fn handle(tenant: &mut Tenant, route: &Route, ctx: &Ctx<'_>) -> Reply
             Method::POST => directory::restore_deleted(tenant, id, ctx),
             _ => Err(method_not_allowed()),
         },
+        Route::AppManagement(route) => policies::handle(tenant, route, ctx),
         Route::Batch => Err(method_not_allowed()),
         Route::Unknown(segment) => Err(graph_error(
             StatusCode::BAD_REQUEST,

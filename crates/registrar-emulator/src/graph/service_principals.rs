@@ -245,6 +245,9 @@ pub(super) fn update(tenant: &mut Tenant, key: &Key, ctx: &Ctx<'_>) -> Reply {
         }
     }
     check_keys(&body, WRITABLE)?;
+    if let Some(record) = tenant.all_service_principals().find(|sp| sp.id() == id) {
+        super::policies::check_service_principal_write(tenant, record, &body)?;
+    }
     let Some(record) = tenant.service_principal_mut(&id) else {
         return Err(not_found(&id));
     };

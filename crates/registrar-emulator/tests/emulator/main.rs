@@ -11,6 +11,7 @@ mod consent;
 mod credentials;
 mod directory;
 mod keyvault;
+mod policies;
 #[cfg(test)]
 mod privilege;
 mod robustness;

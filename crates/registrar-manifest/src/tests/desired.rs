@@ -375,7 +375,8 @@ fn load_full_manifest_into_desired_state() {
                 }
               ],
               "protect": false,
-              "service_principal_owners": []
+              "service_principal_owners": [],
+              "instance_lock": null
             },
             {
               "key": "dicom-viewer",
@@ -463,7 +464,8 @@ fn load_full_manifest_into_desired_state() {
               "service_principal": null,
               "role_assignments": [],
               "protect": false,
-              "service_principal_owners": []
+              "service_principal_owners": [],
+              "instance_lock": null
             }
           ]
         }"#]].assert_eq(&json);

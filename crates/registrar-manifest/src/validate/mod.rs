@@ -341,6 +341,20 @@ fn check_application<'a>(
             report.push(Diagnostic::error(uri.origin.clone(), message).with_hint_opt(hint));
         }
     }
+    if let Some(lock) = &app.instance_lock
+        && lock.value.enabled != Some(false)
+        && !lock.value.locks_something()
+    {
+        report.push(
+            Diagnostic::error(
+                lock.origin.clone(),
+                "`instanceLock` is enabled but locks nothing",
+            )
+            .with_hint(
+                "set `allProperties: true` (recommended), or name what it locks (`credentialsWithUsageVerify`, `credentialsWithUsageSign`, `identifierUris`, `tokenEncryptionKeyId`); `enabled: false` turns the lock off",
+            ),
+        );
+    }
     check_tags(&app.tags, report);
     check_owners(&app.owners, report);
     if let Some(web) = &app.web {

@@ -134,6 +134,12 @@ impl<'a> Planner<'a> {
             },
             app_roles: exposed.roles,
             required_resource_access: required,
+            // Undeclared, the lock is not managed: the live one stays.
+            service_principal_lock: desired
+                .instance_lock
+                .as_ref()
+                .map(|lock| lock.value.clone())
+                .or_else(|| live.and_then(|app| app.settings.service_principal_lock.clone())),
         };
         match target.known_app_id() {
             Some(app_id) => settings.resolve_app_id(app_id),

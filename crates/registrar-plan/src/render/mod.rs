@@ -16,6 +16,7 @@
 pub mod drift;
 pub mod json;
 mod markdown;
+mod policy_words;
 mod review;
 mod target;
 mod text;

@@ -118,6 +118,9 @@ pub fn problem_text(problem: &PlanProblem) -> (String, String) {
                 hint,
             )
         }
+        PlanProblem::PolicyRestriction { .. } | PlanProblem::LockedServicePrincipal { .. } => {
+            super::policy_words::problem_text(problem)
+        }
     }
 }
 

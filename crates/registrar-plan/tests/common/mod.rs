@@ -501,6 +501,9 @@ impl Simulator {
                             live.required_resource_access =
                                 settings.required_resource_access.clone()
                         }
+                        ApplicationField::ServicePrincipalLock => {
+                            live.service_principal_lock = settings.service_principal_lock.clone()
+                        }
                     }
                 }
             }

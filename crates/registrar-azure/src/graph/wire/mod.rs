@@ -22,7 +22,8 @@ use registrar_model::{
 /// The application properties the snapshot reads (`$select`).
 pub(crate) const APPLICATION_SELECT: &str = "id,appId,uniqueName,displayName,description,notes,signInAudience,\
 identifierUris,tags,web,spa,publicClient,isFallbackPublicClient,groupMembershipClaims,serviceManagementReference,\
-info,optionalClaims,api,appRoles,requiredResourceAccess,passwordCredentials,keyCredentials";
+info,optionalClaims,api,appRoles,requiredResourceAccess,passwordCredentials,keyCredentials,\
+servicePrincipalLockConfiguration,createdDateTime";
 
 /// The service principal properties of a managed application's SP.
 pub(crate) const SERVICE_PRINCIPAL_SELECT: &str =
@@ -143,6 +144,10 @@ pub(crate) struct GraphApplication {
     /// The owners, when read with `$expand=owners`.
     #[serde(default)]
     pub(crate) owners: Option<Vec<super::IdOnly>>,
+    #[serde(default)]
+    service_principal_lock_configuration: Option<GraphServicePrincipalLock>,
+    #[serde(default)]
+    created_date_time: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -500,6 +505,10 @@ impl GraphApplication {
                         .collect(),
                 })
                 .collect(),
+            service_principal_lock: self
+                .service_principal_lock_configuration
+                .as_ref()
+                .map(GraphServicePrincipalLock::to_model),
         }
     }
 
@@ -516,6 +525,11 @@ impl GraphApplication {
             key_credentials: keys_to_model(&self.key_credentials),
             federated_credentials: Vec::new(),
             service_principal: None,
+            created: self
+                .created_date_time
+                .as_deref()
+                .and_then(|text| OffsetDateTime::parse(text, &Rfc3339).ok()),
+            app_management_policies: Vec::new(),
         }
     }
 
@@ -673,6 +687,13 @@ pub fn field_to_json(
                     .collect(),
             ),
         ),
+        ApplicationField::ServicePrincipalLock => (
+            "servicePrincipalLockConfiguration",
+            settings
+                .service_principal_lock
+                .as_ref()
+                .map_or(Value::Null, service_principal_lock_json),
+        ),
     }
 }
 
@@ -684,6 +705,12 @@ pub fn settings_to_json_fields(
 ) -> Value {
     let mut body = Map::new();
     for field in fields {
+        // No lock is no lock written: a create leaves the tenant's default in place.
+        if *field == ApplicationField::ServicePrincipalLock
+            && settings.service_principal_lock.is_none()
+        {
+            continue;
+        }
         let (name, value) = field_to_json(settings, *field);
         body.insert(name.to_owned(), value);
     }
@@ -875,7 +902,12 @@ impl GraphDirectoryObject {
 }
 
 mod consent;
+pub(crate) mod policies;
+
 pub(crate) use consent::*;
+pub(crate) use policies::{
+    GraphAppManagementPolicy, GraphServicePrincipalLock, service_principal_lock_json,
+};
 
 #[cfg(test)]
 mod tests;

@@ -70,6 +70,11 @@ fn sample_settings() -> ApplicationSettings {
                 access_type: PermissionKind::Application,
             }],
         }],
+        service_principal_lock: Some(registrar_model::ServicePrincipalLock {
+            is_enabled: true,
+            all_properties: true,
+            ..Default::default()
+        }),
     }
 }
 
