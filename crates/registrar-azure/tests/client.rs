@@ -1194,12 +1194,12 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
     // their owners, 1 list of the app roles they hold, 1 list of the resource SPs, 1 list of
     // the users: 7 inner requests) + 1 batch (the grants of the one service principal; its
     // owners and app roles came with it) + 1 GET (the grants' second page) + 1 batch alongside it (the default app management
-    // policy and the policies of the 2 declared apps: 3 inner requests). Before this read plan:
-    // 13 inner requests and the 3 of the policies.
+    // policy and the list of custom policies: 2 inner requests, whatever the number of apps).
+    // Before this read plan: 13 inner requests and 3 for the policies (one per app).
     let stats = clients.stats();
     assert_eq!(
         (stats.token, stats.graph, stats.total, stats.batched),
-        (1, 6, 7, 12),
+        (1, 6, 7, 11),
         "{stats:?}"
     );
     // Progress counts reads, not requests: the tag list, the lookup, the 7 details, the
@@ -1211,12 +1211,13 @@ async fn snapshot_reads_what_is_declared_with_proportional_requests() {
         .into_iter()
         .partition(|batch| batch[0] == "/policies/defaultAppManagementPolicy");
     assert_eq!(policy_batches.len(), 1, "{policy_batches:?}");
-    assert_eq!(policy_batches[0].len(), 3, "{policy_batches:?}");
-    assert!(
-        policy_batches[0][1..]
-            .iter()
-            .all(|url| url.ends_with("/appManagementPolicies")),
-        "{policy_batches:?}"
+    assert_eq!(
+        policy_batches[0],
+        [
+            "/policies/defaultAppManagementPolicy",
+            "/policies/appManagementPolicies"
+        ],
+        "no custom policy, so no appliesTo reads"
     );
     assert_eq!(
         batches.iter().map(Vec::len).collect::<Vec<_>>(),
@@ -1370,12 +1371,13 @@ async fn snapshot_of_fifty_apps_expands_owners_and_lists_the_vault_once() {
     assert_eq!(store("app49-secret"), Some(SecretStoreContents::Missing));
 
     // Graph: 1 list + 3 batches of 59 inner requests (1 owners read, 50 federated credential
-    // lists, 4 service principal lists and 4 of the app roles they hold); Key Vault: 2 pages
+    // lists, 4 service principal lists and 4 of the app roles they hold) + 1 batch of the app
+    // management policies (the default and the list, not one read per app); Key Vault: 2 pages
     // of one list.
     let stats = clients.stats();
     assert_eq!(
         (stats.graph, stats.batched, stats.key_vault),
-        (4, 59, 2),
+        (5, 61, 2),
         "{stats:?}"
     );
     let inner: Vec<String> = batched_urls(&server).await.into_iter().flatten().collect();
@@ -1865,10 +1867,10 @@ async fn snapshot_reads_deleted_items_and_certificates_only_when_needed() {
     // 1 tag list + 1 batch (2 lookups) + 1 deleted list + 1 batch (owners and federated
     // credentials x 2 apps, whose answers came without expanded owners + 1 keyCredentials, only
     // `certs` + 1 list of both service principals + 1 of the app roles they hold: 7 inner
-    // requests) + 1 batch (the default app management policy and the 2 apps' policies). Before
-    // batching: 1 + 2 + 1 + 7 + 3 = 14.
+    // requests) + 1 batch (the default app management policy and the custom policies' list).
+    // Before batching: 1 + 2 + 1 + 7 + 2 = 13.
     let stats = clients.stats();
-    assert_eq!((stats.graph, stats.batched), (5, 12), "{stats:?}");
+    assert_eq!((stats.graph, stats.batched), (5, 11), "{stats:?}");
     let adopted = batched_urls(&server)
         .await
         .into_iter()

@@ -191,3 +191,53 @@ fn an_instance_lock_that_locks_nothing_is_a_located_error() {
         run.all_output()
     );
 }
+
+/// A custom policy assigned to the application (read from the policy's `appliesTo`, not per
+/// application) is the one in force: its 30-day limit fails the plan of a 60-day secret that
+/// the default policy would allow, with the custom policy named.
+#[test]
+fn a_custom_policy_assigned_to_the_application_is_the_one_in_force() {
+    let tenant = TestTenant::new();
+    limit_secrets_to_90_days(&tenant);
+    let path = tenant.write("apps.yaml", &manifest("60d", ""));
+    tenant.apply(&path);
+    let (status, policy) = tenant.graph(
+        "POST",
+        "/policies/appManagementPolicies",
+        Some(json!({
+            "displayName": "Thirty days",
+            "description": "short-lived secrets",
+            "isEnabled": true,
+            "restrictions": { "passwordCredentials": [
+                { "restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": "P30D" }
+            ]}
+        })),
+    );
+    assert_eq!(status, 201, "{policy}");
+    let policy_id = policy["id"].as_str().unwrap();
+    let app_object_id = tenant.application("pol.api")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = tenant.graph(
+        "POST",
+        &format!("/applications/{app_object_id}/appManagementPolicies/$ref"),
+        Some(json!({
+            "@odata.id": format!("https://graph.microsoft.com/v1.0/policies/appManagementPolicies/{policy_id}")
+        })),
+    );
+    assert_eq!(status, 204, "{body}");
+    // In sync: the existing secret is not re-checked, so nothing to refuse.
+    tenant.assert_converged(&path);
+    // A new 60-day secret breaks the assigned 30-day policy.
+    let more = manifest("60d", "").replace(
+        "    secrets:\n",
+        "    secrets:\n      deploy:\n        lifetime: 60d\n        rotateBefore: 10d\n        store:\n          file: { path: secrets/deploy.env, format: env }\n",
+    );
+    let path = tenant.write("apps.yaml", &more);
+    let plan = tenant.plan(&path);
+    plan.expect_code(1);
+    let output = plan.all_output();
+    assert!(output.contains("\"Thirty days\""), "{output}");
+    assert!(output.contains("at most P30D"), "{output}");
+}

@@ -61,6 +61,8 @@ pub(crate) enum PolicyRoute {
     Policies,
     /// `/policies/appManagementPolicies/{id}`.
     Policy(String),
+    /// `/policies/appManagementPolicies/{id}/appliesTo`.
+    PolicyAppliesTo(String),
     /// `/applications/{id}/appManagementPolicies`.
     ApplicationPolicies(Key),
     /// `/applications/{id}/appManagementPolicies/$ref`.
@@ -83,6 +85,10 @@ pub(crate) fn parse_policies(segments: &[&str]) -> Option<(PolicyRoute, String)>
         [_, "appManagementPolicies", id] => Some((
             PolicyRoute::Policy((*id).to_owned()),
             "/v1.0/policies/appManagementPolicies/{id}".to_owned(),
+        )),
+        [_, "appManagementPolicies", id, "appliesTo"] => Some((
+            PolicyRoute::PolicyAppliesTo((*id).to_owned()),
+            "/v1.0/policies/appManagementPolicies/{id}/appliesTo".to_owned(),
         )),
         _ => None,
     }
@@ -139,6 +145,32 @@ pub(crate) fn handle(tenant: &mut Tenant, route: &PolicyRoute, ctx: &Ctx<'_>) ->
             Ok(ApiResponse::ok(with_context(context, policy)))
         }
         (PolicyRoute::Policy(id), &Method::PATCH) => update_policy(tenant, id, ctx),
+        (PolicyRoute::PolicyAppliesTo(id), &Method::GET) => {
+            let id = find_policy_id(tenant, id)?;
+            let only_id = ctx.request.query("select").is_some();
+            let value: Vec<Value> = tenant
+                .app_management
+                .assignments
+                .iter()
+                .filter(|(_, assigned)| **assigned == id)
+                .filter_map(|(app, _)| tenant.applications.get(app))
+                .map(|record| {
+                    let mut object = json!({
+                        "@odata.type": "#microsoft.graph.application",
+                        "id": record.id(),
+                    });
+                    if !only_id {
+                        object["appId"] = record.object["appId"].clone();
+                        object["displayName"] = record.object["displayName"].clone();
+                    }
+                    object
+                })
+                .collect();
+            Ok(ApiResponse::ok(json!({
+                "@odata.context": format!("{}/v1.0/$metadata#directoryObjects", ctx.request.base),
+                "value": value,
+            })))
+        }
         (PolicyRoute::Policy(id), &Method::DELETE) => {
             let id = find_policy_id(tenant, id)?;
             tenant.app_management.policies.remove(&id);

@@ -5,18 +5,18 @@
 //! image: [`settings_to_json`] of [`settings_from_json`] of a body gives back the same
 //! settings. Only this module knows Graph's property names.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use registrar_model::{
     ApiSettings, AppRole, AppRoleAssignment, ApplicationField, ApplicationSettings, ConsentType,
-    DeletedApplication, DirectoryObject, DirectoryObjectKind, ExposedPermission,
-    FederatedCredential, InformationalUrls, KeyCredential, LiveApplication, LiveServicePrincipal,
-    OptionalClaim, OptionalClaims, PasswordCredential, PermissionGrant, PermissionKind,
-    PermissionScope, PlainSettings, PreAuthorizedApplication, RequiredResourceAccess,
-    ResourceAccess, ResourceServicePrincipal, ServicePrincipalSettings, WebSettings,
+    DeletedApplication, DirectoryObject, DirectoryObjectKind, ExposedPermission, InformationalUrls,
+    KeyCredential, LiveApplication, LiveServicePrincipal, OptionalClaim, OptionalClaims,
+    PasswordCredential, PermissionGrant, PermissionKind, PermissionScope, PlainSettings,
+    PreAuthorizedApplication, RequiredResourceAccess, ResourceAccess, ResourceServicePrincipal,
+    ServicePrincipalSettings, WebSettings,
 };
 
 /// The application properties the snapshot reads (`$select`).
@@ -830,48 +830,6 @@ pub(crate) fn service_principal_json(
     Value::Object(body)
 }
 
-/// A `federatedIdentityCredential`.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct GraphFederatedCredential {
-    #[serde(default, deserialize_with = "nullable", skip_serializing)]
-    id: String,
-    #[serde(default, deserialize_with = "nullable")]
-    name: String,
-    #[serde(default, deserialize_with = "nullable")]
-    issuer: String,
-    #[serde(default, deserialize_with = "nullable")]
-    subject: String,
-    #[serde(default, deserialize_with = "nullable")]
-    audiences: Vec<String>,
-    #[serde(default)]
-    description: Option<String>,
-}
-
-impl GraphFederatedCredential {
-    pub(crate) fn to_model(&self) -> FederatedCredential {
-        FederatedCredential {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            issuer: self.issuer.clone(),
-            subject: self.subject.clone(),
-            audiences: self.audiences.clone(),
-            description: self.description.clone(),
-        }
-    }
-}
-
-/// The body of a federated credential upsert.
-pub(crate) fn federated_credential_json(credential: &FederatedCredential) -> Value {
-    json!({
-        "name": credential.name,
-        "issuer": credential.issuer,
-        "subject": credential.subject,
-        "audiences": credential.audiences,
-        "description": credential.description,
-    })
-}
-
 /// A `directoryObject` (user or service principal).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -902,9 +860,11 @@ impl GraphDirectoryObject {
 }
 
 mod consent;
+mod federated;
 pub(crate) mod policies;
 
 pub(crate) use consent::*;
+pub(crate) use federated::{GraphFederatedCredential, federated_credential_json};
 pub(crate) use policies::{
     GraphAppManagementPolicy, GraphServicePrincipalLock, service_principal_lock_json,
 };

@@ -194,6 +194,11 @@ impl GraphAppManagementPolicy {
     }
 
     /// The model of a custom policy (its `restrictions` apply to the application).
+    /// The policy's object id.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
     pub(crate) fn custom_to_model(&self) -> AppManagementPolicy {
         AppManagementPolicy {
             id: self.id.clone(),
