@@ -27,7 +27,7 @@
 //! | Key Vault: each vault listed once, `GET {vault}/secrets?maxresults=25` (file stores are read locally) | — | ⌈secrets in the vault/25⌉ per vault |
 //! | ARM: custom roles, `{scope}/…/roleDefinitions?$filter=type eq 'CustomRole'`, once per scope naming one | — | D (+1 per name no custom role has) |
 //! | ARM: role assignments of every principal, `{root}/…/roleAssignments` (no filter), once per root | — | G (+ pages) |
-//! | app management policies: the default one, and per declared app its assigned ones (`graph/policies`) | 1 + N | ⌈(1+N)/20⌉ |
+//! | app management policies: the default one and the custom ones, then what each custom one applies to (`graph/policies`) | 2 + P | 1 (+1 when P > 0) |
 //! | tokens: one per audience used (Graph; Key Vault when V > 0; ARM when D + G > 0) | — | 1–3 |
 //!
 //! The consent reads need the service principal's object id, which the first round finds, so
@@ -807,7 +807,7 @@ pub async fn read_live_tenant_with(
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>();
     // The tenant's app management policies (`graph/policies`), alongside: the default one and
-    // those assigned to each declared application.
+    // the custom ones with what each applies to, matched to the declared applications.
     let policy_targets: Vec<(usize, String)> = applications
         .iter()
         .enumerate()
