@@ -168,6 +168,24 @@ impl ArmClient {
         url
     }
 
+    /// Every item of `{scope}/providers/Microsoft.Authorization/{collection}`, all pages,
+    /// filtered by the OData expression `filter` when one is given.
+    async fn list_at_scope<W: serde::de::DeserializeOwned>(
+        &self,
+        scope: &str,
+        collection: &str,
+        filter: Option<&str>,
+    ) -> Result<Vec<W>, AzureError> {
+        let path = format!(
+            "{}/providers/Microsoft.Authorization/{collection}",
+            scope_path(scope)
+        );
+        let query = filter.map(|filter| format!("$filter={}", encode_query(filter)));
+        self.core
+            .get_all_pages(self.url(&path, query.as_deref()), Service::Arm)
+            .await
+    }
+
     /// The role definitions called `role_name` that apply at `scope` (its own and those of the
     /// scopes above): `GET {scope}/providers/Microsoft.Authorization/roleDefinitions?$filter=
     /// roleName eq '…'` (all pages). Each is recorded with `scope`, where it was looked up.
@@ -176,17 +194,9 @@ impl ArmClient {
         scope: &str,
         role_name: &str,
     ) -> Result<Vec<RoleDefinition>, AzureError> {
-        let path = format!(
-            "{}/providers/Microsoft.Authorization/roleDefinitions",
-            scope_path(scope)
-        );
-        let filter = format!(
-            "$filter={}",
-            encode_query(&format!("roleName eq {}", odata_string(role_name)))
-        );
+        let filter = format!("roleName eq {}", odata_string(role_name));
         let found: Vec<WireRoleDefinition> = self
-            .core
-            .get_all_pages(self.url(&path, Some(&filter)), Service::Arm)
+            .list_at_scope(scope, "roleDefinitions", Some(&filter))
             .await?;
         Ok(found
             .into_iter()
@@ -209,14 +219,8 @@ impl ArmClient {
         &self,
         scope: &str,
     ) -> Result<Vec<RoleAssignment>, AzureError> {
-        let path = format!(
-            "{}/providers/Microsoft.Authorization/roleAssignments",
-            scope_path(scope)
-        );
-        let found: Vec<WireRoleAssignment> = self
-            .core
-            .get_all_pages(self.url(&path, None), Service::Arm)
-            .await?;
+        let found: Vec<WireRoleAssignment> =
+            self.list_at_scope(scope, "roleAssignments", None).await?;
         Ok(found
             .into_iter()
             .map(WireRoleAssignment::into_model)
@@ -230,14 +234,8 @@ impl ArmClient {
         &self,
         scope: &str,
     ) -> Result<Vec<RoleDefinition>, AzureError> {
-        let path = format!(
-            "{}/providers/Microsoft.Authorization/roleDefinitions",
-            scope_path(scope)
-        );
-        let filter = format!("$filter={}", encode_query("type eq 'CustomRole'"));
         let found: Vec<WireRoleDefinition> = self
-            .core
-            .get_all_pages(self.url(&path, Some(&filter)), Service::Arm)
+            .list_at_scope(scope, "roleDefinitions", Some("type eq 'CustomRole'"))
             .await?;
         Ok(found
             .into_iter()
@@ -253,17 +251,9 @@ impl ArmClient {
         scope: &str,
         principal_id: &str,
     ) -> Result<Vec<RoleAssignment>, AzureError> {
-        let path = format!(
-            "{}/providers/Microsoft.Authorization/roleAssignments",
-            scope_path(scope)
-        );
-        let filter = format!(
-            "$filter={}",
-            encode_query(&format!("principalId eq {}", odata_string(principal_id)))
-        );
+        let filter = format!("principalId eq {}", odata_string(principal_id));
         let found: Vec<WireRoleAssignment> = self
-            .core
-            .get_all_pages(self.url(&path, Some(&filter)), Service::Arm)
+            .list_at_scope(scope, "roleAssignments", Some(&filter))
             .await?;
         Ok(found
             .into_iter()
