@@ -375,6 +375,11 @@ pub(crate) struct ApplyArgs {
     /// a terminal (`--auto-approve`, or no terminal), except with `--local`.
     #[arg(long, value_name = "ID")]
     pub(crate) tenant: Option<String>,
+
+    /// How many changes run at once (independent ones only; a change waits for those it
+    /// depends on). The client-side budget paces them to Graph's limits whatever this is.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) parallelism: u16,
 }
 
 /// `registrar drift`.

@@ -86,7 +86,7 @@ async fn plan_and_apply(
     if !args.auto_approve {
         confirm()?;
     }
-    carry_out(global, plan, target, progress).await
+    carry_out(global, plan, target, progress, args.parallelism).await
 }
 
 /// Carries out a saved plan once the target is shown and the credential checked (the saved plan
@@ -110,7 +110,7 @@ async fn apply_saved(
     )
     .await?;
     least_privilege::check_plan_permissions(plan, live, target, global.quiet).await?;
-    carry_out(global, plan, target, progress).await
+    carry_out(global, plan, target, progress, args.parallelism).await
 }
 
 /// Lists what the plan destroys once more, on its own, right before approval (as the last thing
@@ -138,11 +138,15 @@ async fn carry_out(
     plan: &registrar_plan::Plan,
     target: &target::Target,
     progress: &Progress,
+    parallelism: u16,
 ) -> anyhow::Result<Outcome> {
     let tenant_id = target.tenant_id().await?;
     let tenant = AzureTenant::new(target.clients.clone(), tenant_id);
     let reporter = ProgressReporter::new(global.quiet, progress, plan);
-    let report = registrar_apply::apply(plan, &tenant, &reporter, &ApplyOptions::default()).await;
+    let options = ApplyOptions {
+        concurrency: usize::from(parallelism),
+    };
+    let report = registrar_apply::apply(plan, &tenant, &reporter, &options).await;
     reporter.counter.finish();
     finish(&report)
 }

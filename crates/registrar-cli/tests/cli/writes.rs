@@ -70,3 +70,26 @@ fn a_new_application_binds_its_owners_and_certificates_in_its_create() {
         "{app}"
     );
 }
+
+/// `apply --parallelism N` sets how many changes run at once: one at a time converges the same
+/// way, and a value outside 1..=64 is refused (exit 1) before any request.
+#[test]
+fn apply_parallelism_is_a_flag_with_bounds() {
+    let tenant = TestTenant::new();
+    let path = tenant.write("registrar.yaml", &manifest(&tenant));
+    let refused = tenant.run(&["apply", "--auto-approve", "--parallelism", "0", &path]);
+    refused.expect_code(1);
+    assert!(
+        refused.all_output().contains("--parallelism"),
+        "{}",
+        refused.all_output()
+    );
+    assert!(
+        tenant.emulator.request_counts().is_empty(),
+        "{:?}",
+        tenant.emulator.request_counts()
+    );
+    let one_at_a_time = tenant.run(&["apply", "--auto-approve", "--parallelism", "1", &path]);
+    one_at_a_time.expect_code(0);
+    tenant.assert_converged(&path);
+}
