@@ -1,4 +1,4 @@
-//! The wording of findings and the output formats: [`text`] (for `registrar lint`), [`json`]
+//! The wording of findings and the output formats: [`text`] (for `registrar lint`), [`json()`]
 //! (a versioned document), [`sarif`] (SARIF 2.1.0, for GitHub code scanning), and the section
 //! atop a plan, [`plan_text`] and [`plan_markdown`]. All wording of lint lives here.
 
